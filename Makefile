@@ -1,0 +1,43 @@
+# Two commands do all the set-up on a machine with Python 3.11:
+#   make run   - create .venv, install, run the nightly DAG once through Airflow on the bundled sample day
+#   make test  - create .venv, install, run the whole test suite
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+SAMPLE_DAY := 2021-04-07
+export AIRFLOW_HOME := $(CURDIR)/.airflow
+export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
+export AIRFLOW__CORE__PLUGINS_FOLDER := $(CURDIR)/plugins
+export AIRFLOW__CORE__LOAD_EXAMPLES := False
+export URDU_ETL_DATA_DIR ?= $(CURDIR)/data
+export PYTHONPATH := $(CURDIR)
+
+.PHONY: run test install clean samples
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
+	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt -c constraints.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+run: $(VENV)/.installed
+	@mkdir -p $(URDU_ETL_DATA_DIR)/logs
+	@echo "Migrating the Airflow metadata DB (SQLite, $(AIRFLOW_HOME))..."
+	@$(BIN)/airflow db migrate > $(URDU_ETL_DATA_DIR)/logs/airflow-db-migrate.log 2>&1 || \
+		{ tail -n 40 $(URDU_ETL_DATA_DIR)/logs/airflow-db-migrate.log; exit 1; }
+	@echo "Running DAG urdu_news_nightly for $(SAMPLE_DAY) (log: $(URDU_ETL_DATA_DIR)/logs/make-run.log)..."
+	@$(BIN)/airflow dags test urdu_news_nightly -c '{"date": "$(SAMPLE_DAY)"}' > $(URDU_ETL_DATA_DIR)/logs/make-run.log 2>&1 || \
+		{ tail -n 60 $(URDU_ETL_DATA_DIR)/logs/make-run.log; exit 1; }
+	@$(BIN)/python -m etl summary --date $(SAMPLE_DAY)
+
+test: $(VENV)/.installed
+	$(BIN)/python -m pytest
+
+samples: $(VENV)/.installed
+	$(BIN)/python samples/make_dumps.py
+
+clean:
+	rm -rf data .airflow

@@ -1,0 +1,1 @@
+"""Enrich stage: fields extracted from each article's text and metadata."""

@@ -1,0 +1,84 @@
+"""Publication dates from metadata or text: ISO, RFC-822 and Urdu month names, in either digit set."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import re
+
+from etl.text.normalize import parse_digits
+
+URDU_MONTHS = {"جنوری": 1, "فروری": 2, "مارچ": 3, "اپریل": 4, "مئی": 5, "جون": 6, "جولائی": 7,
+               "اگست": 8, "ستمبر": 9, "اکتوبر": 10, "نومبر": 11, "دسمبر": 12}
+_URDU_DATE = re.compile(r"(\d{1,2})\s*(" + "|".join(URDU_MONTHS) + r")\s*[،,]?\s*(\d{4})\s*ء?")
+_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?\s*(?:Z|GMT|UTC)?$")
+#: Dates outside this range are treated as unparseable rather than trusted.
+EARLIEST = dt.datetime(1990, 1, 1, tzinfo=dt.UTC)
+
+
+def parse_date(text: str | None, latest: dt.datetime | None = None) -> dt.datetime | None:
+    """Parse one date string to an aware UTC datetime, or ``None`` when it is not a plausible date."""
+    if not text or not text.strip():
+        return None
+    s = parse_digits(text.strip())
+    value = _parse_iso(s) or _parse_rfc822(s) or _parse_urdu(s)
+    if value is None or value < EARLIEST or (latest is not None and value > latest):
+        return None
+    return value
+
+
+def find_urdu_date(text: str) -> tuple[dt.datetime | None, re.Match | None]:
+    """The first Urdu month-name date in ``text`` (``30 نومبر 2025``, ``02 مارچ2023ء``) and its match."""
+    m = _URDU_DATE.search(parse_digits(text))
+    if not m:
+        return None, None
+    return _urdu_from_match(m), m
+
+
+def strip_trailing_date(headline: str) -> tuple[str, dt.datetime | None]:
+    """Split a date glued to the end of a title (``…دیا08 نومبر ، 2024``) off the title."""
+    s = parse_digits(headline)
+    m = None
+    for m in _URDU_DATE.finditer(s):
+        pass
+    if m is None or s[m.end():].strip():
+        return headline, None
+    value = _urdu_from_match(m)
+    if value is None:
+        return headline, None
+    return headline[:m.start()].rstrip(" ،,-–"), value
+
+
+def _parse_iso(s: str) -> dt.datetime | None:
+    m = _ISO.match(s)
+    if not m:
+        return None
+    y, mo, d, h, mi, se = (int(g) if g else 0 for g in m.groups())
+    try:
+        return dt.datetime(y, mo, d, h, mi, se, tzinfo=dt.UTC)
+    except ValueError:
+        return None
+
+
+def _parse_rfc822(s: str) -> dt.datetime | None:
+    try:
+        value = email.utils.parsedate_to_datetime(s)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC)
+
+
+def _parse_urdu(s: str) -> dt.datetime | None:
+    m = _URDU_DATE.fullmatch(s)
+    return _urdu_from_match(m) if m else None
+
+
+def _urdu_from_match(m: re.Match) -> dt.datetime | None:
+    try:
+        return dt.datetime(int(m.group(3)), URDU_MONTHS[m.group(2)], int(m.group(1)), tzinfo=dt.UTC)
+    except ValueError:
+        return None

@@ -1,0 +1,36 @@
+"""Article structure: dateline city and the publication date, from the clean text and metadata."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from etl.enrich.dates import find_urdu_date, parse_date, strip_trailing_date
+
+# `راولپنڈی:` or `لاہور (اُردو پوائنٹ ...)` or `ڈھاکہ ۔ یکم دسمبر (اے پی پی)` at the start of the body:
+# one to three words, then a colon, an opening bracket or a ۔ separator.
+_DATELINE = re.compile(r"^((?:[\u0621-\u06d3]+ ?){1,3}?)\s*(?::|\(|۔\s)")
+
+
+def dateline_city(body: str) -> str | None:
+    """The city a body opens with (its dateline), or ``None``."""
+    m = _DATELINE.match(body[:80])
+    return m.group(1).strip() if m else None
+
+
+def publication_date(published: str | None, headline: str | None, body: str,
+                     latest: dt.datetime | None = None) -> tuple[dt.datetime | None, str | None]:
+    """Best publication date and the headline with any glued date removed.
+
+    Order: the metadata field, a date glued to the end of the headline, a date in the first
+    100 characters of the body (UrduPoint-style datelines).
+    """
+    when = parse_date(published, latest)
+    if headline:
+        headline, glued = strip_trailing_date(headline)
+        when = when or glued
+    if when is None:
+        found, _ = find_urdu_date(body[:100])
+        if found and found >= dt.datetime(1990, 1, 1, tzinfo=dt.UTC) and (latest is None or found <= latest):
+            when = found
+    return when, headline

@@ -1,0 +1,1 @@
+"""Load stage: the Parquet lake and the SQL warehouse."""

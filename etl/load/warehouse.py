@@ -1,0 +1,247 @@
+"""The SQL warehouse, through SQLAlchemy Core: SQLite by default, PostgreSQL in production.
+
+One load is one transaction: the rows the run's (day, source) partitions held before are
+deleted and the new ones inserted, with articles upserted by ``article_id``, so a re-run
+never duplicates a row and a failed load leaves the previous state untouched.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+ENV_URL = "URDU_ETL_WAREHOUSE_URL"
+CONN_ID = "urdu_warehouse"
+_BATCH = 2000
+
+metadata = sa.MetaData()
+
+sources = sa.Table(
+    "sources", metadata,
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("format", sa.String(20), nullable=False),
+    sa.Column("url_template", sa.Text, nullable=False),
+    sa.Column("encoding", sa.String(40), nullable=False),
+    sa.Column("columns", sa.Text, nullable=False),
+    sa.Column("last_run_id", sa.String(250)),
+)
+
+runs = sa.Table(
+    "runs", metadata,
+    sa.Column("run_id", sa.String(250), primary_key=True),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("finished_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("sources", sa.Text, nullable=False),
+    sa.Column("records_in", sa.Integer, nullable=False),
+    sa.Column("loaded", sa.Integer, nullable=False),
+    sa.Column("duplicates", sa.Integer, nullable=False),
+    sa.Column("rejected", sa.Integer, nullable=False),
+)
+
+dumps = sa.Table(
+    "dumps", metadata,
+    sa.Column("run_id", sa.String(250), primary_key=True),
+    sa.Column("source", sa.String(100), primary_key=True),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("bytes", sa.BigInteger, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("files", sa.Integer, nullable=False),
+    sa.Column("records_in", sa.Integer, nullable=False),
+    sa.Column("loaded", sa.Integer, nullable=False),
+    sa.Column("duplicates", sa.Integer, nullable=False),
+    sa.Column("rejected", sa.Integer, nullable=False),
+)
+
+articles = sa.Table(
+    "articles", metadata,
+    sa.Column("article_id", sa.String(16), primary_key=True),
+    sa.Column("ingest_date", sa.Date, nullable=False),
+    sa.Column("source", sa.String(100), nullable=False),
+    sa.Column("external_id", sa.Text),
+    sa.Column("url", sa.Text),
+    sa.Column("source_file", sa.Text, nullable=False),
+    sa.Column("record_no", sa.BigInteger, nullable=False),
+    sa.Column("headline", sa.Text),
+    sa.Column("summary", sa.Text),
+    sa.Column("caption", sa.Text),
+    sa.Column("photo_credit", sa.Text),
+    sa.Column("dateline_city", sa.Text),
+    sa.Column("category_raw", sa.Text),
+    sa.Column("published_at", sa.DateTime(timezone=True)),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("body_raw", sa.Text, nullable=False),
+    sa.Column("paragraph_count", sa.Integer, nullable=False),
+    sa.Column("sentence_count", sa.Integer, nullable=False),
+    sa.Column("word_count", sa.Integer, nullable=False),
+    sa.Column("char_count", sa.Integer, nullable=False),
+    sa.Column("content_hash", sa.String(16), nullable=False),
+    sa.Column("normalizer_version", sa.String(20), nullable=False),
+    sa.Index("ix_articles_day_source", "ingest_date", "source"),
+    sa.Index("ix_articles_published", "published_at"),
+)
+
+sentences = sa.Table(
+    "sentences", metadata,
+    sa.Column("article_id", sa.String(16), primary_key=True),
+    sa.Column("sentence_no", sa.Integer, primary_key=True),
+    sa.Column("paragraph_no", sa.Integer, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("tokens", sa.Text, nullable=False),
+    sa.Column("word_count", sa.Integer, nullable=False),
+)
+
+
+
+def _provenance() -> list[sa.Column]:
+    """Key columns of a record's origin: the run's day, the source, the file in the dump, the record."""
+    return [sa.Column("ingest_date", sa.Date, primary_key=True),
+            sa.Column("source", sa.String(100), primary_key=True),
+            sa.Column("source_file", sa.Text, primary_key=True),
+            sa.Column("record_no", sa.BigInteger, primary_key=True)]
+
+
+rejects = sa.Table(
+    "rejects", metadata,
+    *_provenance(),
+    sa.Column("reason", sa.String(40), nullable=False),
+    sa.Column("detail", sa.Text, nullable=False),
+    sa.Column("excerpt", sa.Text, nullable=False),
+)
+
+duplicates = sa.Table(
+    "duplicates", metadata,
+    *_provenance(),
+    sa.Column("article_id", sa.String(16), nullable=False),
+    sa.Column("duplicate_of_file", sa.Text, nullable=False),
+    sa.Column("duplicate_of_record_no", sa.BigInteger, nullable=False),
+    sa.Column("reason", sa.String(40), nullable=False),
+)
+
+
+def resolve_url(data_dir: Path | None = None, conn_id: str | None = CONN_ID) -> str:
+    """The warehouse URL: ``URDU_ETL_WAREHOUSE_URL``, else the Airflow connection, else SQLite in the data dir."""
+    url = os.environ.get(ENV_URL)
+    if url:
+        return url
+    if conn_id:
+        url = url_from_airflow_connection(conn_id)
+        if url:
+            return url
+    data_dir = Path(data_dir or os.environ.get("URDU_ETL_DATA_DIR", "data"))
+    return f"sqlite:///{(data_dir / 'warehouse.db').resolve()}"
+
+
+def url_from_airflow_connection(conn_id: str) -> str | None:
+    """SQLAlchemy URL of an Airflow connection, or ``None`` outside Airflow or when it is not defined."""
+    try:
+        from airflow.sdk import Connection
+        conn = Connection.get(conn_id)
+    except Exception:  # not running under Airflow, or no such connection
+        return None
+    extra = conn.extra_dejson or {}
+    if extra.get("sqlalchemy_url"):
+        return extra["sqlalchemy_url"]
+    if conn.conn_type in ("postgres", "postgresql"):
+        return sa.URL.create("postgresql+psycopg", username=conn.login, password=conn.password,
+                             host=conn.host, port=conn.port, database=conn.schema).render_as_string(
+                                 hide_password=False)
+    if conn.conn_type == "sqlite":
+        return f"sqlite:///{conn.host}"
+    return None
+
+
+def engine_for(url: str) -> sa.Engine:
+    """An engine for ``url``, with the warehouse tables created when missing."""
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    if url.startswith("sqlite:///"):
+        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(url)
+    metadata.create_all(engine)
+    return engine
+
+
+def _insert(engine: sa.Engine, table: sa.Table):
+    return (postgresql.insert(table) if engine.dialect.name == "postgresql" else
+            sqlite.insert(table) if engine.dialect.name == "sqlite" else None)
+
+
+def _batches(rows: Iterable[dict], size: int = _BATCH) -> Iterator[list[dict]]:
+    batch: list[dict] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def load_run(engine: sa.Engine, day: dt.date, source_rows: dict[str, dict[str, list[dict]]],
+             run: dict, dump_rows: list[dict], source_rows_meta: list[dict]) -> dict[str, int]:
+    """Replace what ``day`` held for each source in ``source_rows`` with the new rows, in one transaction.
+
+    ``source_rows[source]`` has lists ``articles``, ``sentences``, ``rejects`` and ``duplicates``.
+    Returns the row counts written per table.
+    """
+    names = sorted(source_rows)
+    counts = {t: 0 for t in ("articles", "sentences", "rejects", "duplicates")}
+    with engine.begin() as conn:
+        in_day = sa.and_(articles.c.ingest_date == day, articles.c.source.in_(names))
+        conn.execute(sentences.delete().where(
+            sentences.c.article_id.in_(sa.select(articles.c.article_id).where(in_day))))
+        conn.execute(articles.delete().where(in_day))
+        for table in (rejects, duplicates):
+            conn.execute(table.delete().where(sa.and_(table.c.ingest_date == day, table.c.source.in_(names))))
+        for name in names:
+            tables = source_rows[name]
+            arts = [{**a, "ingest_date": day, "source": name} for a in tables["articles"]]
+            for batch in _batches(arts):
+                # An article already loaded on another day moves to this one (upsert by id).
+                ids = [a["article_id"] for a in batch]
+                conn.execute(sentences.delete().where(sentences.c.article_id.in_(ids)))
+                stmt = _insert(engine, articles)
+                stmt = stmt.on_conflict_do_update(
+                    index_elements=[articles.c.article_id],
+                    set_={c.name: stmt.excluded[c.name] for c in articles.c if c.name != "article_id"})
+                conn.execute(stmt, batch)
+                counts["articles"] += len(batch)
+            for key, table in (("sentences", sentences), ("rejects", rejects), ("duplicates", duplicates)):
+                extra = {} if key == "sentences" else {"ingest_date": day, "source": name}
+                for batch in _batches({**r, **extra} for r in tables[key]):
+                    conn.execute(table.insert(), batch)
+                    counts[key] += len(batch)
+        for meta in source_rows_meta:
+            stmt = _insert(engine, sources)
+            conn.execute(stmt.on_conflict_do_update(
+                index_elements=[sources.c.name],
+                set_={c.name: stmt.excluded[c.name] for c in sources.c if c.name != "name"}), meta)
+        stmt = _insert(engine, runs)
+        conn.execute(stmt.on_conflict_do_update(
+            index_elements=[runs.c.run_id],
+            set_={c.name: stmt.excluded[c.name] for c in runs.c if c.name != "run_id"}), run)
+        conn.execute(dumps.delete().where(dumps.c.run_id == run["run_id"]))
+        if dump_rows:
+            conn.execute(dumps.insert(), dump_rows)
+    return counts
+
+
+def table_counts(engine: sa.Engine) -> dict[str, int]:
+    """Row count of every warehouse table."""
+    with engine.connect() as conn:
+        return {t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
+                for t in metadata.sorted_tables}
+
+
+def sources_row(source) -> dict:
+    return {"name": source.name, "format": source.format, "url_template": source.url,
+            "encoding": source.encoding, "columns": json.dumps(source.columns, ensure_ascii=False, sort_keys=True)}

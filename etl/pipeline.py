@@ -1,0 +1,348 @@
+"""The run, stage by stage: fetch -> transform (per shard) -> write lake -> load warehouse -> check.
+
+Each function is one Airflow task (see ``dags/urdu_news_nightly.py``) and takes and returns
+only small JSON-able dicts (paths and counts), so the same calls run under Airflow, from the
+command line (``python -m etl``) and in tests.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from etl import schema
+from etl.config import Source, load_sources, make_source
+from etl.fetch import NoDumpError, fetch_dump
+from etl.load import lake, warehouse
+from etl.read import read_file
+from etl.records import Reject
+from etl.transform import transform_record
+
+log = logging.getLogger("etl")
+
+ROOT = Path(__file__).resolve().parents[1]
+FILES_PER_SHARD = 400
+DEFAULT_TZ = "Asia/Karachi"
+
+
+class RunCheckError(RuntimeError):
+    """The run's outputs break an invariant (counts that do not add up, lake and warehouse disagree)."""
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get("URDU_ETL_DATA_DIR", ROOT / "data")).resolve()
+
+
+def sources_file() -> Path:
+    return Path(os.environ.get("URDU_ETL_SOURCES", ROOT / "config" / "sources.yaml"))
+
+
+def resolve_day(date_param: str | None, interval_start: dt.datetime | None, tz: str | None = None) -> dt.date:
+    """The day a run processes: the ``date`` param when given, else the data interval's start day."""
+    if date_param:
+        try:
+            return dt.date.fromisoformat(str(date_param).strip())
+        except ValueError as exc:
+            raise ValueError(f"date {date_param!r} is not a YYYY-MM-DD date") from exc
+    if interval_start is None:
+        raise ValueError("no date given and the run has no data interval")
+    zone = ZoneInfo(tz or os.environ.get("URDU_ETL_TIMEZONE", DEFAULT_TZ))
+    return interval_start.astimezone(zone).date()
+
+
+def select_sources(all_sources: dict[str, Source], names: list[str] | None) -> list[Source]:
+    if not names:
+        return [all_sources[n] for n in sorted(all_sources)]
+    unknown = [n for n in names if n not in all_sources]
+    if unknown:
+        raise ValueError(f"unknown source(s) {', '.join(unknown)}; declared: {', '.join(sorted(all_sources))}")
+    return [all_sources[n] for n in sorted(set(names))]
+
+
+def _spec(source: Source) -> dict:
+    return {"name": source.name, "url": source.url, "format": source.format, "columns": source.columns,
+            "encoding": source.encoding, "required": list(source.required)}
+
+
+def fetch(sources: list[Source], day: dt.date, root: Path, dump_url: str | None = None,
+          missing_ok: bool = True) -> list[dict]:
+    """Fetch every source's dump for ``day`` and cut the staged files into shards.
+
+    A source with no dump for the day is logged and skipped when ``missing_ok``, else an error.
+    """
+    if dump_url and len(sources) != 1:
+        raise ValueError("an explicit dump URL needs exactly one source to say how to read it")
+    staging = root / "staging" / day.isoformat()
+    shards: list[dict] = []
+    for source in sources:
+        try:
+            manifest = fetch_dump(source, day, staging, dump_url)
+        except NoDumpError as exc:
+            if not missing_ok:
+                raise
+            log.warning("%s", exc)
+            continue
+        log.info("fetched %s for %s: %d file(s), %d bytes, sha256 %s", source.name, day,
+                 len(manifest["files"]), manifest["bytes"], manifest["sha256"][:12])
+        shards.extend(plan_shards(manifest, source))
+    return shards
+
+
+def plan_shards(manifest: dict, source: Source) -> list[dict]:
+    """Group a dump's files into shards; a shard's id comes from its files, never from its position."""
+    files = manifest["files"]
+    per = 1 if source.format in ("csv", "jsonl") else FILES_PER_SHARD
+    groups = [files[i:i + per] for i in range(0, len(files), per)] or [[]]
+    shards = []
+    for i, group in enumerate(groups):
+        digest = hashlib.sha256("\n".join(group).encode()).hexdigest()[:12]
+        shards.append({
+            "shard_id": f"{source.name}-{digest}",
+            "source": _spec(source),
+            "day": manifest["day"],
+            "files_dir": manifest["files_dir"],
+            "files": group,
+            # rejects found while fetching (archives that would not expand) travel with the first shard
+            "rejects": manifest["rejects"] if i == 0 else [],
+        })
+    return shards
+
+
+def transform_shard(shard: dict, root: Path) -> dict:
+    """Read, clean, segment and enrich one shard; write its rows to staging Parquet."""
+    spec = shard["source"]
+    source = make_source(spec["name"], spec["url"], spec["format"], spec["columns"], spec["encoding"],
+                         spec["required"])
+    day = dt.date.fromisoformat(shard["day"])
+    articles, sentences, rejects = [], [], list(shard["rejects"])
+    records_in = len(rejects)
+    files_dir = Path(shard["files_dir"])
+    for rel in shard["files"]:
+        for rec in read_file(files_dir / rel, rel, source):
+            records_in += 1
+            out = rec if isinstance(rec, Reject) else transform_record(rec, day)
+            if isinstance(out, Reject):
+                rejects.append(out.as_row())
+                continue
+            article, sents = out
+            articles.append(article)
+            for s in sents:
+                s["source_file"], s["record_no"] = rec.file, rec.record_no
+            sentences.extend(sents)
+    out_dir = root / "staging" / shard["day"] / "shards" / shard["shard_id"]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    provenance = [("source_file", pa.string()), ("record_no", pa.int64())]
+    sent_schema = pa.schema(list(schema.SENTENCES) + provenance)
+    pq.write_table(pa.Table.from_pylist(articles, schema=schema.ARTICLES), out_dir / "articles.parquet")
+    pq.write_table(pa.Table.from_pylist(sentences, schema=sent_schema), out_dir / "sentences.parquet")
+    reject_rows = [{"source_file": r["file"], **{k: r[k] for k in ("record_no", "reason", "detail", "excerpt")}}
+                   for r in rejects]
+    pq.write_table(pa.Table.from_pylist(reject_rows, schema=schema.REJECTS), out_dir / "rejects.parquet")
+    log.info("shard %s: %d records in, %d articles, %d rejected", shard["shard_id"], records_in,
+             len(articles), len(rejects))
+    return {"shard_id": shard["shard_id"], "source": spec["name"], "day": shard["day"], "out_dir": str(out_dir),
+            "records_in": records_in, "articles": len(articles), "rejected": len(rejects)}
+
+
+def write_lake(day: str, shard_results: list[dict], root: Path, sources_run: list[str]) -> dict:
+    """Merge the shards of each source, resolve same-key duplicates, and replace the day's lake partitions.
+
+    When one source lists the same article (same URL or id) more than once, the first in dump
+    order loads and the others are recorded in ``duplicates``, pointing at it.
+    """
+    lake_root = root / "lake"
+    by_source: dict[str, list[dict]] = {name: [] for name in sources_run}
+    for res in shard_results:
+        by_source.setdefault(res["source"], []).append(res)
+    report: dict[str, dict] = {}
+    for name in sorted(by_source):
+        results = sorted(by_source[name], key=lambda r: r["shard_id"])
+        tables = {t: [pq.read_table(Path(r["out_dir"]) / f"{t}.parquet") for r in results]
+                  for t in ("articles", "sentences", "rejects")}
+        arts = _concat(tables["articles"], schema.ARTICLES).sort_by([("source_file", "ascending"),
+                                                                      ("record_no", "ascending")])
+        keep, dups = _dedup_by_key(arts)
+        arts = arts.take(keep).sort_by("article_id")
+        sents = _concat(tables["sentences"], None)
+        if sents is not None and sents.num_rows:
+            kept = pc.is_in(_row_key(sents), value_set=_row_key(arts))
+            sents = sents.filter(kept).sort_by([("article_id", "ascending"), ("sentence_no", "ascending")])
+            sents = sents.select(schema.SENTENCES.names).cast(schema.SENTENCES)
+        else:
+            sents = schema.SENTENCES.empty_table()
+        rej = _concat(tables["rejects"], schema.REJECTS).sort_by([("source_file", "ascending"),
+                                                                  ("record_no", "ascending")])
+        files = {}
+        for table, data in (("articles", arts), ("sentences", sents), ("rejects", rej), ("duplicates", dups)):
+            files[table] = lake.replace_partition(lake_root, table, day, name, data)
+        records_in = sum(r["records_in"] for r in results)
+        report[name] = {"records_in": records_in, "loaded": arts.num_rows, "duplicates": dups.num_rows,
+                        "rejected": rej.num_rows, "sentences": sents.num_rows, "files": files}
+        log.info("lake %s %s: %d articles, %d sentences, %d duplicates, %d rejects", day, name, arts.num_rows,
+                 sents.num_rows, dups.num_rows, rej.num_rows)
+    return {"day": day, "lake": str(lake_root), "sources": report}
+
+
+def _concat(parts: list[pa.Table], target: pa.Schema | None) -> pa.Table | None:
+    if not parts:
+        return target.empty_table() if target is not None else None
+    table = pa.concat_tables(parts)
+    return table.cast(target) if target is not None else table
+
+
+def _row_key(table: pa.Table) -> pa.Array:
+    """``file#record_no`` for each row: a record's identity within its dump."""
+    nos = pc.cast(table["record_no"], pa.string())
+    return pc.binary_join_element_wise(table["source_file"], nos, "#")
+
+
+def _dedup_by_key(arts: pa.Table) -> tuple[list[int], pa.Table]:
+    first: dict[str, int] = {}
+    keep: list[int] = []
+    rows = []
+    ids, files, nos = (arts[c].to_pylist() for c in ("article_id", "source_file", "record_no"))
+    for i, aid in enumerate(ids):
+        j = first.setdefault(aid, i)
+        if j == i:
+            keep.append(i)
+        else:
+            rows.append({"source_file": files[i], "record_no": nos[i], "article_id": aid,
+                         "duplicate_of_file": files[j], "duplicate_of_record_no": nos[j], "reason": "same_key"})
+    return keep, pa.Table.from_pylist(rows, schema=schema.DUPLICATES)
+
+
+def load_warehouse(lake_report: dict, root: Path, url: str, run_id: str, started_at: dt.datetime,
+                   sources: list[Source]) -> dict:
+    """Load the day's lake partitions into the warehouse in one transaction; record the run."""
+    day = dt.date.fromisoformat(lake_report["day"])
+    lake_root = Path(lake_report["lake"])
+    rows: dict[str, dict[str, list[dict]]] = {}
+    for name in lake_report["sources"]:
+        rows[name] = {t: lake.read_partition(lake_root, t, lake_report["day"], name, s).to_pylist()
+                      for t, s in schema.TABLES.items()}
+        for s in rows[name]["sentences"]:
+            s["tokens"] = " ".join(s["tokens"])
+    totals = _totals(lake_report)
+    run = {"run_id": run_id, "day": day, "started_at": started_at, "finished_at": dt.datetime.now(dt.UTC),
+           "status": "loaded", "sources": ",".join(sorted(lake_report["sources"])), **totals}
+    dump_rows = []
+    for name, rep in lake_report["sources"].items():
+        manifest = _manifest(root, lake_report["day"], name)
+        dump_rows.append({"run_id": run_id, "source": name, "day": day, "url": manifest.get("url", ""),
+                          "bytes": manifest.get("bytes", 0), "sha256": manifest.get("sha256", ""),
+                          "files": len(manifest.get("files", [])),
+                          **{k: rep[k] for k in ("records_in", "loaded", "duplicates", "rejected")}})
+    engine = warehouse.engine_for(url)
+    try:
+        written = warehouse.load_run(engine, day, rows, run, dump_rows,
+                                     [warehouse.sources_row(s) for s in sources if s.name in rows])
+    finally:
+        engine.dispose()
+    log.info("warehouse %s: %s", engine.url.render_as_string(hide_password=True), written)
+    return {"run_id": run_id, "day": lake_report["day"], "written": written}
+
+
+def _manifest(root: Path, day: str, source: str) -> dict:
+    path = root / "staging" / day / source / "manifest.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def _totals(lake_report: dict) -> dict[str, int]:
+    keys = ("records_in", "loaded", "duplicates", "rejected")
+    return {k: sum(rep[k] for rep in lake_report["sources"].values()) for k in keys}
+
+
+def check(lake_report: dict, load_report: dict, root: Path, url: str) -> dict:
+    """Verify the run's invariants, record its status and write ``runs/<day>/summary.json``.
+
+    Invariants: for every source, records in = loaded + duplicates + rejected; the warehouse
+    holds, for the day and source, exactly the rows the lake holds.
+    """
+    import sqlalchemy as sa
+
+    day = lake_report["day"]
+    problems = []
+    engine = warehouse.engine_for(url)
+    try:
+        with engine.begin() as conn:
+            for name, rep in sorted(lake_report["sources"].items()):
+                if rep["records_in"] != rep["loaded"] + rep["duplicates"] + rep["rejected"]:
+                    problems.append(f"{name}: {rep['records_in']} records in but {rep['loaded']} loaded + "
+                                    f"{rep['duplicates']} duplicates + {rep['rejected']} rejected")
+                for table, expected in (("articles", rep["loaded"]), ("rejects", rep["rejected"]),
+                                        ("duplicates", rep["duplicates"])):
+                    t = warehouse.metadata.tables[table]
+                    got = conn.execute(sa.select(sa.func.count()).select_from(t).where(
+                        t.c.ingest_date == dt.date.fromisoformat(day), t.c.source == name)).scalar_one()
+                    if got != expected:
+                        problems.append(f"{name}: warehouse {table} has {got} rows for {day}, lake has {expected}")
+            status = "failed" if problems else "ok"
+            conn.execute(warehouse.runs.update().where(warehouse.runs.c.run_id == load_report["run_id"])
+                         .values(status=status))
+        tables = warehouse.table_counts(engine)
+    finally:
+        engine.dispose()
+    summary = {"run_id": load_report["run_id"], "day": day, "status": status, **_totals(lake_report),
+               "sources": {n: {k: r[k] for k in ("records_in", "loaded", "duplicates", "rejected", "sentences")}
+                           for n, r in lake_report["sources"].items()},
+               "partitions": sorted({str(Path(f).parent) for r in lake_report["sources"].values()
+                                     for fs in r["files"].values() for f in fs}),
+               "warehouse": url_for_display(url), "warehouse_tables": tables, "problems": problems}
+    out = root / "runs" / day
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
+    if problems:
+        raise RunCheckError("run check failed: " + "; ".join(problems))
+    return summary
+
+
+def url_for_display(url: str) -> str:
+    import sqlalchemy as sa
+    try:
+        return sa.make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "<unparseable URL>"
+
+
+def format_summary(summary: dict) -> str:
+    """The run summary as a few lines of text for a terminal."""
+    lines = [f"Run {summary['run_id']} for {summary['day']}: {summary['status']}",
+             f"  records in {summary['records_in']}, loaded {summary['loaded']}, "
+             f"duplicates {summary['duplicates']}, rejected {summary['rejected']}",
+             f"  {'source':<24}{'in':>8}{'loaded':>8}{'dup':>6}{'rejected':>10}{'sentences':>11}"]
+    for name, r in sorted(summary["sources"].items()):
+        lines.append(f"  {name:<24}{r['records_in']:>8}{r['loaded']:>8}{r['duplicates']:>6}"
+                     f"{r['rejected']:>10}{r['sentences']:>11}")
+    lines.append(f"  partitions written: {len(summary['partitions'])}")
+    for p in summary["partitions"]:
+        lines.append(f"    {p}")
+    lines.append(f"  warehouse {summary['warehouse']}: " +
+                 ", ".join(f"{t} {n}" for t, n in summary["warehouse_tables"].items()))
+    for p in summary["problems"]:
+        lines.append(f"  PROBLEM: {p}")
+    return "\n".join(lines)
+
+
+def run(sources: list[Source], day: dt.date, root: Path, url: str, run_id: str | None = None,
+        dump_url: str | None = None, missing_ok: bool = True) -> dict:
+    """Every stage in order, in this process: what the DAG does, without a scheduler."""
+    started = dt.datetime.now(dt.UTC)
+    run_id = run_id or f"cli__{day.isoformat()}__{started.strftime('%Y%m%dT%H%M%S%f')}"
+    shards = fetch(sources, day, root, dump_url, missing_ok)
+    results = [transform_shard(s, root) for s in shards]
+    lake_report = write_lake(day.isoformat(), results, root, [s["source"]["name"] for s in shards])
+    load_report = load_warehouse(lake_report, root, url, run_id, started, sources)
+    return check(lake_report, load_report, root, url)
+
+
+def load_config(path: Path | None = None) -> dict[str, Source]:
+    return load_sources(path or sources_file())

@@ -1,0 +1,52 @@
+"""Shared record types that flow between stages."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+#: Canonical raw fields a reader may fill. ``body`` is the only one every record needs.
+RAW_FIELDS = ("headline", "summary", "body", "caption", "photo_credit", "url",
+              "external_id", "category", "published", "dateline")
+
+# Reason codes for records that cannot be loaded. Stable: they are stored in `rejects`.
+UNDECODABLE = "undecodable_bytes"
+EMPTY_BODY = "empty_body"
+MISSING_FIELD = "missing_field"
+BAD_ROW_SHAPE = "bad_row_shape"
+BAD_JSON = "bad_json"
+UNEXPECTED_FILE = "unexpected_file"
+UNREADABLE_FILE = "unreadable_file"
+REASONS = {
+    UNDECODABLE: "bytes that are not valid in the source's declared encoding",
+    EMPTY_BODY: "the article body is empty or whitespace after cleaning",
+    MISSING_FIELD: "a column the source's mapping requires is absent from the file",
+    BAD_ROW_SHAPE: "a CSV row whose field count differs from the header's",
+    BAD_JSON: "a JSONL line that is not a JSON object",
+    UNEXPECTED_FILE: "a file in the dump that the source's format does not read",
+    UNREADABLE_FILE: "a file that could not be opened or parsed at all",
+}
+
+
+@dataclass(slots=True)
+class RawRecord:
+    """One article as a reader found it, with its provenance."""
+
+    source: str
+    file: str
+    record_no: int
+    fields: dict[str, str | None] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Reject:
+    """A record, or a whole file, that could not become an article, and why."""
+
+    source: str
+    file: str
+    record_no: int
+    reason: str
+    detail: str = ""
+    excerpt: str = ""
+
+    def as_row(self) -> dict:
+        return asdict(self)

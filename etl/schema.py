@@ -1,0 +1,62 @@
+"""Arrow schemas of the lake tables; ``docs/SCHEMA.md`` documents every column.
+
+Partition columns (``ingest_date``, ``source``) live in the hive-style directory names, not in
+the files, so plain ``pyarrow.dataset``, pandas and DuckDB read them back as columns.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+PARTITIONING = pa.schema([("ingest_date", pa.string()), ("source", pa.string())])
+
+ARTICLES = pa.schema([
+    ("article_id", pa.string()),
+    ("external_id", pa.string()),
+    ("url", pa.string()),
+    ("source_file", pa.string()),
+    ("record_no", pa.int64()),
+    ("headline", pa.string()),
+    ("summary", pa.string()),
+    ("caption", pa.string()),
+    ("photo_credit", pa.string()),
+    ("dateline_city", pa.string()),
+    ("category_raw", pa.string()),
+    ("published_at", pa.timestamp("us", tz="UTC")),
+    ("body", pa.string()),
+    ("body_raw", pa.string()),
+    ("paragraph_count", pa.int32()),
+    ("sentence_count", pa.int32()),
+    ("word_count", pa.int32()),
+    ("char_count", pa.int32()),
+    ("content_hash", pa.string()),
+    ("normalizer_version", pa.string()),
+])
+
+SENTENCES = pa.schema([
+    ("article_id", pa.string()),
+    ("sentence_no", pa.int32()),
+    ("paragraph_no", pa.int32()),
+    ("text", pa.string()),
+    ("tokens", pa.list_(pa.string())),
+    ("word_count", pa.int32()),
+])
+
+REJECTS = pa.schema([
+    ("source_file", pa.string()),
+    ("record_no", pa.int64()),
+    ("reason", pa.string()),
+    ("detail", pa.string()),
+    ("excerpt", pa.string()),
+])
+
+DUPLICATES = pa.schema([
+    ("source_file", pa.string()),
+    ("record_no", pa.int64()),
+    ("article_id", pa.string()),
+    ("duplicate_of_file", pa.string()),
+    ("duplicate_of_record_no", pa.int64()),
+    ("reason", pa.string()),
+])
+
+TABLES = {"articles": ARTICLES, "sentences": SENTENCES, "rejects": REJECTS, "duplicates": DUPLICATES}

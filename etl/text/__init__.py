@@ -1,0 +1,1 @@
+"""Urdu text stage: normalization and segmentation, pure functions over strings."""

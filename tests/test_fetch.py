@@ -1,0 +1,119 @@
+"""Fetch: local folders, file:// and http:// URLs, archives, manifests; unsafe archives are refused."""
+
+import datetime as dt
+import gzip
+import hashlib
+import io
+import json
+import tarfile
+import zipfile
+
+import pytest
+
+from etl.config import make_source
+from etl.fetch import FetchError, NoDumpError, fetch_dump
+from etl.fetch.archives import ArchiveError, expand
+
+DAY = dt.date(2024, 11, 8)
+CSV = "title,content,link\nسرخی,متن,https://x/1\n".encode()
+
+
+def _source(url, fmt="csv"):
+    cols = {"headline": "title", "body": "content", "url": "link"} if fmt == "csv" else {}
+    return make_source("src", url, fmt, cols)
+
+
+def test_local_folder_with_date_template(tmp_path):
+    dump = tmp_path / "dumps" / "2024-11-08"
+    (dump / "sub").mkdir(parents=True)
+    (dump / "a.txt").write_text("سرخی\n\nمتن", encoding="utf-8")
+    (dump / "sub" / "b.txt").write_text("سرخی\n\nمتن", encoding="utf-8")
+    m = fetch_dump(_source(str(tmp_path / "dumps" / "{date}"), "seed_txt"), DAY, tmp_path / "staging")
+    assert m["files"] == ["a.txt", "sub/b.txt"]
+    assert m["bytes"] == sum(f.stat().st_size for f in dump.rglob("*.txt"))
+    saved = json.loads((tmp_path / "staging" / "src" / "manifest.json").read_text())
+    assert saved["sha256"] == m["sha256"] and len(saved["fetched"]) == 2
+    assert {f["sha256"] for f in m["fetched"]} == {hashlib.sha256((dump / "a.txt").read_bytes()).hexdigest()}
+
+
+def test_file_url_and_gz(tmp_path):
+    (tmp_path / "d-20241108.csv.gz").write_bytes(gzip.compress(CSV))
+    m = fetch_dump(_source(f"file://{tmp_path}/d-{{yyyymmdd}}.csv.gz"), DAY, tmp_path / "st")
+    assert m["files"] == ["d-20241108.csv"]
+    assert (tmp_path / "st" / "src" / "files" / "d-20241108.csv").read_bytes() == CSV
+    assert m["fetched"][0]["sha256"] == hashlib.sha256((tmp_path / "d-20241108.csv.gz").read_bytes()).hexdigest()
+
+
+def test_http_url_and_manifest(http_server, tmp_path):
+    (http_server.root / "2024-11-08.csv").write_bytes(CSV)
+    m = fetch_dump(_source(http_server.url("{date}.csv")), DAY, tmp_path / "st")
+    assert m["url"] == http_server.url("2024-11-08.csv")
+    assert m["bytes"] == len(CSV) and m["sha256"] == hashlib.sha256(CSV).hexdigest()
+    assert http_server.count("/2024-11-08.csv", "GET") >= 1
+
+
+def test_http_404_is_no_dump(http_server, tmp_path):
+    with pytest.raises(NoDumpError, match="no dump for source src on 2024-11-08"):
+        fetch_dump(_source(http_server.url("{date}.csv")), DAY, tmp_path / "st")
+
+
+def test_http_truncated_body_is_a_fetch_error(http_server, tmp_path):
+    (http_server.root / "big.csv").write_bytes(CSV * 2000)
+    http_server.truncate("/big.csv", 1000)
+    with pytest.raises(FetchError, match="failed"):
+        fetch_dump(_source(http_server.url("big.csv")), DAY, tmp_path / "st")
+
+
+def _tar(entries: dict[str, bytes], symlink: str | None = None) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for name, data in entries.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+        if symlink:
+            info = tarfile.TarInfo(symlink)
+            info.type, info.linkname = tarfile.SYMTYPE, "/etc/passwd"
+            tar.addfile(info)
+    return buf.getvalue()
+
+
+def _zip(entries: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in entries.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+def test_tar_and_zip_expand(tmp_path):
+    (tmp_path / "d.tar.gz").write_bytes(_tar({"x/a.csv": CSV, "x/b.csv": CSV}))
+    (tmp_path / "d.zip").write_bytes(_zip({"c.csv": CSV}))
+    assert sorted(p.name for p in expand(tmp_path / "d.tar.gz", tmp_path / "o1")) == ["a.csv", "b.csv"]
+    assert [p.read_bytes() for p in expand(tmp_path / "d.zip", tmp_path / "o2")] == [CSV]
+
+
+@pytest.mark.parametrize("archive, message", [
+    (lambda: _zip({"../evil.csv": CSV}), "outside the staging folder"),
+    (lambda: _zip({"/etc/evil.csv": CSV}), "outside the staging folder"),
+    (lambda: _tar({"../../evil.csv": CSV}), "outside the staging folder"),
+    (lambda: _tar({"ok.csv": CSV}, symlink="link.csv"), "link or special file"),
+    (lambda: _zip({"bomb.csv": b"0" * 50_000_000}), "zip bomb"),
+    (lambda: _zip({"a.csv": CSV})[:40], "corrupt"),
+])
+def test_unsafe_or_corrupt_archives_are_refused(tmp_path, archive, message):
+    name = "d.zip" if archive().startswith(b"PK") else "d.tar.gz"
+    (tmp_path / name).write_bytes(archive())
+    with pytest.raises(ArchiveError, match=message):
+        expand(tmp_path / name, tmp_path / "out")
+    assert not (tmp_path / "evil.csv").exists() and not (tmp_path.parent / "evil.csv").exists()
+
+
+def test_bad_archive_in_a_dump_is_a_reject_not_a_crash(tmp_path):
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    (dump / "good.csv").write_bytes(CSV)
+    (dump / "broken.zip").write_bytes(b"PK\x03\x04 not really")
+    m = fetch_dump(_source(str(dump)), DAY, tmp_path / "st")
+    assert m["files"] == ["good.csv"]
+    assert [(r["file"], r["reason"]) for r in m["rejects"]] == [("broken.zip", "bad_archive")]
