@@ -244,7 +244,7 @@ def load_warehouse(lake_report: dict, root: Path, url: str, run_id: str, started
     engine = warehouse.engine_for(url)
     try:
         written = warehouse.load_run(engine, day, rows, run, dump_rows,
-                                     [warehouse.sources_row(s) for s in sources if s.name in rows])
+                                     [warehouse.sources_row(s, run_id) for s in sources if s.name in rows])
     finally:
         engine.dispose()
     log.info("warehouse %s: %s", engine.url.render_as_string(hide_password=True), written)

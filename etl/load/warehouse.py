@@ -242,6 +242,7 @@ def table_counts(engine: sa.Engine) -> dict[str, int]:
                 for t in metadata.sorted_tables}
 
 
-def sources_row(source) -> dict:
-    return {"name": source.name, "format": source.format, "url_template": source.url,
+def sources_row(source, run_id: str) -> dict:
+    """The ``sources`` row of a declared source, as last read by run ``run_id``."""
+    return {"name": source.name, "format": source.format, "url_template": source.url, "last_run_id": run_id,
             "encoding": source.encoding, "columns": json.dumps(source.columns, ensure_ascii=False, sort_keys=True)}
