@@ -240,7 +240,7 @@ def load_warehouse(lake_report: dict, root: Path, url: str, run_id: str, started
         dump_rows.append({"run_id": run_id, "source": name, "day": day, "url": manifest.get("url", ""),
                           "bytes": manifest.get("bytes", 0), "sha256": manifest.get("sha256", ""),
                           "files": len(manifest.get("files", [])),
-                          **{k: rep[k] for k in ("records_in", "loaded", "duplicates", "rejected")}})
+                          **{k: rep[k] for k in warehouse.ACCOUNTING}})
     engine = warehouse.engine_for(url)
     try:
         written = warehouse.load_run(engine, day, rows, run, dump_rows,
@@ -257,8 +257,7 @@ def _manifest(root: Path, day: str, source: str) -> dict:
 
 
 def _totals(lake_report: dict) -> dict[str, int]:
-    keys = ("records_in", "loaded", "duplicates", "rejected")
-    return {k: sum(rep[k] for rep in lake_report["sources"].values()) for k in keys}
+    return {k: sum(rep[k] for rep in lake_report["sources"].values()) for k in warehouse.ACCOUNTING}
 
 
 def check(lake_report: dict, load_report: dict, root: Path, url: str) -> dict:
@@ -292,7 +291,7 @@ def check(lake_report: dict, load_report: dict, root: Path, url: str) -> dict:
     finally:
         engine.dispose()
     summary = {"run_id": load_report["run_id"], "day": day, "status": status, **_totals(lake_report),
-               "sources": {n: {k: r[k] for k in ("records_in", "loaded", "duplicates", "rejected", "sentences")}
+               "sources": {n: {k: r[k] for k in (*warehouse.ACCOUNTING, "sentences")}
                            for n, r in lake_report["sources"].items()},
                "partitions": sorted({str(Path(f).parent) for r in lake_report["sources"].values()
                                      for fs in r["files"].values() for f in fs}),

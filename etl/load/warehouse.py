@@ -22,6 +22,14 @@ _BATCH = 2000
 
 metadata = sa.MetaData()
 
+#: How a run's input records were accounted for: records_in = loaded + duplicates + rejected.
+ACCOUNTING = ("records_in", "loaded", "duplicates", "rejected")
+
+
+def _accounting() -> list[sa.Column]:
+    return [sa.Column(name, sa.Integer, nullable=False) for name in ACCOUNTING]
+
+
 sources = sa.Table(
     "sources", metadata,
     sa.Column("name", sa.String(100), primary_key=True),
@@ -40,10 +48,7 @@ runs = sa.Table(
     sa.Column("finished_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("status", sa.String(20), nullable=False),
     sa.Column("sources", sa.Text, nullable=False),
-    sa.Column("records_in", sa.Integer, nullable=False),
-    sa.Column("loaded", sa.Integer, nullable=False),
-    sa.Column("duplicates", sa.Integer, nullable=False),
-    sa.Column("rejected", sa.Integer, nullable=False),
+    *_accounting(),
 )
 
 dumps = sa.Table(
@@ -55,10 +60,7 @@ dumps = sa.Table(
     sa.Column("bytes", sa.BigInteger, nullable=False),
     sa.Column("sha256", sa.String(64), nullable=False),
     sa.Column("files", sa.Integer, nullable=False),
-    sa.Column("records_in", sa.Integer, nullable=False),
-    sa.Column("loaded", sa.Integer, nullable=False),
-    sa.Column("duplicates", sa.Integer, nullable=False),
-    sa.Column("rejected", sa.Integer, nullable=False),
+    *_accounting(),
 )
 
 articles = sa.Table(
