@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -301,7 +302,16 @@ def check(lake_report: dict, load_report: dict, root: Path, url: str) -> dict:
     (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
     if problems:
         raise RunCheckError("run check failed: " + "; ".join(problems))
+    clear_staging(root, day, lake_report["sources"])
     return summary
+
+
+def clear_staging(root: Path, day: str, sources: list[str] | dict) -> None:
+    """Drop a checked run's staged copies of the dumps and its shard outputs; keep the manifests."""
+    staging = root / "staging" / day
+    shutil.rmtree(staging / "shards", ignore_errors=True)
+    for name in sources:
+        shutil.rmtree(staging / name / "files", ignore_errors=True)
 
 
 def url_for_display(url: str) -> str:
