@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import shutil
+from collections import Counter
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -148,10 +149,15 @@ def transform_shard(shard: dict, root: Path) -> dict:
     reject_rows = [{"source_file": r["file"], **{k: r[k] for k in ("record_no", "reason", "detail", "excerpt")}}
                    for r in rejects]
     pq.write_table(pa.Table.from_pylist(reject_rows, schema=schema.REJECTS), out_dir / "rejects.parquet")
+    repairs: Counter = Counter()
+    for a in articles:
+        if a["repairs"]:
+            repairs.update(json.loads(a["repairs"]))
     log.info("shard %s: %d records in, %d articles, %d rejected", shard["shard_id"], records_in,
              len(articles), len(rejects))
     return {"shard_id": shard["shard_id"], "source": spec["name"], "day": shard["day"], "out_dir": str(out_dir),
-            "records_in": records_in, "articles": len(articles), "rejected": len(rejects)}
+            "records_in": records_in, "articles": len(articles), "rejected": len(rejects),
+            "repairs": dict(sorted(repairs.items()))}
 
 
 def write_lake(day: str, shard_results: list[dict], root: Path, sources_run: list[str]) -> dict:
@@ -186,8 +192,10 @@ def write_lake(day: str, shard_results: list[dict], root: Path, sources_run: lis
         for table, data in (("articles", arts), ("sentences", sents), ("rejects", rej), ("duplicates", dups)):
             files[table] = lake.replace_partition(lake_root, table, day, name, data)
         records_in = sum(r["records_in"] for r in results)
+        repairs = sum((Counter(r.get("repairs", {})) for r in results), Counter())
         report[name] = {"records_in": records_in, "loaded": arts.num_rows, "duplicates": dups.num_rows,
-                        "rejected": rej.num_rows, "sentences": sents.num_rows, "files": files}
+                        "rejected": rej.num_rows, "sentences": sents.num_rows, "files": files,
+                        "repairs": dict(sorted(repairs.items()))}
         log.info("lake %s %s: %d articles, %d sentences, %d duplicates, %d rejects", day, name, arts.num_rows,
                  sents.num_rows, dups.num_rows, rej.num_rows)
     return {"day": day, "lake": str(lake_root), "sources": report}
@@ -292,7 +300,7 @@ def check(lake_report: dict, load_report: dict, root: Path, url: str) -> dict:
     finally:
         engine.dispose()
     summary = {"run_id": load_report["run_id"], "day": day, "status": status, **_totals(lake_report),
-               "sources": {n: {k: r[k] for k in (*warehouse.ACCOUNTING, "sentences")}
+               "sources": {n: {k: r[k] for k in (*warehouse.ACCOUNTING, "sentences", "repairs")}
                            for n, r in lake_report["sources"].items()},
                "partitions": sorted({str(Path(f).parent) for r in lake_report["sources"].values()
                                      for fs in r["files"].values() for f in fs}),
@@ -331,6 +339,9 @@ def format_summary(summary: dict) -> str:
     for name, r in sorted(summary["sources"].items()):
         lines.append(f"  {name:<24}{r['records_in']:>8}{r['loaded']:>8}{r['duplicates']:>6}"
                      f"{r['rejected']:>10}{r['sentences']:>11}")
+    repairs = sum((Counter(r.get("repairs", {})) for r in summary["sources"].values()), Counter())
+    if repairs:
+        lines.append("  cleaning: " + ", ".join(f"{k} {v}" for k, v in sorted(repairs.items())))
     lines.append(f"  partitions written: {len(summary['partitions'])}")
     for p in summary["partitions"]:
         lines.append(f"    {p}")

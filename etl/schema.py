@@ -30,6 +30,7 @@ ARTICLES = pa.schema([
     ("word_count", pa.int32()),
     ("char_count", pa.int32()),
     ("content_hash", pa.string()),
+    ("repairs", pa.string()),
     ("normalizer_version", pa.string()),
 ])
 
@@ -40,6 +41,7 @@ SENTENCES = pa.schema([
     ("text", pa.string()),
     ("tokens", pa.list_(pa.string())),
     ("word_count", pa.int32()),
+    ("normalizer_version", pa.string()),
 ])
 
 REJECTS = pa.schema([

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 
 from etl.enrich.structure import dateline_city, publication_date
 from etl.records import EMPTY_BODY, MISSING_FIELD, RawRecord, Reject
-from etl.text.normalize import NORMALIZER_VERSION, normalize
+from etl.text.normalize import NORMALIZER_VERSION, collapse_whitespace, normalize
+from etl.text.repair import remove_boilerplate, repair_raw
 from etl.text.segment import is_word, paragraphs, sentences, tokens
 
 
@@ -40,10 +42,14 @@ def transform_record(rec: RawRecord, ingest_date: dt.date) -> tuple[dict, list[d
     missing = [name for name in ("body",) if f.get(name) is None]
     if missing:
         return Reject(rec.source, rec.file, rec.record_no, MISSING_FIELD, f"no value for {', '.join(missing)}")
-    body = normalize(raw_body)
+    fixed, repairs = repair_raw(raw_body)
+    body, furniture = remove_boilerplate(normalize(fixed))
+    if furniture:
+        body = collapse_whitespace(body)
+        repairs.update(furniture)
     if not body:
-        return Reject(rec.source, rec.file, rec.record_no, EMPTY_BODY, "body is empty after cleaning",
-                      raw_body[:200])
+        what = "only page furniture" if furniture else "empty after cleaning"
+        return Reject(rec.source, rec.file, rec.record_no, EMPTY_BODY, f"body is {what}", raw_body[:200])
     # A publication date in the future is a typo or a parse error, never a fact.
     latest = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
     published, headline = publication_date(f.get("published"), _clean(f.get("headline")), body, latest)
@@ -58,7 +64,7 @@ def transform_record(rec: RawRecord, ingest_date: dt.date) -> tuple[dict, list[d
             words += n_words
             sentence_rows.append({"article_id": aid, "sentence_no": len(sentence_rows) + 1,
                                   "paragraph_no": p_no, "text": sent, "tokens": toks,
-                                  "word_count": n_words})
+                                  "word_count": n_words, "normalizer_version": NORMALIZER_VERSION})
     article = {
         "article_id": aid,
         "external_id": (f.get("external_id") or "").strip() or None,
@@ -79,6 +85,7 @@ def transform_record(rec: RawRecord, ingest_date: dt.date) -> tuple[dict, list[d
         "word_count": words,
         "char_count": len(body),
         "content_hash": hashlib.sha256(body.encode()).hexdigest()[:16],
+        "repairs": json.dumps(dict(sorted(repairs.items())), ensure_ascii=False) if repairs else None,
         "normalizer_version": NORMALIZER_VERSION,
     }
     return article, sentence_rows

@@ -45,6 +45,17 @@ def test_bbc_unwrap_joins_inside_words_and_keeps_boundaries():
     assert "وزیر اعظم کے خلاف" in text
 
 
+def test_bbc_unwrap_issue_examples():
+    assert unwrap(["وزیر اع", "ظم نے کہا"]) == "وزیر اعظم نے کہا"
+    assert unwrap(["اس کے", " خلاف بات"]) == "اس کے خلاف بات"
+    # padded last line after a word-final letter starts a new word
+    first = "یہ بات سب کے سامنے"
+    assert unwrap([first, "آئی".rjust(len(first))]) == "یہ بات سب کے سامنے آئی"
+    # padded last line after a letter that can continue a word joins it
+    first = "انہوں نے کہا کہ وہ اع"
+    assert unwrap([first, "ظم ہیں".rjust(len(first))]) == "انہوں نے کہا کہ وہ اعظم ہیں"
+
+
 def test_bbc_doc_corpus_file(corpora):
     path = next((corpora / "bbc_voa" / "bbc" / "politics").glob("*.doc"))
     f = parse_bbc(path.read_text(encoding="utf-8"), f"bbc/politics/{path.name}")

@@ -5,7 +5,8 @@ import unicodedata
 import pytest
 
 from etl.text.normalize import NORMALIZER_VERSION, normalize, parse_digits
-from etl.text.segment import fused_words, is_word, paragraphs, sentences, tokens
+from etl.text.rules import fused_words
+from etl.text.segment import is_word, paragraphs, sentences, tokens
 
 PRESENTATION_FORMS = [*range(0xFB50, 0xFE00), *range(0xFE70, 0xFF00)]
 
@@ -25,6 +26,12 @@ PRESENTATION_FORMS = [*range(0xFB50, 0xFE00), *range(0xFE70, 0xFF00)]
     ("۲۰۲۴ اور ٢٠", "2024 اور 20"),          # digit policy: ASCII
     ("a\u00a0 \t b", "a b"),                 # NBSP and runs of spaces
     ("ایک\r\n\r\n\r\nدو", "ایک\n\nدو"),     # CRLF and blank-line runs
+    ("ہے۔کیا", "ہے۔ کیا"),                   # space after a full stop glued to a word
+    ("کیا ،مگر", "کیا، مگر"),                 # no space before ، and one after
+    ("پی۔ٹی۔آئی", "پی۔ٹی۔آئی"),              # abbreviations keep their ۔
+    ("۲۰فیصد", "20 فیصد"),                   # digits against letters
+    ("1990ء میں 11ویں", "1990ء میں 11ویں"),  # year and ordinal suffixes stay on their number
+    ("صوبےLahj", "صوبے Lahj"),               # Latin against Urdu
 ])
 def test_normalize_cases(raw, clean):
     assert normalize(raw) == clean
@@ -75,6 +82,10 @@ def test_paragraphs_skip_blank_lines():
     ("روس کیساتھ", ["روس", "کے", "ساتھ"]),
     ("کاغذاور", ["کاغذاور"]),  # whole-token rules never cut inside another word
     ("GDP 3.5% بڑھا", ["GDP", "3.5", "%", "بڑھا"]),
+    ("پی۔ٹی۔آئی کا جلسہ", ["پی۔ٹی۔آئی", "کا", "جلسہ"]),  # abbreviation: one token
+    ("ہے۔کیا وہ", ["ہے", "۔", "کیا", "وہ"]),  # not letter names: split at ۔
+    ("1990ء میں 11ویں بار", ["1990ء", "میں", "11ویں", "بار"]),
+    ("وہ رکا۔۔۔ پھر", ["وہ", "رکا", "۔۔۔", "پھر"]),
 ])
 def test_tokens(text, expected):
     assert tokens(text) == expected

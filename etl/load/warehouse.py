@@ -86,7 +86,8 @@ articles = sa.Table(
     sa.Column("word_count", sa.Integer, nullable=False),
     sa.Column("char_count", sa.Integer, nullable=False),
     sa.Column("content_hash", sa.String(16), nullable=False),
-    sa.Column("normalizer_version", sa.String(20), nullable=False),
+    sa.Column("repairs", sa.Text),
+    sa.Column("normalizer_version", sa.String(40), nullable=False),
     sa.Index("ix_articles_day_source", "ingest_date", "source"),
     sa.Index("ix_articles_published", "published_at"),
 )
@@ -99,6 +100,7 @@ sentences = sa.Table(
     sa.Column("text", sa.Text, nullable=False),
     sa.Column("tokens", sa.Text, nullable=False),
     sa.Column("word_count", sa.Integer, nullable=False),
+    sa.Column("normalizer_version", sa.String(40), nullable=False),
 )
 
 

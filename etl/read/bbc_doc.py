@@ -16,6 +16,11 @@ _DATE_LINE = re.compile(r"^\s*(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{1,2} [A-Z][a-z
                         r"\d{2}:\d{2}:\d{2} (?:GMT|[+-]\d{4})\s*$")
 
 
+# Letters that only ever end an Urdu word, and punctuation that ends a phrase: when the previous
+# line ends with one of these, the padded last line starts a new word.
+_ENDS_WORD = "ےۓ۔،؟!:)"
+
+
 def unwrap(lines: list[str]) -> str:
     """Join the hard-wrapped lines of one block back into a paragraph."""
     if not lines:
@@ -23,8 +28,12 @@ def unwrap(lines: list[str]) -> str:
     width = max(len(ln) for ln in lines)
     parts = []
     for i, line in enumerate(lines):
-        if i == len(lines) - 1 and len(lines) > 1 and len(line) == width:
-            line = line.lstrip(" ")  # right-aligned last line: leading spaces are padding
+        if i == len(lines) - 1 and len(lines) > 1 and len(line) == width and line.startswith(" "):
+            # right-aligned last line: its leading spaces are padding, which hides whether the
+            # wrap fell between two words or inside one
+            line = line.lstrip(" ")
+            if parts and parts[-1] and parts[-1][-1] in _ENDS_WORD:
+                line = " " + line
         parts.append(line)
     return re.sub(r" {2,}", " ", "".join(parts)).strip()
 

@@ -1,12 +1,12 @@
-"""Unicode and Urdu character normalization.
+"""Unicode and Urdu character normalization of article text.
 
-``normalize`` turns raw article text into the clean text every later stage works on. It is
-one NFC pass, a handful of compositions, one ``str.translate`` with a precomputed table and
-two regex passes, so it runs in linear time over the text.
+``normalize`` is the whole clean-up in one call; the steps are also public, one function per
+rule, so each can be tested (and compared with other toolkits) on its own. Rule tables live
+in ``rules/`` as data files.
 
 Digit policy: the clean text writes every digit in ASCII (``۲۰`` and ``٢٠`` become ``20``);
-the raw text keeps the digits as published. Both digit sets are accepted wherever numbers
-and dates are parsed.
+the raw text keeps the digits as published. Both digit sets are accepted wherever numbers and
+dates are parsed (``parse_digits``).
 """
 
 from __future__ import annotations
@@ -14,97 +14,144 @@ from __future__ import annotations
 import re
 import unicodedata
 
-#: Bumped whenever a rule changes what ``normalize`` returns; stored on every output row.
-NORMALIZER_VERSION = "1.0.0"
+from etl.text import rules
 
-# Arabic code points that Urdu writes with its own letters.
-_ARABIC_TO_URDU = {
-    "\u0643": "\u06a9",  # ك -> ک
-    "\u064a": "\u06cc",  # ي -> ی
-    "\u0649": "\u06cc",  # ى -> ی
-    "\u0629": "\u06c3",  # ة -> ۃ
-}
+CODE_VERSION = "2.0.0"
+#: Stored on every output row: the code version plus a digest of the rule tables.
+NORMALIZER_VERSION = f"{CODE_VERSION}+{rules.RULES_VERSION}"
 
-# Combining sequences with a precomposed Urdu letter; applied before diacritics are removed.
-_COMPOSITIONS = (
-    ("\u0627\u0653", "\u0622"),  # ا + ٓ -> آ
-    ("\u06cc\u0654", "\u0626"),  # ی + ٔ -> ئ
-    ("\u064a\u0654", "\u0626"),  # ي + ٔ -> ئ
-    ("\u06c1\u0654", "\u06c2"),  # ہ + ٔ -> ۂ
-    ("\u0648\u0654", "\u0624"),  # و + ٔ -> ؤ
-    ("\u06d2\u0654", "\u06d3"),  # ے + ٔ -> ۓ
-)
-
-_DIACRITICS = [*range(0x0610, 0x061B), *range(0x064B, 0x0660), 0x0670, *range(0x06D6, 0x06DD),
-               *range(0x06DF, 0x06E5), 0x06E7, 0x06E8, *range(0x06EA, 0x06EE)]
-# Invisible format characters that carry no meaning in clean text. ZWNJ (U+200C) is kept:
-# Urdu uses it inside words to stop letters joining.
-_DROPPED = [0x0640, 0x200D, 0x200E, 0x200F, 0x061C, *range(0x202A, 0x202F),
-            *range(0x2066, 0x206A), 0x2060, 0xFEFF, 0x00AD]
-_SPACES = [0x00A0, *range(0x2000, 0x200B), 0x200B, 0x202F, 0x205F, 0x3000, 0x0009, 0x000B, 0x000C]
-_DIGITS = {**{0x0660 + i: str(i) for i in range(10)}, **{0x06F0 + i: str(i) for i in range(10)}}
+# Urdu/Arabic-script letters (no punctuation, digits or marks); ZWNJ counts as part of a word.
+LETTERS = "\u0621-\u063a\u0641-\u064a\u066e\u066f\u0671-\u06d3\u06d5\u06ee\u06ef\u06fa-\u06ff"
+_DIGIT_VALUES = {**{0x0660 + i: str(i) for i in range(10)}, **{0x06F0 + i: str(i) for i in range(10)}}
 
 
-def _presentation_form_table() -> dict[int, str]:
-    """Map every Arabic presentation form with a compatibility decomposition to its letters."""
+def _build_tables() -> tuple[dict[int, str | None], dict[int, str]]:
+    """The full translate table and the letters-only one (presentation forms + Arabic letters)."""
     table: dict[int, str] = {}
-    for cp in (*range(0xFB50, 0xFE00), *range(0xFE70, 0xFF00)):
-        ch = chr(cp)
-        folded = unicodedata.normalize("NFKC", ch)
-        if folded != ch:
-            table[cp] = folded
-    return table
+    nfkc_ranges = []
+    for cps, repl in rules.character_rules():
+        if repl == "NFKC":
+            nfkc_ranges.append(cps)
+        else:
+            table.update(dict.fromkeys(cps, repl))
+    letters_only = {cp: v for cp, v in table.items() if 0x0621 <= cp <= 0x06FF and v and v.isalpha()}
+    comps = rules.compositions()
+    for cps in nfkc_ranges:
+        for cp in cps:
+            ch = chr(cp)
+            folded = unicodedata.normalize("NFKC", ch)
+            if folded == ch:
+                continue
+            folded = unicodedata.normalize("NFC", folded)
+            for seq, composed in comps:
+                folded = folded.replace(seq, composed)
+            full = "".join(table.get(ord(c), c) for c in folded)
+            table[cp] = full
+            letters_only[cp] = "".join(letters_only.get(ord(c), c) for c in folded)
+    return {cp: (v if v else None) for cp, v in table.items()}, letters_only
 
 
-def _build_table() -> dict[int, str | None]:
-    table: dict[int, str | None] = {}
-    for cp, folded in _presentation_form_table().items():
-        folded = unicodedata.normalize("NFC", folded)
-        for a, b in _COMPOSITIONS:
-            folded = folded.replace(a, b)
-        table[cp] = "".join(_ARABIC_TO_URDU.get(c, c) for c in folded
-                            if ord(c) not in _DIACRITICS)
-    table.update({ord(k): v for k, v in _ARABIC_TO_URDU.items()})
-    table.update({cp: None for cp in _DIACRITICS})
-    table.update({cp: None for cp in _DROPPED})
-    table.update({cp: " " for cp in _SPACES})
-    table.update(_DIGITS)
-    return table
-
-
-_TABLE = _build_table()
+_TABLE, _LETTER_TABLE = _build_tables()
+_DIACRITIC_TABLE = {cp: None for cps, repl in rules.character_rules() if repl == ""
+                    for cp in cps if 0x0610 <= cp <= 0x06ED}
 
 # Arabic heh (U+0647) is ھ (do-chashmi) after a consonant Urdu aspirates and before another
-# letter (بهی -> بھی); everywhere else it is ہ (goal heh).
-_ASPIRATED_HEH = re.compile(r"(?<=[بپتٹجچدڈرڑکگلمن])\u0647(?=[\u0621-\u06ff])")
-_HEH = re.compile("\u0647")
-_H_SPACE = re.compile(r"[ \t]+")
+# letter (بهی -> بھی, پڑهنا -> پڑھنا); everywhere else it is ہ (goal heh): at the start of a word
+# (هوئے -> ہوئے) and after ر, which Urdu writes with goal heh (رهتی -> رہتی).
+_ASPIRATED_HEH = re.compile(rf"(?<=[بپتٹجچدڈڑکگلمن])\u0647(?=[{LETTERS}])")
+
+# Spacing around Urdu punctuation: no space before ۔ ، ؟ ؛, one after when a letter follows.
+_SPACE_BEFORE_PUNCT = re.compile(r"(?<=\S) +(?=[۔،؟؛!?])")
+_GLUED_AFTER_PUNCT = re.compile(rf"[{LETTERS}0-9]*(?:[۔،؟؛!?]+[{LETTERS}]+)+")
+_PUNCT_GLUE = re.compile(rf"([۔،؟؛!?]+)(?=[{LETTERS}])")
+# Digits and Latin letters written against Urdu letters get a space, except a year's ء and
+# ordinal suffixes, which belong to their number (1990ء, 11ویں).
+_DIGIT_LETTER = re.compile(rf"(?<=[0-9])(?=[{LETTERS}])(?!ء|ویں|واں)|(?<=[{LETTERS}])(?=[0-9])")
+_LATIN_LETTER = re.compile(rf"(?<=[A-Za-z])(?=[{LETTERS}])|(?<=[{LETTERS}])(?=[A-Za-z])")
+_H_SPACE = re.compile(r"[ \t]{2,}")
 _EDGE_SPACE = re.compile(r" *\n *")
 _MANY_NEWLINES = re.compile(r"\n{3,}")
 
 
-def normalize(text: str) -> str:
-    """Return the clean form of ``text``: NFC, Urdu letters, no diacritics or controls, tidy spaces.
-
-    Paragraph breaks (blank lines) and line breaks survive; runs of spaces collapse to one.
-    """
-    if not text:
-        return ""
+def compose(text: str) -> str:
+    """Combine base letter + mark sequences into precomposed letters (ا + ٓ -> آ, ی + ٔ -> ئ)."""
     text = unicodedata.normalize("NFC", text)
-    if "\r" in text:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    for a, b in _COMPOSITIONS:
-        if a in text:
-            text = text.replace(a, b)
-    text = text.translate(_TABLE)
+    for seq, composed in rules.compositions():
+        if seq in text:
+            text = text.replace(seq, composed)
+    return text
+
+
+def _heh(text: str) -> str:
     if "\u0647" in text:
-        text = _HEH.sub("\u06c1", _ASPIRATED_HEH.sub("\u06be", text))
-    text = _H_SPACE.sub(" ", text)
-    text = _EDGE_SPACE.sub("\n", text)
-    text = _MANY_NEWLINES.sub("\n\n", text)
-    return text.strip()
+        text = _ASPIRATED_HEH.sub("\u06be", text).replace("\u0647", "\u06c1")
+    return text
+
+
+def normalize_characters(text: str) -> str:
+    """Fold Arabic presentation forms and Arabic letters to Urdu letters; nothing else changes."""
+    return _heh(compose(text).translate(_LETTER_TABLE))
+
+
+def remove_diacritics(text: str) -> str:
+    """Drop diacritics (zabar, zer, pesh, tanwin, shadda ...) and Quranic marks."""
+    return text.translate(_DIACRITIC_TABLE)
 
 
 def parse_digits(text: str) -> str:
     """Rewrite Urdu (۰-۹) and Arabic-Indic (٠-٩) digits as ASCII, leaving everything else."""
-    return text.translate(_DIGITS)
+    return text.translate(_DIGIT_VALUES)
+
+
+def is_abbreviation(run: str) -> bool:
+    """True for letter names joined by ۔ (پی۔ٹی۔آئی), whose ۔ are not full stops."""
+    parts = run.split("۔")
+    return len(parts) > 1 and all(p in rules.letter_names() for p in parts)
+
+
+def _space_glued(m: re.Match) -> str:
+    run = m.group(0)
+    return run if is_abbreviation(run) else _PUNCT_GLUE.sub(r"\1 ", run)
+
+
+def punctuation_space(text: str) -> str:
+    """No space before ۔ ، ؟ ؛ ! ? and one after them before a letter, except inside abbreviations."""
+    text = _SPACE_BEFORE_PUNCT.sub("", text)
+    return _GLUED_AFTER_PUNCT.sub(_space_glued, text)
+
+
+def digit_space(text: str) -> str:
+    """Separate digits from Urdu letters written against them (20فیصد -> 20 فیصد), keeping 1990ء and 11ویں."""
+    return _DIGIT_LETTER.sub(" ", text)
+
+
+def latin_space(text: str) -> str:
+    """Separate Latin letters from Urdu letters written against them (صوبےLahj -> صوبے Lahj)."""
+    return _LATIN_LETTER.sub(" ", text)
+
+
+def collapse_whitespace(text: str) -> str:
+    """One space between words, no spaces at line edges, at most one blank line between paragraphs."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _H_SPACE.sub(" ", text)
+    if "\n" in text:
+        text = _MANY_NEWLINES.sub("\n\n", _EDGE_SPACE.sub("\n", text))
+    return text.strip()
+
+
+def normalize(text: str) -> str:
+    """Return the clean form of ``text``.
+
+    NFC; compositions; presentation forms, Arabic letters, diacritics, invisible controls,
+    odd spaces and digits through one translate table; heh by context; spacing around Urdu
+    punctuation and between Urdu and digits or Latin letters; whitespace collapsed.
+    Paragraph breaks (newlines) survive.
+    """
+    if not text:
+        return ""
+    text = _heh(compose(text).translate(_TABLE))
+    text = punctuation_space(text)
+    text = digit_space(text)
+    text = latin_space(text)
+    return collapse_whitespace(text)

@@ -3,35 +3,24 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
-from pathlib import Path
 
-_RULES = Path(__file__).with_name("rules")
+from etl.text import rules
+from etl.text.normalize import LETTERS, is_abbreviation
 
-# A sentence ends at ۔ ؟ ? ! (repeated, as in the ellipsis ۔۔۔), optionally followed by closing
-# quotes or brackets, when whitespace or the end of the paragraph follows. A ۔ inside a word
-# (پی۔ٹی۔آئی) or a decimal point is therefore never a boundary. An ASCII full stop ends a
-# sentence only after a letter.
+# A sentence ends at ۔ ؟ ? ! (a run of them, as in the ellipsis ۔۔۔), with any closing quotes or
+# brackets, when whitespace or the end of the paragraph follows. So a ۔ inside an abbreviation
+# (پی۔ٹی۔آئی) or a decimal point never ends one; an ASCII full stop ends one only after a letter.
 _SENTENCE_END = re.compile(r"(?:[۔؟?!]+|(?<=[^\W\d])\.)[\"'”“’‘»«)\]]*(?=\s|$)")
 
-_LETTERS = "\u0621-\u063a\u0641-\u064a\u066e-\u066f\u0671-\u06d3\u06d5\u06ee\u06ef\u06fa-\u06ff\u200c"
 _TOKEN = re.compile(
-    rf"[{_LETTERS}]+"  # Urdu words (ZWNJ stays inside a word)
-    r"|[0-9۰-۹٠-٩]+(?:[.,:/٫][0-9۰-۹٠-٩]+)*"  # numbers in any digit set, with separators
-    r"|[A-Za-z]+(?:['’\-][A-Za-z]+)*"  # Latin words
-    r"|\S"  # any other visible character is a token of its own (punctuation)
+    rf"(?P<abbr>[{LETTERS}]+(?:۔[{LETTERS}]+)+)"  # letter names joined by ۔ (checked below)
+    rf"|(?P<num>[0-9۰-۹٠-٩]+(?:[.,:/٫][0-9۰-۹٠-٩]+)*(?:ء|ویں|واں)?)"  # numbers, 1990ء, 11ویں
+    rf"|(?P<word>[{LETTERS}\u200c]+)"  # Urdu words (ZWNJ stays inside a word)
+    r"|(?P<latin>[A-Za-z]+(?:['’\-][A-Za-z]+)*)"  # Latin words
+    r"|(?P<run>(?P<term>[۔؟!?])(?P=term)+)"  # a run of one terminator is one token (۔۔۔)
+    r"|(?P<other>\S)"  # any other visible character stands alone
 )
-
-
-@lru_cache(maxsize=1)
-def fused_words() -> dict[str, list[str]]:
-    """The whole-token split table from ``rules/fused_words.tsv``."""
-    table: dict[str, list[str]] = {}
-    for line in (_RULES / "fused_words.tsv").read_text(encoding="utf-8").splitlines():
-        if line and not line.startswith("#"):
-            fused, split = line.split("\t")
-            table[fused] = split.split()
-    return table
+_WORDS_IN = re.compile(rf"[{LETTERS}\u200c]+|۔")
 
 
 def paragraphs(text: str) -> list[str]:
@@ -55,11 +44,17 @@ def sentences(paragraph: str) -> list[str]:
 
 
 def tokens(sentence: str) -> list[str]:
-    """Split a sentence into word, number and punctuation tokens; fused words are split."""
-    split = fused_words()
+    """Split a sentence into word, number and punctuation tokens; fused words are split whole."""
+    split = rules.fused_words()
     out: list[str] = []
-    for tok in _TOKEN.findall(sentence):
-        out.extend(split.get(tok, (tok,)))
+    for m in _TOKEN.finditer(sentence):
+        kind, tok = m.lastgroup, m.group(0)
+        if kind == "abbr" and not is_abbreviation(tok):
+            out.extend(_WORDS_IN.findall(tok))  # words glued by ۔ that are not an abbreviation
+        elif kind == "word" and tok in split:
+            out.extend(split[tok])
+        else:
+            out.append(tok)
     return out
 
 

@@ -1,0 +1,84 @@
+"""Rule tables of the text stage, kept as data files beside this module and loaded once.
+
+``RULES_VERSION`` is a digest of every rule file, so a changed table changes the normalizer
+version stored on each output row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from functools import lru_cache
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+FILES = ("characters.tsv", "compositions.tsv", "letter_names.txt", "fused_words.tsv", "boilerplate.tsv")
+
+
+def _lines(name: str) -> list[list[str]]:
+    out = []
+    for line in (HERE / name).read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            out.append(line.split("\t"))
+    return out
+
+
+def _codepoints(spec: str) -> range:
+    lo, _, hi = spec.partition("-")
+    return range(int(lo, 16), int(hi or lo, 16) + 1)
+
+
+def _chars(spec: str) -> str:
+    return "".join(chr(int(h, 16)) for h in spec.split())
+
+
+@lru_cache(maxsize=1)
+def character_rules() -> list[tuple[range, str]]:
+    """``(code points, replacement)`` in file order; replacement is text, ``""``, or ``"NFKC"``."""
+    out = []
+    for cols in _lines("characters.tsv"):
+        spec, repl = cols[0], cols[1]
+        value = {"DROP": "", "SPACE": " ", "NFKC": "NFKC"}.get(repl)
+        out.append((_codepoints(spec), _chars(repl) if value is None else value))
+    return out
+
+
+@lru_cache(maxsize=1)
+def compositions() -> list[tuple[str, str]]:
+    return [(_chars(cols[0]), _chars(cols[1])) for cols in _lines("compositions.tsv")]
+
+
+@lru_cache(maxsize=1)
+def letter_names() -> frozenset[str]:
+    return frozenset(cols[0].strip() for cols in _lines("letter_names.txt"))
+
+
+@lru_cache(maxsize=1)
+def fused_words() -> dict[str, list[str]]:
+    """Whole-token splits: a token equal to the key becomes the listed words."""
+    return {cols[0]: cols[1].split() for cols in _lines("fused_words.tsv")}
+
+
+@lru_cache(maxsize=1)
+def boilerplate() -> list[tuple[str, re.Pattern]]:
+    """``(rule name, pattern)`` for page furniture to delete from normalized body text."""
+    path = HERE / "boilerplate.tsv"
+    if not path.exists():
+        return []
+    out = []
+    for cols in _lines("boilerplate.tsv"):
+        name, _, pattern = "\t".join(cols).partition("\t")
+        out.append((name.strip(), re.compile(pattern)))
+    return out
+
+
+def _digest() -> str:
+    h = hashlib.sha256()
+    for name in FILES:
+        path = HERE / name
+        if path.exists():
+            h.update(name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()[:8]
+
+
+RULES_VERSION = _digest()
