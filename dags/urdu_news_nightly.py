@@ -49,9 +49,8 @@ def urdu_news_nightly():
         params = ctx["params"]
         day = pipeline.resolve_day(params.get("date"), ctx.get("data_interval_start"), TIMEZONE)
         sources = pipeline.select_sources(pipeline.load_config(), params.get("sources"))
-        shards = pipeline.fetch(sources, day, pipeline.data_dir(), params.get("dump_url") or None,
-                                params.get("missing_dump_ok", True))
-        return shards
+        return pipeline.fetch(sources, day, pipeline.data_dir(), params.get("dump_url") or None,
+                              params.get("missing_dump_ok", True), ctx["dag_run"].run_id)
 
     @task(max_active_tis_per_dagrun=4)
     def transform(shard: dict) -> dict:
@@ -82,7 +81,7 @@ def urdu_news_nightly():
         return pipeline.load_warehouse(lake_report, root, warehouse.resolve_url(root), dag_run.run_id,
                                        started, sources)
 
-    @task
+    @task(retries=0)  # a broken invariant does not mend itself on a retry
     def check(lake_report: dict, load_report: dict) -> dict:
         from etl import pipeline
         from etl.load import warehouse

@@ -13,6 +13,8 @@ import logging
 import sys
 from pathlib import Path
 
+import sqlalchemy as sa
+
 from etl import pipeline
 from etl.config import FORMATS, ConfigError, make_source
 from etl.fetch import FetchError
@@ -78,18 +80,22 @@ def main(argv: list[str] | None = None) -> int:
             summary = json.loads(path.read_text(encoding="utf-8"))
             print(pipeline.format_summary(summary))
             return 0 if summary["status"] == "ok" else 1
-        url = args.warehouse or warehouse.resolve_url(root, conn_id=None)
+        url = args.warehouse or warehouse.resolve_url(root)
         if args.command == "ingest":
             sources = [make_source(args.source, args.url, args.format, args.map, args.encoding,
                                    base_dir=Path.cwd())]
             day = args.date or dt.date.today()
-            summary = pipeline.run(sources, day, root, url, dump_url=sources[0].url, missing_ok=False)
+            summary = pipeline.run(sources, day, root, url, dump_url=sources[0].url_for(day), missing_ok=False)
         else:
             names = [n.strip() for n in args.sources.split(",") if n.strip()]
             sources = pipeline.select_sources(pipeline.load_config(args.config), names)
             summary = pipeline.run(sources, args.date, root, url)
-    except (ConfigError, FetchError, ValueError, pipeline.RunCheckError) as exc:
+    except (ConfigError, FetchError, ValueError, pipeline.RunCheckError, warehouse.WarehouseError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except sa.exc.SQLAlchemyError as exc:
+        print(f"error: warehouse {pipeline.url_for_display(url)}: {type(exc).__name__}: "
+              f"{str(exc).splitlines()[0]}", file=sys.stderr)
         return 1
     print(pipeline.format_summary(summary))
     return 0

@@ -57,6 +57,9 @@ def make_source(name: str, url: str, fmt: str, columns: dict[str, str] | None = 
     if unknown:
         raise ConfigError(f"source {name}: unknown field(s) in columns: {', '.join(unknown)}; "
                           f"known fields: {', '.join(RAW_FIELDS)}")
+    bad_required = sorted(set(required or ()) - set(RAW_FIELDS))
+    if bad_required:
+        raise ConfigError(f"source {name}: unknown field(s) in required: {', '.join(bad_required)}")
     if fmt in ("csv", "jsonl") and "body" not in columns:
         raise ConfigError(f"source {name}: format {fmt} needs a column for 'body' in columns")
     if not url:

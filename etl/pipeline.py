@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -26,7 +27,7 @@ from etl.config import Source, load_sources, make_source
 from etl.fetch import NoDumpError, fetch_dump
 from etl.load import lake, warehouse
 from etl.read import read_file
-from etl.records import Reject
+from etl.records import TRANSFORM_ERROR, Reject
 from etl.transform import transform_record
 
 log = logging.getLogger("etl")
@@ -75,15 +76,21 @@ def _spec(source: Source) -> dict:
             "encoding": source.encoding, "required": list(source.required)}
 
 
+def run_key(run_id: str) -> str:
+    """A file-name-safe form of a run id, naming the run's staging folder."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", run_id)[:120]
+
+
 def fetch(sources: list[Source], day: dt.date, root: Path, dump_url: str | None = None,
-          missing_ok: bool = True) -> list[dict]:
+          missing_ok: bool = True, run_id: str = "manual") -> list[dict]:
     """Fetch every source's dump for ``day`` and cut the staged files into shards.
 
+    Files are staged under ``staging/<day>/<run>/``, so concurrent runs never share a folder.
     A source with no dump for the day is logged and skipped when ``missing_ok``, else an error.
     """
     if dump_url and len(sources) != 1:
         raise ValueError("an explicit dump URL needs exactly one source to say how to read it")
-    staging = root / "staging" / day.isoformat()
+    staging = root / "staging" / day.isoformat() / run_key(run_id)
     shards: list[dict] = []
     for source in sources:
         try:
@@ -95,11 +102,11 @@ def fetch(sources: list[Source], day: dt.date, root: Path, dump_url: str | None 
             continue
         log.info("fetched %s for %s: %d file(s), %d bytes, sha256 %s", source.name, day,
                  len(manifest["files"]), manifest["bytes"], manifest["sha256"][:12])
-        shards.extend(plan_shards(manifest, source))
+        shards.extend(plan_shards(manifest, source, staging))
     return shards
 
 
-def plan_shards(manifest: dict, source: Source) -> list[dict]:
+def plan_shards(manifest: dict, source: Source, staging: Path) -> list[dict]:
     """Group a dump's files into shards; a shard's id comes from its files, never from its position."""
     files = manifest["files"]
     per = 1 if source.format in ("csv", "jsonl") else FILES_PER_SHARD
@@ -111,6 +118,7 @@ def plan_shards(manifest: dict, source: Source) -> list[dict]:
             "shard_id": f"{source.name}-{digest}",
             "source": _spec(source),
             "day": manifest["day"],
+            "staging": str(staging),
             "files_dir": manifest["files_dir"],
             "files": group,
             # rejects found while fetching (archives that would not expand) travel with the first shard
@@ -131,7 +139,7 @@ def transform_shard(shard: dict, root: Path) -> dict:
     for rel in shard["files"]:
         for rec in read_file(files_dir / rel, rel, source):
             records_in += 1
-            out = rec if isinstance(rec, Reject) else transform_record(rec, day)
+            out = rec if isinstance(rec, Reject) else _transform_guarded(rec, day, source)
             if isinstance(out, Reject):
                 rejects.append(out.as_row())
                 continue
@@ -140,7 +148,7 @@ def transform_shard(shard: dict, root: Path) -> dict:
             for s in sents:
                 s["source_file"], s["record_no"] = rec.file, rec.record_no
             sentences.extend(sents)
-    out_dir = root / "staging" / shard["day"] / "shards" / shard["shard_id"]
+    out_dir = Path(shard["staging"]) / "shards" / shard["shard_id"]
     out_dir.mkdir(parents=True, exist_ok=True)
     provenance = [("source_file", pa.string()), ("record_no", pa.int64())]
     sent_schema = pa.schema(list(schema.SENTENCES) + provenance)
@@ -156,8 +164,18 @@ def transform_shard(shard: dict, root: Path) -> dict:
     log.info("shard %s: %d records in, %d articles, %d rejected", shard["shard_id"], records_in,
              len(articles), len(rejects))
     return {"shard_id": shard["shard_id"], "source": spec["name"], "day": shard["day"], "out_dir": str(out_dir),
+            "staging": shard["staging"],
             "records_in": records_in, "articles": len(articles), "rejected": len(rejects),
             "repairs": dict(sorted(repairs.items()))}
+
+
+def _transform_guarded(rec, day: dt.date, source: Source):
+    """``transform_record``, with any unexpected failure on one record turned into that record's reject."""
+    try:
+        return transform_record(rec, day, source.required)
+    except Exception as exc:  # one bad record must not fail its shard
+        log.exception("record %s#%s of %s failed to transform", rec.file, rec.record_no, source.name)
+        return Reject(source.name, rec.file, rec.record_no, TRANSFORM_ERROR, f"{type(exc).__name__}: {exc}")
 
 
 def write_lake(day: str, shard_results: list[dict], root: Path, sources_run: list[str]) -> dict:
@@ -178,7 +196,7 @@ def write_lake(day: str, shard_results: list[dict], root: Path, sources_run: lis
         arts = _concat(tables["articles"], schema.ARTICLES).sort_by([("source_file", "ascending"),
                                                                       ("record_no", "ascending")])
         keep, dups = _dedup_by_key(arts)
-        arts = arts.take(keep).sort_by("article_id")
+        arts = arts.take(pa.array(keep, type=pa.int64())).sort_by("article_id")
         sents = _concat(tables["sentences"], None)
         if sents is not None and sents.num_rows:
             kept = pc.is_in(_row_key(sents), value_set=_row_key(arts))
@@ -198,7 +216,8 @@ def write_lake(day: str, shard_results: list[dict], root: Path, sources_run: lis
                         "repairs": dict(sorted(repairs.items()))}
         log.info("lake %s %s: %d articles, %d sentences, %d duplicates, %d rejects", day, name, arts.num_rows,
                  sents.num_rows, dups.num_rows, rej.num_rows)
-    return {"day": day, "lake": str(lake_root), "sources": report}
+    staging = sorted({r["staging"] for r in shard_results})
+    return {"day": day, "lake": str(lake_root), "staging": staging, "sources": report}
 
 
 def _concat(parts: list[pa.Table], target: pa.Schema | None) -> pa.Table | None:
@@ -245,7 +264,7 @@ def load_warehouse(lake_report: dict, root: Path, url: str, run_id: str, started
            "status": "loaded", "sources": ",".join(sorted(lake_report["sources"])), **totals}
     dump_rows = []
     for name, rep in lake_report["sources"].items():
-        manifest = _manifest(root, lake_report["day"], name)
+        manifest = _manifest(lake_report["staging"], name)
         dump_rows.append({"run_id": run_id, "source": name, "day": day, "url": manifest.get("url", ""),
                           "bytes": manifest.get("bytes", 0), "sha256": manifest.get("sha256", ""),
                           "files": len(manifest.get("files", [])),
@@ -260,9 +279,12 @@ def load_warehouse(lake_report: dict, root: Path, url: str, run_id: str, started
     return {"run_id": run_id, "day": lake_report["day"], "written": written}
 
 
-def _manifest(root: Path, day: str, source: str) -> dict:
-    path = root / "staging" / day / source / "manifest.json"
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+def _manifest(staging: list[str], source: str) -> dict:
+    for folder in staging:
+        path = Path(folder) / source / "manifest.json"
+        if path.exists():
+            return json.loads(path.read_text(encoding="utf-8"))
+    return {}
 
 
 def _totals(lake_report: dict) -> dict[str, int]:
@@ -295,7 +317,7 @@ def check(lake_report: dict, load_report: dict, root: Path, url: str) -> dict:
                         problems.append(f"{name}: warehouse {table} has {got} rows for {day}, lake has {expected}")
             status = "failed" if problems else "ok"
             conn.execute(warehouse.runs.update().where(warehouse.runs.c.run_id == load_report["run_id"])
-                         .values(status=status))
+                         .values(status=status, finished_at=dt.datetime.now(dt.UTC)))
         tables = warehouse.table_counts(engine)
     finally:
         engine.dispose()
@@ -310,16 +332,16 @@ def check(lake_report: dict, load_report: dict, root: Path, url: str) -> dict:
     (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
     if problems:
         raise RunCheckError("run check failed: " + "; ".join(problems))
-    clear_staging(root, day, lake_report["sources"])
+    clear_staging(lake_report)
     return summary
 
 
-def clear_staging(root: Path, day: str, sources: list[str] | dict) -> None:
+def clear_staging(lake_report: dict) -> None:
     """Drop a checked run's staged copies of the dumps and its shard outputs; keep the manifests."""
-    staging = root / "staging" / day
-    shutil.rmtree(staging / "shards", ignore_errors=True)
-    for name in sources:
-        shutil.rmtree(staging / name / "files", ignore_errors=True)
+    for folder in map(Path, lake_report["staging"]):
+        shutil.rmtree(folder / "shards", ignore_errors=True)
+        for name in lake_report["sources"]:
+            shutil.rmtree(folder / name / "files", ignore_errors=True)
 
 
 def url_for_display(url: str) -> str:
@@ -357,7 +379,7 @@ def run(sources: list[Source], day: dt.date, root: Path, url: str, run_id: str |
     """Every stage in order, in this process: what the DAG does, without a scheduler."""
     started = dt.datetime.now(dt.UTC)
     run_id = run_id or f"cli__{day.isoformat()}__{started.strftime('%Y%m%dT%H%M%S%f')}"
-    shards = fetch(sources, day, root, dump_url, missing_ok)
+    shards = fetch(sources, day, root, dump_url, missing_ok, run_id)
     results = [transform_shard(s, root) for s in shards]
     lake_report = write_lake(day.isoformat(), results, root, [s["source"]["name"] for s in shards])
     load_report = load_warehouse(lake_report, root, url, run_id, started, sources)

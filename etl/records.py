@@ -16,6 +16,8 @@ BAD_ROW_SHAPE = "bad_row_shape"
 BAD_JSON = "bad_json"
 UNEXPECTED_FILE = "unexpected_file"
 UNREADABLE_FILE = "unreadable_file"
+INVALID_CHARACTERS = "invalid_characters"
+TRANSFORM_ERROR = "transform_error"
 REASONS = {
     UNDECODABLE: "bytes that are not valid in the source's declared encoding",
     EMPTY_BODY: "the article body is empty or whitespace after cleaning",
@@ -24,6 +26,8 @@ REASONS = {
     BAD_JSON: "a JSONL line that is not a JSON object",
     UNEXPECTED_FILE: "a file in the dump that the source's format does not read",
     UNREADABLE_FILE: "a file that could not be opened or parsed at all",
+    INVALID_CHARACTERS: "NUL bytes or lone surrogate code points, which no text column can store",
+    TRANSFORM_ERROR: "an unexpected failure while cleaning this one record (the message says what)",
 }
 
 

@@ -35,11 +35,14 @@ def _clean(value: str | None) -> str | None:
     return value or None
 
 
-def transform_record(rec: RawRecord, ingest_date: dt.date) -> tuple[dict, list[dict]] | Reject:
+def transform_record(rec: RawRecord, ingest_date: dt.date,
+                     required: tuple[str, ...] = ("body",)) -> tuple[dict, list[dict]] | Reject:
     """One raw record to ``(article_row, sentence_rows)``, or a ``Reject`` saying why not."""
     f = rec.fields
     raw_body = f.get("body") or ""
-    missing = [name for name in ("body",) if f.get(name) is None]
+    missing = [name for name in required if name != "body" and not (f.get(name) or "").strip()]
+    if f.get("body") is None:
+        missing.insert(0, "body")
     if missing:
         return Reject(rec.source, rec.file, rec.record_no, MISSING_FIELD, f"no value for {', '.join(missing)}")
     fixed, repairs = repair_raw(raw_body)

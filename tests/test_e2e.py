@@ -74,9 +74,11 @@ def test_sample_day_end_to_end_and_idempotent(airflow_db, data_dir):
         assert conn.execute(sa.text("select count(*) from articles")).scalar_one() == 11
     engine.dispose()
     assert not list((lake / "_tmp").iterdir())  # no temporary files left behind
-    staging = data_dir / "staging" / SAMPLE_DAY
-    assert not (staging / "shards").exists() and not (staging / "sample_csv" / "files").exists()
-    assert json.loads((staging / "sample_csv" / "manifest.json").read_text())["bytes"] > 0
+    runs = sorted((data_dir / "staging" / SAMPLE_DAY).iterdir())
+    assert len(runs) == 2  # one staging folder per run
+    for staging in runs:
+        assert not (staging / "shards").exists() and not (staging / "sample_csv" / "files").exists()
+        assert json.loads((staging / "sample_csv" / "manifest.json").read_text())["bytes"] > 0
 
 
 def test_lake_is_readable_by_pandas_and_duckdb(airflow_db, data_dir):

@@ -117,3 +117,41 @@ def test_bad_archive_in_a_dump_is_a_reject_not_a_crash(tmp_path):
     m = fetch_dump(_source(str(dump)), DAY, tmp_path / "st")
     assert m["files"] == ["good.csv"]
     assert [(r["file"], r["reason"]) for r in m["rejects"]] == [("broken.zip", "bad_archive")]
+
+
+def test_http_server_error_is_a_fetch_error_not_a_missing_dump(http_server, tmp_path):
+    (http_server.root / "2024-11-08.csv").write_bytes(CSV)
+    http_server.fail_times("/2024-11-08.csv", 10, status=500)
+    with pytest.raises(FetchError) as info:
+        fetch_dump(_source(http_server.url("{date}.csv")), DAY, tmp_path / "st")
+    assert not isinstance(info.value, NoDumpError)
+
+
+def test_http_name_drops_query_and_decodes(http_server, tmp_path):
+    (http_server.root / "خبریں.csv").write_bytes(CSV)
+    from urllib.parse import quote
+    m = fetch_dump(_source(http_server.url(quote("خبریں.csv") + "?day={date}")), DAY, tmp_path / "st")
+    assert m["files"] == ["خبریں.csv"]
+
+
+def test_names_pointing_outside_the_dump_are_refused():
+    from etl.fetch.fetch import _safe_name
+    with pytest.raises(FetchError, match="outside the dump"):
+        _safe_name("../../../../tmp/evil.txt", "http://h/d/", web=True)
+    with pytest.raises(FetchError, match="outside the dump"):
+        _safe_name("%2e%2e/evil.txt", "http://h/d/", web=True)
+    assert _safe_name("a%20b/c.txt", "http://h/d/", web=True) == "a b/c.txt"
+    assert _safe_name("a%20b.txt", "/local/d", web=False) == "a%20b.txt"
+
+
+def test_same_file_twice_in_a_dump_is_read_once(tmp_path):
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    (dump / "news.csv").write_bytes(CSV)
+    (dump / "news.csv.gz").write_bytes(gzip.compress(CSV))
+    (dump / "broken.gz").write_bytes(b"not gzip")
+    m = fetch_dump(_source(str(dump)), DAY, tmp_path / "st")
+    assert m["files"] == ["news.csv"]
+    assert sorted((r["file"], r["reason"]) for r in m["rejects"]) == [
+        ("broken.gz", "bad_archive"), ("news.csv.gz", "duplicate_file")]
+    assert (tmp_path / "st" / "src" / "files" / "news.csv").read_bytes() == CSV

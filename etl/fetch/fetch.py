@@ -11,7 +11,10 @@ import datetime as dt
 import hashlib
 import json
 import shutil
-from pathlib import Path
+import urllib.error
+import urllib.request
+from pathlib import Path, PurePosixPath
+from urllib.parse import unquote, urlparse
 
 import fsspec
 
@@ -21,6 +24,7 @@ from etl.records import Reject
 
 _CHUNK = 1 << 20
 BAD_ARCHIVE = "bad_archive"
+DUPLICATE_FILE = "duplicate_file"
 
 
 class FetchError(RuntimeError):
@@ -43,31 +47,69 @@ def _copy(fs, path: str, target: Path) -> tuple[int, str]:
     return size, digest.hexdigest()
 
 
+def _safe_name(name: str, url: str, web: bool) -> str:
+    """A fetched file's path inside the dump (URL-decoded for web URLs), never outside the staging folder."""
+    if web:
+        name = unquote(name.split("?", 1)[0].split("#", 1)[0])
+    name = name.replace("\\", "/")
+    p = PurePosixPath(name)
+    if not p.parts or p.is_absolute() or ".." in p.parts:
+        raise FetchError(f"{url}: refusing the file name {name!r}, which points outside the dump")
+    return str(p)
+
+
+def _probe_http(url: str, source: str, day: dt.date, timeout: float = 60) -> None:
+    """Tell "no dump for the day" (404, 410) from a server or network fault, which fsspec conflates."""
+    for method in ("HEAD", "GET"):
+        req = urllib.request.Request(url, method=method)
+        try:
+            with urllib.request.urlopen(req, timeout=timeout):
+                return
+        except urllib.error.HTTPError as exc:
+            if exc.code in (404, 410):
+                raise NoDumpError(f"no dump for source {source} on {day}: {url} answered {exc.code}") from exc
+            if exc.code == 405 and method == "HEAD":
+                continue
+            raise FetchError(f"fetching {source} for {day} from {url} failed: HTTP {exc.code} {exc.reason}") from exc
+        except (urllib.error.URLError, OSError) as exc:
+            raise FetchError(f"fetching {source} for {day} from {url} failed: {exc}") from exc
+
+
+def _list(fs, path: str, url: str, source: str, day: dt.date) -> list[tuple[str, str]]:
+    """``(fsspec path, name inside the dump)`` of every file the URL names."""
+    protocols = fs.protocol if isinstance(fs.protocol, (tuple, list)) else (fs.protocol,)
+    web = bool({"http", "https"} & set(protocols))
+    if web:
+        _probe_http(url, source, day)
+    try:
+        info = fs.info(path)
+    except FileNotFoundError as exc:
+        raise NoDumpError(f"no dump for source {source} on {day}: {url} does not exist") from exc
+    if info.get("type") == "directory":
+        base = path.rstrip("/")
+        return [(m, _safe_name(m[len(base) + 1:], url, web)) for m in sorted(fs.find(path))]
+    name = PurePosixPath(urlparse(url).path).name if web else PurePosixPath(path).name
+    return [(path, _safe_name(name, url, web))]
+
+
 def fetch_dump(source: Source, day: dt.date, staging: Path, url: str | None = None) -> dict:
     """Stage ``source``'s dump for ``day`` under ``staging/<source>/`` and return its manifest.
 
     The manifest (also written as ``manifest.json``) lists the fetched files with their
     bytes and sha256, the readable files after expansion, and rejects for archives that
-    could not be expanded.
+    could not be expanded and for files that appear twice.
     """
     url = url or source.url_for(day)
-    root = staging / source.name
-    shutil.rmtree(root, ignore_errors=True)
-    raw_dir, files_dir = root / "raw", root / "files"
-    raw_dir.mkdir(parents=True)
-    files_dir.mkdir()
     try:
         fs, path = fsspec.core.url_to_fs(url)
-        if not fs.exists(path):
-            raise NoDumpError(f"no dump for source {source.name} on {day}: {url} does not exist")
-        if fs.isdir(path):
-            base = path.rstrip("/")
-            members = sorted(p for p in fs.find(path) if not fs.isdir(p))
-            names = [p[len(base) + 1:] for p in members]
-        else:
-            members, names = [path], [path.rstrip("/").rsplit("/", 1)[-1]]
+        members = _list(fs, path, url, source.name, day)
+        root = staging / source.name
+        shutil.rmtree(root, ignore_errors=True)
+        raw_dir, files_dir = root / "raw", root / "files"
+        raw_dir.mkdir(parents=True)
+        files_dir.mkdir()
         fetched = []
-        for member, name in zip(members, names):
+        for member, name in members:
             size, sha = _copy(fs, member, raw_dir / name)
             fetched.append({"url": url if member == path else f"{url.rstrip('/')}/{name}",
                             "file": name, "bytes": size, "sha256": sha})
@@ -79,24 +121,36 @@ def fetch_dump(source: Source, day: dt.date, staging: Path, url: str | None = No
 
     files: list[str] = []
     rejects: list[dict] = []
+
+    def stage(src: Path, rel: str, origin: str) -> None:
+        if rel in files:
+            rejects.append(Reject(source.name, origin, 0, DUPLICATE_FILE,
+                                  f"{rel} appears more than once in the dump; only the first copy is read"
+                                  ).as_row())
+            return
+        target = files_dir / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        src.replace(target)
+        files.append(rel)
+
     for item in fetched:
         raw = raw_dir / item["file"]
         kind = archive_kind(raw.name)
-        if kind:
-            # a .gz holds one file, which takes the archive's name; other archives get a folder
-            dest = files_dir / (Path(item["file"]).parent if kind == "gz" else stem(item["file"]))
-            try:
-                expanded = expand(raw, dest)
-            except ArchiveError as exc:
-                shutil.rmtree(dest, ignore_errors=True)
-                rejects.append(Reject(source.name, item["file"], 0, BAD_ARCHIVE, str(exc)).as_row())
-                continue
-            files.extend(str(p.relative_to(files_dir)) for p in expanded)
+        if not kind:
+            stage(raw, item["file"], item["file"])
+            continue
+        # a .gz holds one file, which takes the archive's name; other archives get a folder
+        parent = PurePosixPath(item["file"]).parent
+        base = parent if kind == "gz" else PurePosixPath(stem(item["file"]))
+        tmp = raw_dir / ".expand"
+        try:
+            expanded = expand(raw, tmp)
+        except ArchiveError as exc:
+            rejects.append(Reject(source.name, item["file"], 0, BAD_ARCHIVE, str(exc)).as_row())
         else:
-            target = files_dir / item["file"]
-            target.parent.mkdir(parents=True, exist_ok=True)
-            raw.replace(target)
-            files.append(item["file"])
+            for p in expanded:
+                stage(p, str(base / p.relative_to(tmp).as_posix()), item["file"])
+        shutil.rmtree(tmp, ignore_errors=True)
     shutil.rmtree(raw_dir, ignore_errors=True)
     manifest = {
         "source": source.name,

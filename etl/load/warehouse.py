@@ -10,8 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -145,38 +147,78 @@ def resolve_url(data_dir: Path | None = None, conn_id: str | None = CONN_ID) -> 
 
 
 def url_from_airflow_connection(conn_id: str) -> str | None:
-    """SQLAlchemy URL of an Airflow connection, or ``None`` outside Airflow or when it is not defined."""
+    """SQLAlchemy URL of an Airflow connection, or ``None`` when it is not defined.
+
+    The ``AIRFLOW_CONN_<ID>`` variable is read directly (so the command line in a container finds
+    it too); inside Airflow, any other secrets backend is asked through ``Connection.get``.
+    """
+    env = os.environ.get(f"AIRFLOW_CONN_{conn_id.upper()}")
+    if env:
+        return _url_from_conn_value(env)
+    if "airflow.sdk" not in sys.modules:
+        return None  # not running under Airflow: no other place to look
     try:
         from airflow.sdk import Connection
         conn = Connection.get(conn_id)
-    except Exception:  # not running under Airflow, or no such connection
+    except Exception:  # not inside a task, or no such connection
         return None
     extra = conn.extra_dejson or {}
+    return _url_from_parts(conn.conn_type, conn.host, conn.login, conn.password, conn.port, conn.schema, extra)
+
+
+def _url_from_conn_value(value: str) -> str | None:
+    """An ``AIRFLOW_CONN_*`` value (a URI or Airflow's JSON form) as a SQLAlchemy URL."""
+    if value.lstrip().startswith("{"):
+        d = json.loads(value)
+        return _url_from_parts(d.get("conn_type"), d.get("host"), d.get("login"), d.get("password"),
+                               d.get("port"), d.get("schema"), d.get("extra") or {})
+    parsed = urlsplit(value)
+    extra = dict(parse_qsl(parsed.query))
+    return _url_from_parts(parsed.scheme.replace("-", "_"), unquote(parsed.hostname or ""),
+                           unquote(parsed.username or "") or None, unquote(parsed.password or "") or None,
+                           parsed.port, unquote(parsed.path.lstrip("/")) or None, extra)
+
+
+def _url_from_parts(conn_type, host, login, password, port, schema, extra) -> str | None:
+    if isinstance(extra, str):
+        extra = json.loads(extra or "{}")
     if extra.get("sqlalchemy_url"):
         return extra["sqlalchemy_url"]
-    if conn.conn_type in ("postgres", "postgresql"):
-        return sa.URL.create("postgresql+psycopg", username=conn.login, password=conn.password,
-                             host=conn.host, port=conn.port, database=conn.schema).render_as_string(
-                                 hide_password=False)
-    if conn.conn_type == "sqlite":
-        return f"sqlite:///{conn.host}"
+    if conn_type in ("postgres", "postgresql"):
+        return sa.URL.create("postgresql+psycopg", username=login, password=password, host=host, port=port,
+                             database=schema).render_as_string(hide_password=False)
+    if conn_type == "sqlite":
+        return f"sqlite:///{host}"
     return None
 
 
+class WarehouseError(RuntimeError):
+    """The warehouse cannot be used: unsupported database, or tables from an older schema."""
+
+
 def engine_for(url: str) -> sa.Engine:
-    """An engine for ``url``, with the warehouse tables created when missing."""
+    """An engine for ``url``, with the warehouse tables created when missing and checked when present."""
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     if url.startswith("sqlite:///"):
         Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
     engine = sa.create_engine(url)
+    if engine.dialect.name not in ("postgresql", "sqlite"):
+        raise WarehouseError(f"the warehouse supports PostgreSQL and SQLite, not {engine.dialect.name}")
     metadata.create_all(engine)
+    inspector = sa.inspect(engine)
+    for table in metadata.sorted_tables:
+        present = {c["name"] for c in inspector.get_columns(table.name)}
+        missing = [c.name for c in table.columns if c.name not in present]
+        if missing:
+            engine.dispose()
+            raise WarehouseError(f"warehouse table {table.name} lacks column(s) {', '.join(missing)}: it was "
+                                 f"created by an older version of this pipeline; add them or load into a new database")
     return engine
 
 
 def _insert(engine: sa.Engine, table: sa.Table):
-    return (postgresql.insert(table) if engine.dialect.name == "postgresql" else
-            sqlite.insert(table) if engine.dialect.name == "sqlite" else None)
+    return postgresql.insert(table) if engine.dialect.name == "postgresql" else sqlite.insert(table)
 
 
 def _batches(rows: Iterable[dict], size: int = _BATCH) -> Iterator[list[dict]]:

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from etl.config import Source
 from etl.read import bbc_doc, seed_txt, tabular
-from etl.read.decode import decode_text
-from etl.records import UNDECODABLE, UNEXPECTED_FILE, UNREADABLE_FILE, RawRecord, Reject
+from etl.read.decode import decode_text, has_invalid_characters
+from etl.records import INVALID_CHARACTERS, UNDECODABLE, UNEXPECTED_FILE, UNREADABLE_FILE, RawRecord, Reject
 
 #: File suffixes each format reads; anything else in a dump is rejected as unexpected.
 SUFFIXES = {
@@ -36,6 +36,9 @@ def read_file(path: Path, rel: str, source: Source) -> Iterator[RawRecord | Reje
         text, error = decode_text(path.read_bytes(), source.encoding)
         if error:
             yield Reject(source.name, rel, 1, UNDECODABLE, error)
+            return
+        if has_invalid_characters(text):
+            yield Reject(source.name, rel, 1, INVALID_CHARACTERS, "the file holds NUL bytes")
             return
         parse = seed_txt.parse if source.format == "seed_txt" else bbc_doc.parse
         yield RawRecord(source.name, rel, 1, parse(text, rel))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 
 def decode_text(data: bytes, encoding: str) -> tuple[str, str]:
     """Decode ``data``; return ``(text, "")`` or ``("", reason detail)`` when it is not valid."""
@@ -12,6 +14,15 @@ def decode_text(data: bytes, encoding: str) -> tuple[str, str]:
     return text.removeprefix("\ufeff"), ""
 
 
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
+_INVALID = re.compile("[\x00\ud800-\udfff]")
+
+
 def has_surrogates(text: str) -> bool:
     """True when ``text`` holds bytes smuggled in by the ``surrogateescape`` error handler."""
-    return any("\udc80" <= c <= "\udcff" for c in text)
+    return _ESCAPED_BYTE.search(text) is not None
+
+
+def has_invalid_characters(text: str) -> bool:
+    """True for NUL or any lone surrogate (from JSON ``\\ud83d`` escapes, say): no database column stores them."""
+    return _INVALID.search(text) is not None

@@ -7,6 +7,7 @@ the record that holds them.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -15,8 +16,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from etl.config import Source
-from etl.read.decode import has_surrogates
-from etl.records import BAD_JSON, BAD_ROW_SHAPE, MISSING_FIELD, UNDECODABLE, RawRecord, Reject
+from etl.read.decode import has_invalid_characters, has_surrogates
+from etl.records import (BAD_JSON, BAD_ROW_SHAPE, INVALID_CHARACTERS, MISSING_FIELD, UNDECODABLE, RawRecord,
+                         Reject)
 
 csv.field_size_limit(sys.maxsize)
 _EXCERPT = 200
@@ -24,7 +26,7 @@ _EXCERPT = 200
 
 def read(path: Path, rel: str, source: Source) -> Iterator[RawRecord | Reject]:
     reader = _read_csv if source.format == "csv" else _read_jsonl
-    encoding = "utf-8-sig" if source.encoding.lower().replace("_", "-") == "utf-8" else source.encoding
+    encoding = "utf-8-sig" if codecs.lookup(source.encoding).name == "utf-8" else source.encoding
     with open(path, encoding=encoding, errors="surrogateescape", newline="") as fh:
         yield from reader(fh, rel, source)
 
@@ -41,6 +43,10 @@ def _record(source: Source, rel: str, no: int, row: dict) -> RawRecord | Reject:
         return Reject(source.name, rel, no, UNDECODABLE,
                       f"field(s) {', '.join(bad)} hold bytes that are not valid {source.encoding}",
                       _excerpt(fields[bad[0]]))
+    bad = [k for k, v in fields.items() if v and has_invalid_characters(v)]
+    if bad:
+        return Reject(source.name, rel, no, INVALID_CHARACTERS,
+                      f"field(s) {', '.join(bad)} hold NUL bytes or lone surrogates")
     return RawRecord(source.name, rel, no, fields)
 
 
@@ -49,7 +55,7 @@ def _read_csv(fh: io.TextIOBase, rel: str, source: Source) -> Iterator[RawRecord
     header = next(rows, None)
     if header is None:
         return
-    header = [h.strip() for h in header]
+    header = [h.strip().lstrip("\ufeff") for h in header]
     needed = {source.columns[f] for f in source.required if f in source.columns}
     missing = sorted(needed - set(header))
     if missing:
