@@ -52,6 +52,29 @@ def _build_tables() -> tuple[dict[int, str | None], dict[int, str]]:
 
 
 _TABLE, _LETTER_TABLE = _build_tables()
+
+
+def _char_class(codepoints) -> str:
+    """A regex character class body covering ``codepoints`` as ranges."""
+    cps = sorted(set(codepoints))
+    parts, start, prev = [], cps[0], cps[0]
+    for cp in [*cps[1:], None]:
+        if cp is not None and cp == prev + 1:
+            prev = cp
+            continue
+        parts.append(re.escape(chr(start)) + ("" if start == prev else "-" + re.escape(chr(prev))))
+        if cp is not None:
+            start = prev = cp
+    return "".join(parts)
+
+
+# Runs of characters the table changes. Clean text has few, so translating only those runs is
+# several times faster than translating the whole text.
+_NEEDS_TRANSLATE = re.compile(f"[{_char_class(_TABLE)}]+")
+
+
+def _translate(m: re.Match) -> str:
+    return m.group(0).translate(_TABLE)
 _DIACRITIC_TABLE = {cp: None for cps, repl in rules.character_rules() if repl == ""
                     for cp in cps if 0x0610 <= cp <= 0x06ED}
 
@@ -60,25 +83,31 @@ _DIACRITIC_TABLE = {cp: None for cps, repl in rules.character_rules() if repl ==
 # (هوئے -> ہوئے) and after ر, which Urdu writes with goal heh (رهتی -> رہتی).
 _ASPIRATED_HEH = re.compile(rf"(?<=[بپتٹجچدڈڑکگلمن])\u0647(?=[{LETTERS}])")
 
-# Spacing around Urdu punctuation: no space before ۔ ، ؟ ؛, one after when a letter follows.
-_SPACE_BEFORE_PUNCT = re.compile(r"(?<=\S) +(?=[۔،؟؛!?])")
-_GLUED_AFTER_PUNCT = re.compile(rf"[{LETTERS}0-9]*(?:[۔،؟؛!?]+[{LETTERS}]+)+")
-_PUNCT_GLUE = re.compile(rf"([۔،؟؛!?]+)(?=[{LETTERS}])")
+# Spacing around Urdu punctuation: no space before ۔ ، ؟ ؛ ! ?, one after them before a letter.
+_SPACE_BEFORE_PUNCT = re.compile(r" +(?=[۔،؟؛!?])")
+_PUNCT_GLUED = re.compile(rf"[۔،؟؛!?]+(?=[{LETTERS}])")
+_WORD_BEFORE = re.compile(rf"[{LETTERS}]+$")
+_WORD_AFTER = re.compile(rf"[{LETTERS}]+")
 # Digits and Latin letters written against Urdu letters get a space, except a year's ء and
-# ordinal suffixes, which belong to their number (1990ء, 11ویں).
+# ordinal suffixes, which belong to their number (1990ء, 11ویں). The guard finds the rare
+# texts that need it, so the lookaround pass runs only on those.
+_MIXED_GUARD = re.compile(rf"[{LETTERS}][0-9A-Za-z]|[0-9A-Za-z][{LETTERS}]")
 _DIGIT_LETTER = re.compile(rf"(?<=[0-9])(?=[{LETTERS}])(?!ء|ویں|واں)|(?<=[{LETTERS}])(?=[0-9])")
 _LATIN_LETTER = re.compile(rf"(?<=[A-Za-z])(?=[{LETTERS}])|(?<=[{LETTERS}])(?=[A-Za-z])")
+_MARKS = re.compile("[\u0653-\u0655]")
 _H_SPACE = re.compile(r"[ \t]{2,}")
 _EDGE_SPACE = re.compile(r" *\n *")
 _MANY_NEWLINES = re.compile(r"\n{3,}")
 
 
 def compose(text: str) -> str:
-    """Combine base letter + mark sequences into precomposed letters (ا + ٓ -> آ, ی + ٔ -> ئ)."""
-    text = unicodedata.normalize("NFC", text)
-    for seq, composed in rules.compositions():
-        if seq in text:
-            text = text.replace(seq, composed)
+    """NFC, then base letter + mark sequences into precomposed letters (ا + ٓ -> آ, ی + ٔ -> ئ)."""
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    if _MARKS.search(text):
+        for seq, composed in rules.compositions():
+            if seq in text:
+                text = text.replace(seq, composed)
     return text
 
 
@@ -110,24 +139,29 @@ def is_abbreviation(run: str) -> bool:
 
 
 def _space_glued(m: re.Match) -> str:
-    run = m.group(0)
-    return run if is_abbreviation(run) else _PUNCT_GLUE.sub(r"\1 ", run)
+    punct, text = m.group(0), m.string
+    if punct == "۔":
+        before = _WORD_BEFORE.search(text, max(0, m.start() - 12), m.start())
+        after = _WORD_AFTER.match(text, m.end())
+        if before and after and before.group(0) in rules.letter_names() and after.group(0) in rules.letter_names():
+            return punct  # inside an abbreviation (پی۔ٹی۔آئی)
+    return punct + " "
 
 
 def punctuation_space(text: str) -> str:
     """No space before ۔ ، ؟ ؛ ! ? and one after them before a letter, except inside abbreviations."""
     text = _SPACE_BEFORE_PUNCT.sub("", text)
-    return _GLUED_AFTER_PUNCT.sub(_space_glued, text)
+    return _PUNCT_GLUED.sub(_space_glued, text)
 
 
 def digit_space(text: str) -> str:
     """Separate digits from Urdu letters written against them (20فیصد -> 20 فیصد), keeping 1990ء and 11ویں."""
-    return _DIGIT_LETTER.sub(" ", text)
+    return _DIGIT_LETTER.sub(" ", text) if _MIXED_GUARD.search(text) else text
 
 
 def latin_space(text: str) -> str:
     """Separate Latin letters from Urdu letters written against them (صوبےLahj -> صوبے Lahj)."""
-    return _LATIN_LETTER.sub(" ", text)
+    return _LATIN_LETTER.sub(" ", text) if _MIXED_GUARD.search(text) else text
 
 
 def collapse_whitespace(text: str) -> str:
@@ -150,8 +184,8 @@ def normalize(text: str) -> str:
     """
     if not text:
         return ""
-    text = _heh(compose(text).translate(_TABLE))
+    text = _heh(_NEEDS_TRANSLATE.sub(_translate, compose(text)))
     text = punctuation_space(text)
-    text = digit_space(text)
-    text = latin_space(text)
+    if _MIXED_GUARD.search(text):
+        text = _LATIN_LETTER.sub(" ", _DIGIT_LETTER.sub(" ", text))
     return collapse_whitespace(text)
