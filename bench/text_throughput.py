@@ -1,0 +1,93 @@
+"""Throughput of the text stage (clean + segment + tokenize) beside urduhack-lite, in one run.
+
+Usage: .venv/bin/python bench/text_throughput.py [--rounds 5]
+
+Both approaches run over the same texts (every article body in ../shared/corpora), one process,
+one core, rounds interleaved (ours, peer, ours, peer, ...) so that machine noise hits both; the
+median round of each gives MB/s (UTF-8 bytes of input per second) and the ratio.
+Writes bench/results/text_throughput.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+from corpus_texts import corpus_texts  # noqa: E402
+
+from etl.text.normalize import collapse_whitespace, normalize  # noqa: E402
+from etl.text.repair import remove_boilerplate, repair_raw  # noqa: E402
+from etl.text.segment import paragraphs, sentences, tokens  # noqa: E402
+
+
+def ours(texts: list[str]) -> int:
+    """The whole text stage as the pipeline runs it; returns the token count."""
+    n = 0
+    for raw in texts:
+        fixed, _ = repair_raw(raw)
+        body, furniture = remove_boilerplate(normalize(fixed))
+        if furniture:
+            body = collapse_whitespace(body)
+        for para in paragraphs(body):
+            for sent in sentences(para):
+                n += len(tokens(sent))
+    return n
+
+
+def urduhack_lite():
+    """urduhack-lite 0.2.0: normalize + its sentence tokenizer.
+
+    Its ``urduhack_lite.tokenization`` package cannot be imported (it does ``from eos import``),
+    so the tokenizer's own function is loaded from its file; ``sentence_tokenizer`` only wraps it.
+    """
+    import urduhack_lite
+    from urduhack_lite.normalization import normalize as uh_normalize
+
+    eos_path = Path(urduhack_lite.__file__).parent / "tokenization" / "eos.py"
+    spec = importlib.util.spec_from_file_location("urduhack_lite_eos", eos_path)
+    eos = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(eos)
+
+    def run(texts: list[str]) -> int:
+        return sum(len(eos._generate_sentences(uh_normalize(t))) for t in texts)
+
+    return run
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    texts = [t for _, t in corpus_texts()]
+    size_mb = sum(len(t.encode()) for t in texts) / 1e6
+    peer = urduhack_lite()
+    timings: dict[str, list[float]] = {"ours": [], "urduhack_lite": []}
+    for _ in range(args.rounds):
+        for name, fn in (("ours", ours), ("urduhack_lite", peer)):
+            start = time.perf_counter()
+            fn(texts)
+            timings[name].append(time.perf_counter() - start)
+    result = {
+        "texts": len(texts), "megabytes": round(size_mb, 2), "rounds": args.rounds,
+        "python": platform.python_version(), "machine": platform.machine(),
+        "seconds_median": {k: round(statistics.median(v), 3) for k, v in timings.items()},
+        "mb_per_s": {k: round(size_mb / statistics.median(v), 2) for k, v in timings.items()},
+    }
+    result["ratio_ours_over_urduhack_lite"] = round(result["mb_per_s"]["ours"] / result["mb_per_s"]["urduhack_lite"], 2)
+    (HERE / "results").mkdir(exist_ok=True)
+    (HERE / "results" / "text_throughput.json").write_text(json.dumps(result, indent=1) + "\n")
+    print(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()
