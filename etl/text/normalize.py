@@ -150,7 +150,8 @@ def _space_glued(m: re.Match) -> str:
 
 def punctuation_space(text: str) -> str:
     """No space before ۔ ، ؟ ؛ ! ? and one after them before a letter, except inside abbreviations."""
-    text = _SPACE_BEFORE_PUNCT.sub("", text)
+    if any(" " + p in text for p in "۔،؟؛!?"):
+        text = _SPACE_BEFORE_PUNCT.sub("", text)
     return _PUNCT_GLUED.sub(_space_glued, text)
 
 
@@ -168,9 +169,13 @@ def collapse_whitespace(text: str) -> str:
     """One space between words, no spaces at line edges, at most one blank line between paragraphs."""
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = _H_SPACE.sub(" ", text)
+    if "  " in text or "\t" in text:
+        text = _H_SPACE.sub(" ", text)
     if "\n" in text:
-        text = _MANY_NEWLINES.sub("\n\n", _EDGE_SPACE.sub("\n", text))
+        if " \n" in text or "\n " in text:
+            text = _EDGE_SPACE.sub("\n", text)
+        if "\n\n\n" in text:
+            text = _MANY_NEWLINES.sub("\n\n", text)
     return text.strip()
 
 
