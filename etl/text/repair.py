@@ -7,6 +7,7 @@ changed, per rule, for the run report.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 from collections import Counter
@@ -56,11 +57,57 @@ def repair_raw(text: str) -> tuple[str, Counter]:
     return text, +counts
 
 
+#: Fewer fingerprinted units than this at the end of a paragraph are taken as article text (a
+#: story's own lead can also appear once among the teasers of other pages).
+MIN_RUN = 4
+
+
+def _fingerprint(words: list[str]) -> str:
+    return hashlib.sha256(" ".join(words).encode()).hexdigest()[:16]
+
+
+def remove_fingerprinted(text: str, table: dict | None = None, min_run: int = MIN_RUN) -> tuple[str, Counter]:
+    """Delete runs of known furniture units at the end of paragraphs, matched by fingerprint.
+
+    ``table`` is ``rules.furniture_fingerprints()`` by default. Units are peeled off the end of
+    each paragraph while the last words hash to a known unit; a run shorter than ``min_run``
+    is left alone. One dictionary lookup per paragraph when nothing matches.
+    """
+    counts: Counter = Counter()
+    table = rules.furniture_fingerprints() if table is None else table
+    if not table:
+        return text, counts
+    paragraphs = text.split("\n")
+    for i, para in enumerate(paragraphs):
+        for rule, by_last in table.items():
+            words = para.split()
+            k, peeled = len(words), 0
+            while k:
+                lengths = by_last.get(words[k - 1].rstrip("۔"))
+                if not lengths:
+                    break
+                for n in sorted(lengths, reverse=True):
+                    if n <= k:
+                        window = words[k - n:k]
+                        window[-1] = window[-1].rstrip("۔")
+                        if _fingerprint(window) in lengths[n]:
+                            k, peeled = k - n, peeled + 1
+                            break
+                else:
+                    break
+            if peeled >= min_run:
+                para = " ".join(words[:k])
+                counts[rule] += 1
+        paragraphs[i] = para
+    return "\n".join(paragraphs), counts
+
+
 def remove_boilerplate(text: str) -> tuple[str, Counter]:
-    """Delete page furniture matched by ``rules/boilerplate.tsv``; counts matches per rule."""
+    """Delete page furniture: the patterns of ``rules/boilerplate.tsv``, then fingerprinted blocks."""
     counts: Counter = Counter()
     for name, pattern in rules.boilerplate():
         text, n = pattern.subn(" ", text)
         if n:
             counts[name] += n
-    return text, counts
+    text, fingerprinted = remove_fingerprinted(text)
+    return text, counts + fingerprinted

@@ -12,7 +12,8 @@ from functools import lru_cache
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-FILES = ("characters.tsv", "compositions.tsv", "letter_names.txt", "fused_words.tsv", "boilerplate.tsv")
+FILES = ("characters.tsv", "compositions.tsv", "letter_names.txt", "fused_words.tsv", "boilerplate.tsv",
+         "furniture_fingerprints.tsv")
 
 
 def _lines(name: str) -> list[list[str]]:
@@ -69,6 +70,18 @@ def boilerplate() -> list[tuple[str, re.Pattern]]:
     for cols in _lines("boilerplate.tsv"):
         name, _, pattern = "\t".join(cols).partition("\t")
         out.append((name.strip(), re.compile(pattern)))
+    return out
+
+
+@lru_cache(maxsize=1)
+def furniture_fingerprints() -> dict[str, dict[str, dict[int, set[str]]]]:
+    """``{rule: {last word: {word count: {sha256/16, ...}}}}`` from ``furniture_fingerprints.tsv``."""
+    out: dict[str, dict[str, dict[int, set[str]]]] = {}
+    path = HERE / "furniture_fingerprints.tsv"
+    if not path.exists():
+        return out
+    for rule, words, last, digest in _lines("furniture_fingerprints.tsv"):
+        out.setdefault(rule, {}).setdefault(last, {}).setdefault(int(words), set()).add(digest)
     return out
 
 
