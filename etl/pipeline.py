@@ -28,7 +28,7 @@ from etl.fetch import NoDumpError, fetch_dump
 from etl.load import lake, warehouse
 from etl.read import read_file
 from etl.records import TRANSFORM_ERROR, Reject
-from etl.transform import transform_record
+from etl.transform import clean_record, segment_articles
 
 log = logging.getLogger("etl")
 
@@ -133,27 +133,22 @@ def transform_shard(shard: dict, root: Path) -> dict:
     source = make_source(spec["name"], spec["url"], spec["format"], spec["columns"], spec["encoding"],
                          spec["required"])
     day = dt.date.fromisoformat(shard["day"])
-    articles, sentences, rejects = [], [], list(shard["rejects"])
+    articles, rejects = [], list(shard["rejects"])
     records_in = len(rejects)
     files_dir = Path(shard["files_dir"])
     for rel in shard["files"]:
         for rec in read_file(files_dir / rel, rel, source):
             records_in += 1
-            out = rec if isinstance(rec, Reject) else _transform_guarded(rec, day, source)
+            out = rec if isinstance(rec, Reject) else _clean_guarded(rec, day, source)
             if isinstance(out, Reject):
                 rejects.append(out.as_row())
-                continue
-            article, sents = out
-            articles.append(article)
-            for s in sents:
-                s["source_file"], s["record_no"] = rec.file, rec.record_no
-            sentences.extend(sents)
+            else:
+                articles.append(out)
+    article_table, sentences = segment_articles(pa.Table.from_pylist(articles, schema=schema.ARTICLES))
     out_dir = Path(shard["staging"]) / "shards" / shard["shard_id"]
     out_dir.mkdir(parents=True, exist_ok=True)
-    provenance = [("source_file", pa.string()), ("record_no", pa.int64())]
-    sent_schema = pa.schema(list(schema.SENTENCES) + provenance)
-    pq.write_table(pa.Table.from_pylist(articles, schema=schema.ARTICLES), out_dir / "articles.parquet")
-    pq.write_table(pa.Table.from_pylist(sentences, schema=sent_schema), out_dir / "sentences.parquet")
+    pq.write_table(article_table, out_dir / "articles.parquet")
+    pq.write_table(sentences, out_dir / "sentences.parquet")
     reject_rows = [{"source_file": r["file"], **{k: r[k] for k in ("record_no", "reason", "detail", "excerpt")}}
                    for r in rejects]
     pq.write_table(pa.Table.from_pylist(reject_rows, schema=schema.REJECTS), out_dir / "rejects.parquet")
@@ -169,10 +164,10 @@ def transform_shard(shard: dict, root: Path) -> dict:
             "repairs": dict(sorted(repairs.items()))}
 
 
-def _transform_guarded(rec, day: dt.date, source: Source):
-    """``transform_record``, with any unexpected failure on one record turned into that record's reject."""
+def _clean_guarded(rec, day: dt.date, source: Source):
+    """``clean_record``, with any unexpected failure on one record turned into that record's reject."""
     try:
-        return transform_record(rec, day, source.required)
+        return clean_record(rec, day, source.required)
     except Exception as exc:  # one bad record must not fail its shard
         log.exception("record %s#%s of %s failed to transform", rec.file, rec.record_no, source.name)
         return Reject(source.name, rec.file, rec.record_no, TRANSFORM_ERROR, f"{type(exc).__name__}: {exc}")

@@ -6,11 +6,15 @@ import datetime as dt
 import hashlib
 import json
 
+import numpy as np
+import pyarrow as pa
+
+from etl import schema
 from etl.enrich.structure import dateline_city, publication_date
 from etl.records import EMPTY_BODY, MISSING_FIELD, RawRecord, Reject
 from etl.text.normalize import NORMALIZER_VERSION, collapse_whitespace, normalize
 from etl.text.repair import remove_boilerplate, repair_raw
-from etl.text.segment import is_word, paragraphs, sentences, tokens
+from etl.text.segment import segment
 
 
 def article_id(source: str, key: str) -> str:
@@ -35,9 +39,8 @@ def _clean(value: str | None) -> str | None:
     return value or None
 
 
-def transform_record(rec: RawRecord, ingest_date: dt.date,
-                     required: tuple[str, ...] = ("body",)) -> tuple[dict, list[dict]] | Reject:
-    """One raw record to ``(article_row, sentence_rows)``, or a ``Reject`` saying why not."""
+def clean_record(rec: RawRecord, ingest_date: dt.date, required: tuple[str, ...] = ("body",)) -> dict | Reject:
+    """One raw record to its article row (counts not yet filled), or a ``Reject`` saying why not."""
     f = rec.fields
     raw_body = f.get("body") or ""
     missing = [name for name in required if name != "body" and not (f.get(name) or "").strip()]
@@ -56,20 +59,8 @@ def transform_record(rec: RawRecord, ingest_date: dt.date,
     # A publication date in the future is a typo or a parse error, never a fact.
     latest = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
     published, headline = publication_date(f.get("published"), _clean(f.get("headline")), body, latest)
-    aid = article_id(rec.source, natural_key(rec))
-    sentence_rows: list[dict] = []
-    words = 0
-    paras = paragraphs(body)
-    for p_no, para in enumerate(paras, 1):
-        for sent in sentences(para):
-            toks = tokens(sent)
-            n_words = sum(1 for t in toks if is_word(t))
-            words += n_words
-            sentence_rows.append({"article_id": aid, "sentence_no": len(sentence_rows) + 1,
-                                  "paragraph_no": p_no, "text": sent, "tokens": toks,
-                                  "word_count": n_words, "normalizer_version": NORMALIZER_VERSION})
-    article = {
-        "article_id": aid,
+    return {
+        "article_id": article_id(rec.source, natural_key(rec)),
         "external_id": (f.get("external_id") or "").strip() or None,
         "url": (f.get("url") or "").strip() or None,
         "source_file": rec.file,
@@ -83,12 +74,47 @@ def transform_record(rec: RawRecord, ingest_date: dt.date,
         "published_at": published,
         "body": body,
         "body_raw": raw_body,
-        "paragraph_count": len(paras),
-        "sentence_count": len(sentence_rows),
-        "word_count": words,
+        "paragraph_count": None,
+        "sentence_count": None,
+        "word_count": None,
         "char_count": len(body),
         "content_hash": hashlib.sha256(body.encode()).hexdigest()[:16],
         "repairs": json.dumps(dict(sorted(repairs.items())), ensure_ascii=False) if repairs else None,
         "normalizer_version": NORMALIZER_VERSION,
     }
-    return article, sentence_rows
+
+
+#: The sentence rows of a shard carry their article's provenance until duplicates are resolved.
+SENTENCES_WITH_PROVENANCE = pa.schema([*schema.SENTENCES, ("source_file", pa.string()), ("record_no", pa.int64())])
+
+
+def segment_articles(articles: pa.Table) -> tuple[pa.Table, pa.Table]:
+    """Segment every body of ``articles`` in one vectorised batch.
+
+    Returns the articles with paragraph, sentence and word counts filled, and their sentences.
+    """
+    seg = segment(articles["body"])
+    n = articles.num_rows
+    doc = seg["doc"].to_numpy(zero_copy_only=False).astype(np.int64)
+    counts = {
+        "paragraph_count": np.zeros(n, dtype=np.int32),
+        "sentence_count": np.bincount(doc, minlength=n).astype(np.int32),
+        "word_count": np.bincount(doc, weights=seg["word_count"].to_numpy(zero_copy_only=False),
+                                  minlength=n).astype(np.int32),
+    }
+    np.maximum.at(counts["paragraph_count"], doc, seg["paragraph_no"].to_numpy(zero_copy_only=False))
+    for name, values in counts.items():
+        articles = articles.set_column(articles.schema.get_field_index(name), name, pa.array(values, pa.int32()))
+    index = pa.array(doc, pa.int64())
+    sentences = pa.table({
+        "article_id": articles["article_id"].take(index),
+        "sentence_no": seg["sentence_no"],
+        "paragraph_no": seg["paragraph_no"],
+        "text": seg["text"],
+        "tokens": seg["tokens"],
+        "word_count": seg["word_count"],
+        "normalizer_version": pa.array([NORMALIZER_VERSION] * len(doc), pa.string()),
+        "source_file": articles["source_file"].take(index),
+        "record_no": articles["record_no"].take(index),
+    }).cast(SENTENCES_WITH_PROVENANCE)
+    return articles, sentences
