@@ -28,7 +28,8 @@ from etl.text.repair import _fingerprint, remove_boilerplate, remove_fingerprint
 TSV = Path(__file__).resolve().parents[1] / "etl" / "text" / "rules" / "boilerplate.tsv"
 CORPORA = Path(__file__).resolve().parents[1].parent / "shared" / "corpora"
 RULES = rules.boilerplate()
-RULE = dict(RULES)
+RULE = {name: pattern for name, pattern, _ in RULES}
+GUARD = {name: guard for name, _, guard in RULES}
 
 
 def squash(text: str) -> str:
@@ -47,14 +48,14 @@ def apply_all(text: str) -> str:
 # --------------------------------------------------------------------------- the table itself
 
 def test_table_is_well_formed():
-    names = [name for name, _ in RULES]
+    names = [name for name, _, _ in RULES]
     assert names, "boilerplate.tsv has no rules"
     assert len(names) == len(set(names)), "duplicate rule names"
     for name in names:
         assert re.fullmatch(r"[a-z][a-z0-9_]*", name), f"rule name not snake_case: {name!r}"
     head = TSV.read_text(encoding="utf-8").splitlines()[0]
     assert head.startswith("#"), "the table should open with comment lines explaining its format"
-    for name, pattern in RULES:
+    for name, pattern, _ in RULES:
         assert pattern.flags & (re.MULTILINE | re.IGNORECASE | re.VERBOSE) == 0, name
         assert not pattern.match(""), f"{name} matches the empty string"
 
@@ -158,6 +159,8 @@ def test_every_rule_has_examples():
 @pytest.mark.parametrize("name,text,expected", POSITIVE, ids=[p[0] for p in POSITIVE])
 def test_rule_removes_furniture(name, text, expected):
     assert apply_one(name, text) == expected
+    for m in RULE[name].finditer(text):
+        assert any(g in m.group(0) for g in GUARD[name]), f"{name}: guard {GUARD[name]} misses {m.group(0)!r}"
 
 
 @pytest.mark.parametrize("name,text", NEGATIVE, ids=[n[0] for n in NEGATIVE])
@@ -177,7 +180,7 @@ def _table(units):
     table: dict = {}
     for u in units:
         words = u.split()
-        table.setdefault(words[-1], {}).setdefault(len(words), set()).add(_fingerprint(words))
+        table.setdefault(" ".join(words[-2:]), {}).setdefault(len(words), set()).add(_fingerprint(words))
     return {"test_block": table}
 
 

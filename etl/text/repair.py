@@ -69,21 +69,27 @@ def _fingerprint(words: list[str]) -> str:
 def remove_fingerprinted(text: str, table: dict | None = None, min_run: int = MIN_RUN) -> tuple[str, Counter]:
     """Delete runs of known furniture units at the end of paragraphs, matched by fingerprint.
 
-    ``table`` is ``rules.furniture_fingerprints()`` by default. Units are peeled off the end of
-    each paragraph while the last words hash to a known unit; a run shorter than ``min_run``
-    is left alone. One dictionary lookup per paragraph when nothing matches.
+    ``table`` is ``rules.furniture_fingerprints()`` by default: ``{rule: {last two words: {word
+    count: {digest}}}}``. Units are peeled off the end of each paragraph while its last words hash
+    to a known unit; a run shorter than ``min_run`` is left alone. One set lookup per paragraph
+    when nothing matches.
     """
     counts: Counter = Counter()
     table = rules.furniture_fingerprints() if table is None else table
     if not table:
         return text, counts
-    paragraphs = text.split("\n")
+    last_words = _last_words(table)
+    paragraphs = text.split("\n") if "\n" in text else [text]
     for i, para in enumerate(paragraphs):
+        tail = para.rsplit(None, 2)[-2:]
+        tail[-1:] = [w.rstrip("۔") for w in tail[-1:]]
+        if " ".join(tail) not in last_words:
+            continue  # the common case: the paragraph does not end in a known unit
         for rule, by_last in table.items():
             words = para.split()
             k, peeled = len(words), 0
-            while k:
-                lengths = by_last.get(words[k - 1].rstrip("۔"))
+            while k > 1:
+                lengths = by_last.get(f"{words[k - 2]} {words[k - 1].rstrip('۔')}")
                 if not lengths:
                     break
                 for n in sorted(lengths, reverse=True):
@@ -99,15 +105,26 @@ def remove_fingerprinted(text: str, table: dict | None = None, min_run: int = MI
                 para = " ".join(words[:k])
                 counts[rule] += 1
         paragraphs[i] = para
-    return "\n".join(paragraphs), counts
+    return ("\n".join(paragraphs) if counts else text), counts
+
+
+def _last_words(table: dict) -> frozenset[str]:
+    key = id(table)
+    if _LAST_WORDS[0] != key:
+        _LAST_WORDS[:] = [key, frozenset(w for by_last in table.values() for w in by_last)]
+    return _LAST_WORDS[1]
+
+
+_LAST_WORDS: list = [None, frozenset()]
 
 
 def remove_boilerplate(text: str) -> tuple[str, Counter]:
     """Delete page furniture: the patterns of ``rules/boilerplate.tsv``, then fingerprinted blocks."""
     counts: Counter = Counter()
-    for name, pattern in rules.boilerplate():
-        text, n = pattern.subn(" ", text)
-        if n:
-            counts[name] += n
+    for name, pattern, guard in rules.boilerplate():
+        if any(g in text for g in guard):
+            text, n = pattern.subn(" ", text)
+            if n:
+                counts[name] += n
     text, fingerprinted = remove_fingerprinted(text)
     return text, counts + fingerprinted

@@ -61,21 +61,18 @@ def fused_words() -> dict[str, list[str]]:
 
 
 @lru_cache(maxsize=1)
-def boilerplate() -> list[tuple[str, re.Pattern]]:
-    """``(rule name, pattern)`` for page furniture to delete from normalized body text."""
-    path = HERE / "boilerplate.tsv"
-    if not path.exists():
-        return []
+def boilerplate() -> list[tuple[str, re.Pattern, tuple[str, ...]]]:
+    """``(rule name, pattern, guard literals)`` for page furniture to delete from normalized body text."""
     out = []
     for cols in _lines("boilerplate.tsv"):
-        name, _, pattern = "\t".join(cols).partition("\t")
-        out.append((name.strip(), re.compile(pattern)))
+        name, guard, pattern = cols[0], cols[1], "\t".join(cols[2:])
+        out.append((name.strip(), re.compile(pattern), tuple(guard.split("|"))))
     return out
 
 
 @lru_cache(maxsize=1)
 def furniture_fingerprints() -> dict[str, dict[str, dict[int, set[str]]]]:
-    """``{rule: {last word: {word count: {sha256/16, ...}}}}`` from ``furniture_fingerprints.tsv``."""
+    """``{rule: {last two words: {word count: {sha256/16, ...}}}}`` from ``furniture_fingerprints.tsv``."""
     out: dict[str, dict[str, dict[int, set[str]]]] = {}
     path = HERE / "furniture_fingerprints.tsv"
     if not path.exists():
