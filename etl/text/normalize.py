@@ -95,7 +95,6 @@ _MIXED_GUARD = re.compile(rf"[{LETTERS}][0-9A-Za-z]|[0-9A-Za-z][{LETTERS}]")
 _DIGIT_LETTER = re.compile(rf"(?<=[0-9])(?=[{LETTERS}])(?!ء|ویں|واں)|(?<=[{LETTERS}])(?=[0-9])")
 _LATIN_LETTER = re.compile(rf"(?<=[A-Za-z])(?=[{LETTERS}])|(?<=[{LETTERS}])(?=[A-Za-z])")
 _MARKS = re.compile("[\u0653-\u0655]")
-
 _H_SPACE = re.compile(r"[ \t]{2,}")
 _EDGE_SPACE = re.compile(r" *\n *")
 _MANY_NEWLINES = re.compile(r"\n{3,}")
