@@ -53,6 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     ing.add_argument("--data-dir", type=Path, default=None, help="lake, staging and default warehouse root")
     ing.add_argument("--warehouse", default=None, help="SQLAlchemy URL (default: $URDU_ETL_WAREHOUSE_URL or "
                                                        "SQLite in the data dir)")
+    ing.add_argument("--run-id", default=None, help="name the run; give a crashed run's id to resume it "
+                                                    "(its finished shards are not redone)")
 
     day = sub.add_parser("run", help="run declared sources for one day, as the nightly DAG does")
     day.add_argument("--date", type=_date, required=True)
@@ -60,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     day.add_argument("--config", type=Path, default=None, help="sources file (default: config/sources.yaml)")
     day.add_argument("--data-dir", type=Path, default=None)
     day.add_argument("--warehouse", default=None)
+    day.add_argument("--run-id", default=None, help="name the run; give a crashed run's id to resume it")
 
     show = sub.add_parser("summary", help="print the summary of the last run for a day")
     show.add_argument("--date", type=_date, required=True)
@@ -85,11 +88,12 @@ def main(argv: list[str] | None = None) -> int:
             sources = [make_source(args.source, args.url, args.format, args.map, args.encoding,
                                    base_dir=Path.cwd())]
             day = args.date or dt.date.today()
-            summary = pipeline.run(sources, day, root, url, dump_url=sources[0].url_for(day), missing_ok=False)
+            summary = pipeline.run(sources, day, root, url, run_id=args.run_id, dump_url=sources[0].url_for(day),
+                                   missing_ok=False)
         else:
             names = [n.strip() for n in args.sources.split(",") if n.strip()]
             sources = pipeline.select_sources(pipeline.load_config(args.config), names)
-            summary = pipeline.run(sources, args.date, root, url)
+            summary = pipeline.run(sources, args.date, root, url, run_id=args.run_id)
     except (ConfigError, FetchError, ValueError, pipeline.RunCheckError, warehouse.WarehouseError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

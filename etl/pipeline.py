@@ -14,6 +14,7 @@ import logging
 import os
 import re
 import shutil
+import uuid
 from collections import Counter
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -22,12 +23,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from etl import schema
+from etl import __version__ as ETL_VERSION
+from etl import failpoints, schema
 from etl.config import Source, load_sources, make_source
 from etl.fetch import NoDumpError, fetch_dump
 from etl.load import lake, warehouse
 from etl.read import read_file
 from etl.records import TRANSFORM_ERROR, Reject
+from etl.text.normalize import NORMALIZER_VERSION
 from etl.transform import clean_record, segment_articles
 
 log = logging.getLogger("etl")
@@ -102,6 +105,7 @@ def fetch(sources: list[Source], day: dt.date, root: Path, dump_url: str | None 
             continue
         log.info("fetched %s for %s: %d file(s), %d bytes, sha256 %s", source.name, day,
                  len(manifest["files"]), manifest["bytes"], manifest["sha256"][:12])
+        failpoints.hit("fetched")
         shards.extend(plan_shards(manifest, source, staging))
     return shards
 
@@ -119,6 +123,7 @@ def plan_shards(manifest: dict, source: Source, staging: Path) -> list[dict]:
             "source": _spec(source),
             "day": manifest["day"],
             "staging": str(staging),
+            "dump_sha256": manifest["sha256"],
             "files_dir": manifest["files_dir"],
             "files": group,
             # rejects found while fetching (archives that would not expand) travel with the first shard
@@ -127,8 +132,29 @@ def plan_shards(manifest: dict, source: Source, staging: Path) -> list[dict]:
     return shards
 
 
+def shard_fingerprint(shard: dict) -> str:
+    """What a shard's output depends on: its files, the dump's bytes, the source spec, the text rules."""
+    key = json.dumps({"shard": shard["shard_id"], "files": shard["files"], "dump": shard.get("dump_sha256"),
+                      "source": shard["source"], "rejects": shard["rejects"], "day": shard["day"],
+                      "normalizer": NORMALIZER_VERSION, "etl": ETL_VERSION}, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
 def transform_shard(shard: dict, root: Path) -> dict:
-    """Read, clean, segment and enrich one shard; write its rows to staging Parquet."""
+    """Read, clean, segment and enrich one shard; write its rows to staging Parquet.
+
+    The outputs appear all at once (written to a temporary folder, then renamed) with a
+    ``_SUCCESS.json`` holding the shard's fingerprint and result. A shard whose outputs are
+    already there for the same fingerprint (a retried task, a resumed run) is not redone.
+    """
+    out_dir = Path(shard["staging"]) / "shards" / shard["shard_id"]
+    fingerprint = shard_fingerprint(shard)
+    marker = out_dir / "_SUCCESS.json"
+    if marker.exists():
+        done = json.loads(marker.read_text(encoding="utf-8"))
+        if done.get("fingerprint") == fingerprint:
+            log.info("shard %s already done for these inputs; reusing its outputs", shard["shard_id"])
+            return done["result"]
     spec = shard["source"]
     source = make_source(spec["name"], spec["url"], spec["format"], spec["columns"], spec["encoding"],
                          spec["required"])
@@ -145,23 +171,27 @@ def transform_shard(shard: dict, root: Path) -> dict:
             else:
                 articles.append(out)
     article_table, sentences = segment_articles(pa.Table.from_pylist(articles, schema=schema.ARTICLES))
-    out_dir = Path(shard["staging"]) / "shards" / shard["shard_id"]
-    out_dir.mkdir(parents=True, exist_ok=True)
-    pq.write_table(article_table, out_dir / "articles.parquet")
-    pq.write_table(sentences, out_dir / "sentences.parquet")
     reject_rows = [{"source_file": r["file"], **{k: r[k] for k in ("record_no", "reason", "detail", "excerpt")}}
                    for r in rejects]
-    pq.write_table(pa.Table.from_pylist(reject_rows, schema=schema.REJECTS), out_dir / "rejects.parquet")
     repairs: Counter = Counter()
     for a in articles:
         if a["repairs"]:
             repairs.update(json.loads(a["repairs"]))
+    result = {"shard_id": shard["shard_id"], "source": spec["name"], "day": shard["day"], "out_dir": str(out_dir),
+              "staging": shard["staging"], "records_in": records_in, "articles": len(articles),
+              "rejected": len(rejects), "repairs": dict(sorted(repairs.items()))}
+    tmp = out_dir.with_name(f".{out_dir.name}.{uuid.uuid4().hex}")
+    tmp.mkdir(parents=True)
+    pq.write_table(article_table, tmp / "articles.parquet")
+    pq.write_table(sentences, tmp / "sentences.parquet")
+    pq.write_table(pa.Table.from_pylist(reject_rows, schema=schema.REJECTS), tmp / "rejects.parquet")
+    (tmp / "_SUCCESS.json").write_text(json.dumps({"fingerprint": fingerprint, "result": result}), encoding="utf-8")
+    shutil.rmtree(out_dir, ignore_errors=True)
+    tmp.rename(out_dir)
     log.info("shard %s: %d records in, %d articles, %d rejected", shard["shard_id"], records_in,
              len(articles), len(rejects))
-    return {"shard_id": shard["shard_id"], "source": spec["name"], "day": shard["day"], "out_dir": str(out_dir),
-            "staging": shard["staging"],
-            "records_in": records_in, "articles": len(articles), "rejected": len(rejects),
-            "repairs": dict(sorted(repairs.items()))}
+    failpoints.hit("shard_done")
+    return result
 
 
 def _clean_guarded(rec, day: dt.date, source: Source):
@@ -212,6 +242,7 @@ def write_lake(day: str, shard_results: list[dict], root: Path, sources_run: lis
         log.info("lake %s %s: %d articles, %d sentences, %d duplicates, %d rejects", day, name, arts.num_rows,
                  sents.num_rows, dups.num_rows, rej.num_rows)
     staging = sorted({r["staging"] for r in shard_results})
+    failpoints.hit("lake_written")
     return {"day": day, "lake": str(lake_root), "staging": staging, "sources": report}
 
 

@@ -15,6 +15,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from etl import failpoints
+
 ROWS_PER_FILE = 200_000
 TMP = "_tmp"
 
@@ -38,6 +40,7 @@ def replace_partition(lake: Path, table: str, day: str, source: str, data: pa.Ta
         name = f"part-{i:05d}.parquet"
         pq.write_table(data.slice(start, ROWS_PER_FILE), staged / name, compression="zstd")
         files.append(str((final / name).relative_to(lake)))
+        failpoints.hit("lake_file")
     old = tmp_root / f"old-{uuid.uuid4().hex}"
     if final.exists():
         final.rename(old)

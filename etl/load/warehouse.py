@@ -18,6 +18,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from etl import failpoints
+
 ENV_URL = "URDU_ETL_WAREHOUSE_URL"
 CONN_ID = "urdu_warehouse"
 _BATCH = 2000
@@ -248,6 +250,7 @@ def load_run(engine: sa.Engine, day: dt.date, source_rows: dict[str, dict[str, l
         conn.execute(articles.delete().where(in_day))
         for table in (rejects, duplicates):
             conn.execute(table.delete().where(sa.and_(table.c.ingest_date == day, table.c.source.in_(names))))
+        failpoints.hit("load_deleted")
         for name in names:
             tables = source_rows[name]
             arts = [{**a, "ingest_date": day, "source": name} for a in tables["articles"]]
@@ -278,6 +281,7 @@ def load_run(engine: sa.Engine, day: dt.date, source_rows: dict[str, dict[str, l
         conn.execute(dumps.delete().where(dumps.c.run_id == run["run_id"]))
         if dump_rows:
             conn.execute(dumps.insert(), dump_rows)
+    failpoints.hit("loaded")
     return counts
 
 
