@@ -26,6 +26,8 @@ os.environ.update({
     "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
     "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
 })
+# Fetch retries keep their count but not their waits, so fault tests stay quick.
+os.environ["URDU_ETL_FETCH_BACKOFF"] = "0.05"
 for var in ("URDU_ETL_WAREHOUSE_URL", "URDU_ETL_DATA_DIR", "URDU_ETL_SOURCES", "AIRFLOW_CONN_URDU_WAREHOUSE"):
     os.environ.pop(var, None)
 

@@ -155,3 +155,36 @@ def test_same_file_twice_in_a_dump_is_read_once(tmp_path):
     assert sorted((r["file"], r["reason"]) for r in m["rejects"]) == [
         ("broken.gz", "bad_archive"), ("news.csv.gz", "duplicate_file")]
     assert (tmp_path / "st" / "src" / "files" / "news.csv").read_bytes() == CSV
+
+
+def test_server_errors_then_success_are_retried(http_server, tmp_path):
+    (http_server.root / "2024-11-08.csv").write_bytes(CSV)
+    http_server.fail_times("/2024-11-08.csv", 2, status=503)
+    m = fetch_dump(_source(http_server.url("{date}.csv")), DAY, tmp_path / "st")
+    assert m["bytes"] == len(CSV)
+    assert http_server.count("/2024-11-08.csv") >= 3
+
+
+def test_persistent_server_errors_give_up_with_a_clear_message(http_server, tmp_path, monkeypatch):
+    monkeypatch.setenv("URDU_ETL_FETCH_ATTEMPTS", "3")
+    (http_server.root / "d.csv").write_bytes(CSV)
+    http_server.fail_times("/d.csv", 100, status=500)
+    with pytest.raises(FetchError, match=r"HTTP 500 .*gave up after 3 attempts"):
+        fetch_dump(_source(http_server.url("d.csv")), DAY, tmp_path / "st")
+
+
+def test_a_hanging_server_times_out(http_server, tmp_path, monkeypatch):
+    monkeypatch.setenv("URDU_ETL_FETCH_TIMEOUT", "0.5")
+    monkeypatch.setenv("URDU_ETL_FETCH_ATTEMPTS", "2")
+    (http_server.root / "slow.csv").write_bytes(CSV)
+    http_server.delay("/slow.csv", 3)
+    with pytest.raises(FetchError, match="gave up after 2 attempts"):
+        fetch_dump(_source(http_server.url("slow.csv")), DAY, tmp_path / "st")
+
+
+def test_a_changed_dump_under_the_same_url_is_fetched_again(http_server, tmp_path):
+    (http_server.root / "d.csv").write_bytes(CSV)
+    first = fetch_dump(_source(http_server.url("d.csv")), DAY, tmp_path / "st")
+    (http_server.root / "d.csv").write_bytes(CSV + "دوسری,خبر,https://x/2\n".encode())
+    second = fetch_dump(_source(http_server.url("d.csv")), DAY, tmp_path / "st")
+    assert first["sha256"] != second["sha256"] and second["bytes"] > first["bytes"]

@@ -7,15 +7,20 @@ safely. The manifest records every fetched file's URL, size and sha256.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import json
+import logging
+import os
 import shutil
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlparse
 
+import aiohttp
 import fsspec
 
 from etl.config import Source
@@ -23,16 +28,31 @@ from etl.fetch.archives import ArchiveError, archive_kind, expand, stem
 from etl.records import Reject
 
 _CHUNK = 1 << 20
+log = logging.getLogger("etl")
 BAD_ARCHIVE = "bad_archive"
 DUPLICATE_FILE = "duplicate_file"
+
+
+#: Attempts per dump, seconds of backoff before the second (doubling after), and the network timeout
+#: (connect, and between bytes read). Environment: URDU_ETL_FETCH_ATTEMPTS, _BACKOFF, _TIMEOUT.
+ATTEMPTS, BACKOFF, TIMEOUT = 3, 2.0, 60.0
 
 
 class FetchError(RuntimeError):
     """A dump could not be fetched (network error, permission, truncated transfer)."""
 
 
+class TransientFetchError(FetchError):
+    """A fault that may pass: a server error (5xx, 429), a timeout, a dropped or truncated transfer."""
+
+
 class NoDumpError(FetchError):
     """The source published no dump for the day: the URL does not exist."""
+
+
+def _setting(name: str, default: float) -> float:
+    value = os.environ.get(f"URDU_ETL_FETCH_{name}")
+    return float(value) if value else default
 
 
 def _copy(fs, path: str, target: Path) -> tuple[int, str]:
@@ -58,7 +78,7 @@ def _safe_name(name: str, url: str, web: bool) -> str:
     return str(p)
 
 
-def _probe_http(url: str, source: str, day: dt.date, timeout: float = 60) -> None:
+def _probe_http(url: str, source: str, day: dt.date, timeout: float) -> None:
     """Tell "no dump for the day" (404, 410) from a server or network fault, which fsspec conflates."""
     for method in ("HEAD", "GET"):
         req = urllib.request.Request(url, method=method)
@@ -70,17 +90,21 @@ def _probe_http(url: str, source: str, day: dt.date, timeout: float = 60) -> Non
                 raise NoDumpError(f"no dump for source {source} on {day}: {url} answered {exc.code}") from exc
             if exc.code == 405 and method == "HEAD":
                 continue
-            raise FetchError(f"fetching {source} for {day} from {url} failed: HTTP {exc.code} {exc.reason}") from exc
+            error = TransientFetchError if exc.code >= 500 or exc.code == 429 else FetchError
+            raise error(f"fetching {source} for {day} from {url} failed: HTTP {exc.code} {exc.reason}") from exc
         except (urllib.error.URLError, OSError) as exc:
-            raise FetchError(f"fetching {source} for {day} from {url} failed: {exc}") from exc
+            raise TransientFetchError(f"fetching {source} for {day} from {url} failed: {exc}") from exc
 
 
-def _list(fs, path: str, url: str, source: str, day: dt.date) -> list[tuple[str, str]]:
+def _web(url: str) -> bool:
+    return urlparse(url).scheme in ("http", "https")
+
+
+def _list(fs, path: str, url: str, source: str, day: dt.date, timeout: float) -> list[tuple[str, str]]:
     """``(fsspec path, name inside the dump)`` of every file the URL names."""
-    protocols = fs.protocol if isinstance(fs.protocol, (tuple, list)) else (fs.protocol,)
-    web = bool({"http", "https"} & set(protocols))
+    web = _web(url)
     if web:
-        _probe_http(url, source, day)
+        _probe_http(url, source, day, timeout)
     try:
         info = fs.info(path)
     except FileNotFoundError as exc:
@@ -95,29 +119,27 @@ def _list(fs, path: str, url: str, source: str, day: dt.date) -> list[tuple[str,
 def fetch_dump(source: Source, day: dt.date, staging: Path, url: str | None = None) -> dict:
     """Stage ``source``'s dump for ``day`` under ``staging/<source>/`` and return its manifest.
 
-    The manifest (also written as ``manifest.json``) lists the fetched files with their
-    bytes and sha256, the readable files after expansion, and rejects for archives that
-    could not be expanded and for files that appear twice.
+    Transient faults (server errors, timeouts, truncated transfers) are retried with exponential
+    backoff; a missing dump (``NoDumpError``) and other errors are not. The manifest (also written
+    as ``manifest.json``) lists the fetched files with their bytes and sha256, the readable files
+    after expansion, and rejects for archives that could not be expanded and for files that appear
+    twice.
     """
     url = url or source.url_for(day)
-    try:
-        fs, path = fsspec.core.url_to_fs(url)
-        members = _list(fs, path, url, source.name, day)
-        root = staging / source.name
-        shutil.rmtree(root, ignore_errors=True)
-        raw_dir, files_dir = root / "raw", root / "files"
-        raw_dir.mkdir(parents=True)
-        files_dir.mkdir()
-        fetched = []
-        for member, name in members:
-            size, sha = _copy(fs, member, raw_dir / name)
-            fetched.append({"url": url if member == path else f"{url.rstrip('/')}/{name}",
-                            "file": name, "bytes": size, "sha256": sha})
-    except FetchError:
-        raise
-    except Exception as exc:  # network and filesystem errors from any fsspec backend
-        raise FetchError(f"fetching {source.name} for {day} from {url} failed: "
-                         f"{type(exc).__name__}: {exc}") from exc
+    attempts = max(1, int(_setting("ATTEMPTS", ATTEMPTS)))
+    backoff, timeout = _setting("BACKOFF", BACKOFF), _setting("TIMEOUT", TIMEOUT)
+    root = staging / source.name
+    for attempt in range(1, attempts + 1):
+        try:
+            fetched, _ = _download(url, root, source.name, day, timeout)
+            break
+        except TransientFetchError as exc:
+            if attempt == attempts:
+                raise TransientFetchError(f"{exc} (gave up after {attempts} attempts)") from exc
+            wait = backoff * 2 ** (attempt - 1)
+            log.warning("%s; attempt %d of %d, retrying in %.1f s", exc, attempt, attempts, wait)
+            time.sleep(wait)
+    raw_dir, files_dir = root / "raw", root / "files"
 
     files: list[str] = []
     rejects: list[dict] = []
@@ -166,6 +188,31 @@ def fetch_dump(source: Source, day: dt.date, staging: Path, url: str | None = No
     }
     (root / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
     return manifest
+
+
+def _download(url: str, root: Path, source: str, day: dt.date, timeout: float) -> tuple[list[dict], str]:
+    """Copy every file the URL names into ``root/raw``; returns their manifest entries and the fsspec path."""
+    try:
+        options = {"client_kwargs": {"timeout": aiohttp.ClientTimeout(sock_connect=timeout, sock_read=timeout)}} \
+            if _web(url) else {}
+        fs, path = fsspec.core.url_to_fs(url, **options)
+        members = _list(fs, path, url, source, day, timeout)
+        shutil.rmtree(root, ignore_errors=True)
+        (root / "raw").mkdir(parents=True)
+        (root / "files").mkdir()
+        fetched = []
+        for member, name in members:
+            size, sha = _copy(fs, member, root / "raw" / name)
+            fetched.append({"url": url if member == path else f"{url.rstrip('/')}/{name}",
+                            "file": name, "bytes": size, "sha256": sha})
+        return fetched, path
+    except FetchError:
+        raise
+    except (aiohttp.ClientError, asyncio.TimeoutError, TimeoutError, ConnectionError) as exc:
+        raise TransientFetchError(f"fetching {source} for {day} from {url} failed: "
+                                  f"{type(exc).__name__}: {exc}") from exc
+    except Exception as exc:  # other filesystem errors from any fsspec backend
+        raise FetchError(f"fetching {source} for {day} from {url} failed: {type(exc).__name__}: {exc}") from exc
 
 
 def _combined_sha(fetched: list[dict]) -> str:
