@@ -17,6 +17,9 @@ BAD_JSON = "bad_json"
 UNEXPECTED_FILE = "unexpected_file"
 UNREADABLE_FILE = "unreadable_file"
 INVALID_CHARACTERS = "invalid_characters"
+EMPTY_FILE = "empty_file"
+HTML_PAGE = "html_page"
+TOO_LARGE = "record_too_large"
 TRANSFORM_ERROR = "transform_error"
 REASONS = {
     UNDECODABLE: "bytes that are not valid in the source's declared encoding",
@@ -28,7 +31,14 @@ REASONS = {
     UNREADABLE_FILE: "a file that could not be opened or parsed at all",
     INVALID_CHARACTERS: "NUL bytes or lone surrogate code points, which no text column can store",
     TRANSFORM_ERROR: "an unexpected failure while cleaning this one record (the message says what)",
+    EMPTY_FILE: "a file of zero bytes",
+    HTML_PAGE: "a web page (an error page, a login wall) where the dump should hold an article file",
+    TOO_LARGE: "a record larger than MAX_RECORD_CHARS: no news article is that long",
 }
+
+#: A record (CSV row, JSONL line, one-article file) longer than this is rejected unread: it is a
+#: broken dump (a missing quote swallowing the file, a log line), and would cost memory and time.
+MAX_RECORD_CHARS = 8_000_000
 
 
 @dataclass(slots=True)

@@ -126,7 +126,7 @@ def test_jsonl_bad_lines(tmp_path):
 def test_unexpected_file_and_undecodable_text(tmp_path):
     src = make_source("t", "x", "seed_txt")
     (tmp_path / "notes.docx").write_bytes(b"PK\x03\x04")
-    (tmp_path / "bad.txt").write_bytes(b"\xff\xfe\x00garbage")
+    (tmp_path / "bad.txt").write_bytes(b"\xc3\x28garbage")
     assert _records(tmp_path / "notes.docx", "notes.docx", src)[1][0].reason == "unexpected_file"
     rej = _records(tmp_path / "bad.txt", "bad.txt", src)[1][0]
     assert rej.reason == "undecodable_bytes" and "byte 0" in rej.detail

@@ -144,8 +144,10 @@ def fetch_dump(source: Source, day: dt.date, staging: Path, url: str | None = No
     files: list[str] = []
     rejects: list[dict] = []
 
+    staged: set[str] = set()
+
     def stage(src: Path, rel: str, origin: str) -> None:
-        if rel in files:
+        if rel in staged:
             rejects.append(Reject(source.name, origin, 0, DUPLICATE_FILE,
                                   f"{rel} appears more than once in the dump; only the first copy is read"
                                   ).as_row())
@@ -154,6 +156,7 @@ def fetch_dump(source: Source, day: dt.date, staging: Path, url: str | None = No
         target.parent.mkdir(parents=True, exist_ok=True)
         src.replace(target)
         files.append(rel)
+        staged.add(rel)
 
     for item in fetched:
         raw = raw_dir / item["file"]

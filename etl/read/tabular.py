@@ -17,8 +17,8 @@ from pathlib import Path
 
 from etl.config import Source
 from etl.read.decode import has_invalid_characters, has_surrogates
-from etl.records import (BAD_JSON, BAD_ROW_SHAPE, INVALID_CHARACTERS, MISSING_FIELD, UNDECODABLE, RawRecord,
-                         Reject)
+from etl.records import (BAD_JSON, BAD_ROW_SHAPE, INVALID_CHARACTERS, MAX_RECORD_CHARS, MISSING_FIELD, TOO_LARGE,
+                         UNDECODABLE, RawRecord, Reject)
 
 csv.field_size_limit(sys.maxsize)
 _EXCERPT = 200
@@ -32,6 +32,9 @@ def read(path: Path, rel: str, source: Source) -> Iterator[RawRecord | Reject]:
 
 
 def _record(source: Source, rel: str, no: int, row: dict) -> RawRecord | Reject:
+    size = sum(len(v) for v in row.values() if isinstance(v, str))
+    if size > MAX_RECORD_CHARS:
+        return Reject(source.name, rel, no, TOO_LARGE, f"{size} characters in one record")
     fields: dict[str, str | None] = {}
     for name, column in source.columns.items():
         value = row.get(column)
@@ -81,6 +84,9 @@ def _read_jsonl(fh: io.TextIOBase, rel: str, source: Source) -> Iterator[RawReco
         if not line.strip():
             continue
         no += 1
+        if len(line) > MAX_RECORD_CHARS:
+            yield Reject(source.name, rel, no, TOO_LARGE, f"{len(line)} characters in one line")
+            continue
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
