@@ -49,3 +49,16 @@ def test_committed_sample_dumps_match_their_sources(tmp_path):
     digest = lambda root: {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()  # noqa: E731
                            for p in sorted(root.rglob("*")) if p.is_file()}
     assert digest(out) == digest(committed), "run `make samples` and commit samples/dumps"
+
+
+def test_concurrent_replacements_leave_one_whole_partition(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def write(n):
+        return lake.replace_partition(tmp_path, "rejects", "d", "s", _rows(n))
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(write, [1, 2, 3, 4, 5, 6, 7, 8] * 5))
+    rows = lake.read_partition(tmp_path, "rejects", "d", "s", schema.REJECTS).num_rows
+    assert rows in range(1, 9)
+    assert len(list(lake.partition_dir(tmp_path, "rejects", "d", "s").iterdir())) == 1

@@ -3,11 +3,13 @@
 Layout: ``<lake>/<table>/ingest_date=YYYY-MM-DD/source=NAME/part-00000.parquet``. A partition is
 built in ``<lake>/_tmp/`` and swapped in with renames, so readers never see a partial file,
 and a re-run of a day replaces exactly that day's partitions of the sources it ran.
-Files hold no run metadata, so the same input always gives byte-identical Parquet.
+Files hold no run metadata, so the same input always gives byte-identical Parquet. When two runs
+of the same day swap a partition at the same time, the last rename wins and both are complete.
 """
 
 from __future__ import annotations
 
+import errno
 import shutil
 import uuid
 from pathlib import Path
@@ -41,16 +43,32 @@ def replace_partition(lake: Path, table: str, day: str, source: str, data: pa.Ta
         pq.write_table(data.slice(start, ROWS_PER_FILE), staged / name, compression="zstd")
         files.append(str((final / name).relative_to(lake)))
         failpoints.hit("lake_file")
-    old = tmp_root / f"old-{uuid.uuid4().hex}"
-    if final.exists():
-        final.rename(old)
-    if files:
-        final.parent.mkdir(parents=True, exist_ok=True)
-        staged.rename(final)
-    else:
+    if not files:
         staged.rmdir()
-    shutil.rmtree(old, ignore_errors=True)
+        _retire(final, tmp_root)
+        return files
+    final.parent.mkdir(parents=True, exist_ok=True)
+    for _ in range(10):  # another run of the same day may swap in its partition at the same moment
+        _retire(final, tmp_root)
+        try:
+            staged.rename(final)
+            break
+        except OSError as exc:
+            if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                raise
+    else:
+        raise RuntimeError(f"could not replace lake partition {final}: another writer kept replacing it")
     return files
+
+
+def _retire(final: Path, tmp_root: Path) -> None:
+    """Move a partition out of the table (one rename), then delete it."""
+    old = tmp_root / f"old-{uuid.uuid4().hex}"
+    try:
+        final.rename(old)
+    except FileNotFoundError:
+        return
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def read_partition(lake: Path, table: str, day: str, source: str, schema: pa.Schema) -> pa.Table:
