@@ -4,8 +4,8 @@ Wiring only: every step is a function of ``etl.pipeline``, imported inside the t
 parsing this file stays cheap. XCom carries paths and counts, never article data.
 
 Scheduled runs process the previous day (a real one-day data interval, midnight to midnight
-in ``URDU_ETL_TIMEZONE``, default Asia/Karachi). Manual runs take ``date``, ``sources`` and
-``dump_url`` params.
+in ``URDU_ETL_TIMEZONE``, default Asia/Karachi). Manual runs take ``date``, ``sources``,
+``dump_url`` and ``missing_dump_ok`` params.
 """
 
 from __future__ import annotations

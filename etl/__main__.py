@@ -39,7 +39,8 @@ def _date(text: str) -> dt.date:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m etl", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m etl", description="The Urdu news pipeline without a scheduler: "
+                                     "ingest one dump, run declared sources for a day, or show a day's summary.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     ing = sub.add_parser("ingest", help="ingest one dump (file, folder, archive or URL) now")
@@ -51,15 +52,15 @@ def build_parser() -> argparse.ArgumentParser:
     ing.add_argument("--encoding", default="utf-8")
     ing.add_argument("--date", type=_date, default=None, help="the day to file the dump under (default: today)")
     ing.add_argument("--data-dir", type=Path, default=None, help="lake, staging and default warehouse root")
-    ing.add_argument("--warehouse", default=None, help="SQLAlchemy URL (default: $URDU_ETL_WAREHOUSE_URL or "
-                                                       "SQLite in the data dir)")
+    ing.add_argument("--warehouse", default=None, help="SQLAlchemy URL (default: $URDU_ETL_WAREHOUSE_URL, else "
+                                                       "$AIRFLOW_CONN_URDU_WAREHOUSE, else SQLite in the data dir)")
     ing.add_argument("--run-id", default=None, help="name the run; give a crashed run's id to resume it "
                                                     "(its finished shards are not redone)")
 
     day = sub.add_parser("run", help="run declared sources for one day, as the nightly DAG does")
     day.add_argument("--date", type=_date, required=True)
     day.add_argument("--sources", default="", help="comma-separated source names (default: all)")
-    day.add_argument("--config", type=Path, default=None, help="sources file (default: config/sources.yaml)")
+    day.add_argument("--config", type=Path, default=None, help="sources file (default: $URDU_ETL_SOURCES, else config/sources.yaml)")
     day.add_argument("--data-dir", type=Path, default=None)
     day.add_argument("--warehouse", default=None)
     day.add_argument("--run-id", default=None, help="name the run; give a crashed run's id to resume it")

@@ -54,3 +54,9 @@ def test_urdupoint_dateline_date_and_city():
 ])
 def test_dateline_city(body, city):
     assert dateline_city(body) == city
+
+
+def test_dates_glued_to_titles_are_range_checked_too():
+    latest = dt.datetime(2025, 1, 1, tzinfo=UTC)
+    assert publication_date(None, "خبر08 نومبر ، 2099", "متن", latest) == (None, "خبر")
+    assert publication_date(None, "خبر08 نومبر ، 1950", "متن", latest) == (None, "خبر")

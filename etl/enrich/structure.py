@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from etl.enrich.dates import find_urdu_date, parse_date, strip_trailing_date
+from etl.enrich.dates import EARLIEST, find_urdu_date, parse_date, strip_trailing_date
 
 # `راولپنڈی:` or `لاہور (اُردو پوائنٹ ...)` or `ڈھاکہ ۔ یکم دسمبر (اے پی پی)` at the start of the body:
 # one to three words, then a colon, an opening bracket or a ۔ separator.
@@ -25,12 +25,13 @@ def publication_date(published: str | None, headline: str | None, body: str,
     Order: the metadata field, a date glued to the end of the headline, a date in the first
     100 characters of the body (UrduPoint-style datelines).
     """
+    def plausible(value: dt.datetime | None) -> dt.datetime | None:
+        return value if value and value >= EARLIEST and (latest is None or value <= latest) else None
+
     when = parse_date(published, latest)
     if headline:
         headline, glued = strip_trailing_date(headline)
-        when = when or glued
+        when = when or plausible(glued)
     if when is None:
-        found, _ = find_urdu_date(body[:100])
-        if found and found >= dt.datetime(1990, 1, 1, tzinfo=dt.UTC) and (latest is None or found <= latest):
-            when = found
+        when = plausible(find_urdu_date(body[:100])[0])
     return when, headline
