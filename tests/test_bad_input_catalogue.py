@@ -4,15 +4,14 @@ reason code, and never lose the valid article."""
 
 import gzip
 import io
-import json
 import tarfile
-import zipfile
 
 import pytest
 import sqlalchemy as sa
 
 from etl import pipeline
 from etl.config import make_source
+from tests.support.archives import tar_gz_bytes, zip_bytes
 
 DAY = __import__("datetime").date(2024, 11, 8)
 GOOD_CSV = "title,content,link\nاچھی خبر,لاہور: یہ ایک درست خبر ہے۔,https://ok/1\n".encode()
@@ -20,23 +19,6 @@ GOOD_JSONL = '{"t": "اچھی خبر", "b": "کراچی: یہ ایک درست خ
 GOOD_TXT = "اچھی خبر\n\nپشاور: یہ ایک درست خبر ہے۔\n".encode()
 CSV_COLS = {"headline": "title", "body": "content", "url": "link"}
 JSONL_COLS = {"headline": "t", "body": "b", "url": "u", "published": "p"}
-
-
-def _zip(entries: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in entries.items():
-            zf.writestr(name, data)
-    return buf.getvalue()
-
-
-def _tar_with_symlink() -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
-        info = tarfile.TarInfo("link.csv")
-        info.type, info.linkname = tarfile.SYMTYPE, "/etc/passwd"
-        tar.addfile(info)
-    return buf.getvalue()
 
 
 def _row(title: str, body: str, link: str = "https://x/9") -> bytes:
@@ -56,11 +38,11 @@ CASES = [
      {"bad.csv": GOOD_CSV.replace(b"https://ok/1", b"https://ok/3") + "خبر,".encode() + b"\xc3\x28 bad,https://x/4\n"},
      {"undecodable_bytes"}, 2),
     ("truncated_gzip", "csv", {"bad.csv.gz": gzip.compress(GOOD_CSV)[:30]}, {"bad_archive"}, 1),
-    ("corrupt_zip", "csv", {"bad.zip": _zip({"a.csv": GOOD_CSV})[:40]}, {"bad_archive"}, 1),
-    ("zip_slip_dotdot", "csv", {"bad.zip": _zip({"../../evil.csv": GOOD_CSV})}, {"bad_archive"}, 1),
-    ("zip_slip_absolute", "csv", {"bad.zip": _zip({"/tmp/evil.csv": GOOD_CSV})}, {"bad_archive"}, 1),
-    ("zip_bomb", "csv", {"bad.zip": _zip({"bomb.csv": b"0" * 60_000_000})}, {"bad_archive"}, 1),
-    ("symlink_in_archive", "csv", {"bad.tar.gz": _tar_with_symlink()}, {"bad_archive"}, 1),
+    ("corrupt_zip", "csv", {"bad.zip": zip_bytes({"a.csv": GOOD_CSV})[:40]}, {"bad_archive"}, 1),
+    ("zip_slip_dotdot", "csv", {"bad.zip": zip_bytes({"../../evil.csv": GOOD_CSV})}, {"bad_archive"}, 1),
+    ("zip_slip_absolute", "csv", {"bad.zip": zip_bytes({"/tmp/evil.csv": GOOD_CSV})}, {"bad_archive"}, 1),
+    ("zip_bomb", "csv", {"bad.zip": zip_bytes({"bomb.csv": b"0" * 60_000_000})}, {"bad_archive"}, 1),
+    ("symlink_in_archive", "csv", {"bad.tar.gz": tar_gz_bytes({}, symlink="link.csv")}, {"bad_archive"}, 1),
     ("csv_embedded_newlines", "csv", {"bad.csv": _row("خبر", "پہلی سطر\nدوسری سطر")}, set(), 2),
     ("csv_stray_quote", "csv", {"bad.csv": b'title,content,link\n"\xd8\xae"\xd8\xa8\xd8\xb1",text,u\n'},
      set(), 2),

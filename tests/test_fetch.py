@@ -3,16 +3,14 @@
 import datetime as dt
 import gzip
 import hashlib
-import io
 import json
-import tarfile
-import zipfile
 
 import pytest
 
 from etl.config import make_source
 from etl.fetch import FetchError, NoDumpError, fetch_dump
 from etl.fetch.archives import ArchiveError, expand
+from tests.support.archives import tar_gz_bytes, zip_bytes
 
 DAY = dt.date(2024, 11, 8)
 CSV = "title,content,link\nسرخی,متن,https://x/1\n".encode()
@@ -64,42 +62,20 @@ def test_http_truncated_body_is_a_fetch_error(http_server, tmp_path):
         fetch_dump(_source(http_server.url("big.csv")), DAY, tmp_path / "st")
 
 
-def _tar(entries: dict[str, bytes], symlink: str | None = None) -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
-        for name, data in entries.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-        if symlink:
-            info = tarfile.TarInfo(symlink)
-            info.type, info.linkname = tarfile.SYMTYPE, "/etc/passwd"
-            tar.addfile(info)
-    return buf.getvalue()
-
-
-def _zip(entries: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in entries.items():
-            zf.writestr(name, data)
-    return buf.getvalue()
-
-
 def test_tar_and_zip_expand(tmp_path):
-    (tmp_path / "d.tar.gz").write_bytes(_tar({"x/a.csv": CSV, "x/b.csv": CSV}))
-    (tmp_path / "d.zip").write_bytes(_zip({"c.csv": CSV}))
+    (tmp_path / "d.tar.gz").write_bytes(tar_gz_bytes({"x/a.csv": CSV, "x/b.csv": CSV}))
+    (tmp_path / "d.zip").write_bytes(zip_bytes({"c.csv": CSV}))
     assert sorted(p.name for p in expand(tmp_path / "d.tar.gz", tmp_path / "o1")) == ["a.csv", "b.csv"]
     assert [p.read_bytes() for p in expand(tmp_path / "d.zip", tmp_path / "o2")] == [CSV]
 
 
 @pytest.mark.parametrize("archive, message", [
-    (lambda: _zip({"../evil.csv": CSV}), "outside the staging folder"),
-    (lambda: _zip({"/etc/evil.csv": CSV}), "outside the staging folder"),
-    (lambda: _tar({"../../evil.csv": CSV}), "outside the staging folder"),
-    (lambda: _tar({"ok.csv": CSV}, symlink="link.csv"), "link or special file"),
-    (lambda: _zip({"bomb.csv": b"0" * 50_000_000}), "zip bomb"),
-    (lambda: _zip({"a.csv": CSV})[:40], "corrupt"),
+    (lambda: zip_bytes({"../evil.csv": CSV}), "outside the staging folder"),
+    (lambda: zip_bytes({"/etc/evil.csv": CSV}), "outside the staging folder"),
+    (lambda: tar_gz_bytes({"../../evil.csv": CSV}), "outside the staging folder"),
+    (lambda: tar_gz_bytes({"ok.csv": CSV}, symlink="link.csv"), "link or special file"),
+    (lambda: zip_bytes({"bomb.csv": b"0" * 50_000_000}), "zip bomb"),
+    (lambda: zip_bytes({"a.csv": CSV})[:40], "corrupt"),
 ])
 def test_unsafe_or_corrupt_archives_are_refused(tmp_path, archive, message):
     name = "d.zip" if archive().startswith(b"PK") else "d.tar.gz"

@@ -2,7 +2,6 @@
 
 from pathlib import Path
 
-import pytest
 
 from etl.config import make_source
 from etl.read import read_file
