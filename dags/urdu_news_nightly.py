@@ -56,17 +56,13 @@ def urdu_news_nightly():
     def transform(shard: dict) -> dict:
         from etl import pipeline
 
-        return pipeline.transform_shard(shard, pipeline.data_dir())
+        return pipeline.transform_shard(shard)
 
     @task
-    def write_lake(shards: list[dict], results: list[dict]) -> dict:
+    def write_lake(results: list[dict]) -> dict:
         from etl import pipeline
 
-        ctx = get_current_context()
-        params = ctx["params"]
-        day = pipeline.resolve_day(params.get("date"), ctx.get("data_interval_start"), TIMEZONE)
-        return pipeline.write_lake(day.isoformat(), list(results), pipeline.data_dir(),
-                                   sorted({s["source"]["name"] for s in shards}))
+        return pipeline.write_lake(list(results), pipeline.data_dir())
 
     @task
     def load_warehouse(lake_report: dict) -> dict:
@@ -78,7 +74,7 @@ def urdu_news_nightly():
         root = pipeline.data_dir()
         sources = list(pipeline.load_config().values())
         started = dag_run.start_date or dt.datetime.now(dt.UTC)
-        return pipeline.load_warehouse(lake_report, root, warehouse.resolve_url(root), dag_run.run_id,
+        return pipeline.load_warehouse(lake_report, warehouse.resolve_url(root), dag_run.run_id,
                                        started, sources)
 
     @task(retries=0)  # a broken invariant does not mend itself on a retry
@@ -93,7 +89,7 @@ def urdu_news_nightly():
 
     shards = fetch()
     results = transform.expand(shard=shards)
-    lake_report = write_lake(shards, results)
+    lake_report = write_lake(results)
     check(lake_report, load_warehouse(lake_report))
 
 

@@ -140,7 +140,7 @@ def shard_fingerprint(shard: dict) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def transform_shard(shard: dict, root: Path) -> dict:
+def transform_shard(shard: dict) -> dict:
     """Read, clean, segment and enrich one shard; write its rows to staging Parquet.
 
     The outputs appear all at once (written to a temporary folder, then renamed) with a
@@ -203,14 +203,16 @@ def _clean_guarded(rec, day: dt.date, source: Source):
         return Reject(source.name, rec.file, rec.record_no, TRANSFORM_ERROR, f"{type(exc).__name__}: {exc}")
 
 
-def write_lake(day: str, shard_results: list[dict], root: Path, sources_run: list[str]) -> dict:
+def write_lake(shard_results: list[dict], root: Path, day: str | None = None) -> dict:
     """Merge the shards of each source, resolve same-key duplicates, and replace the day's lake partitions.
 
-    When one source lists the same article (same URL or id) more than once, the first in dump
-    order loads and the others are recorded in ``duplicates``, pointing at it.
+    Every fetched source has at least one shard, so the results name every source the run
+    replaces, and the day (``day`` is needed only when there are no results). When one source lists the same article (same URL or id) more than once, the
+    first in dump order loads and the others are recorded in ``duplicates``, pointing at it.
     """
+    day = day or shard_results[0]["day"]
     lake_root = root / "lake"
-    by_source: dict[str, list[dict]] = {name: [] for name in sources_run}
+    by_source: dict[str, list[dict]] = {}
     for res in shard_results:
         by_source.setdefault(res["source"], []).append(res)
     report: dict[str, dict] = {}
@@ -274,7 +276,7 @@ def _dedup_by_key(arts: pa.Table) -> tuple[list[int], pa.Table]:
     return keep, pa.Table.from_pylist(rows, schema=schema.DUPLICATES)
 
 
-def load_warehouse(lake_report: dict, root: Path, url: str, run_id: str, started_at: dt.datetime,
+def load_warehouse(lake_report: dict, url: str, run_id: str, started_at: dt.datetime,
                    sources: list[Source]) -> dict:
     """Load the day's lake partitions into the warehouse in one transaction; record the run."""
     day = dt.date.fromisoformat(lake_report["day"])
@@ -406,9 +408,9 @@ def run(sources: list[Source], day: dt.date, root: Path, url: str, run_id: str |
     started = dt.datetime.now(dt.UTC)
     run_id = run_id or f"cli__{day.isoformat()}__{started.strftime('%Y%m%dT%H%M%S%f')}"
     shards = fetch(sources, day, root, dump_url, missing_ok, run_id)
-    results = [transform_shard(s, root) for s in shards]
-    lake_report = write_lake(day.isoformat(), results, root, [s["source"]["name"] for s in shards])
-    load_report = load_warehouse(lake_report, root, url, run_id, started, sources)
+    results = [transform_shard(s) for s in shards]
+    lake_report = write_lake(results, root, day.isoformat())
+    load_report = load_warehouse(lake_report, url, run_id, started, sources)
     return check(lake_report, load_report, root, url)
 
 

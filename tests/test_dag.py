@@ -22,7 +22,7 @@ def test_no_import_errors_and_task_graph():
     dag = _dag()
     assert set(dag.task_ids) == {"fetch", "transform", "write_lake", "load_warehouse", "check"}
     assert dag.get_task("transform").upstream_task_ids == {"fetch"}
-    assert dag.get_task("write_lake").upstream_task_ids == {"fetch", "transform"}
+    assert dag.get_task("write_lake").upstream_task_ids == {"transform"}
     assert dag.get_task("load_warehouse").upstream_task_ids == {"write_lake"}
     assert dag.get_task("check").upstream_task_ids == {"write_lake", "load_warehouse"}
     assert not dag.catchup
