@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+import sqlalchemy as sa
 
 from etl import __version__ as ETL_VERSION
 from etl import failpoints, schema
@@ -325,8 +326,6 @@ def check(lake_report: dict, load_report: dict, root: Path, url: str) -> dict:
     Invariants: for every source, records in = loaded + duplicates + rejected; the warehouse
     holds, for the day and source, exactly the rows the lake holds.
     """
-    import sqlalchemy as sa
-
     day = lake_report["day"]
     problems = []
     engine = warehouse.engine_for(url)
@@ -373,7 +372,7 @@ def clear_staging(lake_report: dict) -> None:
 
 
 def url_for_display(url: str) -> str:
-    import sqlalchemy as sa
+    """A warehouse URL without its password, for logs and summaries."""
     try:
         return sa.make_url(url).render_as_string(hide_password=True)
     except Exception:
