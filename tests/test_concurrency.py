@@ -51,3 +51,26 @@ def test_concurrent_days_and_a_concurrent_rerun(tmp_path, pg_url):
     assert per_day == {day: 30 for day in DAYS}
     assert dup_ids == dup_sentences == orphans == 0
     assert tuple(runs) == (5, 5)
+
+
+def test_runs_starting_at_once_create_the_tables_once(pg_url):
+    """Eight runs opening an empty warehouse at the same moment: all get working tables, none fails."""
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    from etl.load import warehouse
+
+    start = Barrier(8)
+
+    def open_warehouse(_):
+        start.wait()
+        engine = warehouse.engine_for(pg_url)
+        with engine.connect() as conn:
+            tables = conn.execute(sa.text(
+                "select count(*) from information_schema.tables where table_schema = 'public'")).scalar_one()
+        engine.dispose()
+        return tables
+
+    with ThreadPoolExecutor(8) as pool:
+        counts = list(pool.map(open_warehouse, range(8)))
+    assert counts == [len(warehouse.metadata.tables)] * 8

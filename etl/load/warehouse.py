@@ -198,6 +198,23 @@ class WarehouseError(RuntimeError):
     """The warehouse cannot be used: unsupported database, or tables from an older schema."""
 
 
+# Key of the PostgreSQL advisory lock that serialises table creation between runs starting at once.
+_SCHEMA_LOCK = 0x75726475  # "urdu"
+
+
+def _create_tables(engine: sa.Engine) -> None:
+    """Create the missing warehouse tables; safe when several runs start against an empty database at once.
+
+    On PostgreSQL two concurrent ``CREATE TABLE`` of the same name collide in the catalog
+    (``pg_type_typname_nsp_index``), so creation runs in one transaction under an advisory lock: the
+    second run waits, then finds the tables there.
+    """
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_SCHEMA_LOCK)))
+        metadata.create_all(conn)
+
+
 def engine_for(url: str) -> sa.Engine:
     """An engine for ``url``, with the warehouse tables created when missing and checked when present."""
     if url.startswith("postgresql://") or url.startswith("postgres://"):
@@ -207,7 +224,7 @@ def engine_for(url: str) -> sa.Engine:
     engine = sa.create_engine(url)
     if engine.dialect.name not in ("postgresql", "sqlite"):
         raise WarehouseError(f"the warehouse supports PostgreSQL and SQLite, not {engine.dialect.name}")
-    metadata.create_all(engine)
+    _create_tables(engine)
     inspector = sa.inspect(engine)
     for table in metadata.sorted_tables:
         present = {c["name"] for c in inspector.get_columns(table.name)}
