@@ -21,12 +21,15 @@ from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 
 from etl import __version__ as ETL_VERSION
 from etl import failpoints, schema
 from etl.config import Source, load_sources, make_source
+from etl.enrich import batch as enrichment
+from etl.enrich import dedup
 from etl.fetch import NoDumpError, fetch_dump
 from etl.load import lake, warehouse
 from etl.read import read_file
@@ -137,7 +140,8 @@ def shard_fingerprint(shard: dict) -> str:
     """What a shard's output depends on: its files, the dump's bytes, the source spec, the text rules."""
     key = json.dumps({"shard": shard["shard_id"], "files": shard["files"], "dump": shard.get("dump_sha256"),
                       "source": shard["source"], "rejects": shard["rejects"], "day": shard["day"],
-                      "normalizer": NORMALIZER_VERSION, "etl": ETL_VERSION}, sort_keys=True, ensure_ascii=False)
+                      "normalizer": NORMALIZER_VERSION, "enrichment": enrichment.ENRICHMENT_VERSION,
+                      "etl": ETL_VERSION}, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(key.encode()).hexdigest()
 
 
@@ -172,6 +176,8 @@ def transform_shard(shard: dict) -> dict:
             else:
                 articles.append(out)
     article_table, sentences = segment_articles(pa.Table.from_pylist(articles, schema=schema.ARTICLES))
+    article_table, mentions = enrichment.enrich(article_table, sentences)
+    signatures = enrichment.signatures(article_table)
     reject_rows = [{"source_file": r["file"], **{k: r[k] for k in ("record_no", "reason", "detail", "excerpt")}}
                    for r in rejects]
     repairs: Counter = Counter()
@@ -185,6 +191,8 @@ def transform_shard(shard: dict) -> dict:
     tmp.mkdir(parents=True)
     pq.write_table(article_table, tmp / "articles.parquet")
     pq.write_table(sentences, tmp / "sentences.parquet")
+    pq.write_table(mentions, tmp / "mentions.parquet")
+    pq.write_table(signatures, tmp / "signatures.parquet")
     pq.write_table(pa.Table.from_pylist(reject_rows, schema=schema.REJECTS), tmp / "rejects.parquet")
     (tmp / "_SUCCESS.json").write_text(json.dumps({"fingerprint": fingerprint, "result": result}), encoding="utf-8")
     shutil.rmtree(out_dir, ignore_errors=True)
@@ -205,22 +213,27 @@ def _clean_guarded(rec, day: dt.date, source: Source):
 
 
 def write_lake(shard_results: list[dict], root: Path, day: str | None = None) -> dict:
-    """Merge the shards of each source, resolve same-key duplicates, and replace the day's lake partitions.
+    """Merge the shards of each source, resolve duplicates, and replace the day's lake partitions.
 
     Every fetched source has at least one shard, so the results name every source the run
-    replaces, and the day (``day`` is needed only when there are no results). When one source lists the same article (same URL or id) more than once, the
-    first in dump order loads and the others are recorded in ``duplicates``, pointing at it.
+    replaces, and the day (``day`` is needed only when there are no results).
+
+    Two kinds of duplicate. When one source lists the same article (same URL or id) more than
+    once, the first in dump order loads and the others are recorded in ``duplicates``, pointing
+    at it. Copies of one story under different URLs or sites all load, and each copy's
+    ``duplicate_of`` names the cluster's canonical article, found against this run and every
+    earlier day in the lake (``etl.enrich.dedup``).
     """
     day = day or shard_results[0]["day"]
     lake_root = root / "lake"
     by_source: dict[str, list[dict]] = {}
     for res in shard_results:
         by_source.setdefault(res["source"], []).append(res)
-    report: dict[str, dict] = {}
+    merged: dict[str, dict[str, pa.Table]] = {}
     for name in sorted(by_source):
         results = sorted(by_source[name], key=lambda r: r["shard_id"])
         tables = {t: [pq.read_table(Path(r["out_dir"]) / f"{t}.parquet") for r in results]
-                  for t in ("articles", "sentences", "rejects")}
+                  for t in ("articles", "sentences", "rejects", "mentions", "signatures")}
         arts = _concat(tables["articles"], schema.ARTICLES).sort_by([("source_file", "ascending"),
                                                                       ("record_no", "ascending")])
         keep, dups = _dedup_by_key(arts)
@@ -232,21 +245,81 @@ def write_lake(shard_results: list[dict], root: Path, day: str | None = None) ->
             sents = sents.select(schema.SENTENCES.names).cast(schema.SENTENCES)
         else:
             sents = schema.SENTENCES.empty_table()
-        rej = _concat(tables["rejects"], schema.REJECTS).sort_by([("source_file", "ascending"),
-                                                                  ("record_no", "ascending")])
-        files = {}
-        for table, data in (("articles", arts), ("sentences", sents), ("rejects", rej), ("duplicates", dups)):
-            files[table] = lake.replace_partition(lake_root, table, day, name, data)
-        records_in = sum(r["records_in"] for r in results)
+        # Same-key duplicates share the loaded article's id, so its mentions and signature are
+        # taken once, from the first shard holding it.
+        mentions = _first_per_article(_concat(tables["mentions"], schema.MENTIONS), arts, ["field", "position"])
+        sigs = _first_per_article(_concat(tables["signatures"], None), arts, [])
+        if sigs is None:
+            sigs = schema.signatures_schema(dedup.signature_type()).empty_table()
+        merged[name] = {
+            "articles": arts, "sentences": sents, "duplicates": dups, "mentions": mentions, "signatures": sigs,
+            "rejects": _concat(tables["rejects"], schema.REJECTS).sort_by([("source_file", "ascending"),
+                                                                         ("record_no", "ascending")]),
+        }
+    _resolve_copies(merged, lake_root, day)
+    report: dict[str, dict] = {}
+    for name, t in merged.items():
+        t["entities"] = enrichment.entities_of(t["mentions"])
+        files = {table: lake.replace_partition(lake_root, table, day, name, t[table])
+                 for table in (*schema.TABLES, "signatures")}
+        results = by_source[name]
         repairs = sum((Counter(r.get("repairs", {})) for r in results), Counter())
-        report[name] = {"records_in": records_in, "loaded": arts.num_rows, "duplicates": dups.num_rows,
-                        "rejected": rej.num_rows, "sentences": sents.num_rows, "files": files,
-                        "repairs": dict(sorted(repairs.items()))}
-        log.info("lake %s %s: %d articles, %d sentences, %d duplicates, %d rejects", day, name, arts.num_rows,
-                 sents.num_rows, dups.num_rows, rej.num_rows)
+        arts = t["articles"]
+        report[name] = {"records_in": sum(r["records_in"] for r in results), "loaded": arts.num_rows,
+                        "duplicates": t["duplicates"].num_rows, "rejected": t["rejects"].num_rows,
+                        "sentences": t["sentences"].num_rows, "mentions": t["mentions"].num_rows,
+                        "copies": arts.num_rows - arts["duplicate_of"].null_count,
+                        "files": files, "repairs": dict(sorted(repairs.items()))}
+        log.info("lake %s %s: %d articles (%d copies of others), %d sentences, %d mentions, %d duplicates, "
+                 "%d rejects", day, name, arts.num_rows, report[name]["copies"], t["sentences"].num_rows,
+                 t["mentions"].num_rows, t["duplicates"].num_rows, t["rejects"].num_rows)
     staging = sorted({r["staging"] for r in shard_results})
     failpoints.hit("lake_written")
     return {"day": day, "lake": str(lake_root), "staging": staging, "sources": report}
+
+
+def _first_per_article(table: pa.Table, arts: pa.Table, order: list[str]) -> pa.Table:
+    """Rows of ``table`` for the articles in ``arts``, one copy per (article, ``order`` key), sorted."""
+    if table is None or not table.num_rows:
+        return table.slice(0, 0) if table is not None else None
+    table = table.filter(pc.is_in(table["article_id"], value_set=arts["article_id"]))
+    keys = ["article_id", *order]
+    first = table.append_column("_i", pa.array(range(table.num_rows), pa.int64())).group_by(
+        keys, use_threads=False).aggregate([("_i", "min")])
+    return table.take(first["_i_min"]).sort_by([(k, "ascending") for k in keys])
+
+
+def history_signatures(lake_root: Path, day: str) -> pa.Table | None:
+    """Signatures of every article the lake holds from days before ``day``."""
+    folder = lake_root / "signatures"
+    if not folder.exists():
+        return None
+    dataset = ds.dataset(folder, format="parquet", partitioning="hive",
+                         exclude_invalid_files=True, ignore_prefixes=[".", "_"])
+    table = dataset.to_table(filter=ds.field("ingest_date") < day,
+                             columns=["article_id", "content_hash", "published_at", "duplicate_of", "signature",
+                                      "ingest_date"])
+    return table if table.num_rows else None
+
+
+def _resolve_copies(merged: dict[str, dict[str, pa.Table]], lake_root: Path, day: str) -> None:
+    """Find copies of one story across the day's sources and earlier days; mark them in place."""
+    parts = [t["signatures"] for t in merged.values() if t["signatures"] is not None and t["signatures"].num_rows]
+    if not parts:
+        return
+    batch_sigs = pa.concat_tables(parts)
+    found = dedup.find_duplicates(batch_sigs, history_signatures(lake_root, day))
+    log.info("dedup %s: %d of %d articles are copies (%d exact, %d near)", day, found.num_rows,
+             batch_sigs.num_rows, pc.sum(pc.equal(found["kind"], "exact")).as_py() or 0,
+             pc.sum(pc.equal(found["kind"], "near")).as_py() or 0)
+    for t in merged.values():
+        t["articles"] = enrichment.mark_duplicates(t["articles"], found)
+        if t["signatures"] is not None:
+            sigs = t["signatures"]
+            index = pc.index_in(sigs["article_id"], value_set=found["article_id"])
+            canon = found["duplicate_of"].combine_chunks().take(index) if found.num_rows else \
+                pa.nulls(sigs.num_rows, pa.string())
+            t["signatures"] = sigs.set_column(sigs.schema.get_field_index("duplicate_of"), "duplicate_of", canon)
 
 
 def _concat(parts: list[pa.Table], target: pa.Schema | None) -> pa.Table | None:
@@ -288,6 +361,9 @@ def load_warehouse(lake_report: dict, url: str, run_id: str, started_at: dt.date
                       for t, s in schema.TABLES.items()}
         for s in rows[name]["sentences"]:
             s["tokens"] = " ".join(s["tokens"])
+        for a in rows[name]["articles"]:
+            for column in ("keywords", "quality_flags"):
+                a[column] = json.dumps(a[column], ensure_ascii=False)
     totals = _totals(lake_report)
     run = {"run_id": run_id, "day": day, "started_at": started_at, "finished_at": dt.datetime.now(dt.UTC),
            "status": "loaded", "sources": ",".join(sorted(lake_report["sources"])), **totals}
@@ -349,7 +425,7 @@ def check(lake_report: dict, load_report: dict, root: Path, url: str) -> dict:
     finally:
         engine.dispose()
     summary = {"run_id": load_report["run_id"], "day": day, "status": status, **_totals(lake_report),
-               "sources": {n: {k: r[k] for k in (*warehouse.ACCOUNTING, "sentences", "repairs")}
+               "sources": {n: {k: r.get(k) for k in (*warehouse.ACCOUNTING, "sentences", "mentions", "copies", "repairs")}
                            for n, r in lake_report["sources"].items()},
                "partitions": sorted({str(Path(f).parent) for r in lake_report["sources"].values()
                                      for fs in r["files"].values() for f in fs}),

@@ -21,7 +21,12 @@ ARTICLES = pa.schema([
     ("caption", pa.string()),
     ("photo_credit", pa.string()),
     ("dateline_city", pa.string()),
+    ("agency", pa.string()),
+    ("source_site", pa.string()),
     ("category_raw", pa.string()),
+    ("category", pa.string()),
+    ("category_source", pa.string()),
+    ("category_confidence", pa.float32()),
     ("published_at", pa.timestamp("us", tz="UTC")),
     ("body", pa.string()),
     ("body_raw", pa.string()),
@@ -29,9 +34,18 @@ ARTICLES = pa.schema([
     ("sentence_count", pa.int32()),
     ("word_count", pa.int32()),
     ("char_count", pa.int32()),
+    ("urdu_share", pa.float32()),
+    ("reading_time_s", pa.int32()),
+    ("boilerplate_chars", pa.int32()),
+    ("keywords", pa.list_(pa.string())),
+    ("quality_flags", pa.list_(pa.string())),
     ("content_hash", pa.string()),
+    ("duplicate_of", pa.string()),
+    ("duplicate_kind", pa.string()),
+    ("duplicate_similarity", pa.float32()),
     ("repairs", pa.string()),
     ("normalizer_version", pa.string()),
+    ("enrichment_version", pa.string()),
 ])
 
 SENTENCES = pa.schema([
@@ -61,4 +75,34 @@ DUPLICATES = pa.schema([
     ("reason", pa.string()),
 ])
 
-TABLES = {"articles": ARTICLES, "sentences": SENTENCES, "rejects": REJECTS, "duplicates": DUPLICATES}
+#: Article ↔ entity: one row per mention of a person, place or organization.
+MENTIONS = pa.schema([
+    ("article_id", pa.string()),
+    ("entity_id", pa.string()),
+    ("entity_type", pa.string()),
+    ("entity_name", pa.string()),
+    ("surface", pa.string()),
+    ("field", pa.string()),
+    ("position", pa.int32()),
+])
+
+#: The distinct entities a partition mentions.
+ENTITIES = pa.schema([
+    ("entity_id", pa.string()),
+    ("entity_type", pa.string()),
+    ("entity_name", pa.string()),
+])
+
+TABLES = {"articles": ARTICLES, "sentences": SENTENCES, "rejects": REJECTS, "duplicates": DUPLICATES,
+          "entities": ENTITIES, "mentions": MENTIONS}
+
+
+def signatures_schema(signature_type: pa.DataType) -> pa.Schema:
+    """The near-duplicate signatures a partition keeps, so later runs can match against them."""
+    return pa.schema([
+        ("article_id", pa.string()),
+        ("content_hash", pa.string()),
+        ("published_at", pa.timestamp("us", tz="UTC")),
+        ("duplicate_of", pa.string()),
+        ("signature", signature_type),
+    ])

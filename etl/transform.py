@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow as pa
 
 from etl import schema
-from etl.enrich.structure import dateline_city, publication_date
+from etl.enrich.structure import dateline_city, publication_date, source_site
 from etl.records import EMPTY_BODY, MISSING_FIELD, RawRecord, Reject
 from etl.text.normalize import NORMALIZER_VERSION, collapse_whitespace, normalize
 from etl.text.repair import remove_boilerplate, repair_raw
@@ -49,7 +49,8 @@ def clean_record(rec: RawRecord, ingest_date: dt.date, required: tuple[str, ...]
     if missing:
         return Reject(rec.source, rec.file, rec.record_no, MISSING_FIELD, f"no value for {', '.join(missing)}")
     fixed, repairs = repair_raw(raw_body)
-    body, furniture = remove_boilerplate(normalize(fixed))
+    normalized = normalize(fixed)
+    body, furniture = remove_boilerplate(normalized)
     if furniture:
         body = collapse_whitespace(body)
         repairs.update(furniture)
@@ -70,6 +71,7 @@ def clean_record(rec: RawRecord, ingest_date: dt.date, required: tuple[str, ...]
         "caption": _clean(f.get("caption")),
         "photo_credit": _clean(f.get("photo_credit")),
         "dateline_city": _clean(f.get("dateline")) or dateline_city(body),
+        "source_site": source_site(f.get("url")),
         "category_raw": (f.get("category") or "").strip() or None,
         "published_at": published,
         "body": body,
@@ -78,6 +80,7 @@ def clean_record(rec: RawRecord, ingest_date: dt.date, required: tuple[str, ...]
         "sentence_count": None,
         "word_count": None,
         "char_count": len(body),
+        "boilerplate_chars": len(normalized) - len(body) if furniture else 0,
         "content_hash": hashlib.sha256(body.encode()).hexdigest()[:16],
         "repairs": json.dumps(dict(sorted(repairs.items())), ensure_ascii=False) if repairs else None,
         "normalizer_version": NORMALIZER_VERSION,

@@ -6,7 +6,7 @@ every reader and archive kind:
 - ``seed/``            a folder of seed-layout ``.txt`` files;
 - ``bbc_voa.tar.gz``   BBC/VOA ``.doc`` files, hard-wrapped at 70 columns, in category folders;
 - ``news.csv.gz``      a gzipped CSV (with a duplicate URL and an empty body);
-- ``news.jsonl.zip``   a zipped JSONL file (with one broken line).
+- ``news.jsonl.zip``   a zipped JSONL file (with one broken line, and a copy of a seed story).
 
 The output is byte-for-byte reproducible (fixed timestamps and ordering), so the committed
 dumps can be checked against a rebuild.

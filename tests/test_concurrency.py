@@ -66,8 +66,8 @@ def test_runs_starting_at_once_create_the_tables_once(pg_url):
         start.wait()
         engine = warehouse.engine_for(pg_url)
         with engine.connect() as conn:
-            tables = conn.execute(sa.text(
-                "select count(*) from information_schema.tables where table_schema = 'public'")).scalar_one()
+            tables = conn.execute(sa.text("select count(*) from information_schema.tables "
+                                          "where table_schema = 'public' and table_type = 'BASE TABLE'")).scalar_one()
         engine.dispose()
         return tables
 

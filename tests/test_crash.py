@@ -15,7 +15,7 @@ from etl.failpoints import POINTS
 from etl.pipeline import ROOT
 
 DAY = "2021-04-07"
-TABLES = ("articles", "sentences", "rejects", "duplicates")
+TABLES = ("articles", "sentences", "rejects", "duplicates", "mentions", "entities")
 
 
 def _etl(data_dir, run_id, failpoint=None):

@@ -17,7 +17,10 @@ def _documented(table: str, kind: str) -> list[str]:
 
 
 def test_lake_tables_are_documented():
-    for name, table_schema in schema.TABLES.items():
+    from etl.enrich.dedup import signature_type
+
+    tables = {**schema.TABLES, "signatures": schema.signatures_schema(signature_type())}
+    for name, table_schema in tables.items():
         assert _documented(name, "lake") == ["ingest_date", "source", *table_schema.names], name
 
 
@@ -32,3 +35,17 @@ def test_reject_reasons_are_documented():
 
     for code in [*REASONS, BAD_ARCHIVE]:
         assert f"`{code}`" in DOC, code
+
+
+def test_warehouse_views_are_documented(tmp_path):
+    import sqlalchemy as sa
+
+    from etl.load.views import VIEWS
+
+    engine = warehouse.engine_for(f"sqlite:///{tmp_path / 'wh.db'}")
+    try:
+        for name in VIEWS:
+            columns = [c["name"] for c in sa.inspect(engine).get_columns(name)]
+            assert _documented(name, "view") == columns, name
+    finally:
+        engine.dispose()

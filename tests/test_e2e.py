@@ -35,7 +35,7 @@ def _warehouse_digest(url: str) -> dict[str, str]:
     engine = sa.create_engine(url)
     out = {}
     with engine.connect() as conn:
-        for table in ("articles", "sentences", "rejects", "duplicates"):
+        for table in ("articles", "sentences", "rejects", "duplicates", "mentions", "entities"):
             t = warehouse.metadata.tables[table]
             rows = conn.execute(sa.select(t).order_by(*t.primary_key.columns)).all()
             out[table] = hashlib.sha256(repr([tuple(map(str, r)) for r in rows]).encode()).hexdigest()
@@ -52,10 +52,10 @@ def test_sample_day_end_to_end_and_idempotent(airflow_db, data_dir):
     lake = data_dir / "lake"
     summary = json.loads((data_dir / "runs" / SAMPLE_DAY / "summary.json").read_text(encoding="utf-8"))
     assert summary["status"] == "ok"
-    assert summary["records_in"] == 14
-    assert (summary["loaded"], summary["duplicates"], summary["rejected"]) == (11, 1, 2)
+    assert summary["records_in"] == 15
+    assert (summary["loaded"], summary["duplicates"], summary["rejected"]) == (12, 1, 2)
     articles = _table(lake, "articles")
-    assert articles.num_rows == 11
+    assert articles.num_rows == 12
     assert sorted(set(articles["source"].to_pylist())) == ["sample_bbc", "sample_csv", "sample_jsonl", "sample_seed"]
     assert set(articles["ingest_date"].to_pylist()) == {SAMPLE_DAY}
     assert _table(lake, "sentences").num_rows == summary["warehouse_tables"]["sentences"]
@@ -71,7 +71,7 @@ def test_sample_day_end_to_end_and_idempotent(airflow_db, data_dir):
     engine = sa.create_engine(url)
     with engine.connect() as conn:
         assert conn.execute(sa.text("select count(*) from runs where status = 'ok'")).scalar_one() == 2
-        assert conn.execute(sa.text("select count(*) from articles")).scalar_one() == 11
+        assert conn.execute(sa.text("select count(*) from articles")).scalar_one() == 12
     engine.dispose()
     assert not list((lake / "_tmp").iterdir())  # no temporary files left behind
     runs = sorted((data_dir / "staging" / SAMPLE_DAY).iterdir())
@@ -99,7 +99,7 @@ def test_warehouse_on_postgresql(airflow_db, data_dir, pg_url, monkeypatch):
     _run_dag({"date": SAMPLE_DAY})
     engine = sa.create_engine(pg_url)
     with engine.connect() as conn:
-        assert conn.execute(sa.text("select count(*) from articles")).scalar_one() == 11
+        assert conn.execute(sa.text("select count(*) from articles")).scalar_one() == 12
         assert conn.execute(sa.text("select status from runs")).scalar_one() == "ok"
     engine.dispose()
     assert not (data_dir / "warehouse.db").exists()

@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 
 from etl.enrich.dates import parse_date, strip_trailing_date
-from etl.enrich.structure import dateline_city, publication_date
+from etl.enrich.structure import dateline_city, publication_date, source_site
 
 UTC = dt.UTC
 
@@ -18,6 +18,11 @@ UTC = dt.UTC
     ("30 نومبر 2025", dt.datetime(2025, 11, 30, tzinfo=UTC)),
     ("۳۰ نومبر ۲۰۲۵", dt.datetime(2025, 11, 30, tzinfo=UTC)),
     ("02 مارچ2023ء", dt.datetime(2023, 3, 2, tzinfo=UTC)),
+    ("24.04.18", dt.datetime(2018, 4, 24, tzinfo=UTC)),
+    ("۲۴.۰۴.۲۰۱۸", dt.datetime(2018, 4, 24, tzinfo=UTC)),
+    ("31/12/1999", dt.datetime(1999, 12, 31, tzinfo=UTC)),
+    ("05-01-91", dt.datetime(1991, 1, 5, tzinfo=UTC)),
+    ("32.01.20", None),
     ("0000-01-01", None),
     ("31 فروری 2024", None),
     ("کل", None),
@@ -60,3 +65,23 @@ def test_dates_glued_to_titles_are_range_checked_too():
     latest = dt.datetime(2025, 1, 1, tzinfo=UTC)
     assert publication_date(None, "خبر08 نومبر ، 2099", "متن", latest) == (None, "خبر")
     assert publication_date(None, "خبر08 نومبر ، 1950", "متن", latest) == (None, "خبر")
+
+
+@pytest.mark.parametrize("url, site", [
+    ("https://www.express.pk/story/2457671/", "express.pk"),
+    ("https://urdu.geo.tv/latest/389512-", "urdu.geo.tv"),
+    ("https://m.dawnnews.tv/news/1", "dawnnews.tv"),
+    ("jang.com.pk/news/1", "jang.com.pk"),
+    ("not a url", None),
+    (None, None),
+])
+def test_source_site(url, site):
+    assert source_site(url) == site
+
+
+def test_every_corpus_link_names_its_site(corpora):
+    import pandas as pd
+    frame = pd.read_csv(corpora / "news_sites" / "jang_express_geo_samaa_dawn_2024c.csv", usecols=["link"])
+    sites = {source_site(u) for u in frame["link"].dropna()}
+    assert None not in sites
+    assert {"jang.com.pk", "express.pk"} <= {s.removeprefix("urdu.") for s in sites}, sites

@@ -37,7 +37,7 @@ def test_sample_run_loads_every_table(url, tmp_path):
     assert summary["status"] == "ok"
     assert summary["records_in"] == summary["loaded"] + summary["duplicates"] + summary["rejected"]
     counts = summary["warehouse_tables"]
-    assert counts["articles"] == summary["loaded"] == 11
+    assert counts["articles"] == summary["loaded"] == 12
     assert counts["rejects"] == 2 and counts["duplicates"] == 1
     assert counts["sources"] == 4 and counts["runs"] == 1 and counts["dumps"] == 4
     assert counts["sentences"] == sum(s["sentences"] for s in summary["sources"].values())
@@ -47,7 +47,7 @@ def test_sample_run_loads_every_table(url, tmp_path):
                      "join articles a on a.article_id = d.article_id")
     assert dup == [("news.csv", 3, 1)]
     runs = _rows(url, "select run_id, status, records_in, loaded, duplicates, rejected from runs")
-    assert runs == [("r1", "ok", 14, 11, 1, 2)]
+    assert runs == [("r1", "ok", 15, 12, 1, 2)]
 
 
 def test_rerun_replaces_and_never_duplicates(url, tmp_path):

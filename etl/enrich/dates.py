@@ -1,4 +1,4 @@
-"""Publication dates from metadata or text: ISO, RFC-822 and Urdu month names, in either digit set."""
+"""Publication dates from metadata or text: ISO, RFC-822, ``DD.MM.YY`` and Urdu month names, in either digit set."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from etl.text.normalize import parse_digits
 URDU_MONTHS = {"جنوری": 1, "فروری": 2, "مارچ": 3, "اپریل": 4, "مئی": 5, "جون": 6, "جولائی": 7,
                "اگست": 8, "ستمبر": 9, "اکتوبر": 10, "نومبر": 11, "دسمبر": 12}
 _URDU_DATE = re.compile(r"(\d{1,2})\s*(" + "|".join(URDU_MONTHS) + r")\s*[،,]?\s*(\d{4})\s*ء?")
+# Day first, as Pakistani papers write it: 24.04.18, 24.04.2018, 24/04/2018, 24-04-2018.
+_DMY = re.compile(r"^(\d{1,2})([./-])(\d{1,2})\2(\d{2}|\d{4})$")
 _ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?\s*(?:Z|GMT|UTC)?$")
 #: Dates outside this range are treated as unparseable rather than trusted.
 EARLIEST = dt.datetime(1990, 1, 1, tzinfo=dt.UTC)
@@ -21,7 +23,7 @@ def parse_date(text: str | None, latest: dt.datetime | None = None) -> dt.dateti
     if not text or not text.strip():
         return None
     s = parse_digits(text.strip())
-    value = _parse_iso(s) or _parse_rfc822(s) or _parse_urdu(s)
+    value = _parse_iso(s) or _parse_dmy(s) or _parse_rfc822(s) or _parse_urdu(s)
     if value is None or value < EARLIEST or (latest is not None and value > latest):
         return None
     return value
@@ -56,6 +58,19 @@ def _parse_iso(s: str) -> dt.datetime | None:
     y, mo, d, h, mi, se = (int(g) if g else 0 for g in m.groups())
     try:
         return dt.datetime(y, mo, d, h, mi, se, tzinfo=dt.UTC)
+    except ValueError:
+        return None
+
+
+def _parse_dmy(s: str) -> dt.datetime | None:
+    """``DD.MM.YY`` and its kin; a two-digit year is 19xx from 90 up, else 20xx."""
+    m = _DMY.match(s)
+    if not m:
+        return None
+    d, mo, y = int(m.group(1)), int(m.group(3)), m.group(4)
+    year = int(y) if len(y) == 4 else (1900 if int(y) >= 90 else 2000) + int(y)
+    try:
+        return dt.datetime(year, mo, d, tzinfo=dt.UTC)
     except ValueError:
         return None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from urllib.parse import urlsplit
 
 from etl.enrich.dates import EARLIEST, find_urdu_date, parse_date, strip_trailing_date
 
@@ -35,3 +36,17 @@ def publication_date(published: str | None, headline: str | None, body: str,
     if when is None:
         when = plausible(find_urdu_date(body[:100])[0])
     return when, headline
+
+
+def source_site(url: str | None) -> str | None:
+    """The site an article was published on, from its URL: the host without ``www.`` (``urdu.geo.tv``)."""
+    if not url:
+        return None
+    try:
+        url = url.strip()
+        host = urlsplit(url if "://" in url else "//" + url).hostname
+    except ValueError:
+        return None
+    if not host or "." not in host:
+        return None
+    return host.removeprefix("www.").removeprefix("m.")

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from etl import failpoints
+from etl.load.views import create_views
 
 ENV_URL = "URDU_ETL_WAREHOUSE_URL"
 CONN_ID = "urdu_warehouse"
@@ -81,7 +82,12 @@ articles = sa.Table(
     sa.Column("caption", sa.Text),
     sa.Column("photo_credit", sa.Text),
     sa.Column("dateline_city", sa.Text),
+    sa.Column("agency", sa.Text),
+    sa.Column("source_site", sa.Text),
     sa.Column("category_raw", sa.Text),
+    sa.Column("category", sa.String(40)),
+    sa.Column("category_source", sa.String(10)),
+    sa.Column("category_confidence", sa.Float),
     sa.Column("published_at", sa.DateTime(timezone=True)),
     sa.Column("body", sa.Text, nullable=False),
     sa.Column("body_raw", sa.Text, nullable=False),
@@ -89,11 +95,22 @@ articles = sa.Table(
     sa.Column("sentence_count", sa.Integer, nullable=False),
     sa.Column("word_count", sa.Integer, nullable=False),
     sa.Column("char_count", sa.Integer, nullable=False),
+    sa.Column("urdu_share", sa.Float),
+    sa.Column("reading_time_s", sa.Integer),
+    sa.Column("boilerplate_chars", sa.Integer),
+    sa.Column("keywords", sa.Text),
+    sa.Column("quality_flags", sa.Text),
     sa.Column("content_hash", sa.String(16), nullable=False),
+    sa.Column("duplicate_of", sa.String(16)),
+    sa.Column("duplicate_kind", sa.String(10)),
+    sa.Column("duplicate_similarity", sa.Float),
     sa.Column("repairs", sa.Text),
     sa.Column("normalizer_version", sa.String(40), nullable=False),
+    sa.Column("enrichment_version", sa.String(200)),
     sa.Index("ix_articles_day_source", "ingest_date", "source"),
     sa.Index("ix_articles_published", "published_at"),
+    sa.Index("ix_articles_duplicate_of", "duplicate_of"),
+    sa.Index("ix_articles_dateline_city", "dateline_city"),
 )
 
 sentences = sa.Table(
@@ -107,6 +124,26 @@ sentences = sa.Table(
     sa.Column("normalizer_version", sa.String(40), nullable=False),
 )
 
+
+
+entities = sa.Table(
+    "entities", metadata,
+    sa.Column("entity_id", sa.Text, primary_key=True),
+    sa.Column("entity_type", sa.String(20), nullable=False),
+    sa.Column("entity_name", sa.Text, nullable=False),
+)
+
+mentions = sa.Table(
+    "mentions", metadata,
+    sa.Column("article_id", sa.String(16), primary_key=True),
+    sa.Column("field", sa.String(10), primary_key=True),
+    sa.Column("position", sa.Integer, primary_key=True),
+    sa.Column("entity_id", sa.Text, nullable=False),
+    sa.Column("entity_type", sa.String(20), nullable=False),
+    sa.Column("entity_name", sa.Text, nullable=False),
+    sa.Column("surface", sa.Text, nullable=False),
+    sa.Index("ix_mentions_entity", "entity_id"),
+)
 
 
 def _provenance() -> list[sa.Column]:
@@ -203,7 +240,7 @@ _SCHEMA_LOCK = 0x75726475  # "urdu"
 
 
 def _create_tables(engine: sa.Engine) -> None:
-    """Create the missing warehouse tables; safe when several runs start against an empty database at once.
+    """Create the missing warehouse tables and (re)create the views; safe when several runs start against an empty database at once.
 
     On PostgreSQL two concurrent ``CREATE TABLE`` of the same name collide in the catalog
     (``pg_type_typname_nsp_index``), so creation runs in one transaction under an advisory lock: the
@@ -213,10 +250,16 @@ def _create_tables(engine: sa.Engine) -> None:
         if engine.dialect.name == "postgresql":
             conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_SCHEMA_LOCK)))
         metadata.create_all(conn)
+        _upgrade(conn)
+        create_views(conn)
 
 
 def engine_for(url: str) -> sa.Engine:
-    """An engine for ``url``, with the warehouse tables created when missing and checked when present."""
+    """An engine for ``url``, with the warehouse tables and views created when missing and checked when present.
+
+    A warehouse made by an older version gains the nullable columns it lacks (``ALTER TABLE …
+    ADD COLUMN``); a missing required column is an error, since old rows have no value for it.
+    """
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     if url.startswith("sqlite:///"):
@@ -224,16 +267,31 @@ def engine_for(url: str) -> sa.Engine:
     engine = sa.create_engine(url)
     if engine.dialect.name not in ("postgresql", "sqlite"):
         raise WarehouseError(f"the warehouse supports PostgreSQL and SQLite, not {engine.dialect.name}")
-    _create_tables(engine)
-    inspector = sa.inspect(engine)
+    try:
+        _create_tables(engine)
+    except WarehouseError:
+        engine.dispose()
+        raise
+    return engine
+
+
+def _upgrade(conn: sa.Connection) -> None:
+    """Add the nullable columns an older warehouse lacks; refuse when a required one is missing."""
+    inspector = sa.inspect(conn)
     for table in metadata.sorted_tables:
         present = {c["name"] for c in inspector.get_columns(table.name)}
-        missing = [c.name for c in table.columns if c.name not in present]
-        if missing:
-            engine.dispose()
-            raise WarehouseError(f"warehouse table {table.name} lacks column(s) {', '.join(missing)}: it was "
+        missing = [c for c in table.columns if c.name not in present]
+        required = [c.name for c in missing if not c.nullable]
+        if required:
+            raise WarehouseError(f"warehouse table {table.name} lacks column(s) {', '.join(required)}: it was "
                                  f"created by an older version of this pipeline; add them or load into a new database")
-    return engine
+        for column in missing:
+            kind = column.type.compile(dialect=conn.dialect)
+            conn.execute(sa.text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
+        indexes = {i["name"] for i in inspector.get_indexes(table.name)}
+        for index in table.indexes:
+            if index.name not in indexes:
+                index.create(conn)
 
 
 def _insert(engine: sa.Engine, table: sa.Table):
@@ -255,15 +313,16 @@ def load_run(engine: sa.Engine, day: dt.date, source_rows: dict[str, dict[str, l
              run: dict, dump_rows: list[dict], source_rows_meta: list[dict]) -> dict[str, int]:
     """Replace what ``day`` held for each source in ``source_rows`` with the new rows, in one transaction.
 
-    ``source_rows[source]`` has lists ``articles``, ``sentences``, ``rejects`` and ``duplicates``.
-    Returns the row counts written per table.
+    ``source_rows[source]`` has lists ``articles``, ``sentences``, ``rejects``, ``duplicates``,
+    ``entities`` and ``mentions``. Returns the row counts written per table.
     """
     names = sorted(source_rows)
-    counts = {t: 0 for t in ("articles", "sentences", "rejects", "duplicates")}
+    counts = {t: 0 for t in ("articles", "sentences", "rejects", "duplicates", "entities", "mentions")}
     with engine.begin() as conn:
         in_day = sa.and_(articles.c.ingest_date == day, articles.c.source.in_(names))
-        conn.execute(sentences.delete().where(
-            sentences.c.article_id.in_(sa.select(articles.c.article_id).where(in_day))))
+        for child in (sentences, mentions):
+            conn.execute(child.delete().where(
+                child.c.article_id.in_(sa.select(articles.c.article_id).where(in_day))))
         conn.execute(articles.delete().where(in_day))
         for table in (rejects, duplicates):
             conn.execute(table.delete().where(sa.and_(table.c.ingest_date == day, table.c.source.in_(names))))
@@ -274,15 +333,21 @@ def load_run(engine: sa.Engine, day: dt.date, source_rows: dict[str, dict[str, l
             for batch in _batches(arts):
                 # An article already loaded on another day moves to this one (upsert by id).
                 ids = [a["article_id"] for a in batch]
-                conn.execute(sentences.delete().where(sentences.c.article_id.in_(ids)))
+                for child in (sentences, mentions):
+                    conn.execute(child.delete().where(child.c.article_id.in_(ids)))
                 stmt = _insert(engine, articles)
                 stmt = stmt.on_conflict_do_update(
                     index_elements=[articles.c.article_id],
                     set_={c.name: stmt.excluded[c.name] for c in articles.c if c.name != "article_id"})
                 conn.execute(stmt, batch)
                 counts["articles"] += len(batch)
-            for key, table in (("sentences", sentences), ("rejects", rejects), ("duplicates", duplicates)):
-                extra = {} if key == "sentences" else {"ingest_date": day, "source": name}
+            for batch in _batches(tables["entities"]):
+                stmt = _insert(engine, entities).on_conflict_do_nothing(index_elements=[entities.c.entity_id])
+                conn.execute(stmt, batch)
+                counts["entities"] += len(batch)
+            for key, table in (("sentences", sentences), ("mentions", mentions), ("rejects", rejects),
+                               ("duplicates", duplicates)):
+                extra = {} if key in ("sentences", "mentions") else {"ingest_date": day, "source": name}
                 for batch in _batches({**r, **extra} for r in tables[key]):
                     conn.execute(table.insert(), batch)
                     counts[key] += len(batch)

@@ -1,0 +1,115 @@
+"""Enrich a shard's articles in one batch: entities, category, keywords, quality, signatures.
+
+Runs after segmentation (keywords and quality flags read the sentence tokens) and before the
+lake: every column it fills is a function of the article alone, so a shard's output does not
+depend on which other articles share its batch. Cross-article work, the duplicate search,
+happens when the day's shards are merged (``etl.enrich.dedup.find_duplicates``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from etl import schema
+from etl.enrich import category, dedup, entities, keywords, quality
+
+#: Everything the enrichment columns depend on besides the clean text.
+ENRICHMENT_VERSION = "+".join([
+    f"gazetteer-{entities.GAZETTEER_VERSION}",
+    f"category-{category.MODEL_VERSION}",
+    f"keywords-{keywords.KEYWORDS_VERSION}",
+    f"quality-{quality.QUALITY_VERSION}",
+    f"dedup-{dedup.DEDUP_VERSION}",
+])
+
+
+def _set(table: pa.Table, name: str, values, type_: pa.DataType) -> pa.Table:
+    column = values.cast(type_) if isinstance(values, (pa.Array, pa.ChunkedArray)) else pa.array(values, type_)
+    return table.set_column(table.schema.get_field_index(name), name, column)
+
+
+def article_tokens(articles: pa.Table, sentences: pa.Table) -> list[list[str]]:
+    """The tokens of each article, in order, gathered from its sentences."""
+    out: list[list[str]] = [[] for _ in range(articles.num_rows)]
+    if not sentences.num_rows:
+        return out
+    row = {aid: i for i, aid in enumerate(articles["article_id"].to_pylist())}
+    for aid, toks in zip(sentences["article_id"].to_pylist(), sentences["tokens"].to_pylist()):
+        out[row[aid]].extend(toks)
+    return out
+
+
+def enrich(articles: pa.Table, sentences: pa.Table) -> tuple[pa.Table, pa.Table]:
+    """Fill the enrichment columns of ``articles``; return them and their entity mentions."""
+    n = articles.num_rows
+    headlines = articles["headline"].to_pylist()
+    bodies = articles["body"].to_pylist()
+    tokens = article_tokens(articles, sentences)
+
+    # Category: the source's own label when it maps onto the taxonomy, else the model's guess.
+    labels = [category.canonical_category(raw) for raw in articles["category_raw"].to_pylist()]
+    unlabelled = [i for i, label in enumerate(labels) if label is None]
+    sources = ["label" if label else None for label in labels]
+    confidence: list[float | None] = [None] * n
+    if unlabelled:
+        guesses = category.predict_categories([headlines[i] for i in unlabelled], [bodies[i] for i in unlabelled])
+        for i, (label, p) in zip(unlabelled, guesses):
+            labels[i], sources[i], confidence[i] = label, "model", p
+    articles = _set(articles, "category", labels, pa.string())
+    articles = _set(articles, "category_source", sources, pa.string())
+    articles = _set(articles, "category_confidence", confidence, pa.float32())
+
+    words = articles["word_count"].to_numpy(zero_copy_only=False)
+    boiler = articles["boilerplate_chars"].to_pylist()
+    articles = _set(articles, "urdu_share", quality.urdu_shares(bodies), pa.float32())
+    articles = _set(articles, "reading_time_s", [quality.reading_time_seconds(int(w)) for w in words], pa.int32())
+    articles = _set(articles, "keywords", [keywords.keywords(t) for t in tokens], pa.list_(pa.string()))
+    articles = _set(articles, "quality_flags",
+                    [quality.quality_flags(b, t, c or 0) for b, t, c in zip(bodies, tokens, boiler)],
+                    pa.list_(pa.string()))
+    articles = _set(articles, "enrichment_version", [ENRICHMENT_VERSION] * n, pa.string())
+
+    agencies, rows = [], []
+    for aid, headline, body in zip(articles["article_id"].to_pylist(), headlines, bodies):
+        agencies.append(entities.agency(body, headline))
+        for m in entities.extract_entities(headline, body):
+            rows.append({"article_id": aid, "entity_id": f"{m.type}:{m.key}", "entity_type": m.type,
+                         "entity_name": m.key, "surface": m.surface, "field": m.field, "position": m.start})
+    articles = _set(articles, "agency", agencies, pa.string())
+    return articles, pa.Table.from_pylist(rows, schema=schema.MENTIONS)
+
+
+def signatures(articles: pa.Table) -> pa.Table:
+    """The near-duplicate signature of each article, with what the duplicate search needs besides."""
+    sig = dedup.signatures(articles["body"])
+    flat = pa.array(np.ascontiguousarray(sig).reshape(-1))
+    sig_type = dedup.signature_type()
+    sigs = pa.FixedSizeListArray.from_arrays(flat, sig.shape[1]).cast(sig_type)
+    return pa.table({
+        "article_id": articles["article_id"],
+        "content_hash": articles["content_hash"],
+        "published_at": articles["published_at"],
+        "duplicate_of": pa.nulls(articles.num_rows, pa.string()),
+        "signature": sigs,
+    }, schema=schema.signatures_schema(sig_type))
+
+
+def entities_of(mentions: pa.Table) -> pa.Table:
+    """The distinct entities ``mentions`` name, sorted by id."""
+    if not mentions.num_rows:
+        return schema.ENTITIES.empty_table()
+    distinct = mentions.select(["entity_id", "entity_type", "entity_name"]).group_by(
+        ["entity_id", "entity_type", "entity_name"]).aggregate([])
+    return distinct.sort_by("entity_id").cast(schema.ENTITIES)
+
+
+def mark_duplicates(articles: pa.Table, found: pa.Table) -> pa.Table:
+    """Fill ``duplicate_of``, ``duplicate_kind`` and ``duplicate_similarity`` from the search's result."""
+    index = pc.index_in(articles["article_id"], value_set=found["article_id"])
+    for name, col in (("duplicate_of", "duplicate_of"), ("duplicate_kind", "kind"),
+                      ("duplicate_similarity", "similarity")):
+        values = found[col].combine_chunks().take(index) if found.num_rows else pa.nulls(articles.num_rows)
+        articles = _set(articles, name, values, schema.ARTICLES.field(name).type)
+    return articles

@@ -1,0 +1,242 @@
+"""Article category: the source's own label mapped onto one taxonomy, else a light model's guess.
+
+Sources spell one section many ways (``world``/``international``, ``miscleneous``/``misc``,
+``science-technology``/``Science & Technology``, ``Showbiz``/``entertainment``). The table
+``rules/categories.tsv`` maps each known spelling to one slug of ``CATEGORIES``; matching ignores
+case, spacing and punctuation. A label the table does not know maps to ``None`` and is logged
+once, never guessed, so a new spelling is added to the table by a person.
+
+Articles without a mappable label get a prediction from a TF-IDF + multinomial logistic-regression
+model trained by ``bench/train_category.py`` on the labelled corpora. scikit-learn is needed only
+to train it: the saved model is plain arrays (vocabulary, idf, coefficients) and prediction here
+is numpy alone, batched over many articles at once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from etl.text.normalize import LETTERS, normalize
+
+log = logging.getLogger(__name__)
+
+HERE = Path(__file__).resolve().parent
+RULES = HERE / "rules" / "categories.tsv"
+
+#: The canonical taxonomy. ``misc`` is what sources file as miscellaneous; the model never predicts it.
+CATEGORIES: tuple[str, ...] = ("politics", "world", "business", "sports", "entertainment",
+                               "science-tech", "health", "offbeat", "misc")
+
+#: Version of the model (its features and training recipe); the model file is named after it.
+MODEL_VERSION = "tfidf-lr-1"
+MODEL_PATH = HERE / "models" / f"category-{MODEL_VERSION}.npz"
+
+#: Only the first this-many characters of a body are read: the topic is set in the opening
+#: paragraphs, and long bodies would otherwise dominate the cost.
+MAX_BODY_CHARS = 3000
+
+# A separator is anything but an Urdu letter, ZWNJ or an ASCII letter (RE2 syntax, for Arrow).
+_NOT_WORD = "[^a-zA-Z\\x{200c}" + "".join("-" if ch == "-" else f"\\x{{{ord(ch):04x}}}" for ch in LETTERS) + "]+"
+
+
+# ---------------------------------------------------------------------------------------------
+# The source's own label
+
+
+def label_key(raw: str) -> str:
+    """The matching key of a label: Urdu-normalized, case-folded, letters and digits only.
+
+    ``Science & Technology``, ``science-technology`` and ``science technology`` share one key.
+    """
+    return "".join(ch for ch in normalize(raw).casefold() if ch.isalnum())
+
+
+@lru_cache(maxsize=1)
+def label_table() -> dict[str, str]:
+    """``label_key(raw) -> canonical slug`` from ``rules/categories.tsv``; checked when loaded."""
+    table: dict[str, str] = {}
+    for no, line in enumerate(RULES.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        raw, _, slug = line.partition("\t")
+        slug = slug.strip()
+        if slug not in CATEGORIES:
+            raise ValueError(f"{RULES.name}:{no}: {slug!r} is not one of CATEGORIES")
+        key = label_key(raw)
+        if not key:
+            raise ValueError(f"{RULES.name}:{no}: label {raw!r} has no letters")
+        if table.get(key, slug) != slug:
+            raise ValueError(f"{RULES.name}:{no}: {raw!r} maps to both {table[key]!r} and {slug!r}")
+        table[key] = slug
+    return table
+
+
+_reported: set[str] = set()
+
+
+@lru_cache(maxsize=4096)
+def _lookup(raw: str) -> str | None:
+    # A label is a word or three; a longer value is a broken field (a row spilled into the cell).
+    if len(raw) > 60:
+        return None
+    key = label_key(raw)
+    return label_table().get(key) if key else None
+
+
+def canonical_category(raw: str | None) -> str | None:
+    """The canonical slug of a source's label, or ``None`` when absent or unknown.
+
+    An unknown label is logged once per process (with its first 60 characters), not guessed.
+    """
+    if raw is None or not raw.strip():
+        return None
+    slug = _lookup(raw.strip())
+    if slug is None and raw not in _reported:
+        _reported.add(raw)
+        log.warning("unknown category label %r: not in %s, left unmapped", raw[:60], RULES.name)
+    return slug
+
+
+def unmapped_labels(raws: Iterable[str | None]) -> dict[str, int]:
+    """How often each non-empty label that has no canonical slug occurs, most frequent first."""
+    counts = Counter(r for r in raws if r is not None and r.strip() and _lookup(r.strip()) is None)
+    return dict(counts.most_common())
+
+
+# ---------------------------------------------------------------------------------------------
+# The model
+
+
+def article_terms(headlines: Sequence[str | None], bodies: Sequence[str | None]) -> tuple[np.ndarray, pa.Array]:
+    """The model's terms of a batch of articles, as ``(article index, term)`` pairs.
+
+    Terms are the words of headline + body opening (runs of Urdu letters, or of ASCII letters
+    lower-cased), then each pair of adjacent words. Tokenising runs in Arrow's vectorised string
+    kernels, not a Python loop. Training (``bench/train_category.py``) and prediction both call
+    this, so their features cannot drift apart.
+    """
+    if len(headlines) != len(bodies):
+        raise ValueError(f"{len(headlines)} headlines for {len(bodies)} bodies")
+    heads = pc.fill_null(pa.array(headlines, pa.string()), "")
+    texts = pc.utf8_slice_codeunits(pc.fill_null(pa.array(bodies, pa.string()), ""), 0, MAX_BODY_CHARS)
+    text = pc.ascii_lower(pc.binary_join_element_wise(heads, texts, "\n"))
+    # Blanking separators and then splitting on whitespace is much faster than a regex split.
+    words = pc.utf8_split_whitespace(pc.replace_substring_regex(text, _NOT_WORD, " "))
+    flat = pc.list_flatten(words)
+    doc = pc.list_parent_indices(words).to_numpy().astype(np.int64)
+    keep = pc.not_equal(flat, "")  # split_whitespace leaves "" where a text starts or ends with a blank
+    flat, doc = flat.filter(keep), doc[keep.to_numpy(zero_copy_only=False)]
+    same = doc[1:] == doc[:-1]
+    pairs = pc.binary_join_element_wise(flat[:-1], flat[1:], " ").filter(pa.array(same)) if len(doc) > 1 else \
+        pa.array([], pa.string())
+    return np.concatenate([doc, doc[1:][same]]), pa.concat_arrays([flat, pairs])
+
+
+def features(headline: str | None, body: str) -> list[str]:
+    """The terms of one article (for inspection and tests); ``article_terms`` does batches."""
+    return article_terms([headline], [body])[1].to_pylist()
+
+
+@dataclass(frozen=True)
+class CategoryModel:
+    """A saved linear text classifier: ``softmax(l2norm(tf_sublinear * idf) @ coef + intercept)``."""
+
+    terms: pa.StringArray    # (n_terms,) the vocabulary, in column order
+    idf: np.ndarray          # (n_terms,) float32
+    coef: np.ndarray         # (n_terms, n_classes) float32
+    intercept: np.ndarray    # (n_classes,) float32
+    classes: tuple[str, ...]
+    meta: dict
+
+    @cached_property
+    def coef_by_class(self) -> np.ndarray:
+        """``coef`` transposed and contiguous: one class's weights are gathered from one row."""
+        return np.ascontiguousarray(self.coef.T)
+
+    def save(self, path: Path) -> None:
+        """Write the model as one compressed ``.npz`` of plain arrays (no pickle)."""
+        np.savez_compressed(
+            path,
+            terms=np.frombuffer("\n".join(self.terms.to_pylist()).encode(), dtype=np.uint8),
+            idf=self.idf.astype(np.float16),
+            coef=self.coef.astype(np.float16),
+            intercept=self.intercept.astype(np.float32),
+            classes=np.frombuffer("\n".join(self.classes).encode(), dtype=np.uint8),
+            meta=np.frombuffer(json.dumps(self.meta, ensure_ascii=False, sort_keys=True).encode(), dtype=np.uint8),
+        )
+
+    @classmethod
+    def load(cls, path: Path) -> CategoryModel:
+        with np.load(path, allow_pickle=False) as z:
+            terms = z["terms"].tobytes().decode().split("\n")
+            model = cls(terms=pa.array(terms, pa.string()),
+                        idf=z["idf"].astype(np.float32), coef=z["coef"].astype(np.float32),
+                        intercept=z["intercept"].astype(np.float32),
+                        classes=tuple(z["classes"].tobytes().decode().split("\n")),
+                        meta=json.loads(z["meta"].tobytes().decode()))
+        if model.coef.shape != (len(terms), len(model.classes)) or model.idf.shape != (len(terms),):
+            raise ValueError(f"{path.name}: array shapes do not agree with {len(terms)} terms")
+        unknown = set(model.classes) - set(CATEGORIES)
+        if unknown:
+            raise ValueError(f"{path.name}: classes {sorted(unknown)} are not in CATEGORIES")
+        return model
+
+    def probabilities(self, headlines: Sequence[str | None], bodies: Sequence[str]) -> np.ndarray:
+        """``(n_articles, n_classes)`` class probabilities, one vectorised pass over the batch."""
+        n = len(bodies)
+        doc, terms = article_terms(headlines, bodies)
+        ids = pc.fill_null(pc.index_in(terms, value_set=self.terms), -1).to_numpy().astype(np.int64)
+        doc, ids = doc[ids >= 0], ids[ids >= 0]
+        n_terms = len(self.terms)
+        cells, counts = np.unique(doc * n_terms + ids, return_counts=True)
+        doc, term = np.divmod(cells, n_terms)
+        weight = (1.0 + np.log(counts)) * self.idf[term]
+        norm = np.sqrt(np.bincount(doc, weights=weight * weight, minlength=n))
+        weight /= norm[doc]
+        scores = np.tile(self.intercept.astype(np.float64), (n, 1))
+        for c, column in enumerate(self.coef_by_class):
+            scores[:, c] += np.bincount(doc, weights=weight * column[term], minlength=n)
+        scores -= scores.max(axis=1, keepdims=True)
+        np.exp(scores, out=scores)
+        scores /= scores.sum(axis=1, keepdims=True)
+        return scores
+
+
+@lru_cache(maxsize=1)
+def load_model(path: Path = MODEL_PATH) -> CategoryModel:
+    """The saved model, loaded once per process."""
+    return CategoryModel.load(path)
+
+
+def predict_categories(headlines: Sequence[str | None], bodies: Sequence[str]) -> list[tuple[str, float]]:
+    """``(slug, probability)`` of the most likely category of each article, in input order.
+
+    Inputs are the clean headline (``None`` allowed) and clean body of each article. An article
+    with no known term gets the class the model leans to a priori, at a low probability.
+    """
+    if not len(bodies):
+        return []
+    model = load_model()
+    proba = model.probabilities(headlines, bodies)
+    best = proba.argmax(axis=1)
+    top = proba[np.arange(len(best)), best]
+    return [(model.classes[b], float(p)) for b, p in zip(best.tolist(), top.tolist())]
+
+
+def model_metadata() -> dict:
+    """The saved model's metadata: version, training corpora and held-out scores."""
+    return dict(load_model().meta)
+
+
+__all__ = ["CATEGORIES", "MODEL_VERSION", "canonical_category", "predict_categories", "unmapped_labels",
+           "features", "label_key", "CategoryModel", "load_model", "model_metadata"]

@@ -1,0 +1,103 @@
+"""Keywords of one article: its words ranked by TF-IDF, Urdu stop words left out.
+
+The inverse document frequencies come from a shipped table (``rules/idf.tsv``, built from the
+shared news corpora by ``bench/build_idf.py``), not from the batch being processed, so an
+article's keywords are a function of the article alone: the same text gets the same keywords
+whichever articles share its shard or night.
+
+Weight of a word = its count in the article x ``idf``, with the smoothed idf
+``ln((N + 1) / (df + 1)) + 1`` (N documents in the table, df of them containing the word). A
+word missing from the table is rarer than every word in it, so it gets the table's largest idf.
+Ties are broken by the word (code-point order), so the result is deterministic.
+
+Candidates are Urdu-script words of two letters or more (abbreviations of letter names such as
+``پی۔ٹی۔آئی`` included) that are not stop words (``rules/stopwords.txt``): digits, numbers,
+punctuation, one-letter tokens and Latin-script tokens (bylines, embeds, stray English) never
+become keywords. Nor does a lone Urdu letter name (سی، آئی، پی): spaced acronyms (آئی سی سی)
+split into them, and "سی" says nothing of the story.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+from etl.enrich.quality import stop_words
+from etl.text import rules
+from etl.text.normalize import LETTERS
+
+RULES = Path(__file__).resolve().parent / "rules"
+IDF_FILE = RULES / "idf.tsv"
+DEFAULT_K = 8
+
+KEYWORDS_VERSION = "1.0.0+" + hashlib.sha256(
+    (IDF_FILE.read_bytes() if IDF_FILE.exists() else b"") + (RULES / "stopwords.txt").read_bytes()
+).hexdigest()[:8]
+
+# An Urdu word (ZWNJ may sit inside it), or letter names joined by ۔ (an abbreviation token).
+_CANDIDATE = re.compile(f"[{LETTERS}\u200c]+(?:۔[{LETTERS}\u200c]+)*")
+
+
+@lru_cache(maxsize=1 << 17)
+def is_candidate(token: str) -> bool:
+    """True when ``token`` may be a keyword: an Urdu-script word of 2+ letters, not a stop word or letter name."""
+    if len(token) < 2 or _CANDIDATE.fullmatch(token) is None:
+        return False
+    word = token.replace("\u200c", "")
+    return word not in stop_words() and word not in rules.letter_names()
+
+
+@lru_cache(maxsize=1)
+def idf_table() -> tuple[dict[str, float], float]:
+    """``(word -> idf, idf of a word not in the table)`` from ``rules/idf.tsv``."""
+    documents = 0
+    df: dict[str, int] = {}
+    for line in IDF_FILE.read_text(encoding="utf-8").splitlines():
+        if line.startswith("# documents\t"):
+            documents = int(line.split("\t")[1])
+        elif line and not line.startswith("#"):
+            word, count = line.split("\t")
+            df[word] = int(count)
+    idf = {w: math.log((documents + 1) / (c + 1)) + 1 for w, c in df.items()}
+    unknown = max(idf.values(), default=math.log(documents + 1) + 1)
+    return idf, unknown
+
+
+@lru_cache(maxsize=1)
+def _excluded() -> frozenset[str]:
+    return stop_words() | rules.letter_names()
+
+
+def keyword_scores(tokens: Sequence[str]) -> list[tuple[str, float]]:
+    """Every candidate word of the article with its TF-IDF weight, best first, ties by word."""
+    idf, unknown = idf_table()
+    excluded = _excluded()
+    scored = []
+    for word, n in Counter(tokens).items():
+        if word in excluded:
+            continue
+        weight = idf.get(word)  # the table holds candidates only (bench/build_idf.py)
+        if weight is None:
+            if not is_candidate(word):
+                continue
+            weight = unknown
+        scored.append((word, n * weight))
+    scored.sort(key=lambda ws: (-ws[1], ws[0]))
+    return scored
+
+
+def keywords(tokens: Sequence[str], k: int = DEFAULT_K) -> list[str]:
+    """The ``k`` words of highest TF-IDF among the article's tokens (as ``etl.text.segment`` gives them)."""
+    if k <= 0:
+        return []
+    return [w for w, _ in keyword_scores(tokens)[:k]]
+
+
+def keywords_batch(token_lists: Sequence[Sequence[str]], k: int = DEFAULT_K) -> list[list[str]]:
+    """``keywords`` of many articles, parallel to ``token_lists``."""
+    return [keywords(t, k) for t in token_lists]

@@ -1,0 +1,237 @@
+"""Exact and near-duplicate detection (etl.enrich.dedup): signatures, clusters, canonicals, history."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from etl.enrich import dedup
+
+ROOT = Path(__file__).resolve().parents[1]
+UTC = dt.timezone.utc
+
+# A hand-made vocabulary: common Urdu function words and news words, so texts look like prose.
+_VOCAB = ("حکومت وزیر اعظم نے کہا کہ ملک میں کے لیے اور سے پر کی کو ہے تھا گیا عوام قومی اسمبلی اجلاس "
+          "بجٹ قیمت اضافہ کمی رپورٹ ذرائع مطابق پاکستان کراچی لاہور اسلام آباد پولیس عدالت فیصلہ "
+          "بارش موسم ٹیم میچ کھلاڑی کپتان سیریز جیت شکست بینک ڈالر روپے تعلیم اسکول ہسپتال صحت "
+          "منصوبہ سڑک پانی بجلی گیس شہر گاؤں کسان فصل برآمد درآمد معاہدہ دورہ ملاقات بیان").split()
+
+
+def article(seed: int, words: int = 200) -> list[str]:
+    rng = random.Random(seed)
+    return [rng.choice(_VOCAB) for _ in range(words)]
+
+
+def text(words: list[str]) -> str:
+    return " ".join(words)
+
+
+def content_hash(body: str) -> str:
+    return hashlib.sha256(body.encode()).hexdigest()[:16]
+
+
+def table(rows: list[dict], history: bool = False) -> pa.Table:
+    """Rows of (id, body, published[, ingest_date, duplicate_of]) as the caller would pass them."""
+    bodies = [r["body"] for r in rows]
+    cols = {
+        "article_id": pa.array([r["id"] for r in rows], pa.string()),
+        "content_hash": pa.array([content_hash(b) for b in bodies], pa.string()),
+        "published_at": pa.array([r.get("published") for r in rows], pa.timestamp("us", tz="UTC")),
+        "signature": dedup.signature_array(dedup.signatures(bodies)),
+    }
+    if history:
+        cols["ingest_date"] = pa.array([r.get("ingest_date", "2024-01-01") for r in rows], pa.string())
+        if any("duplicate_of" in r for r in rows):
+            cols["duplicate_of"] = pa.array([r.get("duplicate_of") for r in rows], pa.string())
+    return pa.table(cols)
+
+
+def pointers(result: pa.Table) -> dict[str, tuple[str, str, float]]:
+    return {a: (d, k, s) for a, d, k, s in zip(*(result[c].to_pylist() for c in result.column_names))}
+
+
+def test_signature_shape_type_and_empty_rows():
+    sig = dedup.signatures([text(article(1)), "دو لفظ", None, ""])
+    assert sig.shape == (4, dedup.NUM_PERM) and sig.dtype == np.uint32
+    assert (sig[0] != dedup.EMPTY).all()
+    assert (sig[1:] == dedup.EMPTY).all()          # fewer words than a shingle: no signature
+    col = dedup.signature_array(sig)
+    assert col.type == dedup.signature_type()
+    assert dedup.DEDUP_VERSION and 0 < dedup.THRESHOLD < 1
+
+
+def test_punctuation_and_digits_do_not_change_the_signature():
+    words = article(2)
+    plain = text(words)
+    marked = " ".join(w + ("،" if i % 7 == 0 else "") + (" 2024" if i % 11 == 0 else "") for i, w in enumerate(words))
+    a, b = dedup.signatures([plain, marked])
+    assert (a == b).all()
+
+
+@pytest.mark.parametrize("edit", ["paragraph", "swaps", "tail_cut"])
+def test_near_copies_are_caught(edit):
+    words = article(3)
+    copy = list(words)
+    if edit == "paragraph":                        # a 30-word paragraph rewritten
+        copy[80:110] = article(99, 30)
+    elif edit == "swaps":                          # six pairs of neighbouring words swapped
+        for i in (20, 50, 90, 120, 150, 180):
+            copy[i], copy[i + 1] = copy[i + 1], copy[i]
+    else:                                          # the last fifth missing
+        copy = copy[:160]
+    batch = table([{"id": "a", "body": text(words)}, {"id": "b", "body": text(copy)}])
+    got = pointers(dedup.find_duplicates(batch))
+    assert set(got) == {"b"}
+    assert got["b"][0] == "a" and got["b"][1] == "near"
+    assert dedup.THRESHOLD <= got["b"][2] < 1.0
+
+
+def test_unrelated_articles_are_not_paired():
+    batch = table([{"id": str(i), "body": text(article(100 + i))} for i in range(20)])
+    assert dedup.find_duplicates(batch).num_rows == 0
+
+
+def test_exact_copies_and_short_bodies():
+    short = "بارش ہوگئی"
+    batch = table([{"id": "x", "body": text(article(4))}, {"id": "y", "body": text(article(4))},
+                   {"id": "s1", "body": short}, {"id": "s2", "body": short}, {"id": "s3", "body": "بارش ہو گئی"}])
+    got = pointers(dedup.find_duplicates(batch))
+    assert got == {"y": ("x", "exact", 1.0), "s2": ("s1", "exact", 1.0)}
+
+
+def test_canonical_is_earliest_published_then_smallest_id():
+    body = article(5)
+    v1, v2, v3 = list(body), list(body), list(body)
+    v2[10:14] = article(6, 4)
+    v3[100:104] = article(7, 4)
+    rows = [{"id": "c", "body": text(v1), "published": dt.datetime(2024, 3, 2, tzinfo=UTC)},
+            {"id": "b", "body": text(v2), "published": dt.datetime(2024, 3, 1, tzinfo=UTC)},
+            {"id": "a", "body": text(v3)}]           # no date: after every dated article
+    got = pointers(dedup.find_duplicates(table(rows)))
+    assert {k: v[0] for k, v in got.items()} == {"c": "b", "a": "b"}
+    undated = [dict(r, published=None) for r in rows]
+    got = pointers(dedup.find_duplicates(table(undated)))
+    assert {k: v[0] for k, v in got.items()} == {"b": "a", "c": "a"}
+
+
+def test_cluster_members_share_one_canonical():
+    base = article(8, 300)
+    chain = [list(base)]
+    for step in range(1, 4):                        # each copy drifts a little further from the first
+        nxt = list(chain[-1])
+        nxt[step * 60:step * 60 + 12] = article(50 + step, 12)
+        chain.append(nxt)
+    batch = table([{"id": f"m{i}", "body": text(w)} for i, w in enumerate(chain)])
+    got = pointers(dedup.find_duplicates(batch))
+    assert set(got) == {"m1", "m2", "m3"}
+    assert {v[0] for v in got.values()} == {"m0"}
+
+
+def test_history_article_is_canonical_and_its_own_canonical_is_followed():
+    body = article(9)
+    copy = list(body)
+    copy[40:45] = article(10, 5)
+    history = table([{"id": "old", "body": text(body), "ingest_date": "2024-01-01"}], history=True)
+    batch = table([{"id": "new", "body": text(copy)}, {"id": "other", "body": text(article(11))}])
+    got = pointers(dedup.find_duplicates(batch, history))
+    assert set(got) == {"new"} and got["new"][0] == "old" and got["new"][1] == "near"
+    # a history row that already points elsewhere hands its canonical on (even one not passed in)
+    history = table([{"id": "old", "body": text(body), "duplicate_of": "first"}], history=True)
+    got = pointers(dedup.find_duplicates(batch, history))
+    assert got["new"][0] == "first"
+    # an exact copy of a history article
+    got = pointers(dedup.find_duplicates(table([{"id": "again", "body": text(body)}]),
+                                         table([{"id": "old", "body": text(body)}], history=True)))
+    assert got == {"again": ("old", "exact", 1.0)}
+
+
+def test_history_before_batch_and_earlier_ingest_first():
+    body = text(article(12))
+    history = table([{"id": "z-late", "body": body, "ingest_date": "2024-02-01"},
+                     {"id": "y-early", "body": body, "ingest_date": "2024-01-01"}], history=True)
+    got = pointers(dedup.find_duplicates(table([{"id": "a-batch", "body": body}]), history))
+    assert got == {"a-batch": ("y-early", "exact", 1.0)}
+
+
+def test_signature_column_may_be_a_variable_list():
+    body = article(13)
+    copy = list(body)
+    copy[0:3] = article(14, 3)
+    batch = table([{"id": "a", "body": text(body)}, {"id": "b", "body": text(copy)}])
+    idx = batch.schema.get_field_index("signature")
+    as_list = batch["signature"].cast(pa.list_(pa.uint32()))
+    got = pointers(dedup.find_duplicates(batch.set_column(idx, "signature", as_list)))
+    assert got["b"][0] == "a"
+
+
+_CHILD = """
+import sys
+sys.path.insert(0, {root!r})
+from etl.enrich import dedup
+texts = {texts!r}
+sys.stdout.write(dedup.signatures(texts).tobytes().hex())
+"""
+
+
+def test_signatures_are_the_same_in_another_process():
+    texts = [text(article(s)) for s in range(5)] + ["چند الفاظ پر مشتمل ایک مختصر خبر یہاں ہے"]
+    here = dedup.signatures(texts).tobytes().hex()
+    outs = []
+    for seed in ("1", "2"):                         # Python's str hash differs per seed; ours must not
+        proc = subprocess.run([sys.executable, "-c", _CHILD.format(root=str(ROOT), texts=texts)],
+                              capture_output=True, text=True, env={"PYTHONHASHSEED": seed}, check=True)
+        outs.append(proc.stdout)
+    assert outs == [here, here]
+
+
+def _url_key(url: str) -> str:
+    u = str(url).strip().lower()
+    for prefix in ("https://", "http://", "www."):
+        u = u.removeprefix(prefix)
+    return u.rstrip("/")
+
+
+def test_news_sites_copies_sharing_a_url_are_found(corpora):
+    pd = pytest.importorskip("pandas")
+    from etl.text.normalize import collapse_whitespace, normalize
+    from etl.text.repair import remove_boilerplate, repair_raw
+
+    files = {"geo_jang_express_2024a.csv": ("Links", "Contents"),
+             "geo_jang_express_dunya_2024b.csv": ("link", "content"),
+             "jang_express_geo_samaa_dawn_2024c.csv": ("link", "content")}
+    frames = []
+    for name, (link, content) in files.items():
+        df = pd.read_csv(corpora / "news_sites" / name, dtype=str).dropna(subset=[link, content])
+        frames.append(pd.DataFrame({"file": name, "url": df[link].map(_url_key), "raw": df[content]}))
+    rows = pd.concat(frames, ignore_index=True).drop_duplicates(["file", "url"])
+    shared = rows.groupby("url")["file"].nunique()
+    rows = rows[rows["url"].isin(shared[shared > 1].index)].reset_index(drop=True)
+
+    def clean(raw: str) -> str:                      # as the pipeline cleans a body
+        body, furniture = remove_boilerplate(normalize(repair_raw(raw)[0]))
+        return collapse_whitespace(body) if furniture else body
+
+    bodies = [clean(r) for r in rows["raw"]]
+    ids = [f"{i:05d}" for i in range(len(rows))]
+    batch = table([{"id": i, "body": b} for i, b in zip(ids, bodies)])
+    root = {a: d for a, d in zip(*(dedup.find_duplicates(batch)[c].to_pylist() for c in ("article_id", "duplicate_of")))}
+    groups = rows.assign(cluster=[root.get(i, i) for i in ids]).groupby("url")["cluster"].nunique()
+    assert len(groups) > 500                          # the files do share hundreds of URLs
+    assert (groups == 1).mean() >= 0.95               # and nearly every such group is one cluster (0.99 measured)
+
+
+def test_exact_copy_of_two_history_rows_points_to_the_earliest():
+    body = text(article(15))
+    history = table([{"id": "h1", "body": body, "published": dt.datetime(2024, 1, 1, tzinfo=UTC)},
+                     {"id": "h0", "body": body, "published": dt.datetime(2024, 1, 5, tzinfo=UTC)},
+                     {"id": "h2", "body": body, "published": dt.datetime(2024, 1, 3, tzinfo=UTC)}], history=True)
+    got = pointers(dedup.find_duplicates(table([{"id": "b", "body": body}]), history))
+    assert got == {"b": ("h1", "exact", 1.0)}
