@@ -1,12 +1,15 @@
-"""Command line: ``python -m etl ingest PATH_OR_URL --source NAME --format FORMAT ...``.
+"""Command line: ``python -m etl ingest|run|summary|query``.
 
-Runs the same stages as the nightly DAG, in this process, without a scheduler: for a dump
-that arrived late or from elsewhere. Prints the run summary; exits non-zero when the run fails.
+``ingest`` and ``run`` run the same stages as the nightly DAG, in this process, without a
+scheduler: for a dump that arrived late or from elsewhere. They print the run summary and exit
+non-zero when the run fails. ``query`` prints a named warehouse query, or read-only SQL, as a
+table or CSV.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import datetime as dt
 import json
 import logging
@@ -18,7 +21,7 @@ import sqlalchemy as sa
 from etl import pipeline
 from etl.config import FORMATS, ConfigError, make_source
 from etl.fetch import FetchError
-from etl.load import warehouse
+from etl.load import queries, warehouse
 
 
 def _mapping(text: str) -> dict[str, str]:
@@ -68,7 +71,64 @@ def build_parser() -> argparse.ArgumentParser:
     show = sub.add_parser("summary", help="print the summary of the last run for a day")
     show.add_argument("--date", type=_date, required=True)
     show.add_argument("--data-dir", type=Path, default=None)
+    q = sub.add_parser("query", help="run a named warehouse query, or read-only SQL; no name lists the queries",
+                       description="Named queries: " + "; ".join(f"{n}: {q.description}"
+                                                                 for n, q in queries.QUERIES.items()))
+    q.add_argument("name", nargs="?", choices=sorted(queries.QUERIES), metavar="NAME")
+    q.add_argument("--sql", help="read-only SQL to run instead of a named query")
+    q.add_argument("--param", action="append", type=_param, default=[], metavar="key=value",
+                   help="query parameter, e.g. start=2024-11-01 end=2024-11-30 limit=50 (repeatable)")
+    q.add_argument("--csv", type=Path, default=None, help="write the rows to this CSV file instead of printing")
+    q.add_argument("--data-dir", type=Path, default=None)
+    q.add_argument("--warehouse", default=None)
     return parser
+
+
+def _param(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise argparse.ArgumentTypeError(f"--param {text!r} is not key=value")
+    return key.strip(), value.strip()
+
+
+def _query(args, url: str) -> int:
+    if not args.name and not args.sql:
+        for name, q in queries.QUERIES.items():
+            params = ", ".join(f"{k}={v}" for k, v in q.defaults.items()) or "no parameters"
+            print(f"{name:<26}{q.description} ({params})")
+        return 0
+    if url.startswith("sqlite:///"):
+        path = Path(url[len("sqlite:///"):])
+        if not path.exists():
+            print(f"error: no warehouse at {path}: run the pipeline first", file=sys.stderr)
+            return 1
+        url = f"sqlite:///file:{path}?mode=ro&uri=true"
+    engine = sa.create_engine(url)
+    params = {k: int(v) if v.isdigit() else v for k, v in args.param}
+    try:
+        with engine.connect() as conn:
+            if engine.dialect.name == "postgresql":
+                conn.execute(sa.text("SET TRANSACTION READ ONLY"))
+            if args.sql:
+                result = conn.execute(sa.text(args.sql), params)
+                columns, rows = list(result.keys()), [tuple(r) for r in result]
+            else:
+                columns, rows = queries.run_query(conn, args.name, **params)
+    finally:
+        engine.dispose()
+    if args.csv:
+        with args.csv.open("w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(columns)
+            w.writerows(rows)
+        print(f"{len(rows)} rows written to {args.csv}", file=sys.stderr)
+        return 0
+    cells = [columns] + [["" if v is None else str(v) for v in r] for r in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
+    for row in cells:
+        print("  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip())
+    print(f"({len(rows)} rows)", file=sys.stderr)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -85,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
             print(pipeline.format_summary(summary))
             return 0 if summary["status"] == "ok" else 1
         url = args.warehouse or warehouse.resolve_url(root)
+        if args.command == "query":
+            return _query(args, url)
         if args.command == "ingest":
             sources = [make_source(args.source, args.url, args.format, args.map, args.encoding,
                                    base_dir=Path.cwd())]

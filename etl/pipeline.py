@@ -245,12 +245,9 @@ def write_lake(shard_results: list[dict], root: Path, day: str | None = None) ->
             sents = sents.select(schema.SENTENCES.names).cast(schema.SENTENCES)
         else:
             sents = schema.SENTENCES.empty_table()
-        # Same-key duplicates share the loaded article's id, so its mentions and signature are
-        # taken once, from the first shard holding it.
-        mentions = _first_per_article(_concat(tables["mentions"], schema.MENTIONS), arts, ["field", "position"])
-        sigs = _first_per_article(_concat(tables["signatures"], None), arts, [])
-        if sigs is None:
-            sigs = schema.signatures_schema(dedup.signature_type()).empty_table()
+        mentions = _kept(_concat(tables["mentions"], None), arts, schema.MENTIONS, ["field", "position"])
+        sigs = _kept(_concat(tables["signatures"], None), arts,
+                     schema.signatures_schema(dedup.signature_type()), [])
         merged[name] = {
             "articles": arts, "sentences": sents, "duplicates": dups, "mentions": mentions, "signatures": sigs,
             "rejects": _concat(tables["rejects"], schema.REJECTS).sort_by([("source_file", "ascending"),
@@ -278,15 +275,12 @@ def write_lake(shard_results: list[dict], root: Path, day: str | None = None) ->
     return {"day": day, "lake": str(lake_root), "staging": staging, "sources": report}
 
 
-def _first_per_article(table: pa.Table, arts: pa.Table, order: list[str]) -> pa.Table:
-    """Rows of ``table`` for the articles in ``arts``, one copy per (article, ``order`` key), sorted."""
+def _kept(table: pa.Table | None, arts: pa.Table, target: pa.Schema, order: list[str]) -> pa.Table:
+    """The rows of ``table`` that belong to the records loaded as ``arts``, sorted by article then ``order``."""
     if table is None or not table.num_rows:
-        return table.slice(0, 0) if table is not None else None
-    table = table.filter(pc.is_in(table["article_id"], value_set=arts["article_id"]))
-    keys = ["article_id", *order]
-    first = table.append_column("_i", pa.array(range(table.num_rows), pa.int64())).group_by(
-        keys, use_threads=False).aggregate([("_i", "min")])
-    return table.take(first["_i_min"]).sort_by([(k, "ascending") for k in keys])
+        return target.empty_table()
+    table = table.filter(pc.is_in(_row_key(table), value_set=_row_key(arts)))
+    return table.sort_by([(k, "ascending") for k in ("article_id", *order)]).select(target.names).cast(target)
 
 
 def history_signatures(lake_root: Path, day: str) -> pa.Table | None:
@@ -304,22 +298,24 @@ def history_signatures(lake_root: Path, day: str) -> pa.Table | None:
 
 def _resolve_copies(merged: dict[str, dict[str, pa.Table]], lake_root: Path, day: str) -> None:
     """Find copies of one story across the day's sources and earlier days; mark them in place."""
-    parts = [t["signatures"] for t in merged.values() if t["signatures"] is not None and t["signatures"].num_rows]
+    parts = [t["signatures"] for t in merged.values() if t["signatures"].num_rows]
     if not parts:
         return
     batch_sigs = pa.concat_tables(parts)
-    found = dedup.find_duplicates(batch_sigs, history_signatures(lake_root, day))
+    history = history_signatures(lake_root, day)
+    if history is not None:  # an article filed again on a later day is not a copy of its older self
+        history = history.filter(pc.invert(pc.is_in(history["article_id"], value_set=batch_sigs["article_id"])))
+    found = dedup.find_duplicates(batch_sigs, history)
     log.info("dedup %s: %d of %d articles are copies (%d exact, %d near)", day, found.num_rows,
              batch_sigs.num_rows, pc.sum(pc.equal(found["kind"], "exact")).as_py() or 0,
              pc.sum(pc.equal(found["kind"], "near")).as_py() or 0)
     for t in merged.values():
         t["articles"] = enrichment.mark_duplicates(t["articles"], found)
-        if t["signatures"] is not None:
-            sigs = t["signatures"]
-            index = pc.index_in(sigs["article_id"], value_set=found["article_id"])
-            canon = found["duplicate_of"].combine_chunks().take(index) if found.num_rows else \
-                pa.nulls(sigs.num_rows, pa.string())
-            t["signatures"] = sigs.set_column(sigs.schema.get_field_index("duplicate_of"), "duplicate_of", canon)
+        sigs = t["signatures"]
+        index = pc.index_in(sigs["article_id"], value_set=found["article_id"])
+        canon = found["duplicate_of"].combine_chunks().take(index) if found.num_rows else \
+            pa.nulls(sigs.num_rows, pa.string())
+        t["signatures"] = sigs.set_column(sigs.schema.get_field_index("duplicate_of"), "duplicate_of", canon)
 
 
 def _concat(parts: list[pa.Table], target: pa.Schema | None) -> pa.Table | None:

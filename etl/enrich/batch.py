@@ -30,15 +30,24 @@ def _set(table: pa.Table, name: str, values, type_: pa.DataType) -> pa.Table:
     return table.set_column(table.schema.get_field_index(name), name, column)
 
 
+def _record_keys(table: pa.Table) -> list[tuple[str, int]]:
+    """Each row's record in the dump: a shard may hold two records with one ``article_id`` (same URL)."""
+    return list(zip(table["source_file"].to_pylist(), table["record_no"].to_pylist()))
+
+
 def article_tokens(articles: pa.Table, sentences: pa.Table) -> list[list[str]]:
     """The tokens of each article, in order, gathered from its sentences."""
     out: list[list[str]] = [[] for _ in range(articles.num_rows)]
     if not sentences.num_rows:
         return out
-    row = {aid: i for i, aid in enumerate(articles["article_id"].to_pylist())}
-    for aid, toks in zip(sentences["article_id"].to_pylist(), sentences["tokens"].to_pylist()):
-        out[row[aid]].extend(toks)
+    row = {key: i for i, key in enumerate(_record_keys(articles))}
+    for key, toks in zip(_record_keys(sentences), sentences["tokens"].to_pylist()):
+        out[row[key]].extend(toks)
     return out
+
+
+#: Mentions and signatures carry their record's provenance until same-key duplicates are resolved.
+MENTIONS_WITH_PROVENANCE = pa.schema([*schema.MENTIONS, ("source_file", pa.string()), ("record_no", pa.int64())])
 
 
 def enrich(articles: pa.Table, sentences: pa.Table) -> tuple[pa.Table, pa.Table]:
@@ -72,13 +81,15 @@ def enrich(articles: pa.Table, sentences: pa.Table) -> tuple[pa.Table, pa.Table]
     articles = _set(articles, "enrichment_version", [ENRICHMENT_VERSION] * n, pa.string())
 
     agencies, rows = [], []
-    for aid, headline, body in zip(articles["article_id"].to_pylist(), headlines, bodies):
+    for aid, (file, no), headline, body in zip(articles["article_id"].to_pylist(), _record_keys(articles),
+                                                headlines, bodies):
         agencies.append(entities.agency(body, headline))
         for m in entities.extract_entities(headline, body):
             rows.append({"article_id": aid, "entity_id": f"{m.type}:{m.key}", "entity_type": m.type,
-                         "entity_name": m.key, "surface": m.surface, "field": m.field, "position": m.start})
+                         "entity_name": m.key, "surface": m.surface, "field": m.field, "position": m.start,
+                         "source_file": file, "record_no": no})
     articles = _set(articles, "agency", agencies, pa.string())
-    return articles, pa.Table.from_pylist(rows, schema=schema.MENTIONS)
+    return articles, pa.Table.from_pylist(rows, schema=MENTIONS_WITH_PROVENANCE)
 
 
 def signatures(articles: pa.Table) -> pa.Table:
@@ -93,7 +104,10 @@ def signatures(articles: pa.Table) -> pa.Table:
         "published_at": articles["published_at"],
         "duplicate_of": pa.nulls(articles.num_rows, pa.string()),
         "signature": sigs,
-    }, schema=schema.signatures_schema(sig_type))
+        "source_file": articles["source_file"],
+        "record_no": articles["record_no"],
+    }, schema=pa.schema([*schema.signatures_schema(sig_type), ("source_file", pa.string()),
+                         ("record_no", pa.int64())]))
 
 
 def entities_of(mentions: pa.Table) -> pa.Table:

@@ -19,8 +19,9 @@ How (all vectorised; figures and the choice of every constant: ``bench/dedup_cho
   component points to one canonical article: earliest published, then earliest ingested (history
   before the batch), then the smallest ``article_id``.
 
-Articles with fewer than ``SHINGLE`` words have no shingle: their signature is all ``EMPTY`` and
-they only take part in exact matching.
+Articles with fewer than ``MIN_NEAR_WORDS`` words get no signature (all ``EMPTY``) and only take
+part in exact matching: on a lead of twenty words, two market reports written from one template
+pass any threshold.
 """
 
 from __future__ import annotations
@@ -38,7 +39,10 @@ NUM_PERM = 128
 BANDS = 32
 ROWS = 4
 THRESHOLD = 0.5
-DEDUP_VERSION = f"minhash-w{SHINGLE}-p{NUM_PERM}-b{BANDS}r{ROWS}-t{THRESHOLD}-v1"
+#: Shorter bodies (leads, captions, market tickers written from one template) only match exactly:
+#: on a few dozen words a shared template alone passes the threshold.
+MIN_NEAR_WORDS = 40
+DEDUP_VERSION = f"minhash-w{SHINGLE}-p{NUM_PERM}-b{BANDS}r{ROWS}-t{THRESHOLD}-m{MIN_NEAR_WORDS}-v2"
 
 #: The signature value of an article without shingles (never produced by a permutation, all < 2**31).
 EMPTY = np.uint32(0xFFFFFFFF)
@@ -192,6 +196,7 @@ def signatures(bodies: pa.Array | pa.ChunkedArray | Sequence[str | None]) -> np.
         tokens, offsets = word_tokens(arr.slice(lo, hi - lo))
         values, sh_offsets = shingle_values(word_hashes(tokens, cache), offsets)
         out[lo:hi] = minhash(values, sh_offsets)
+        out[lo:hi][np.diff(offsets) < MIN_NEAR_WORDS] = EMPTY
     return out
 
 
