@@ -14,6 +14,7 @@ import logging
 import os
 import re
 import shutil
+import time
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -99,6 +100,7 @@ def fetch(sources: list[Source], day: dt.date, root: Path, dump_url: str | None 
         raise ValueError("an explicit dump URL needs exactly one source to say how to read it")
     staging = root / "staging" / day.isoformat() / run_key(run_id)
     shards: list[dict] = []
+    began = time.perf_counter()
     for source in sources:
         try:
             manifest = fetch_dump(source, day, staging, dump_url)
@@ -111,6 +113,8 @@ def fetch(sources: list[Source], day: dt.date, root: Path, dump_url: str | None 
                  len(manifest["files"]), manifest["bytes"], manifest["sha256"][:12])
         failpoints.hit("fetched")
         shards.extend(plan_shards(manifest, source, staging))
+    for shard in shards:  # how long the stage took travels with its output, for the run report
+        shard["fetch_seconds"] = round(time.perf_counter() - began, 3)
     return shards
 
 
@@ -160,6 +164,7 @@ def transform_shard(shard: dict) -> dict:
         if done.get("fingerprint") == fingerprint:
             log.info("shard %s already done for these inputs; reusing its outputs", shard["shard_id"])
             return done["result"]
+    began = time.perf_counter()
     spec = shard["source"]
     source = make_source(spec["name"], spec["url"], spec["format"], spec["columns"], spec["encoding"],
                          spec["required"])
@@ -186,7 +191,8 @@ def transform_shard(shard: dict) -> dict:
             repairs.update(json.loads(a["repairs"]))
     result = {"shard_id": shard["shard_id"], "source": spec["name"], "day": shard["day"], "out_dir": str(out_dir),
               "staging": shard["staging"], "records_in": records_in, "articles": len(articles),
-              "rejected": len(rejects), "repairs": dict(sorted(repairs.items()))}
+              "rejected": len(rejects), "repairs": dict(sorted(repairs.items())),
+              "fetch_seconds": shard.get("fetch_seconds", 0.0), "seconds": round(time.perf_counter() - began, 3)}
     tmp = out_dir.with_name(f".{out_dir.name}.{uuid.uuid4().hex}")
     tmp.mkdir(parents=True)
     pq.write_table(article_table, tmp / "articles.parquet")
@@ -224,6 +230,7 @@ def write_lake(shard_results: list[dict], root: Path, day: str | None = None) ->
     ``duplicate_of`` names the cluster's canonical article, found against this run and every
     earlier day in the lake (``etl.enrich.dedup``).
     """
+    began = time.perf_counter()
     day = day or shard_results[0]["day"]
     lake_root = root / "lake"
     by_source: dict[str, list[dict]] = {}
@@ -272,7 +279,10 @@ def write_lake(shard_results: list[dict], root: Path, day: str | None = None) ->
                  t["mentions"].num_rows, t["duplicates"].num_rows, t["rejects"].num_rows)
     staging = sorted({r["staging"] for r in shard_results})
     failpoints.hit("lake_written")
-    return {"day": day, "lake": str(lake_root), "staging": staging, "sources": report}
+    stages = {"fetch": max((r.get("fetch_seconds", 0.0) for r in shard_results), default=0.0),
+              "transform": round(sum(r.get("seconds", 0.0) for r in shard_results), 3),
+              "write_lake": round(time.perf_counter() - began, 3)}
+    return {"day": day, "lake": str(lake_root), "staging": staging, "sources": report, "stages": stages}
 
 
 def _kept(table: pa.Table | None, arts: pa.Table, target: pa.Schema, order: list[str]) -> pa.Table:
@@ -349,6 +359,7 @@ def _dedup_by_key(arts: pa.Table) -> tuple[list[int], pa.Table]:
 def load_warehouse(lake_report: dict, url: str, run_id: str, started_at: dt.datetime,
                    sources: list[Source]) -> dict:
     """Load the day's lake partitions into the warehouse in one transaction; record the run."""
+    began = time.perf_counter()
     day = dt.date.fromisoformat(lake_report["day"])
     lake_root = Path(lake_report["lake"])
     rows: dict[str, dict[str, list[dict]]] = {}
@@ -377,7 +388,8 @@ def load_warehouse(lake_report: dict, url: str, run_id: str, started_at: dt.date
     finally:
         engine.dispose()
     log.info("warehouse %s: %s", engine.url.render_as_string(hide_password=True), written)
-    return {"run_id": run_id, "day": lake_report["day"], "written": written}
+    return {"run_id": run_id, "day": lake_report["day"], "written": written,
+            "seconds": round(time.perf_counter() - began, 3)}
 
 
 def _manifest(staging: list[str], source: str) -> dict:
@@ -398,6 +410,7 @@ def check(lake_report: dict, load_report: dict, root: Path, url: str) -> dict:
     Invariants: for every source, records in = loaded + duplicates + rejected; the warehouse
     holds, for the day and source, exactly the rows the lake holds.
     """
+    began = time.perf_counter()
     day = lake_report["day"]
     problems = []
     engine = warehouse.engine_for(url)
@@ -425,7 +438,10 @@ def check(lake_report: dict, load_report: dict, root: Path, url: str) -> dict:
                            for n, r in lake_report["sources"].items()},
                "partitions": sorted({str(Path(f).parent) for r in lake_report["sources"].values()
                                      for fs in r["files"].values() for f in fs}),
-               "warehouse": url_for_display(url), "warehouse_tables": tables, "problems": problems}
+               "lake": lake_report["lake"],
+               "warehouse": url_for_display(url), "warehouse_tables": tables, "problems": problems,
+               "stages": {**lake_report.get("stages", {}), "load_warehouse": load_report.get("seconds", 0.0),
+                          "check": round(time.perf_counter() - began, 3)}}
     out = root / "runs" / day
     out.mkdir(parents=True, exist_ok=True)
     (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -456,18 +472,23 @@ def format_summary(summary: dict) -> str:
     lines = [f"Run {summary['run_id']} for {summary['day']}: {summary['status']}",
              f"  records in {summary['records_in']}, loaded {summary['loaded']}, "
              f"duplicates {summary['duplicates']}, rejected {summary['rejected']}",
-             f"  {'source':<24}{'in':>8}{'loaded':>8}{'dup':>6}{'rejected':>10}{'sentences':>11}"]
+             f"  {'source':<24}{'in':>8}{'loaded':>8}{'dup':>6}{'rejected':>10}{'copies':>8}{'sentences':>11}"
+             f"{'mentions':>10}"]
     for name, r in sorted(summary["sources"].items()):
         lines.append(f"  {name:<24}{r['records_in']:>8}{r['loaded']:>8}{r['duplicates']:>6}"
-                     f"{r['rejected']:>10}{r['sentences']:>11}")
+                     f"{r['rejected']:>10}{r.get('copies') or 0:>8}{r['sentences']:>11}{r.get('mentions') or 0:>10}")
     repairs = sum((Counter(r.get("repairs", {})) for r in summary["sources"].values()), Counter())
     if repairs:
         lines.append("  cleaning: " + ", ".join(f"{k} {v}" for k, v in sorted(repairs.items())))
-    lines.append(f"  partitions written: {len(summary['partitions'])}")
-    for p in summary["partitions"]:
-        lines.append(f"    {p}")
+    tables = Counter(Path(p).parts[0] for p in summary["partitions"])
+    lines.append(f"  partitions written: {len(summary['partitions'])} under {summary.get('lake', 'the lake')} ("
+                 + ", ".join(f"{t} {n}" for t, n in sorted(tables.items())) + ")")
     lines.append(f"  warehouse {summary['warehouse']}: " +
                  ", ".join(f"{t} {n}" for t, n in summary["warehouse_tables"].items()))
+    if summary.get("stages"):
+        lines.append("  seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in summary["stages"].items()))
+    if summary.get("report"):
+        lines.append(f"  report {summary['report']}")
     for p in summary["problems"]:
         lines.append(f"  PROBLEM: {p}")
     return "\n".join(lines)
