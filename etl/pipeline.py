@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 import sqlalchemy as sa
 
 from etl import __version__ as ETL_VERSION
-from etl import failpoints, schema
+from etl import failpoints, report, schema
 from etl.config import Source, load_sources, make_source
 from etl.enrich import batch as enrichment
 from etl.enrich import dedup
@@ -444,6 +444,11 @@ def check(lake_report: dict, load_report: dict, root: Path, url: str) -> dict:
                           "check": round(time.perf_counter() - began, 3)}}
     out = root / "runs" / day
     out.mkdir(parents=True, exist_ok=True)
+    try:  # the report is for people: a failure to draw it is logged, and never fails the run
+        summary["report"] = report.build_report(summary, Path(lake_report["lake"]), out)["html"]
+        log.info("run report: %s", Path(summary["report"]).resolve().as_uri())
+    except Exception:
+        log.exception("could not build the run report for %s", day)
     (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
     if problems:
         raise RunCheckError("run check failed: " + "; ".join(problems))
