@@ -1,9 +1,13 @@
-"""Command line: ``python -m etl ingest|run|summary|query``.
+"""Command line: ``python -m etl run|ingest|fetch|summary|report|query|check-config``.
 
 ``ingest`` and ``run`` run the same stages as the nightly DAG, in this process, without a
-scheduler: for a dump that arrived late or from elsewhere. They print the run summary and exit
-non-zero when the run fails. ``query`` prints a named warehouse query, or read-only SQL, as a
-table or CSV.
+scheduler: for a dump that arrived late or from elsewhere. They show a progress bar on a
+terminal and print the run summary (``--quiet``: errors only, for cron and CI logs). ``query``
+prints a named warehouse query, or read-only SQL, as a table or CSV.
+
+Exit codes: 0 done; 1 the run ran but failed its check; 2 bad command line; 3 bad configuration
+(sources file, mapping); 4 fetch failed or no dump; 5 warehouse unreachable or unusable;
+6 nothing to show (no summary, report or warehouse for that day yet).
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import sqlalchemy as sa
 
 from etl import pipeline
 from etl.config import FORMATS, ConfigError, make_source
-from etl.fetch import FetchError
+from etl.fetch import FetchError, NoDumpError
 from etl.load import queries, warehouse
 
 
@@ -42,8 +46,12 @@ def _date(text: str) -> dt.date:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m etl", description="The Urdu news pipeline without a scheduler: "
-                                     "ingest one dump, run declared sources for a day, or show a day's summary.")
+    parser = argparse.ArgumentParser(
+        prog="python -m etl", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="The Urdu news pipeline without a scheduler: run declared sources for a day, ingest one "
+                    "dump, fetch only, show a day's summary or report, query the warehouse, check a sources file.",
+        epilog="exit codes: 0 done; 1 the run failed its check; 2 bad command line; 3 bad configuration; "
+               "4 fetch failed or no dump;\n            5 warehouse unreachable or unusable; 6 nothing to show yet")
     sub = parser.add_subparsers(dest="command", required=True)
 
     ing = sub.add_parser("ingest", help="ingest one dump (file, folder, archive or URL) now")
@@ -59,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                        "$AIRFLOW_CONN_URDU_WAREHOUSE, else SQLite in the data dir)")
     ing.add_argument("--run-id", default=None, help="name the run; give a crashed run's id to resume it "
                                                     "(its finished shards are not redone)")
+    ing.add_argument("-q", "--quiet", action="store_true", help="print errors only (no progress, log or summary)")
 
     day = sub.add_parser("run", help="run declared sources for one day, as the nightly DAG does")
     day.add_argument("--date", type=_date, required=True)
@@ -67,6 +76,24 @@ def build_parser() -> argparse.ArgumentParser:
     day.add_argument("--data-dir", type=Path, default=None)
     day.add_argument("--warehouse", default=None)
     day.add_argument("--run-id", default=None, help="name the run; give a crashed run's id to resume it")
+    day.add_argument("-q", "--quiet", action="store_true", help="print errors only (no progress, log or summary)")
+
+    fet = sub.add_parser("fetch", help="fetch and stage the declared sources' dumps for a day, without "
+                                       "transforming them; prints what each manifest holds")
+    fet.add_argument("--date", type=_date, required=True)
+    fet.add_argument("--sources", default="", help="comma-separated source names (default: all)")
+    fet.add_argument("--config", type=Path, default=None)
+    fet.add_argument("--data-dir", type=Path, default=None)
+    fet.add_argument("-q", "--quiet", action="store_true", help="print errors only")
+
+    rep = sub.add_parser("report", help="print where a day's run report is (HTML and JSON); --rebuild draws it again")
+    rep.add_argument("--date", type=_date, required=True)
+    rep.add_argument("--data-dir", type=Path, default=None)
+    rep.add_argument("--rebuild", action="store_true", help="rebuild the report from the summary and the lake")
+
+    chk = sub.add_parser("check-config", help="validate a sources file and list its sources")
+    chk.add_argument("--config", type=Path, default=None, help="sources file (default: $URDU_ETL_SOURCES, "
+                                                              "else config/sources.yaml)")
 
     show = sub.add_parser("summary", help="print the summary of the last run for a day")
     show.add_argument("--date", type=_date, required=True)
@@ -100,8 +127,7 @@ def _query(args, url: str) -> int:
     if url.startswith("sqlite:///"):
         path = Path(url[len("sqlite:///"):])
         if not path.exists():
-            print(f"error: no warehouse at {path}: run the pipeline first", file=sys.stderr)
-            return 1
+            return _error(f"no warehouse at {path}: run the pipeline first", NOTHING)
         url = f"sqlite:///file:{path}?mode=ro&uri=true"
     engine = sa.create_engine(url)
     params = {k: int(v) if v.isdigit() else v for k, v in args.param}
@@ -131,41 +157,110 @@ def _query(args, url: str) -> int:
     return 0
 
 
+OK, RUN_FAILED, CONFIG_ERROR, FETCH_ERROR, WAREHOUSE_ERROR, NOTHING = 0, 1, 3, 4, 5, 6
+
+
+def _error(message: str, code: int) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return code
+
+
+def _summary(root: Path, day: dt.date) -> dict | None:
+    path = root / "runs" / day.isoformat() / "summary.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+def _check_config(path: Path | None) -> int:
+    sources = pipeline.load_config(path)
+    print(f"{len(sources)} source(s) in {path or pipeline.sources_file()}:")
+    for s in sources.values():
+        mapped = ", ".join(f"{k}={v}" for k, v in s.columns.items()) or "-"
+        print(f"  {s.name:<20} {s.format:<9} {s.url}\n  {'':<20} columns: {mapped}; required: {', '.join(s.required)}")
+    return OK
+
+
+def _fetch(args, root: Path) -> int:
+    names = [n.strip() for n in args.sources.split(",") if n.strip()]
+    sources = pipeline.select_sources(pipeline.load_config(args.config), names)
+    shards = pipeline.fetch(sources, args.date, root, run_id=f"fetch__{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}")
+    if not args.quiet:
+        by_source: dict[str, list[dict]] = {}
+        for shard in shards:
+            by_source.setdefault(shard["source"]["name"], []).append(shard)
+        for name, group in sorted(by_source.items()):
+            files = sum(len(s["files"]) for s in group)
+            staging = Path(group[0]["staging"]) / name
+            print(f"{name}: {files} file(s) in {len(group)} shard(s), manifest {staging / 'manifest.json'}")
+        missing = sorted({s.name for s in sources} - set(by_source))
+        if missing:
+            print(f"no dump for {args.date}: {', '.join(missing)}")
+    return OK
+
+
+def _report(args, root: Path) -> int:
+    summary = _summary(root, args.date)
+    if summary is None:
+        return _error(f"no run for {args.date} under {root}: run the pipeline first", NOTHING)
+    out = root / "runs" / args.date.isoformat()
+    if args.rebuild or not (out / "report.html").exists():
+        from etl import report
+
+        report.build_report(summary, Path(summary.get("lake") or root / "lake"), out)
+    print(f"{out / 'report.html'}\n{out / 'report.json'}")
+    return OK
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
+    quiet = getattr(args, "quiet", False)
+    logging.basicConfig(level=logging.WARNING if quiet else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
+    if args.command == "check-config":
+        try:
+            return _check_config(args.config)
+        except ConfigError as exc:
+            return _error(str(exc), CONFIG_ERROR)
     root = (args.data_dir or pipeline.data_dir()).resolve()
+    url = ""
     try:
         if args.command == "summary":
-            path = root / "runs" / args.date.isoformat() / "summary.json"
-            if not path.exists():
-                print(f"error: no run summary for {args.date} under {root}", file=sys.stderr)
-                return 1
-            summary = json.loads(path.read_text(encoding="utf-8"))
+            summary = _summary(root, args.date)
+            if summary is None:
+                return _error(f"no run summary for {args.date} under {root}", NOTHING)
             print(pipeline.format_summary(summary))
-            return 0 if summary["status"] == "ok" else 1
+            return OK if summary["status"] == "ok" else RUN_FAILED
+        if args.command == "report":
+            return _report(args, root)
+        if args.command == "fetch":
+            return _fetch(args, root)
         url = args.warehouse or warehouse.resolve_url(root)
         if args.command == "query":
             return _query(args, url)
+        progress = not quiet and sys.stderr.isatty()
         if args.command == "ingest":
             sources = [make_source(args.source, args.url, args.format, args.map, args.encoding,
                                    base_dir=Path.cwd())]
             day = args.date or dt.date.today()
             summary = pipeline.run(sources, day, root, url, run_id=args.run_id, dump_url=sources[0].url_for(day),
-                                   missing_ok=False)
+                                   missing_ok=False, progress=progress)
         else:
             names = [n.strip() for n in args.sources.split(",") if n.strip()]
             sources = pipeline.select_sources(pipeline.load_config(args.config), names)
-            summary = pipeline.run(sources, args.date, root, url, run_id=args.run_id)
-    except (ConfigError, FetchError, ValueError, pipeline.RunCheckError, warehouse.WarehouseError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+            summary = pipeline.run(sources, args.date, root, url, run_id=args.run_id, progress=progress)
+    except (ConfigError, ValueError) as exc:
+        return _error(str(exc), CONFIG_ERROR)
+    except (FetchError, NoDumpError) as exc:
+        return _error(str(exc), FETCH_ERROR)
+    except pipeline.RunCheckError as exc:
+        return _error(str(exc), RUN_FAILED)
+    except warehouse.WarehouseError as exc:
+        return _error(str(exc), WAREHOUSE_ERROR)
     except sa.exc.SQLAlchemyError as exc:
-        print(f"error: warehouse {pipeline.url_for_display(url)}: {type(exc).__name__}: "
-              f"{str(exc).splitlines()[0]}", file=sys.stderr)
-        return 1
-    print(pipeline.format_summary(summary))
-    return 0
+        return _error(f"warehouse {pipeline.url_for_display(url)}: {type(exc).__name__}: "
+                      f"{str(exc).splitlines()[0]}", WAREHOUSE_ERROR)
+    if not quiet:
+        print(pipeline.format_summary(summary))
+    return OK
 
 
 if __name__ == "__main__":
