@@ -5,10 +5,6 @@ duplicate row, every day loaded."""
 
 import datetime as dt
 import json
-import os
-import signal
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -16,7 +12,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from etl.pipeline import ROOT
+from tests.support.airflow import airflow_cli as _airflow
+from tests.support.airflow import standalone, standalone_env
 from tests.support.services import _free_port
 
 FIRST, LAST = dt.date(2024, 11, 1), dt.date(2024, 11, 10)
@@ -40,11 +37,6 @@ def _dumps(root: Path) -> Path:
     return sources
 
 
-def _airflow(env, *args, timeout=120):
-    return subprocess.run([str(Path(sys.executable).with_name("airflow")), *args], env=env, capture_output=True,
-                          text=True, timeout=timeout)
-
-
 def _runs(env) -> list[dict]:
     """The DAG's runs, from the JSON line of ``airflow dags list-runs`` (warnings may precede it)."""
     proc = _airflow(env, "dags", "list-runs", "urdu_news_nightly", "-o", "json")
@@ -63,28 +55,14 @@ def test_backfill_with_the_real_scheduler(tmp_path, pg_server):
     pg_server.create_database(metadata_db)
     pg_server.create_database(warehouse_db)
     api_port = _free_port()
-    env = {
-        **os.environ,
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-        "AIRFLOW_HOME": str(tmp_path / "airflow"),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
-        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": pg_server.url(metadata_db),
-        "AIRFLOW__API__PORT": str(api_port),
-        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{api_port}/execution/",
-        "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(_free_port()),
-        "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(_free_port()),
-        "PYTHONPATH": str(ROOT),
-        "URDU_ETL_DATA_DIR": str(tmp_path / "data"),
-        "URDU_ETL_SOURCES": str(_dumps(tmp_path)),
-        "URDU_ETL_WAREHOUSE_URL": pg_server.url(warehouse_db),
-    }
-    log = open(tmp_path / "standalone.log", "w")
-    standalone = subprocess.Popen([str(Path(sys.executable).with_name("airflow")), "standalone"], env=env,
-                                  stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
+    env = standalone_env(
+        tmp_path / "airflow", pg_server.url(metadata_db), api_port,
+        AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="False",
+        URDU_ETL_DATA_DIR=str(tmp_path / "data"),
+        URDU_ETL_SOURCES=str(_dumps(tmp_path)),
+        URDU_ETL_WAREHOUSE_URL=pg_server.url(warehouse_db),
+    )
+    with standalone(env, tmp_path / "standalone.log"):
         deadline = time.monotonic() + 180
         while True:  # wait for the dag-processor to register the DAG
             listed = _airflow(env, "dags", "list", "-o", "json")
@@ -102,13 +80,6 @@ def test_backfill_with_the_real_scheduler(tmp_path, pg_server):
                 break
             assert time.monotonic() < deadline, f"backfill did not finish: {backfill}"
             time.sleep(5)
-    finally:
-        os.killpg(standalone.pid, signal.SIGTERM)
-        try:
-            standalone.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(standalone.pid, signal.SIGKILL)
-        log.close()
     assert len(backfill) >= 9 and {r["state"] for r in backfill} == {"success"}, backfill
     engine = sa.create_engine(pg_server.url(warehouse_db))
     with engine.connect() as conn:
