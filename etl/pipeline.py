@@ -17,6 +17,7 @@ import shutil
 import time
 import uuid
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -362,15 +363,8 @@ def load_warehouse(lake_report: dict, url: str, run_id: str, started_at: dt.date
     began = time.perf_counter()
     day = dt.date.fromisoformat(lake_report["day"])
     lake_root = Path(lake_report["lake"])
-    rows: dict[str, dict[str, list[dict]]] = {}
-    for name in lake_report["sources"]:
-        rows[name] = {t: lake.read_partition(lake_root, t, lake_report["day"], name, s).to_pylist()
-                      for t, s in schema.TABLES.items()}
-        for s in rows[name]["sentences"]:
-            s["tokens"] = " ".join(s["tokens"])
-        for a in rows[name]["articles"]:
-            for column in ("keywords", "quality_flags"):
-                a[column] = json.dumps(a[column], ensure_ascii=False)
+    rows = {name: {t: _warehouse_rows(lake_root, t, lake_report["day"], name) for t in schema.TABLES}
+            for name in lake_report["sources"]}
     totals = _totals(lake_report)
     run = {"run_id": run_id, "day": day, "started_at": started_at, "finished_at": dt.datetime.now(dt.UTC),
            "status": "loaded", "sources": ",".join(sorted(lake_report["sources"])), **totals}
@@ -390,6 +384,20 @@ def load_warehouse(lake_report: dict, url: str, run_id: str, started_at: dt.date
     log.info("warehouse %s: %s", engine.url.render_as_string(hide_password=True), written)
     return {"run_id": run_id, "day": lake_report["day"], "written": written,
             "seconds": round(time.perf_counter() - began, 3)}
+
+
+def _warehouse_rows(lake_root: Path, table: str, day: str, source: str) -> Iterator[dict]:
+    """A partition's rows as the warehouse stores them (lists as text), read a batch at a time."""
+    for batch in lake.iter_partition(lake_root, table, day, source, schema.TABLES[table]):
+        rows = batch.to_pylist()
+        if table == "sentences":
+            for r in rows:
+                r["tokens"] = " ".join(r["tokens"])
+        elif table == "articles":
+            for r in rows:
+                r["keywords"] = json.dumps(r["keywords"], ensure_ascii=False)
+                r["quality_flags"] = json.dumps(r["quality_flags"], ensure_ascii=False)
+        yield from rows
 
 
 def _manifest(staging: list[str], source: str) -> dict:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import shutil
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
@@ -78,3 +79,13 @@ def read_partition(lake: Path, table: str, day: str, source: str, schema: pa.Sch
     if not files:
         return schema.empty_table()
     return pa.concat_tables(pq.read_table(f, schema=schema) for f in files)
+
+
+def iter_partition(lake: Path, table: str, day: str, source: str, schema: pa.Schema,
+                   batch_size: int = 5_000) -> Iterator[pa.RecordBatch]:
+    """Read one partition back a batch at a time, so a large day never sits whole in memory."""
+    folder = partition_dir(lake, table, day, source)
+    for path in sorted(folder.glob("*.parquet")) if folder.exists() else []:
+        with pq.ParquetFile(path) as f:
+            for batch in f.iter_batches(batch_size=batch_size, columns=schema.names):
+                yield batch

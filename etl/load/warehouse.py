@@ -309,16 +309,21 @@ def _batches(rows: Iterable[dict], size: int = _BATCH) -> Iterator[list[dict]]:
         yield batch
 
 
-def load_run(engine: sa.Engine, day: dt.date, source_rows: dict[str, dict[str, list[dict]]],
+def load_run(engine: sa.Engine, day: dt.date, source_rows: dict[str, dict[str, Iterable[dict]]],
              run: dict, dump_rows: list[dict], source_rows_meta: list[dict]) -> dict[str, int]:
     """Replace what ``day`` held for each source in ``source_rows`` with the new rows, in one transaction.
 
-    ``source_rows[source]`` has lists ``articles``, ``sentences``, ``rejects``, ``duplicates``,
-    ``entities`` and ``mentions``. Returns the row counts written per table.
+    ``source_rows[source]`` has iterables ``articles``, ``sentences``, ``rejects``, ``duplicates``,
+    ``entities`` and ``mentions``, consumed once, in batches. On PostgreSQL rows travel by ``COPY``
+    (articles through a temporary table, then one upsert), and loads of the same day take turns
+    (an advisory lock); SQLite takes multi-row inserts. Returns the row counts written per table.
     """
     names = sorted(source_rows)
     counts = {t: 0 for t in ("articles", "sentences", "rejects", "duplicates", "entities", "mentions")}
+    pg = engine.dialect.name == "postgresql"
     with engine.begin() as conn:
+        if pg:
+            conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_SCHEMA_LOCK, _day_key(day))))
         in_day = sa.and_(articles.c.ingest_date == day, articles.c.source.in_(names))
         for child in (sentences, mentions):
             conn.execute(child.delete().where(
@@ -327,30 +332,42 @@ def load_run(engine: sa.Engine, day: dt.date, source_rows: dict[str, dict[str, l
         for table in (rejects, duplicates):
             conn.execute(table.delete().where(sa.and_(table.c.ingest_date == day, table.c.source.in_(names))))
         failpoints.hit("load_deleted")
+        if pg:
+            conn.execute(sa.text("CREATE TEMP TABLE _load_articles (LIKE articles) ON COMMIT DROP"))
         for name in names:
             tables = source_rows[name]
-            arts = [{**a, "ingest_date": day, "source": name} for a in tables["articles"]]
-            for batch in _batches(arts):
-                # An article already loaded on another day moves to this one (upsert by id).
-                ids = [a["article_id"] for a in batch]
-                for child in (sentences, mentions):
-                    conn.execute(child.delete().where(child.c.article_id.in_(ids)))
-                stmt = _insert(engine, articles)
-                stmt = stmt.on_conflict_do_update(
-                    index_elements=[articles.c.article_id],
-                    set_={c.name: stmt.excluded[c.name] for c in articles.c if c.name != "article_id"})
-                conn.execute(stmt, batch)
-                counts["articles"] += len(batch)
-            for batch in _batches(tables["entities"]):
+            arts = ({**a, "ingest_date": day, "source": name} for a in tables["articles"])
+            if pg:
+                counts["articles"] += _copy(conn, "_load_articles", articles, arts)
+            else:
+                for batch in _batches(arts):
+                    _upsert_articles(conn, engine, batch)
+                    counts["articles"] += len(batch)
+            for batch in _batches(tables.get("entities", ())):
                 stmt = _insert(engine, entities).on_conflict_do_nothing(index_elements=[entities.c.entity_id])
                 conn.execute(stmt, batch)
                 counts["entities"] += len(batch)
+        if pg:
+            # An article already loaded on another day moves to this one (upsert by id).
+            moved = sa.text("SELECT article_id FROM _load_articles")
+            for child in (sentences, mentions):
+                conn.execute(child.delete().where(child.c.article_id.in_(moved)))
+            columns = ", ".join(f'"{c.name}"' for c in articles.c)
+            updates = ", ".join(f'"{c.name}" = EXCLUDED."{c.name}"' for c in articles.c if c.name != "article_id")
+            conn.execute(sa.text(f"INSERT INTO articles ({columns}) SELECT {columns} FROM _load_articles "
+                                 f"ON CONFLICT (article_id) DO UPDATE SET {updates}"))
+        for name in names:
+            tables = source_rows[name]
             for key, table in (("sentences", sentences), ("mentions", mentions), ("rejects", rejects),
                                ("duplicates", duplicates)):
                 extra = {} if key in ("sentences", "mentions") else {"ingest_date": day, "source": name}
-                for batch in _batches({**r, **extra} for r in tables[key]):
-                    conn.execute(table.insert(), batch)
-                    counts[key] += len(batch)
+                rows = ({**r, **extra} for r in tables.get(key, ()))
+                if pg:
+                    counts[key] += _copy(conn, table.name, table, rows)
+                else:
+                    for batch in _batches(rows):
+                        conn.execute(table.insert(), batch)
+                        counts[key] += len(batch)
         for meta in source_rows_meta:
             stmt = _insert(engine, sources)
             conn.execute(stmt.on_conflict_do_update(
@@ -365,6 +382,40 @@ def load_run(engine: sa.Engine, day: dt.date, source_rows: dict[str, dict[str, l
             conn.execute(dumps.insert(), dump_rows)
     failpoints.hit("loaded")
     return counts
+
+
+def _day_key(day: dt.date) -> int:
+    """The second half of the advisory-lock key that makes loads of one day take turns."""
+    return day.toordinal()
+
+
+def _upsert_articles(conn: sa.Connection, engine: sa.Engine, batch: list[dict]) -> None:
+    # An article already loaded on another day moves to this one (upsert by id).
+    ids = [a["article_id"] for a in batch]
+    for child in (sentences, mentions):
+        conn.execute(child.delete().where(child.c.article_id.in_(ids)))
+    stmt = _insert(engine, articles)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[articles.c.article_id],
+        set_={c.name: stmt.excluded[c.name] for c in articles.c if c.name != "article_id"})
+    conn.execute(stmt, batch)
+
+
+def _copy(conn: sa.Connection, target: str, table: sa.Table, rows: Iterable[dict]) -> int:
+    """Stream ``rows`` (dicts keyed by ``table``'s columns) into ``target`` with PostgreSQL ``COPY``."""
+    names = [c.name for c in table.columns]
+    columns = ", ".join(f'"{n}"' for n in names)
+    statement = f"COPY {target} ({columns}) FROM STDIN"
+    n = 0
+    driver = conn.connection.driver_connection
+    try:
+        with driver.cursor() as cur, cur.copy(statement) as copy:
+            for row in rows:
+                copy.write_row([row.get(name) for name in names])
+                n += 1
+    except driver.Error as exc:  # reported like any other statement's error
+        raise sa.exc.DBAPIError.instance(statement, None, exc, type(driver).Error) from exc
+    return n
 
 
 def table_counts(engine: sa.Engine) -> dict[str, int]:
