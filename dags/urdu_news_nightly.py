@@ -85,6 +85,12 @@ def urdu_news_nightly():
         root = pipeline.data_dir()
         summary = pipeline.check(lake_report, load_report, root, warehouse.resolve_url(root))
         print(pipeline.format_summary(summary))
+        if summary.get("report"):
+            from airflow.sdk.configuration import conf
+
+            base = conf.get("api", "base_url", fallback="").rstrip("/")
+            print(f"run report: {base}/urdu-news/report/{summary['day']} (in the Airflow UI: Browse > "
+                  f"Urdu news runs), file {summary['report']}")
         return {k: summary[k] for k in ("run_id", "day", "status", "records_in", "loaded", "duplicates", "rejected")}
 
     shards = fetch()
