@@ -311,7 +311,15 @@ def _hbar(Figure, labels: list[str], values: list[int], colours, xlabel: str):
     ax.bar_label(bars, labels=[f"{v:,}" for v in values], padding=3, fontsize=8)
     ax.set_xlabel(xlabel)
     ax.margins(x=0.12)
+    _whole_numbers(ax.xaxis)
     return fig, ax
+
+
+def _whole_numbers(axis) -> None:
+    """Counts get whole-number ticks (no 0.5 articles)."""
+    from matplotlib.ticker import MaxNLocator
+
+    axis.set_major_locator(MaxNLocator(integer=True))
 
 
 def _chart_articles(Figure, c: dict):
@@ -328,7 +336,9 @@ def _chart_articles(Figure, c: dict):
     ax.set_yticks(y, names)
     ax.set_xlabel("articles loaded")
     ax.margins(x=0.25)
-    ax.legend(loc="lower right", frameon=False)
+    _whole_numbers(ax.xaxis)
+    # beside the bars, never over them
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=8)
     return fig
 
 
@@ -347,6 +357,7 @@ def _chart_words(Figure, c: dict):
         ax.set_title(f"{name}: {sum(counts):,} articles, median {c['median'][name]:g} words", fontsize=8)
         ax.set_xticks(x, c["labels"], rotation=60, ha="right", rotation_mode="anchor", fontsize=6.5)
         ax.tick_params(axis="y", labelsize=7)
+        _whole_numbers(ax.yaxis)
     for ax in axes[len(names):]:
         ax.set_visible(False)
     fig.supxlabel("words in body", fontsize=8)
@@ -362,7 +373,7 @@ def _chart_entities(Figure, rows: list[dict]):
     from matplotlib.patches import Patch
     types = sorted({r["entity_type"] for r in rows})
     ax.legend(handles=[Patch(color=ENTITY_COLOURS.get(t, OTHER_COLOUR), label=_label(t)) for t in types],
-              loc="lower right", frameon=False)
+              loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=8)
     return fig
 
 
@@ -387,6 +398,7 @@ def _chart_clusters(Figure, c: dict):
     ax.set_xlabel("articles in the cluster (canonical + copies)")
     ax.set_ylabel("clusters")
     ax.margins(y=0.15)
+    _whole_numbers(ax.yaxis)
     return fig
 
 
