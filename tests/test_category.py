@@ -64,7 +64,8 @@ def test_every_label_in_the_corpora_maps(corpora):
     assert len(real) >= 15, sorted(real)
     unmapped = {raw for raw in real if canonical_category(raw) is None}
     assert not unmapped, f"labels in the corpora without a canonical category: {sorted(unmapped)}"
-    assert {canonical_category(raw) for raw in real} == set(CATEGORIES)
+    # every category but `national` (no corpus here has a home-news section) is labelled somewhere
+    assert {canonical_category(raw) for raw in real} == set(CATEGORIES) - {"national"}
     # the broken cells are reported as unmapped, never guessed from the label word inside them
     assert broken and all(canonical_category(raw) is None for raw in broken)
     assert set(unmapped_labels(labels)) == broken

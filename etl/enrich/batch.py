@@ -8,6 +8,8 @@ happens when the day's shards are merged (``etl.enrich.dedup.find_duplicates``).
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -18,7 +20,7 @@ from etl.enrich import category, dedup, entities, keywords, quality
 #: Everything the enrichment columns depend on besides the clean text.
 ENRICHMENT_VERSION = "+".join([
     f"gazetteer-{entities.GAZETTEER_VERSION}",
-    f"category-{category.MODEL_VERSION}",
+    f"category-{category.MODEL_VERSION}.{hashlib.sha256(category.RULES.read_bytes()).hexdigest()[:8]}",
     f"keywords-{keywords.KEYWORDS_VERSION}",
     f"quality-{quality.QUALITY_VERSION}",
     f"dedup-{dedup.DEDUP_VERSION}",

@@ -33,9 +33,11 @@ log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 RULES = HERE / "rules" / "categories.tsv"
 
-#: The canonical taxonomy. ``misc`` is what sources file as miscellaneous; the model never predicts it.
+#: The canonical taxonomy. ``national`` (a paper's home news section) and ``misc`` (what sources
+#: file as miscellaneous) come only from labels: no labelled corpus trains them, so the model never
+#: predicts them.
 CATEGORIES: tuple[str, ...] = ("politics", "world", "business", "sports", "entertainment",
-                               "science-tech", "health", "offbeat", "misc")
+                               "science-tech", "health", "offbeat", "national", "misc")
 
 #: Version of the model (its features and training recipe); the model file is named after it.
 MODEL_VERSION = "tfidf-lr-1"
