@@ -76,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     day.add_argument("--data-dir", type=Path, default=None)
     day.add_argument("--warehouse", default=None)
     day.add_argument("--run-id", default=None, help="name the run; give a crashed run's id to resume it")
+    day.add_argument("--dump", default=None, metavar="PATH_OR_URL",
+                     help="read this dump instead of the source's URL for the day (needs exactly one --sources)")
     day.add_argument("-q", "--quiet", action="store_true", help="print errors only (no progress, log or summary)")
 
     fet = sub.add_parser("fetch", help="fetch and stage the declared sources' dumps for a day, without "
@@ -246,7 +248,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             names = [n.strip() for n in args.sources.split(",") if n.strip()]
             sources = pipeline.select_sources(pipeline.load_config(args.config), names)
-            summary = pipeline.run(sources, args.date, root, url, run_id=args.run_id, progress=progress)
+            summary = pipeline.run(sources, args.date, root, url, run_id=args.run_id, progress=progress,
+                                   dump_url=args.dump, missing_ok=args.dump is None)
     except (ConfigError, ValueError) as exc:
         return _error(str(exc), CONFIG_ERROR)
     except (FetchError, NoDumpError) as exc:

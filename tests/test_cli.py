@@ -152,3 +152,15 @@ def test_progress_bar_on_a_terminal(tmp_path):
     os.close(leader)
     assert proc.returncode == 0
     assert b"transform" in shown and b"records" in shown
+
+
+def test_run_one_declared_source_from_an_explicit_dump(tmp_path):
+    late = tmp_path / "late.csv"
+    late.write_text("id,title,link,content,gold_label\n1,دیر سے آنے والی خبر,https://example.pk/late,"
+                    "لاہور: یہ خبر دیر سے موصول ہوئی اور اسے الگ سے شامل کیا گیا۔,national\n", encoding="utf-8")
+    proc = _etl("run", "--date", "2021-04-07", "--sources", "sample_csv", "--dump", str(late),
+                "--data-dir", str(tmp_path / "data"))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "records in 1, loaded 1" in proc.stdout
+    two = _etl("run", "--date", "2021-04-07", "--dump", str(late), "--data-dir", str(tmp_path / "data"))
+    assert two.returncode == 3 and "exactly one source" in two.stderr
