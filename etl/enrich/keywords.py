@@ -73,29 +73,53 @@ def _excluded() -> frozenset[str]:
     return stop_words() | rules.letter_names()
 
 
+@lru_cache(maxsize=1)
+def _table_weights() -> dict[str, float | None]:
+    """``{word: idf}`` of the table, with ``None`` for every excluded word (excluded wins).
+
+    One lookup then settles every word but those missing from the table.
+    """
+    weights: dict[str, float | None] = dict(idf_table()[0])
+    weights.update(dict.fromkeys(_excluded()))
+    return weights
+
+
+_NOT_IN_TABLE = object()
+
+try:  # the C loop behind Counter.update, without building a Counter for every article
+    from collections import _count_elements
+except ImportError:  # another Python implementation: the same counts, more slowly
+    def _count_elements(mapping: dict, iterable) -> None:
+        mapping.update(Counter(iterable))
+
+
+def _ranked(tokens: Sequence[str]) -> list[tuple[float, str]]:
+    """``(-weight, word)`` of every candidate word, unordered: as tuples these sort best first,
+    ties by word (words are distinct, so no two tuples are equal)."""
+    weights, unknown = _table_weights(), idf_table()[1]
+    get = weights.get
+    counts: dict[str, int] = {}
+    _count_elements(counts, tokens)
+    ranked = []
+    for word, n in counts.items():
+        weight = get(word, _NOT_IN_TABLE)
+        if weight is _NOT_IN_TABLE:  # the table holds candidates only (bench/build_idf.py)
+            weight = unknown if is_candidate(word) else None
+        if weight is not None:
+            ranked.append((-(n * weight), word))
+    return ranked
+
+
 def keyword_scores(tokens: Sequence[str]) -> list[tuple[str, float]]:
     """Every candidate word of the article with its TF-IDF weight, best first, ties by word."""
-    idf, unknown = idf_table()
-    excluded = _excluded()
-    scored = []
-    for word, n in Counter(tokens).items():
-        if word in excluded:
-            continue
-        weight = idf.get(word)  # the table holds candidates only (bench/build_idf.py)
-        if weight is None:
-            if not is_candidate(word):
-                continue
-            weight = unknown
-        scored.append((word, n * weight))
-    scored.sort(key=lambda ws: (-ws[1], ws[0]))
-    return scored
+    return [(word, -neg) for neg, word in sorted(_ranked(tokens))]
 
 
 def keywords(tokens: Sequence[str], k: int = DEFAULT_K) -> list[str]:
     """The ``k`` words of highest TF-IDF among the article's tokens (as ``etl.text.segment`` gives them)."""
     if k <= 0:
         return []
-    return [w for w, _ in keyword_scores(tokens)[:k]]
+    return [word for _, word in sorted(_ranked(tokens))[:k]]
 
 
 def keywords_batch(token_lists: Sequence[Sequence[str]], k: int = DEFAULT_K) -> list[list[str]]:

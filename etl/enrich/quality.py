@@ -83,7 +83,6 @@ from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
 from itertools import count
-from operator import itemgetter
 from pathlib import Path
 
 import numpy as np
@@ -165,6 +164,7 @@ def _letter_classes() -> np.ndarray:
 
 
 def _classes(text: str) -> np.ndarray:
+    """The class of each character of ``text`` (one entry per character)."""
     codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
     return _letter_classes()[np.minimum(codes, 0xFFFF)]  # past the BMP (emoji ...): U+FFFF, not a letter
 
@@ -173,7 +173,10 @@ def letter_counts(text: str) -> tuple[int, int]:
     """``(Arabic-script letters, all letters)`` of ``text`` (letters as ``str.isalpha``, in the BMP)."""
     if not text:
         return 0, 0
-    counts = np.bincount(_classes(text), minlength=3)
+    # Counting needs no per-character alignment, so UTF-16 code units index the table directly:
+    # a character past the BMP becomes two surrogates, neither a letter, and counts as no letter.
+    codes = np.frombuffer(text.encode("utf-16-le"), dtype=np.uint16)
+    counts = np.bincount(_letter_classes()[codes], minlength=3)
     return int(counts[2]), int(counts[1] + counts[2])
 
 
@@ -226,10 +229,30 @@ def _word_starts() -> frozenset[str]:
     return frozenset(c for c in map(chr, range(0x10000)) if is_word(c))
 
 
+class _TokenIsWord(dict):
+    """``{token: 1 if it is a word or number else 0}``, filled as tokens are met.
+
+    Articles repeat their tokens (``کے``, ``میں`` ...), so one dict lookup per token replaces
+    taking its first character (a new string) and testing it. Emptied when it grows past
+    ``limit`` entries, so memory stays bounded whatever the corpus.
+    """
+
+    limit = 1 << 18
+
+    def __missing__(self, token: str) -> int:
+        if len(self) >= self.limit:
+            self.clear()
+        value = self[token] = 1 if token and token[0] in _word_starts() else 0
+        return value
+
+
+_token_is_word = _TokenIsWord()
+
+
 def word_count(tokens: Sequence[str]) -> int:
     """How many of ``tokens`` are words or numbers, as ``etl.text.segment.is_word`` counts them
     (a token starting past the Basic Multilingual Plane, an emoji say, is not counted)."""
-    return sum(map(_word_starts().__contains__, map(itemgetter(0), filter(None, tokens))))
+    return sum(map(_token_is_word.__getitem__, tokens))
 
 
 # ---------------------------------------------------------------------------------- repetition
@@ -266,32 +289,66 @@ class _Grams:
         self.ids = np.fromiter(map(vocab.setdefault, tokens, count()), dtype=np.int64, count=len(tokens))
         self.bits = max(1, (len(tokens) - 1).bit_length())
         lengths = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
-        self.cum = np.concatenate([[0], np.cumsum(lengths)])  # characters before token i
+        self.cum = np.zeros(len(tokens) + 1, dtype=np.int64)  # characters before token i
+        np.cumsum(lengths, out=self.cum[1:])
+        self._keys: dict[int, np.ndarray] = {1: self.ids}
+        self._rarest: dict[int, np.ndarray] = {}
 
     def keys(self, n: int) -> np.ndarray | None:
-        """One integer per n-gram, equal exactly when the n-grams are (None if n ids do not fit)."""
+        """One integer per n-gram, equal exactly when the n-grams are (None if n ids do not fit).
+
+        The n-gram keys extend the (n-1)-gram ones by one id (the tests ask for n = 2, 3, 4, 5
+        in turn), which gives the same integers as packing all n ids afresh.
+        """
         count = len(self.ids) - n + 1
         if count <= 0 or n * self.bits > 63:
             return None
-        key = np.zeros(count, dtype=np.int64)
-        for j in range(n):
-            key = (key << self.bits) | self.ids[j:j + count]
+        key = self._keys.get(n)
+        if key is None:
+            shorter = self._keys.get(n - 1)
+            if shorter is None:
+                key = np.zeros(count, dtype=np.int64)
+                for j in range(n):
+                    key = (key << self.bits) | self.ids[j:j + count]
+            else:
+                key = (shorter[:count] << self.bits) | self.ids[n - 1:]
+            self._keys[n] = key
         return key
+
+    def rarest(self, n: int) -> np.ndarray:
+        """Per n-gram, how often its rarest token occurs in the text: no n-gram occurs more often."""
+        out = self._rarest.get(n)
+        if out is None:
+            if n == 1:
+                out = np.bincount(self.ids)[self.ids]
+            else:
+                shorter = self.rarest(n - 1)
+                out = np.minimum(shorter[:-1], self.rarest(1)[n - 1:])
+            self._rarest[n] = out
+        return out
 
     def chars(self, n: int) -> np.ndarray:
         """Characters of each n-gram's tokens, without separators."""
         return self.cum[n:] - self.cum[:-n]
 
     def top_exceeds(self, n: int, limit: float) -> bool:
-        """Whether ``top_chars(n)`` exceeds ``limit``; most texts are settled by the top count
-        times the longest n-gram, without finding which n-gram is on top."""
+        """Whether ``top_chars(n)`` exceeds ``limit``; most texts are settled by a bound, without
+        finding which n-gram is on top.
+
+        First bound, no sorting: the top n-gram occurs at most as often as its rarest token, so
+        ``top_chars(n)`` is at most the largest ``rarest(n) * (chars(n) + n - 1)``. Second, as
+        datatrove's own shortcut: the top count times the longest n-gram.
+        """
         key = self.keys(n)
         if key is None or not len(key):
             return self.top_chars(n) > limit
+        width = self.chars(n) + (n - 1)
+        if int((self.rarest(n) * width).max()) <= limit:
+            return False
         ordered = np.sort(key)
-        runs = np.flatnonzero(np.concatenate([ordered[1:] != ordered[:-1], [True]]))
-        best = int(np.diff(runs, prepend=-1).max())
-        if best * (int(self.chars(n).max()) + n - 1) <= limit:
+        starts = np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1], [True]]))
+        best = int((starts[1:] - starts[:-1]).max())   # the longest run of equal keys
+        if best * int(width.max()) <= limit:
             return False
         return self.top_chars(n) > limit
 
@@ -318,15 +375,15 @@ class _Grams:
         key = self.keys(n)
         if key is None:
             return int(self.cum[-1])
-        _, first = np.unique(key, return_index=True)
-        repeat = np.ones(len(key), dtype=bool)
-        repeat[first] = False
-        if not repeat.any():
+        order = np.argsort(key, kind="stable")   # equal keys stay in text order
+        ordered = key[order]
+        at = order[1:][ordered[1:] == ordered[:-1]]   # where an n-gram occurs again
+        if not len(at):
             return 0
         edges = np.zeros(len(self.ids) + 1, dtype=np.int64)
-        at = np.flatnonzero(repeat)
-        np.add.at(edges, at, 1)
-        np.add.at(edges, at + n, -1)
+        # The indices of each statement are distinct, so fancy ``+=`` adds as np.add.at would.
+        edges[at] += 1
+        edges[at + n] -= 1
         covered = np.cumsum(edges[:-1]) > 0
         return int((self.cum[1:] - self.cum[:-1])[covered].sum())
 
@@ -352,7 +409,7 @@ def repetition_reason(body: str, tokens: Sequence[str], words: int | None = None
     size = len(body)
     if not size:
         return None
-    lines = _lines(body)
+    lines = _lines(body) if "\n" in body else ()   # one line (most bodies): no line test applies
     if len(lines) > 1:
         dup_lines, dup_chars = _duplicates(lines)
         if dup_lines / len(lines) > DUP_LINE_FRAC:
@@ -385,7 +442,7 @@ def quality_flags(body: str, tokens: list[str] | None = None, boilerplate_chars:
     characters the cleaning stage removed as page furniture.
     """
     body = body or ""
-    if not body.strip():
+    if not body or body.isspace():
         return ["empty_body"]
     if tokens is None:
         tokens = body.split()
