@@ -220,7 +220,7 @@ def _clean_guarded(rec, day: dt.date, source: Source):
 
 
 def write_lake(shard_results: list[dict], root: Path, day: str | None = None) -> dict:
-    """Merge the shards of each source, resolve duplicates, and replace the day's lake partitions.
+    """Resolve duplicates across the day's shards and replace the day's lake partitions.
 
     Every fetched source has at least one shard, so the results name every source the run
     replaces, and the day (``day`` is needed only when there are no results).
@@ -230,6 +230,10 @@ def write_lake(shard_results: list[dict], root: Path, day: str | None = None) ->
     at it. Copies of one story under different URLs or sites all load, and each copy's
     ``duplicate_of`` names the cluster's canonical article, found against this run and every
     earlier day in the lake (``etl.enrich.dedup``).
+
+    Memory stays bounded by a shard, not the day: duplicates are resolved from the key and
+    signature columns alone, then each shard's rows are written into the partitions as their own
+    files (sorted by article within a shard), one shard at a time.
     """
     began = time.perf_counter()
     day = day or shard_results[0]["day"]
@@ -237,47 +241,59 @@ def write_lake(shard_results: list[dict], root: Path, day: str | None = None) ->
     by_source: dict[str, list[dict]] = {}
     for res in shard_results:
         by_source.setdefault(res["source"], []).append(res)
-    merged: dict[str, dict[str, pa.Table]] = {}
+    sig_schema = schema.signatures_schema(dedup.signature_type())
+    plans: dict[str, dict] = {}
     for name in sorted(by_source):
         results = sorted(by_source[name], key=lambda r: r["shard_id"])
-        tables = {t: [pq.read_table(Path(r["out_dir"]) / f"{t}.parquet") for r in results]
-                  for t in ("articles", "sentences", "rejects", "mentions", "signatures")}
-        arts = _concat(tables["articles"], schema.ARTICLES).sort_by([("source_file", "ascending"),
-                                                                      ("record_no", "ascending")])
-        keep, dups = _dedup_by_key(arts)
-        arts = arts.take(pa.array(keep, type=pa.int64())).sort_by("article_id")
-        sents = _concat(tables["sentences"], None)
-        if sents is not None and sents.num_rows:
-            kept = pc.is_in(_row_key(sents), value_set=_row_key(arts))
-            sents = sents.filter(kept).sort_by([("article_id", "ascending"), ("sentence_no", "ascending")])
-            sents = sents.select(schema.SENTENCES.names).cast(schema.SENTENCES)
-        else:
-            sents = schema.SENTENCES.empty_table()
-        mentions = _kept(_concat(tables["mentions"], None), arts, schema.MENTIONS, ["field", "position"])
-        sigs = _kept(_concat(tables["signatures"], None), arts,
-                     schema.signatures_schema(dedup.signature_type()), [])
-        merged[name] = {
-            "articles": arts, "sentences": sents, "duplicates": dups, "mentions": mentions, "signatures": sigs,
-            "rejects": _concat(tables["rejects"], schema.REJECTS).sort_by([("source_file", "ascending"),
-                                                                         ("record_no", "ascending")]),
-        }
-    _resolve_copies(merged, lake_root, day)
+        keys = _concat([_shard_table(r, "articles", ["article_id", "source_file", "record_no"])
+                        for r in results], None).sort_by([("source_file", "ascending"), ("record_no", "ascending")])
+        keep, dups = _dedup_by_key(keys)
+        kept = _row_key(keys.take(pa.array(keep, type=pa.int64())))
+        sigs = _kept(_concat([_shard_table(r, "signatures") for r in results], None), kept, sig_schema, [])
+        plans[name] = {"results": results, "kept": kept, "duplicates": dups, "signatures": sigs}
+    found = _find_copies([p["signatures"] for p in plans.values()], lake_root, day)
     report: dict[str, dict] = {}
-    for name, t in merged.items():
-        t["entities"] = enrichment.entities_of(t["mentions"])
-        files = {table: lake.replace_partition(lake_root, table, day, name, t[table])
-                 for table in (*schema.TABLES, "signatures")}
-        results = by_source[name]
+    for name, plan in plans.items():
+        results, kept = plan["results"], plan["kept"]
+        written = Counter()
+        entities: dict[str, tuple[str, str]] = {}
+
+        def parts(table: str, target: pa.Schema, order: list[str]):
+            for r in results:  # one shard at a time
+                part = _kept(_shard_table(r, table), kept, target, order)
+                if table == "articles":
+                    part = enrichment.mark_duplicates(part, found)
+                elif table == "mentions":
+                    for eid, etype, ename in zip(*(part[c].to_pylist() for c in schema.ENTITIES.names)):
+                        entities[eid] = (etype, ename)
+                written[table] += part.num_rows
+                yield part
+
+        files = {
+            "articles": lake.replace_partition(lake_root, "articles", day, name,
+                                               parts("articles", schema.ARTICLES, [])),
+            "sentences": lake.replace_partition(lake_root, "sentences", day, name,
+                                                parts("sentences", schema.SENTENCES, ["sentence_no"])),
+            "mentions": lake.replace_partition(lake_root, "mentions", day, name,
+                                               parts("mentions", schema.MENTIONS, ["field", "position"])),
+        }
+        entity_rows = pa.table([list(entities), [v[0] for v in entities.values()],
+                                [v[1] for v in entities.values()]], schema=schema.ENTITIES).sort_by("entity_id")
+        rejects = _concat([_shard_table(r, "rejects") for r in results], schema.REJECTS).sort_by(
+            [("source_file", "ascending"), ("record_no", "ascending")])
+        sigs = _point_signatures(plan["signatures"], found)
+        for table, data in (("entities", entity_rows), ("rejects", rejects), ("duplicates", plan["duplicates"]),
+                            ("signatures", sigs)):
+            files[table] = lake.replace_partition(lake_root, table, day, name, data)
+        copies = pc.sum(pc.is_valid(sigs["duplicate_of"])).as_py() or 0
         repairs = sum((Counter(r.get("repairs", {})) for r in results), Counter())
-        arts = t["articles"]
-        report[name] = {"records_in": sum(r["records_in"] for r in results), "loaded": arts.num_rows,
-                        "duplicates": t["duplicates"].num_rows, "rejected": t["rejects"].num_rows,
-                        "sentences": t["sentences"].num_rows, "mentions": t["mentions"].num_rows,
-                        "copies": arts.num_rows - arts["duplicate_of"].null_count,
+        report[name] = {"records_in": sum(r["records_in"] for r in results), "loaded": written["articles"],
+                        "duplicates": plan["duplicates"].num_rows, "rejected": rejects.num_rows,
+                        "sentences": written["sentences"], "mentions": written["mentions"], "copies": copies,
                         "files": files, "repairs": dict(sorted(repairs.items()))}
         log.info("lake %s %s: %d articles (%d copies of others), %d sentences, %d mentions, %d duplicates, "
-                 "%d rejects", day, name, arts.num_rows, report[name]["copies"], t["sentences"].num_rows,
-                 t["mentions"].num_rows, t["duplicates"].num_rows, t["rejects"].num_rows)
+                 "%d rejects", day, name, written["articles"], copies, written["sentences"], written["mentions"],
+                 plan["duplicates"].num_rows, rejects.num_rows)
     staging = sorted({r["staging"] for r in shard_results})
     failpoints.hit("lake_written")
     stages = {"fetch": max((r.get("fetch_seconds", 0.0) for r in shard_results), default=0.0),
@@ -286,11 +302,15 @@ def write_lake(shard_results: list[dict], root: Path, day: str | None = None) ->
     return {"day": day, "lake": str(lake_root), "staging": staging, "sources": report, "stages": stages}
 
 
-def _kept(table: pa.Table | None, arts: pa.Table, target: pa.Schema, order: list[str]) -> pa.Table:
-    """The rows of ``table`` that belong to the records loaded as ``arts``, sorted by article then ``order``."""
+def _shard_table(result: dict, table: str, columns: list[str] | None = None) -> pa.Table:
+    return pq.read_table(Path(result["out_dir"]) / f"{table}.parquet", columns=columns)
+
+
+def _kept(table: pa.Table | None, kept: pa.Array, target: pa.Schema, order: list[str]) -> pa.Table:
+    """The rows of ``table`` whose record (``file#record_no``) is in ``kept``, sorted by article then ``order``."""
     if table is None or not table.num_rows:
         return target.empty_table()
-    table = table.filter(pc.is_in(_row_key(table), value_set=_row_key(arts)))
+    table = table.filter(pc.is_in(_row_key(table), value_set=kept))
     return table.sort_by([(k, "ascending") for k in ("article_id", *order)]).select(target.names).cast(target)
 
 
@@ -307,11 +327,11 @@ def history_signatures(lake_root: Path, day: str) -> pa.Table | None:
     return table if table.num_rows else None
 
 
-def _resolve_copies(merged: dict[str, dict[str, pa.Table]], lake_root: Path, day: str) -> None:
-    """Find copies of one story across the day's sources and earlier days; mark them in place."""
-    parts = [t["signatures"] for t in merged.values() if t["signatures"].num_rows]
+def _find_copies(signatures: list[pa.Table], lake_root: Path, day: str) -> pa.Table:
+    """Copies of one story across the day's sources and earlier days: ``dedup.find_duplicates``'s result."""
+    parts = [t for t in signatures if t.num_rows]
     if not parts:
-        return
+        return dedup.RESULT_SCHEMA.empty_table()
     batch_sigs = pa.concat_tables(parts)
     history = history_signatures(lake_root, day)
     if history is not None:  # an article filed again on a later day is not a copy of its older self
@@ -320,13 +340,15 @@ def _resolve_copies(merged: dict[str, dict[str, pa.Table]], lake_root: Path, day
     log.info("dedup %s: %d of %d articles are copies (%d exact, %d near)", day, found.num_rows,
              batch_sigs.num_rows, pc.sum(pc.equal(found["kind"], "exact")).as_py() or 0,
              pc.sum(pc.equal(found["kind"], "near")).as_py() or 0)
-    for t in merged.values():
-        t["articles"] = enrichment.mark_duplicates(t["articles"], found)
-        sigs = t["signatures"]
-        index = pc.index_in(sigs["article_id"], value_set=found["article_id"])
-        canon = found["duplicate_of"].combine_chunks().take(index) if found.num_rows else \
-            pa.nulls(sigs.num_rows, pa.string())
-        t["signatures"] = sigs.set_column(sigs.schema.get_field_index("duplicate_of"), "duplicate_of", canon)
+    return found
+
+
+def _point_signatures(sigs: pa.Table, found: pa.Table) -> pa.Table:
+    """The signatures with ``duplicate_of`` filled, so later days follow a copy to its canonical."""
+    index = pc.index_in(sigs["article_id"], value_set=found["article_id"])
+    canon = found["duplicate_of"].combine_chunks().take(index) if found.num_rows else \
+        pa.nulls(sigs.num_rows, pa.string())
+    return sigs.set_column(sigs.schema.get_field_index("duplicate_of"), "duplicate_of", canon)
 
 
 def _concat(parts: list[pa.Table], target: pa.Schema | None) -> pa.Table | None:

@@ -112,15 +112,6 @@ def signatures(articles: pa.Table) -> pa.Table:
                          ("record_no", pa.int64())]))
 
 
-def entities_of(mentions: pa.Table) -> pa.Table:
-    """The distinct entities ``mentions`` name, sorted by id."""
-    if not mentions.num_rows:
-        return schema.ENTITIES.empty_table()
-    distinct = mentions.select(["entity_id", "entity_type", "entity_name"]).group_by(
-        ["entity_id", "entity_type", "entity_name"]).aggregate([])
-    return distinct.sort_by("entity_id").cast(schema.ENTITIES)
-
-
 def mark_duplicates(articles: pa.Table, found: pa.Table) -> pa.Table:
     """Fill ``duplicate_of``, ``duplicate_kind`` and ``duplicate_similarity`` from the search's result."""
     index = pc.index_in(articles["article_id"], value_set=found["article_id"])

@@ -12,7 +12,7 @@ from __future__ import annotations
 import errno
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pyarrow as pa
@@ -28,10 +28,12 @@ def partition_dir(lake: Path, table: str, day: str, source: str) -> Path:
     return lake / table / f"ingest_date={day}" / f"source={source}"
 
 
-def replace_partition(lake: Path, table: str, day: str, source: str, data: pa.Table) -> list[str]:
-    """Make ``data`` the whole content of one partition; an empty table removes the partition.
+def replace_partition(lake: Path, table: str, day: str, source: str,
+                      data: pa.Table | Iterable[pa.Table]) -> list[str]:
+    """Make ``data`` the whole content of one partition; no rows removes the partition.
 
-    Returns the written files relative to ``lake``.
+    ``data`` is a table, or tables written one after another (a shard at a time, so a day never
+    needs to sit whole in memory). Returns the written files relative to ``lake``.
     """
     final = partition_dir(lake, table, day, source)
     tmp_root = lake / TMP
@@ -39,11 +41,16 @@ def replace_partition(lake: Path, table: str, day: str, source: str, data: pa.Ta
     staged = tmp_root / f"{table}-{uuid.uuid4().hex}"
     staged.mkdir()
     files = []
-    for i, start in enumerate(range(0, data.num_rows, ROWS_PER_FILE)):
-        name = f"part-{i:05d}.parquet"
-        pq.write_table(data.slice(start, ROWS_PER_FILE), staged / name, compression="zstd")
-        files.append(str((final / name).relative_to(lake)))
-        failpoints.hit("lake_file")
+    try:
+        for part in ([data] if isinstance(data, pa.Table) else data):
+            for start in range(0, part.num_rows, ROWS_PER_FILE):
+                name = f"part-{len(files):05d}.parquet"
+                pq.write_table(part.slice(start, ROWS_PER_FILE), staged / name, compression="zstd")
+                files.append(str((final / name).relative_to(lake)))
+                failpoints.hit("lake_file")
+    except BaseException:
+        shutil.rmtree(staged, ignore_errors=True)
+        raise
     if not files:
         staged.rmdir()
         _retire(final, tmp_root)
