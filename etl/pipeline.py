@@ -345,9 +345,7 @@ def _find_copies(signatures: list[pa.Table], lake_root: Path, day: str) -> pa.Ta
 
 def _point_signatures(sigs: pa.Table, found: pa.Table) -> pa.Table:
     """The signatures with ``duplicate_of`` filled, so later days follow a copy to its canonical."""
-    index = pc.index_in(sigs["article_id"], value_set=found["article_id"])
-    canon = found["duplicate_of"].combine_chunks().take(index) if found.num_rows else \
-        pa.nulls(sigs.num_rows, pa.string())
+    canon = enrichment.found_for(sigs["article_id"], found, "duplicate_of")
     return sigs.set_column(sigs.schema.get_field_index("duplicate_of"), "duplicate_of", canon)
 
 

@@ -8,8 +8,6 @@ happens when the day's shards are merged (``etl.enrich.dedup.find_duplicates``).
 
 from __future__ import annotations
 
-import hashlib
-
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -20,7 +18,7 @@ from etl.enrich import category, dedup, entities, keywords, quality
 #: Everything the enrichment columns depend on besides the clean text.
 ENRICHMENT_VERSION = "+".join([
     f"gazetteer-{entities.GAZETTEER_VERSION}",
-    f"category-{category.MODEL_VERSION}.{hashlib.sha256(category.RULES.read_bytes()).hexdigest()[:8]}",
+    f"category-{category.CATEGORY_VERSION}",
     f"keywords-{keywords.KEYWORDS_VERSION}",
     f"quality-{quality.QUALITY_VERSION}",
     f"dedup-{dedup.DEDUP_VERSION}",
@@ -112,11 +110,17 @@ def signatures(articles: pa.Table) -> pa.Table:
                          ("record_no", pa.int64())]))
 
 
+def found_for(ids: pa.Array | pa.ChunkedArray, found: pa.Table, column: str) -> pa.Array:
+    """``column`` of the duplicate search's result for each of ``ids``; null where an id is no copy."""
+    if not found.num_rows:
+        return pa.nulls(len(ids), found.schema.field(column).type)
+    return found[column].combine_chunks().take(pc.index_in(ids, value_set=found["article_id"]))
+
+
 def mark_duplicates(articles: pa.Table, found: pa.Table) -> pa.Table:
     """Fill ``duplicate_of``, ``duplicate_kind`` and ``duplicate_similarity`` from the search's result."""
-    index = pc.index_in(articles["article_id"], value_set=found["article_id"])
     for name, col in (("duplicate_of", "duplicate_of"), ("duplicate_kind", "kind"),
                       ("duplicate_similarity", "similarity")):
-        values = found[col].combine_chunks().take(index) if found.num_rows else pa.nulls(articles.num_rows)
-        articles = _set(articles, name, values, schema.ARTICLES.field(name).type)
+        articles = _set(articles, name, found_for(articles["article_id"], found, col),
+                        schema.ARTICLES.field(name).type)
     return articles

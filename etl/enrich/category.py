@@ -26,6 +26,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from etl.digest import files_digest
 from etl.text.normalize import LETTERS, normalize
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,8 @@ CATEGORIES: tuple[str, ...] = ("politics", "world", "business", "sports", "enter
 
 #: Version of the model (its features and training recipe); the model file is named after it.
 MODEL_VERSION = "tfidf-lr-1"
+#: The model and the label table together: what the category columns depend on.
+CATEGORY_VERSION = f"{MODEL_VERSION}.{files_digest([RULES])}"
 MODEL_PATH = HERE / "models" / f"category-{MODEL_VERSION}.npz"
 
 #: Only the first this-many characters of a body are read: the topic is set in the opening

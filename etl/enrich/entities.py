@@ -21,12 +21,12 @@ the same way when loaded. Urdu letters count as word characters: ``لاہور`` 
 
 from __future__ import annotations
 
-import hashlib
 import re
 from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
+from etl.digest import files_digest
 from etl.text import rules as text_rules
 from etl.text.normalize import LETTERS, normalize
 
@@ -36,15 +36,8 @@ _FILES = ("locations.tsv", "organizations.tsv", "persons.tsv", "titles.txt", "qu
           "stopwords.txt", "common_name_parts.txt", "mononyms.txt", "not_entities.txt", "agencies.tsv")
 
 
-def _digest() -> str:
-    h = hashlib.sha256()
-    for name in _FILES:
-        h.update(name.encode() + b"\0" + (HERE / name).read_bytes())
-    return h.hexdigest()[:8]
-
-
 #: Stored with entity rows: changes whenever the code version or any gazetteer file changes.
-GAZETTEER_VERSION = f"{CODE_VERSION}+{_digest()}"
+GAZETTEER_VERSION = f"{CODE_VERSION}+{files_digest(HERE / name for name in _FILES)}"
 
 
 class Mention(NamedTuple):

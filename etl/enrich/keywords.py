@@ -19,7 +19,6 @@ split into them, and "سی" says nothing of the story.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 from collections import Counter
@@ -27,6 +26,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
+from etl.digest import files_digest
 from etl.enrich.quality import stop_words
 from etl.text import rules
 from etl.text.normalize import LETTERS
@@ -35,9 +35,7 @@ RULES = Path(__file__).resolve().parent / "rules"
 IDF_FILE = RULES / "idf.tsv"
 DEFAULT_K = 8
 
-KEYWORDS_VERSION = "1.0.0+" + hashlib.sha256(
-    (IDF_FILE.read_bytes() if IDF_FILE.exists() else b"") + (RULES / "stopwords.txt").read_bytes()
-).hexdigest()[:8]
+KEYWORDS_VERSION = "1.0.0+" + files_digest([IDF_FILE, RULES / "stopwords.txt"])
 
 # An Urdu word (ZWNJ may sit inside it), or letter names joined by ۔ (an abbreviation token).
 _CANDIDATE = re.compile(f"[{LETTERS}\u200c]+(?:۔[{LETTERS}\u200c]+)*")

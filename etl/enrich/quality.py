@@ -76,7 +76,6 @@ one paragraph.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 from collections import Counter
@@ -87,6 +86,7 @@ from pathlib import Path
 
 import numpy as np
 
+from etl.digest import files_digest
 from etl.text.segment import is_word
 
 RULES = Path(__file__).resolve().parent / "rules"
@@ -145,11 +145,10 @@ def core_stop_words() -> frozenset[str]:
     return frozenset(w for w, core in _stopword_table().items() if core)
 
 
-QUALITY_VERSION = "1.0.0+" + hashlib.sha256(
-    (RULES / "stopwords.txt").read_bytes() + repr((
-        MIN_WORDS, MIN_URDU_SHARE, MIN_ROMAN_SHARE, MIN_LATIN_WORDS, DUP_LINE_FRAC, DUP_LINE_CHAR_FRAC,
-        TOP_NGRAMS, DUP_NGRAMS, MIN_STOP_WORDS, MIN_STOPWORD_RATIO, MAX_BOILERPLATE_SHARE,
-        sorted(ROMAN_URDU_WORDS))).encode()).hexdigest()[:8]
+QUALITY_VERSION = "1.0.0+" + files_digest([RULES / "stopwords.txt"], repr((
+    MIN_WORDS, MIN_URDU_SHARE, MIN_ROMAN_SHARE, MIN_LATIN_WORDS, DUP_LINE_FRAC, DUP_LINE_CHAR_FRAC,
+    TOP_NGRAMS, DUP_NGRAMS, MIN_STOP_WORDS, MIN_STOPWORD_RATIO, MAX_BOILERPLATE_SHARE,
+    sorted(ROMAN_URDU_WORDS))))
 
 
 # ------------------------------------------------------------------------------------ counts

@@ -6,10 +6,11 @@ version stored on each output row.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from functools import lru_cache
 from pathlib import Path
+
+from etl.digest import files_digest
 
 HERE = Path(__file__).resolve().parent
 FILES = ("characters.tsv", "compositions.tsv", "letter_names.txt", "fused_words.tsv", "boilerplate.tsv",
@@ -82,13 +83,4 @@ def furniture_fingerprints() -> dict[str, dict[str, dict[int, set[str]]]]:
     return out
 
 
-def _digest() -> str:
-    h = hashlib.sha256()
-    for name in FILES:
-        path = HERE / name
-        if path.exists():
-            h.update(name.encode() + b"\0" + path.read_bytes())
-    return h.hexdigest()[:8]
-
-
-RULES_VERSION = _digest()
+RULES_VERSION = files_digest(HERE / name for name in FILES)
