@@ -34,7 +34,8 @@ from etl.enrich import batch as enrichment
 from etl.enrich import dedup
 from etl.fetch import NoDumpError, fetch_dump
 from etl.load import lake, warehouse
-from etl.read import read_file
+from etl.read import read_file, split_file
+from etl.read.tabular import Span
 from etl.records import TRANSFORM_ERROR, Reject
 from etl.text.normalize import NORMALIZER_VERSION
 from etl.transform import clean_record, segment_articles
@@ -43,6 +44,10 @@ log = logging.getLogger("etl")
 
 ROOT = Path(__file__).resolve().parents[1]
 FILES_PER_SHARD = 400
+#: A CSV or JSONL file larger than this is cut into shards of whole records of about this size
+#: (``URDU_ETL_SHARD_MB`` overrides it), so a shard, not a dump, bounds a task's memory and a
+#: large file spreads over workers.
+SHARD_BYTES = 32 << 20
 DEFAULT_TZ = "Asia/Karachi"
 
 
@@ -119,22 +124,48 @@ def fetch(sources: list[Source], day: dt.date, root: Path, dump_url: str | None 
     return shards
 
 
-def plan_shards(manifest: dict, source: Source, staging: Path) -> list[dict]:
-    """Group a dump's files into shards; a shard's id comes from its files, never from its position."""
+def shard_bytes() -> int:
+    """How large a shard of a CSV or JSONL file is: ``URDU_ETL_SHARD_MB`` or ``SHARD_BYTES``."""
+    value = os.environ.get("URDU_ETL_SHARD_MB")
+    if not value:
+        return SHARD_BYTES
+    try:
+        mb = float(value)
+    except ValueError:
+        raise ValueError(f"URDU_ETL_SHARD_MB={value!r} is not a number of megabytes") from None
+    if mb <= 0:
+        raise ValueError(f"URDU_ETL_SHARD_MB={value!r} must be more than 0")
+    return max(1, int(mb * (1 << 20)))
+
+
+def plan_shards(manifest: dict, source: Source, staging: Path, target_bytes: int | None = None) -> list[dict]:
+    """Cut a dump into shards; a shard's id comes from its files (and byte span), never its position.
+
+    Article-per-file formats group up to ``FILES_PER_SHARD`` files in a shard. A CSV or JSONL
+    file is a shard of its own, and one larger than ``target_bytes`` (``shard_bytes()``) is cut
+    into spans of whole records of about that size (``etl.read.split_file``).
+    """
     files = manifest["files"]
-    per = 1 if source.format in ("csv", "jsonl") else FILES_PER_SHARD
-    groups = [files[i:i + per] for i in range(0, len(files), per)] or [[]]
+    target = target_bytes or shard_bytes()
+    units: list[tuple[list[str], dict | None]] = []
+    if source.format in ("csv", "jsonl"):
+        for rel in files:
+            spans = split_file(Path(manifest["files_dir"]) / rel, source, target)
+            units += [([rel], span.as_dict()) for span in spans] if spans else [([rel], None)]
+    else:
+        units = [(files[i:i + FILES_PER_SHARD], None) for i in range(0, len(files), FILES_PER_SHARD)]
     shards = []
-    for i, group in enumerate(groups):
-        digest = hashlib.sha256("\n".join(group).encode()).hexdigest()[:12]
+    for i, (group, span) in enumerate(units or [([], None)]):
+        key = "\n".join(group) + (f"@{span['start']}-{span['end']}" if span else "")
         shards.append({
-            "shard_id": f"{source.name}-{digest}",
+            "shard_id": f"{source.name}-{hashlib.sha256(key.encode()).hexdigest()[:12]}",
             "source": _spec(source),
             "day": manifest["day"],
             "staging": str(staging),
             "dump_sha256": manifest["sha256"],
             "files_dir": manifest["files_dir"],
             "files": group,
+            "span": span,
             # rejects found while fetching (archives that would not expand) travel with the first shard
             "rejects": manifest["rejects"] if i == 0 else [],
         })
@@ -143,7 +174,8 @@ def plan_shards(manifest: dict, source: Source, staging: Path) -> list[dict]:
 
 def shard_fingerprint(shard: dict) -> str:
     """What a shard's output depends on: its files, the dump's bytes, the source spec, the text rules."""
-    key = json.dumps({"shard": shard["shard_id"], "files": shard["files"], "dump": shard.get("dump_sha256"),
+    key = json.dumps({"shard": shard["shard_id"], "files": shard["files"], "span": shard.get("span"),
+                      "dump": shard.get("dump_sha256"),
                       "source": shard["source"], "rejects": shard["rejects"], "day": shard["day"],
                       "normalizer": NORMALIZER_VERSION, "enrichment": enrichment.ENRICHMENT_VERSION,
                       "etl": ETL_VERSION}, sort_keys=True, ensure_ascii=False)
@@ -173,8 +205,9 @@ def transform_shard(shard: dict) -> dict:
     articles, rejects = [], list(shard["rejects"])
     records_in = len(rejects)
     files_dir = Path(shard["files_dir"])
+    span = Span(**shard["span"]) if shard.get("span") else None
     for rel in shard["files"]:
-        for rec in read_file(files_dir / rel, rel, source):
+        for rec in read_file(files_dir / rel, rel, source, span):
             records_in += 1
             out = rec if isinstance(rec, Reject) else _clean_guarded(rec, day, source)
             if isinstance(out, Reject):
@@ -549,8 +582,9 @@ def run(sources: list[Source], day: dt.date, root: Path, url: str, run_id: str |
     run_id = run_id or f"cli__{day.isoformat()}__{started.strftime('%Y%m%dT%H%M%S%f')}"
     shards = fetch(sources, day, root, dump_url, missing_ok, run_id)
     results = []
-    sizes = [sum((Path(s["files_dir"]) / f).stat().st_size for f in s["files"]
-                 if (Path(s["files_dir"]) / f).is_file()) for s in shards]
+    sizes = [s["span"]["end"] - s["span"]["start"] if s.get("span") else
+             sum((Path(s["files_dir"]) / f).stat().st_size for f in s["files"] if (Path(s["files_dir"]) / f).is_file())
+             for s in shards]
     with _progress(progress) as bar:
         task = bar.add_task("transform", total=sum(sizes) or None, info="")
         records = loaded = 0

@@ -7,6 +7,7 @@ files become ``Reject`` records, so the rest of the dump still loads.
 from __future__ import annotations
 
 import codecs
+import csv
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -37,8 +38,16 @@ def _foreign_bom(head: bytes, encoding: str) -> str | None:
     return None
 
 
-def read_file(path: Path, rel: str, source: Source) -> Iterator[RawRecord | Reject]:
-    """Yield every record of one staged file; ``rel`` is its path inside the dump."""
+def read_file(path: Path, rel: str, source: Source, span: tabular.Span | None = None
+              ) -> Iterator[RawRecord | Reject]:
+    """Yield every record of one staged file; ``rel`` is its path inside the dump.
+
+    ``span`` (CSV and JSONL only) reads one part of a file cut by ``tabular.split``; the checks
+    of the whole file (kind, size, byte-order mark) are made by the part that starts it.
+    """
+    if span is not None and span.start > 0:
+        yield from tabular.read(path, rel, source, span)
+        return
     if not path.name.lower().endswith(SUFFIXES[source.format]):
         yield Reject(source.name, rel, 0, UNEXPECTED_FILE,
                      f"{source.format} dumps hold {', '.join(SUFFIXES[source.format])} files")
@@ -56,7 +65,7 @@ def read_file(path: Path, rel: str, source: Source) -> Iterator[RawRecord | Reje
                          f"{source.encoding}; declare encoding: {foreign_bom.lower()} for this source")
             return
         if source.format in ("csv", "jsonl"):
-            yield from tabular.read(path, rel, source)
+            yield from tabular.read(path, rel, source, span)
             return
         if size > MAX_RECORD_CHARS * 4:  # bytes; a UTF-8 character takes at most 4
             yield Reject(source.name, rel, 1, TOO_LARGE, f"{size} bytes in one article file")
@@ -79,3 +88,21 @@ def read_file(path: Path, rel: str, source: Source) -> Iterator[RawRecord | Reje
         yield RawRecord(source.name, rel, 1, parse(text, rel))
     except OSError as exc:
         yield Reject(source.name, rel, 0, UNREADABLE_FILE, f"{type(exc).__name__}: {exc}")
+
+
+def split_file(path: Path, source: Source, target_bytes: int) -> list[tabular.Span] | None:
+    """Parts of a large CSV or JSONL file for separate shards, each about ``target_bytes``;
+    None when the file is read whole (another format, a small file, a file ``read_file`` rejects
+    whole, or an encoding that cannot be cut at a byte offset)."""
+    if source.format not in ("csv", "jsonl") or not path.name.lower().endswith(SUFFIXES[source.format]):
+        return None
+    try:
+        if path.stat().st_size <= target_bytes or not tabular.splittable(source.encoding):
+            return None
+        with open(path, "rb") as fh:
+            if _foreign_bom(fh.read(4), source.encoding):
+                return None
+        spans = tabular.split(path, source, target_bytes)
+    except (OSError, csv.Error):  # read whole, so the reader reports what is wrong with it
+        return None
+    return spans if len(spans) > 1 else None

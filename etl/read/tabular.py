@@ -3,6 +3,11 @@
 Both stream the file, so memory stays flat however large the dump is. Bytes that are not
 valid in the declared encoding are carried through with ``surrogateescape`` and reject only
 the record that holds them.
+
+A large file is cut into spans of whole records (``split``), each read on its own
+(``read(..., span=...)``): a span knows how many records come before it, so every record keeps
+the number it has when the file is read whole, and the spans together read exactly the records
+of the file.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import io
 import json
 import sys
 from collections.abc import Iterator
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from etl.config import Source
@@ -24,11 +30,118 @@ csv.field_size_limit(sys.maxsize)
 _EXCERPT = 200
 
 
-def read(path: Path, rel: str, source: Source) -> Iterator[RawRecord | Reject]:
+@dataclass(frozen=True)
+class Span:
+    """Records ``first_no + 1 ...`` of a file, in bytes ``[start, end)``; a CSV span also reads
+    the header, bytes ``[0, header_end)``."""
+
+    start: int
+    end: int
+    first_no: int
+    header_end: int = 0
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def read(path: Path, rel: str, source: Source, span: Span | None = None) -> Iterator[RawRecord | Reject]:
     reader = _read_csv if source.format == "csv" else _read_jsonl
-    encoding = "utf-8-sig" if codecs.lookup(source.encoding).name == "utf-8" else source.encoding
-    with open(path, encoding=encoding, errors="surrogateescape", newline="") as fh:
-        yield from reader(fh, rel, source)
+    if span is None:
+        with _open(path, source.encoding, 0, None) as fh:
+            yield from reader(fh, rel, source)
+        return
+    header = None
+    if source.format == "csv" and span.start > 0:
+        with _open(path, source.encoding, 0, span.header_end) as fh:
+            header = next(csv.reader(fh), None)
+    with _open(path, source.encoding, span.start, span.end) as fh:
+        yield from reader(fh, rel, source, span.first_no, header)
+
+
+def splittable(encoding: str) -> bool:
+    """Whether a file in ``encoding`` can be cut at a line's end and each part decoded alone:
+    UTF-8 and the single-byte code pages can; UTF-16/32 and other multi-byte or stateful ones cannot."""
+    name = codecs.lookup(encoding).name
+    if name == "utf-8":
+        return True
+    return (not name.startswith(("utf", "iso2022"))
+            and len(bytes(range(256)).decode(name, errors="replace")) == 256)
+
+
+def split(path: Path, source: Source, target_bytes: int) -> list[Span]:
+    """Cut a file into spans of whole records of about ``target_bytes`` each.
+
+    One pass that reads the file the way ``read`` does (same decoding, same line and CSV row
+    boundaries, same numbering of records), so a span never starts inside a record, even a CSV
+    field with line breaks in it. A file at most ``target_bytes`` long is one span.
+    """
+    encoding = codecs.lookup(source.encoding).name
+    with open(path, "rb") as raw:
+        pos = 3 if encoding == "utf-8" and raw.read(3) == codecs.BOM_UTF8 else 0
+    spans: list[Span] = []
+    with _open(path, encoding, 0, None) as fh:
+
+        def lines() -> Iterator[str]:
+            nonlocal pos
+            for line in fh:
+                pos += len(line.encode(encoding, "surrogateescape"))
+                yield line
+
+        header_end = 0
+        if source.format == "csv":
+            rows = csv.reader(lines())
+            if next(rows, None) is None:
+                return [Span(0, pos, 0)]
+            header_end = pos
+            records: Iterator = (row for row in rows if row)
+        else:
+            records = (line for line in lines() if line.strip())
+        start, first_no, no = 0, 0, 0
+        for _ in records:
+            no += 1
+            if pos - start >= target_bytes:
+                spans.append(Span(start, pos, first_no, header_end))
+                start, first_no = pos, no
+    if spans and no == first_no:  # only blank lines after the last cut: they join the last span
+        spans[-1] = Span(spans[-1].start, pos, spans[-1].first_no, header_end)
+    elif pos > start or not spans:
+        spans.append(Span(start, pos, first_no, header_end))
+    return spans
+
+
+class _Window(io.RawIOBase):
+    """Bytes ``[start, end)`` of a file, as a readable raw stream."""
+
+    def __init__(self, path: Path, start: int, end: int | None):
+        self._fh = open(path, "rb")
+        self._fh.seek(start)
+        self._left = end - start if end is not None else None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        view = memoryview(buffer)
+        if self._left is not None:
+            view = view[:self._left]
+        n = self._fh.readinto(view)
+        if self._left is not None:
+            self._left -= n
+        return n
+
+    def close(self) -> None:
+        self._fh.close()
+        super().close()
+
+
+def _open(path: Path, encoding: str, start: int, end: int | None) -> io.TextIOWrapper:
+    """A text stream over bytes ``[start, end)`` (to the end when ``end`` is None), decoded as the
+    readers decode: a UTF-8 byte-order mark dropped at the start of the file, undecodable bytes
+    kept as surrogates, line endings left as they are."""
+    if codecs.lookup(encoding).name == "utf-8" and start == 0:
+        encoding = "utf-8-sig"
+    return io.TextIOWrapper(io.BufferedReader(_Window(path, start, end), 1 << 20), encoding=encoding,
+                            errors="surrogateescape", newline="")
 
 
 def _record(source: Source, rel: str, no: int, row: dict) -> RawRecord | Reject:
@@ -53,19 +166,21 @@ def _record(source: Source, rel: str, no: int, row: dict) -> RawRecord | Reject:
     return RawRecord(source.name, rel, no, fields)
 
 
-def _read_csv(fh: io.TextIOBase, rel: str, source: Source) -> Iterator[RawRecord | Reject]:
+def _read_csv(fh: io.TextIOBase, rel: str, source: Source, no: int = 0,
+              header: list[str] | None = None) -> Iterator[RawRecord | Reject]:
     rows = csv.reader(fh)
-    header = next(rows, None)
+    first_span = header is None
+    header = next(rows, None) if first_span else header
     if header is None:
         return
     header = [h.strip().lstrip("\ufeff") for h in header]
     needed = {source.columns[f] for f in source.required if f in source.columns}
     missing = sorted(needed - set(header))
     if missing:
-        yield Reject(source.name, rel, 0, MISSING_FIELD,
-                     f"column(s) {', '.join(missing)} not in header {header}")
+        if first_span:  # reported once per file, by the span that holds the header
+            yield Reject(source.name, rel, 0, MISSING_FIELD,
+                         f"column(s) {', '.join(missing)} not in header {header}")
         return
-    no = 0
     for row in rows:
         if not row:
             continue  # a blank line is not a record
@@ -78,8 +193,8 @@ def _read_csv(fh: io.TextIOBase, rel: str, source: Source) -> Iterator[RawRecord
         yield _record(source, rel, no, dict(zip(header, row)))
 
 
-def _read_jsonl(fh: io.TextIOBase, rel: str, source: Source) -> Iterator[RawRecord | Reject]:
-    no = 0
+def _read_jsonl(fh: io.TextIOBase, rel: str, source: Source, no: int = 0,
+                header: None = None) -> Iterator[RawRecord | Reject]:
     for line in fh:
         if not line.strip():
             continue

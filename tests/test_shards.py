@@ -1,0 +1,168 @@
+"""Large CSV and JSONL files cut into shards of whole records: every record read once, with the
+number it has when the file is read whole, and a day run in many shards loads what it loads in one."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+import json
+import random
+import tempfile
+from pathlib import Path
+
+import pyarrow.dataset as ds
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from etl import pipeline
+from etl.config import make_source
+from etl.read import read_file, split_file
+from etl.read.tabular import splittable
+
+COLUMNS = {"external_id": "id", "headline": "title", "url": "link", "body": "content"}
+WORDS = ["خبر", "لاہور", "وزیراعظم", "۲۰۲۴", "کے", "خلاف", "news", "ہے۔", "\"قوسین\"", "،"]
+
+
+def _records(path: Path, rel: str, source, span=None) -> list[tuple]:
+    """What the reader yields, comparable across runs: kind, number and fields or reason."""
+    return [(type(r).__name__, r.record_no, getattr(r, "fields", None) or (r.reason, r.detail))
+            for r in read_file(path, rel, source, span)]
+
+
+def _assert_parts_read_the_file(path: Path, source, target: int) -> int:
+    spans = split_file(path, source, target) or []
+    whole = _records(path, path.name, source)
+    if spans:
+        assert spans[0].start == 0 and spans[-1].end == path.stat().st_size
+        assert all(a.end == b.start for a, b in zip(spans, spans[1:]))
+        parts = [r for span in spans for r in _records(path, path.name, source, span)]
+        assert parts == whole
+    return len(spans)
+
+
+_row = st.tuples(st.lists(st.sampled_from(WORDS + ["\n", "\r\n", ","]), min_size=0, max_size=30),
+                 st.booleans(), st.booleans())
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=st.lists(_row, min_size=1, max_size=60), target=st.integers(1, 400), bom=st.booleans(),
+       crlf=st.booleans())
+def test_csv_parts_read_exactly_the_records_of_the_file(rows, target, bom, crlf):
+    """Quoted fields with line breaks, blank lines, CRLF, a byte-order mark, short rows."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n" if crlf else "\n")
+    writer.writerow(["id", "title", "link", "content"])
+    for i, (words, blank_after, short) in enumerate(rows):
+        writer.writerow([str(i), f"سرخی {i}", f"https://example.pk/{i}"] + ([] if short else [" ".join(words)]))
+        if blank_after:
+            buf.write("\n")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "dump.csv"
+        path.write_bytes((codecs.BOM_UTF8 if bom else b"") + buf.getvalue().encode("utf-8"))
+        _assert_parts_read_the_file(path, make_source("news", "u", "csv", COLUMNS), target)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=st.lists(_row, min_size=1, max_size=60), target=st.integers(1, 400),
+       bad=st.sets(st.integers(0, 59), max_size=5))
+def test_jsonl_parts_read_exactly_the_records_of_the_file(rows, target, bad):
+    """Blank and whitespace-only lines, lines that are not JSON, records after them."""
+    lines = []
+    for i, (words, blank_after, _) in enumerate(rows):
+        lines.append(json.dumps({"id": i, "title": f"سرخی {i}", "content": " ".join(words)}, ensure_ascii=False))
+        if i in bad:
+            lines.append('{"id": ' + str(i) + ', "content": "نامکمل')
+        if blank_after:
+            lines.append("   ")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "dump.jsonl"
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        _assert_parts_read_the_file(path, make_source("news", "u", "jsonl", COLUMNS), target)
+
+
+def test_which_files_are_cut(tmp_path):
+    rows = "".join(f'{i},سرخی {i},https://example.pk/{i},"پہلا جملہ۔\nدوسرا جملہ {i}۔"\n' for i in range(400))
+    text = "id,title,link,content\n" + rows
+    src = make_source("news", "u", "csv", COLUMNS)
+    (tmp_path / "big.csv").write_text(text, encoding="utf-8")
+    assert _assert_parts_read_the_file(tmp_path / "big.csv", src, 4_000) > 5
+    # a single-byte code page (Windows Arabic) is cut like UTF-8
+    cp = make_source("news", "u", "csv", COLUMNS, encoding="cp1256")
+    (tmp_path / "cp.csv").write_bytes(text.encode("cp1256", errors="replace"))
+    assert _assert_parts_read_the_file(tmp_path / "cp.csv", cp, 4_000) > 5
+    # read whole: a small file, UTF-16 (cannot be cut at a byte offset), a foreign byte-order mark
+    assert split_file(tmp_path / "big.csv", src, 10 << 20) is None
+    utf16 = make_source("news", "u", "csv", COLUMNS, encoding="utf-16")
+    (tmp_path / "u16.csv").write_text(text, encoding="utf-16")
+    assert not splittable("utf-16") and split_file(tmp_path / "u16.csv", utf16, 4_000) is None
+    (tmp_path / "bom.csv").write_bytes(codecs.BOM_UTF16_LE + text.encode("utf-16-le"))
+    assert split_file(tmp_path / "bom.csv", src, 4_000) is None
+    # a file with no line break after its first record cannot be cut
+    (tmp_path / "one.jsonl").write_text(json.dumps({"content": "خبر " * 5_000}, ensure_ascii=False), encoding="utf-8")
+    assert split_file(tmp_path / "one.jsonl", make_source("news", "u", "jsonl", COLUMNS), 4_000) is None
+
+
+def test_shard_size_setting(monkeypatch):
+    monkeypatch.delenv("URDU_ETL_SHARD_MB", raising=False)
+    assert pipeline.shard_bytes() == pipeline.SHARD_BYTES
+    monkeypatch.setenv("URDU_ETL_SHARD_MB", "0.5")
+    assert pipeline.shard_bytes() == 1 << 19
+    for bad in ("half", "0", "-3"):
+        monkeypatch.setenv("URDU_ETL_SHARD_MB", bad)
+        with pytest.raises(ValueError, match="URDU_ETL_SHARD_MB"):
+            pipeline.shard_bytes()
+
+
+VOCABULARY = ("لاہور کراچی اسلام آباد پشاور کوئٹہ حکومت عدالت اسمبلی اجلاس بجٹ تعلیم صحت پانی بجلی سڑک "
+              "ٹیکس زراعت کسان مزدور طلبہ اساتذہ ڈاکٹر مریض ہسپتال سکول کالج بارش سیلاب گرمی سردی ٹرین بس "
+              "پولیس شہری وزیر افسر رپورٹ منصوبہ فیصلہ اعلان مطالبہ احتجاج معاہدہ").split()
+
+
+def _day_dump(folder: Path) -> Path:
+    """A day's CSV of 600 articles: a URL repeated far apart (same-key duplicates across shards),
+    the same story under two URLs (a copy), rows with no body (rejects), bodies with line breaks."""
+    rng = random.Random(7)
+    lines = ["id,title,link,content"]
+    for i in range(600):
+        link = f"https://example.pk/{i % 550}"  # records 550..599 repeat the URLs of records 0..49
+        sentences = [" ".join(rng.choices(VOCABULARY, k=12)) + "۔" for _ in range(6)]
+        body = f'"{" ".join(sentences[:3])}\n{" ".join(sentences[3:])}"'
+        if i in (10, 400):
+            body = '"' + " ".join(" ".join(VOCABULARY[k:k + 10]) + "۔" for k in range(0, 40, 5)) + '"'
+        lines.append(f"{i},سرخی {i},{link},{body if i % 97 else ''}")
+    path = folder / "news.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _lake_rows(lake: Path) -> dict[str, list]:
+    out = {}
+    for table in ("articles", "sentences", "mentions", "entities", "rejects", "duplicates", "signatures"):
+        rows = ds.dataset(lake / table, format="parquet", partitioning="hive").to_table().to_pylist()
+        out[table] = sorted(map(repr, rows))
+    return out
+
+
+def test_a_day_in_many_shards_loads_what_it_loads_in_one(tmp_path, monkeypatch):
+    dump = _day_dump(tmp_path)
+    source = make_source("news", str(dump), "csv", COLUMNS)
+    day = dt.date(2024, 5, 2)
+    results = {}
+    for name, shard_mb in (("whole", "64"), ("cut", "0.02")):
+        monkeypatch.setenv("URDU_ETL_SHARD_MB", shard_mb)
+        root = tmp_path / name
+        shards = pipeline.fetch([source], day, root, run_id=name)
+        summary = pipeline.run([source], day, root, f"sqlite:///{root / 'warehouse.db'}", run_id=name)
+        results[name] = (len(shards), summary, _lake_rows(root / "lake"))
+    (n_whole, whole, whole_rows), (n_cut, cut, cut_rows) = results["whole"], results["cut"]
+    assert n_whole == 1 and n_cut >= 10
+    assert cut["status"] == whole["status"] == "ok"
+    counts = {k: whole["sources"]["news"][k] for k in ("records_in", "loaded", "duplicates", "rejected", "copies")}
+    # rejected: the 7 empty bodies (records 0, 97 ... 582); duplicates: 550..599 repeat a URL,
+    # but for 550 (its first record, 0, was rejected) and 582 (rejected itself)
+    assert counts == {"records_in": 600, "loaded": 545, "duplicates": 48, "rejected": 7, "copies": 1}
+    assert {k: cut["sources"]["news"][k] for k in counts} == counts
+    assert cut_rows == whole_rows
