@@ -42,7 +42,7 @@ THRESHOLD = 0.5
 #: Shorter bodies (leads, captions, market tickers written from one template) only match exactly:
 #: on a few dozen words a shared template alone passes the threshold.
 MIN_NEAR_WORDS = 40
-DEDUP_VERSION = f"minhash-w{SHINGLE}-p{NUM_PERM}-b{BANDS}r{ROWS}-t{THRESHOLD}-m{MIN_NEAR_WORDS}-v2"
+DEDUP_VERSION = f"minhash-w{SHINGLE}-p{NUM_PERM}-b{BANDS}r{ROWS}-t{THRESHOLD}-m{MIN_NEAR_WORDS}-v3"
 
 #: The signature value of an article without shingles (never produced by a permutation, all < 2**31).
 EMPTY = np.uint32(0xFFFFFFFF)
@@ -59,7 +59,7 @@ _PRIME = np.uint64((1 << 31) - 1)   # Mersenne prime: x mod p by a shift-and-add
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 _BLOCK = 1024                       # shingles per permutation block: 1024 x 128 x 8 B = 1 MiB (cache)
 _TEXT_CHUNK = 8_000_000             # bytes of body text per signature chunk
-_BIG_BUCKET = 64                    # larger LSH buckets are linked as a chain, not all pairs
+_BIG_BUCKET = 64                    # larger LSH buckets are linked as a chain (in row order), not all pairs
 assert BANDS * ROWS == NUM_PERM
 
 
@@ -207,66 +207,80 @@ def signature_array(sig: np.ndarray) -> pa.FixedSizeListArray:
 
 
 def _signature_matrix(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
-    """A signature column (fixed-size or variable list, nulls allowed) back to an ``(n, NUM_PERM)`` matrix."""
-    if isinstance(column, pa.ChunkedArray):
-        column = column.combine_chunks() if column.num_chunks else pa.array([], signature_type())
-    n = len(column)
-    out = np.full((n, NUM_PERM), EMPTY, dtype=np.uint32)
-    valid = ~column.is_null().to_numpy(zero_copy_only=False)
-    if valid.any():
-        rows = column.filter(pa.array(valid))
-        lengths = pc.list_value_length(rows).to_numpy(zero_copy_only=False)
-        if (lengths != NUM_PERM).any():
-            raise ValueError(f"signatures must have {NUM_PERM} values (DEDUP_VERSION {DEDUP_VERSION})")
-        out[valid] = pc.list_flatten(rows).to_numpy(zero_copy_only=False).reshape(-1, NUM_PERM)
+    """A signature column (fixed-size or variable list, nulls allowed) back to an ``(n, NUM_PERM)`` matrix.
+
+    Filled a chunk at a time, so the matrix is the only copy made of the signatures.
+    """
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    out = np.full((len(column), NUM_PERM), EMPTY, dtype=np.uint32)
+    at = 0
+    for chunk in chunks:
+        n = len(chunk)
+        valid = ~chunk.is_null().to_numpy(zero_copy_only=False)
+        if valid.any():
+            rows = chunk.filter(pa.array(valid)) if not valid.all() else chunk
+            lengths = pc.list_value_length(rows).to_numpy(zero_copy_only=False)
+            if (lengths != NUM_PERM).any():
+                raise ValueError(f"signatures must have {NUM_PERM} values (DEDUP_VERSION {DEDUP_VERSION})")
+            values = pc.list_flatten(rows).to_numpy(zero_copy_only=False).reshape(-1, NUM_PERM)
+            if valid.all():
+                out[at:at + n] = values
+            else:
+                out[at:at + n][valid] = values
+        at += n
     return out
 
 
-def band_keys(sig: np.ndarray, bands: int = BANDS, rows: int = ROWS) -> np.ndarray:
-    """``(n, bands)`` uint64 bucket keys: the ``rows`` values of each band mixed into one."""
-    s = sig[:, : bands * rows].reshape(len(sig), bands, rows).astype(np.uint64)
-    h = np.zeros((len(sig), bands), dtype=np.uint64)
+def band_keys(sig: np.ndarray, band: int, rows: int = ROWS, index: np.ndarray | None = None) -> np.ndarray:
+    """uint64 bucket keys of one band (of the rows ``index`` picks): its ``rows`` signature values
+    mixed into one."""
+    h = np.zeros(len(sig) if index is None else len(index), dtype=np.uint64)
     for r in range(rows):
         h *= _MIX
-        h ^= s[:, :, r]
-    h += np.arange(bands, dtype=np.uint64)        # the same values in two bands are different buckets
+        column = sig[:, band * rows + r]
+        h ^= (column if index is None else column[index]).astype(np.uint64)
+    h += np.uint64(band)                          # the same values in two bands are different buckets
     return _fmix(h)
 
 
 def candidate_pairs(sig: np.ndarray, active: np.ndarray | None = None,
-                    bands: int = BANDS, rows: int = ROWS) -> np.ndarray:
+                    bands: int = BANDS, rows: int = ROWS, live: np.ndarray | None = None) -> np.ndarray:
     """``(m, 2)`` row pairs ``i < j`` sharing at least one LSH bucket; rows with ``EMPTY`` never pair.
 
-    When ``active`` (bool per row) is given, only pairs with at least one active row are returned.
+    When ``active`` (bool per row) is given, only pairs with at least one active row are returned;
+    when ``live`` is given, only rows it marks take part. Buckets are found one band at a time, so
+    the temporaries are a few bytes per row, not the whole key matrix.
     """
-    live = np.flatnonzero(sig[:, 0] != EMPTY)
-    if len(live) < 2:
+    mask = sig[:, 0] != EMPTY
+    if live is not None:
+        mask &= live
+    rows_in = np.flatnonzero(mask)
+    if len(rows_in) < 2:
         return np.zeros((0, 2), dtype=np.int64)
-    keys = band_keys(sig[live], bands, rows).reshape(-1)
-    owner = np.repeat(live, bands)
-    order = np.argsort(keys)
-    keys, owner = keys[order], owner[order]
-    cut = np.flatnonzero(np.diff(keys)) + 1
-    starts = np.concatenate(([0], cut))
-    sizes = np.diff(np.concatenate((starts, [len(keys)])))
-    pairs = []
-    for size in np.unique(sizes[(sizes > 1) & (sizes <= _BIG_BUCKET)]):
-        first = starts[sizes == size]
-        iu, ju = np.triu_indices(size, 1)
-        pairs.append(np.stack((owner[first[:, None] + iu].ravel(), owner[first[:, None] + ju].ravel()), 1))
-    # a bucket of more than _BIG_BUCKET rows is linked as a chain: connected at linear cost
-    big = np.repeat(sizes > _BIG_BUCKET, sizes)
-    link = np.flatnonzero(big[:-1] & (keys[1:] == keys[:-1]))
-    pairs.append(np.stack((owner[link], owner[link + 1]), 1))
-    p = np.concatenate(pairs)
-    p = np.sort(p, axis=1)
-    p = p[p[:, 0] != p[:, 1]]
     n = np.int64(len(sig))
-    key = np.unique(p[:, 0].astype(np.int64) * n + p[:, 1])
-    p = np.stack((key // n, key % n), 1)
-    if active is not None:
-        p = p[active[p[:, 0]] | active[p[:, 1]]]
-    return p
+    found = []
+    for band in range(bands):
+        keys = band_keys(sig, band, rows, rows_in)
+        order = np.argsort(keys, kind="stable")
+        keys, owner = keys[order], rows_in[order]
+        cut = np.flatnonzero(np.diff(keys)) + 1
+        starts = np.concatenate(([0], cut))
+        sizes = np.diff(np.concatenate((starts, [len(keys)])))
+        pairs = []
+        for size in np.unique(sizes[(sizes > 1) & (sizes <= _BIG_BUCKET)]):
+            first = starts[sizes == size]
+            iu, ju = np.triu_indices(size, 1)
+            pairs.append(np.stack((owner[first[:, None] + iu].ravel(), owner[first[:, None] + ju].ravel()), 1))
+        # a bucket of more than _BIG_BUCKET rows is linked as a chain: connected at linear cost
+        big = np.repeat(sizes > _BIG_BUCKET, sizes)
+        link = np.flatnonzero(big[:-1] & (keys[1:] == keys[:-1]))
+        pairs.append(np.stack((owner[link], owner[link + 1]), 1))
+        p = np.sort(np.concatenate(pairs), axis=1)
+        if active is not None:
+            p = p[active[p[:, 0]] | active[p[:, 1]]]
+        found.append(np.unique(p[:, 0].astype(np.int64) * n + p[:, 1]))
+    key = np.unique(np.concatenate(found))
+    return np.stack((key // n, key % n), 1)
 
 
 def similarity(sig: np.ndarray, pairs: np.ndarray) -> np.ndarray:
@@ -359,13 +373,11 @@ def find_duplicates(batch: pa.Table, history: pa.Table | None = None) -> pa.Tabl
     # near: one row per distinct content enters LSH (identical texts are already joined)
     first_of_code = np.ones(n, dtype=bool)
     first_of_code[order[1:][same]] = False
-    lsh_sig = sig.copy()
-    lsh_sig[~first_of_code] = EMPTY
     # history rows that share content with a batch row stand in for it
     touched = active.copy()
     for i in np.flatnonzero(~first_of_code & active).tolist():
         touched[uf.find(i)] = True
-    pairs = candidate_pairs(lsh_sig, touched)
+    pairs = candidate_pairs(sig, touched, live=first_of_code)
     sims = similarity(sig, pairs)
     for i, j in pairs[sims >= THRESHOLD].tolist():
         uf.union(i, j)
