@@ -1,5 +1,5 @@
 # Two commands do all the set-up on a machine with Python 3.11 (the tests also need PostgreSQL's
-# initdb/pg_ctl, which .ci/run installs when missing):
+# initdb/pg_ctl and redis-server, which .ci/run installs when missing):
 #   make run   - create .venv, install, run the nightly DAG once through Airflow on the bundled sample day
 #   make test  - create .venv, install, run the whole test suite
 PYTHON ?= $(shell command -v python3.11 || command -v python3)

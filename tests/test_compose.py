@@ -377,12 +377,20 @@ def test_data_mount_is_writable(services):
 
 
 def test_worker_is_scalable(services):
+    """`docker compose up --scale airflow-worker=N` needs replicas that differ: compose names each
+    container itself, and each worker's Celery node name (celery@$HOSTNAME, which its healthcheck
+    pings) comes from the container's own host name."""
     worker = services["airflow-worker"]
     assert worker.get("command") == "celery worker"
     assert "container_name" not in worker, "container_name prevents --scale"
+    # A fixed host name would give every replica the same Celery node name (and the same TI hostname).
+    assert "hostname" not in worker, "a fixed hostname makes the replicas one Celery node"
+    assert "--celery-hostname" not in str(worker.get("command")), "a fixed Celery node name clashes between replicas"
+    assert "celery@$${HOSTNAME}" in str(worker.get("healthcheck", {}).get("test")), "healthcheck must ping its own node"
     for port in worker.get("ports") or []:
         # A fixed host port would clash between replicas.
-        assert ":" not in str(port), f"worker publishes a fixed host port: {port}"
+        published = port.get("published") if isinstance(port, dict) else (str(port) if ":" in str(port) else None)
+        assert not published, f"worker publishes a fixed host port: {port}"
 
 
 def test_env_is_gitignored():

@@ -18,18 +18,16 @@ import os
 import re
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 import uuid
 from pathlib import Path
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 from etl.pipeline import ROOT
 from tests.support.airflow import airflow_cli, standalone, standalone_env
+from tests.support.airflow import api_call as _call
+from tests.support.airflow import wait_for as _wait
 from tests.support.services import _free_port
 
 PLUGIN_FILE = ROOT / "plugins" / "urdu_news_plugin.py"
@@ -206,36 +204,6 @@ def test_the_warehouse_is_opened_read_only(sample_run, pg_url):
 # --------------------------------------------------------------------------- #
 # Slow: the real services and a real browser
 # --------------------------------------------------------------------------- #
-
-
-def _call(method: str, url: str, token: str | None = None, body: Any = None) -> tuple[int, Any]:
-    """One HTTP request; (status, decoded JSON or text). Status 0: nothing listening yet."""
-    headers = {"Content-Type": "application/json", "Accept": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method=method, headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=30) as answer:
-            status, raw = answer.status, answer.read()
-    except urllib.error.HTTPError as err:
-        status, raw = err.code, err.read()
-    except (urllib.error.URLError, ConnectionError, TimeoutError):
-        return 0, None
-    try:
-        return status, json.loads(raw)
-    except ValueError:
-        return status, raw.decode(errors="replace")
-
-
-def _wait(what: str, check, timeout: float, log: Path, every: float = 2.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        assert time.monotonic() < deadline, f"{what}: timed out; standalone log tail:\n{log.read_text()[-4000:]}"
-        time.sleep(every)
 
 
 def _browser(profile: Path):

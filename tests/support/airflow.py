@@ -5,13 +5,16 @@ metadata DB, with free ports for the API server and the log servers."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from etl.pipeline import ROOT
 from tests.support.services import _free_port
@@ -46,6 +49,46 @@ def airflow_cli(env: dict[str, str], *args: str, timeout: float = 120) -> subpro
     return subprocess.run([str(AIRFLOW), *args], env=env, capture_output=True, text=True, timeout=timeout)
 
 
+def api_call(method: str, url: str, token: str | None = None, body: Any = None) -> tuple[int, Any]:
+    """One HTTP request; (status, decoded JSON or text). Status 0: nothing listening yet."""
+    headers = {"Content-Type": "application/json", "Accept": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            status, raw = answer.status, answer.read()
+    except urllib.error.HTTPError as err:
+        status, raw = err.code, err.read()
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return 0, None
+    try:
+        return status, json.loads(raw)
+    except ValueError:
+        return status, raw.decode(errors="replace")
+
+
+def log_tails(logs: Path | Iterable[Path], nchars: int = 4000) -> str:
+    """The last ``nchars`` of each log, headed by its name, for a failure message."""
+    paths = [logs] if isinstance(logs, Path) else list(logs)
+    return "\n".join(f"--- {p.name} (tail) ---\n" + (p.read_text(errors="replace")[-nchars:] if p.exists() else "(none)")
+                     for p in paths)
+
+
+def wait_for(what: str, check: Callable[[], Any], timeout: float, logs: Path | Iterable[Path],
+             every: float = 2.0) -> Any:
+    """``check()``'s first truthy result, polled every ``every`` s; past ``timeout`` s the test fails
+    with the tails of ``logs``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        assert time.monotonic() < deadline, f"{what}: timed out after {timeout:.0f} s\n{log_tails(logs)}"
+        time.sleep(every)
+
+
 def _group_alive(pgid: int) -> bool:
     """Whether a process of group ``pgid`` is still running (zombies, which only wait to be
     reaped, do not count; read from /proc where there is one)."""
@@ -66,31 +109,51 @@ def _group_alive(pgid: int) -> bool:
     return False
 
 
+def _stop_groups(procs: list[subprocess.Popen], grace: float = 30) -> None:
+    """SIGTERM to the process group of each of ``procs``, then SIGKILL to any group with a member
+    still there ``grace`` seconds later (a scheduler stuck in its shutdown, say, would otherwise
+    keep running after the test)."""
+    for proc in procs:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for proc in procs:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+    while any(_group_alive(p.pid) for p in procs) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    for proc in procs:
+        if _group_alive(proc.pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def process_groups(commands: dict[str, tuple[list[str], dict[str, str]]], log_dir: Path
+                   ) -> Iterator[dict[str, subprocess.Popen]]:
+    """Each of ``commands`` (name -> (argv, env)) running in a process group of its own for the
+    ``with`` block, its output in ``log_dir/<name>.log``; all of them stopped after (``_stop_groups``),
+    whatever happened inside the block."""
+    procs: dict[str, subprocess.Popen] = {}
+    logs = []
+    try:
+        for name, (argv, env) in commands.items():
+            log = open(log_dir / f"{name}.log", "w")
+            logs.append(log)
+            procs[name] = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                           stdin=subprocess.DEVNULL, start_new_session=True)
+        yield procs
+    finally:
+        _stop_groups(list(procs.values()))
+        for log in logs:
+            log.close()
+
+
 @contextlib.contextmanager
 def standalone(env: dict[str, str], log_path: Path) -> Iterator[subprocess.Popen]:
-    """``airflow standalone`` running with ``env`` (output to ``log_path``) for the ``with`` block.
-
-    Afterwards its whole process group gets SIGTERM, and SIGKILL if any member is still there
-    30 s later: a scheduler that outlives ``standalone`` (stuck in its shutdown, say) would
-    otherwise keep running after the test."""
-    log = open(log_path, "w")
-    proc = subprocess.Popen([str(AIRFLOW), "standalone"], env=env, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
-    try:
-        yield proc
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        deadline = time.monotonic() + 30
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            pass
-        while _group_alive(proc.pid) and time.monotonic() < deadline:
-            time.sleep(0.5)
-        if _group_alive(proc.pid):
-            os.killpg(proc.pid, signal.SIGKILL)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            pass
-        log.close()
+    """``airflow standalone`` running with ``env`` (output to ``log_path``) for the ``with`` block,
+    its whole process group stopped after."""
+    with process_groups({log_path.stem: ([str(AIRFLOW), "standalone"], env)}, log_path.parent) as procs:
+        yield procs[log_path.stem]

@@ -18,6 +18,9 @@ Fixtures
 ``pg_url`` (function)
     A fresh, uniquely named database on ``pg_server``; yields its SQLAlchemy
     URL and drops the database (``WITH (FORCE)``) afterwards.
+``redis_server`` (function)
+    A real Redis server (Debian's ``redis-server``) on 127.0.0.1 and a free port,
+    nothing persisted; fails (never skips) when ``redis-server`` is not installed.
 ``http_server`` (function)
     A real ``ThreadingHTTPServer`` on 127.0.0.1 serving files from a temporary
     directory, with a request log and fault injection (``fail_times``,
@@ -53,6 +56,8 @@ __all__ = [
     "FaultyHTTPServer",
     "pg_server",
     "pg_url",
+    "RedisServer",
+    "redis_server",
     "http_server",
 ]
 
@@ -411,6 +416,74 @@ def pg_url(pg_server: PostgresServer, request: pytest.FixtureRequest) -> Iterato
         yield pg_server.url(name)
     finally:
         pg_server.drop_database(name)
+
+
+# --------------------------------------------------------------------------- #
+# Redis
+# --------------------------------------------------------------------------- #
+
+
+@dataclass
+class RedisServer:
+    """Handle on the running test Redis server."""
+
+    host: str
+    port: int
+    logfile: pathlib.Path
+
+    def url(self, db: int = 0) -> str:
+        return f"redis://{self.host}:{self.port}/{db}"
+
+    def ping(self) -> bool:
+        try:
+            with socket.create_connection((self.host, self.port), timeout=2) as conn:
+                conn.sendall(b"PING\r\n")
+                return conn.recv(64).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def log_tail(self, nchars: int = 4000) -> str:
+        try:
+            return self.logfile.read_text(errors="replace")[-nchars:]
+        except OSError:
+            return ""
+
+
+@pytest.fixture
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A real Redis server on 127.0.0.1 for one test: no snapshots, no append-only file."""
+    exe = shutil.which("redis-server") or "/usr/bin/redis-server"
+    if not os.access(exe, os.X_OK):
+        pytest.fail("redis-server not found; install Debian's redis-server package "
+                    "(`apt-get install redis-server`); these tests require a real server.", pytrace=False)
+    workdir = tmp_path_factory.mktemp("redis")
+    last = ""
+    for _attempt in range(3):  # a free port can be taken before the server binds it: retry
+        server = RedisServer(PG_HOST, _free_port(), workdir / "redis.log")
+        with open(server.logfile, "w") as log:
+            proc = subprocess.Popen(
+                [exe, "--bind", server.host, "--port", str(server.port), "--dir", str(workdir),
+                 "--save", "", "--appendonly", "no", "--daemonize", "no"],
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + _START_TIMEOUT_S
+        while proc.poll() is None and not server.ping() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if proc.poll() is None and server.ping():
+            break
+        proc.kill()
+        proc.wait(timeout=10)
+        last = server.log_tail()
+    else:
+        pytest.fail(f"redis-server did not start:\n{last}", pytrace=False)
+    try:
+        yield server
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
 
 
 # --------------------------------------------------------------------------- #
