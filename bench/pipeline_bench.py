@@ -24,8 +24,8 @@ largest of its worker processes) are its own. Input is a folder of JSONL part fi
 - ``ours2``: the same, with ``transform_shard`` run over the shards by a pool of 2 processes.
 - ``ours_1file``: ``ours`` on the parts concatenated into ONE JSONL file, which is one shard.
 - ``pg_ours`` / ``pg_pandas`` (``--pg``): warehouse load of the lake ``ours`` wrote into a throwaway
-  PostgreSQL: ``load_warehouse`` against ``DataFrame.to_sql`` (defaults) of the same articles
-  through the same SQLAlchemy engine.
+  PostgreSQL: ``load_warehouse`` against ``DataFrame.to_sql`` (defaults) of the same rows of the
+  same six tables (list columns as JSON text) through the same SQLAlchemy engine.
 
 ``--profile`` also runs ``ours`` once under cProfile (untimed) and lists the top functions by
 cumulative time. Results: ``bench/results/pipeline_<label>.json``; ``pipeline_bench.py table FILES``
@@ -55,6 +55,8 @@ ROOT = HERE.parent
 COLUMNS = {"external_id": "id", "url": "url", "headline": "title", "body": "text", "published": "published",
            "category": "category"}
 STOP_WORDS = ["کے", "میں", "،", "کی", "اور", "ہے", "سے", "کا", "نے", "اس", "پر", "کو", "ایک"]
+#: the lake tables the warehouse holds (signatures stay in the lake)
+WAREHOUSE_TABLES = ("articles", "sentences", "mentions", "entities", "rejects", "duplicates")
 APPROACHES = ("floor", "pandas", "urduhack", "datatrove1", "datatrove2", "ours", "ours2", "ours_1file")
 DAY = dt.date(2024, 1, 1)
 PEERS = ("pyarrow", "pandas", "urduhack-lite", "datatrove", "ftfy", "SQLAlchemy", "psycopg", "numpy", "datasketch")
@@ -177,7 +179,6 @@ def _instrument(timers: _Timers) -> None:
     pipeline.enrichment = types.SimpleNamespace(**{k: getattr(enr, k) for k in dir(enr) if not k.startswith("__")})
     pipeline.enrichment.enrich = timers.wrap("enrich", enr.enrich)
     pipeline.enrichment.signatures = timers.wrap("signatures", enr.signatures)
-    pipeline.enrichment.entities_of = enr.entities_of
     proxy = types.SimpleNamespace(**{k: getattr(pq, k) for k in dir(pq) if not k.startswith("__")})
     proxy.write_table = timers.wrap("parquet_write", pq.write_table)
     pipeline.pq = proxy
@@ -235,17 +236,24 @@ def run_pg(kind: str, work: Path, ours_work: Path, url: str) -> dict:
     if kind == "pg_ours":
         source = make_source("bench", str(ours_work), "jsonl", COLUMNS)
         out = pipeline.load_warehouse(lake_report, url, "bench-pg", dt.datetime.now(dt.UTC), [source])
-        return {"rows_out": out["written"]}
+        return {"rows_out": sum(out["written"].get(t, 0) for t in WAREHOUSE_TABLES), "written": out["written"]}
     import pandas as pd
     import pyarrow.dataset as ds
-    arts = ds.dataset(Path(lake_report["lake"]) / "articles", format="parquet", partitioning="hive").to_table()
-    df = arts.drop_columns([c for c in arts.column_names if str(arts.schema.field(c).type).startswith("list")]).to_pandas()
+    # the same rows ours loads: every lake table the warehouse holds, list columns as JSON text
     engine = sa.create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(sa.text("DROP TABLE IF EXISTS naive_articles"))
-    df.to_sql("naive_articles", engine, index=False)
+    rows = 0
+    for table in WAREHOUSE_TABLES:
+        data = ds.dataset(Path(lake_report["lake"]) / table, format="parquet", partitioning="hive").to_table()
+        df = data.to_pandas()
+        for col in df.columns:
+            if str(data.schema.field(col).type).startswith("list"):
+                df[col] = [json.dumps(list(v), ensure_ascii=False) if v is not None else None for v in df[col]]
+        with engine.begin() as conn:
+            conn.execute(sa.text(f"DROP TABLE IF EXISTS naive_{table}"))
+        df.to_sql(f"naive_{table}", engine, index=False)
+        rows += len(df)
     engine.dispose()
-    return {"rows_out": len(df)}
+    return {"rows_out": rows}
 
 
 def child(args) -> None:
@@ -353,6 +361,8 @@ def _targets(res: dict[str, dict], text_mb: float) -> dict:
         "ours_vs_io_floor_slowdown": {"ratio": _ratio(ours, wall("floor")), "target_max": 10.0},
         "ours_2workers_vs_1": {"ratio": _ratio(ours, wall("ours2")), "target": 1.8},
         "ours_2workers_vs_datatrove_2tasks": {"ratio": _ratio(wall("datatrove2"), wall("ours2"))},
+        # the same rows of the same six tables, through the same engine
+        "pg_load_vs_to_sql": {"ratio": _ratio(wall("pg_pandas"), wall("pg_ours")), "target": 10.0},
     }
     def cpu(k):
         return res.get(k, {}).get("cpu_s") if "error" not in res.get(k, {"error": 1}) else None

@@ -47,7 +47,7 @@ FILES_PER_SHARD = 400
 #: A CSV or JSONL file larger than this is cut into shards of whole records of about this size
 #: (``URDU_ETL_SHARD_MB`` overrides it), so a shard, not a dump, bounds a task's memory and a
 #: large file spreads over workers.
-SHARD_BYTES = 32 << 20
+SHARD_BYTES = 8 << 20
 DEFAULT_TZ = "Asia/Karachi"
 
 
