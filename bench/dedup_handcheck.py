@@ -36,7 +36,7 @@ def pairs_to_check(lake: str, seed: int) -> tuple[list[dict], list[dict]]:
     row = {a: i for i, a in enumerate(ids)}
     result = dedup.find_duplicates(news)
     root = {a: c for a, c in zip(result["article_id"].to_pylist(), result["duplicate_of"].to_pylist())}
-    sig = dedup._signature_matrix(news["signature"])
+    sig = dedup.signature_matrix(news["signature"])
     pairs, jac = exact_pairs(news["body"], dedup.SHINGLE, min_j=dedup.THRESHOLD - 0.2)
     jac_of = dict(zip(map(tuple, pairs.tolist()), jac.tolist()))
 

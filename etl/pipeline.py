@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
@@ -282,9 +283,8 @@ def write_lake(shard_results: list[dict], root: Path, day: str | None = None) ->
                         for r in results], None).sort_by([("source_file", "ascending"), ("record_no", "ascending")])
         keep, dups = _dedup_by_key(keys)
         kept = _row_key(keys.take(pa.array(keep, type=pa.int64())))
-        sigs = _kept(_concat([_shard_table(r, "signatures") for r in results], None), kept, sig_schema, [])
-        plans[name] = {"results": results, "kept": kept, "duplicates": dups, "signatures": sigs}
-    found = _find_copies([p["signatures"] for p in plans.values()], lake_root, day)
+        plans[name] = {"results": results, "kept": kept, "duplicates": dups}
+    found = _find_copies(plans, sig_schema, lake_root, day)
     report: dict[str, dict] = {}
     for name, plan in plans.items():
         results, kept = plan["results"], plan["kept"]
@@ -296,6 +296,9 @@ def write_lake(shard_results: list[dict], root: Path, day: str | None = None) ->
                 part = _kept(_shard_table(r, table), kept, target, order)
                 if table == "articles":
                     part = enrichment.mark_duplicates(part, found)
+                elif table == "signatures":
+                    part = _point_signatures(part, found)
+                    written["copies"] += pc.sum(pc.is_valid(part["duplicate_of"])).as_py() or 0
                 elif table == "mentions":
                     for eid, etype, ename in zip(*(part[c].to_pylist() for c in schema.ENTITIES.names)):
                         entities[eid] = (etype, ename)
@@ -309,16 +312,16 @@ def write_lake(shard_results: list[dict], root: Path, day: str | None = None) ->
                                                 parts("sentences", schema.SENTENCES, ["sentence_no"])),
             "mentions": lake.replace_partition(lake_root, "mentions", day, name,
                                                parts("mentions", schema.MENTIONS, ["field", "position"])),
+            "signatures": lake.replace_partition(lake_root, "signatures", day, name,
+                                                 parts("signatures", sig_schema, [])),
         }
         entity_rows = pa.table([list(entities), [v[0] for v in entities.values()],
                                 [v[1] for v in entities.values()]], schema=schema.ENTITIES).sort_by("entity_id")
         rejects = _concat([_shard_table(r, "rejects") for r in results], schema.REJECTS).sort_by(
             [("source_file", "ascending"), ("record_no", "ascending")])
-        sigs = _point_signatures(plan["signatures"], found)
-        for table, data in (("entities", entity_rows), ("rejects", rejects), ("duplicates", plan["duplicates"]),
-                            ("signatures", sigs)):
+        for table, data in (("entities", entity_rows), ("rejects", rejects), ("duplicates", plan["duplicates"])):
             files[table] = lake.replace_partition(lake_root, table, day, name, data)
-        copies = pc.sum(pc.is_valid(sigs["duplicate_of"])).as_py() or 0
+        copies = written["copies"]
         repairs = sum((Counter(r.get("repairs", {})) for r in results), Counter())
         report[name] = {"records_in": sum(r["records_in"] for r in results), "loaded": written["articles"],
                         "duplicates": plan["duplicates"].num_rows, "rejected": rejects.num_rows,
@@ -360,18 +363,32 @@ def history_signatures(lake_root: Path, day: str) -> pa.Table | None:
     return table if table.num_rows else None
 
 
-def _find_copies(signatures: list[pa.Table], lake_root: Path, day: str) -> pa.Table:
-    """Copies of one story across the day's sources and earlier days: ``dedup.find_duplicates``'s result."""
-    parts = [t for t in signatures if t.num_rows]
-    if not parts:
+def _find_copies(plans: dict[str, dict], sig_schema: pa.Schema, lake_root: Path, day: str) -> pa.Table:
+    """Copies of one story across the day's sources and earlier days: ``dedup.find_duplicates``'s result.
+
+    The day's signatures are read a shard at a time into one matrix, the only copy of them held.
+    """
+    meta, counts = [], []
+    for plan in plans.values():
+        for r in plan["results"]:
+            part = _kept(_shard_table(r, "signatures"), plan["kept"], sig_schema, [])
+            meta.append(part)
+            counts.append(part.num_rows)
+    if not sum(counts):
         return dedup.RESULT_SCHEMA.empty_table()
-    batch_sigs = pa.concat_tables(parts)
+    matrix = np.empty((sum(counts), dedup.NUM_PERM), dtype=np.uint32)
+    at = 0
+    for i, part in enumerate(meta):
+        matrix[at:at + part.num_rows] = dedup.signature_matrix(part["signature"])
+        at += part.num_rows
+        meta[i] = part.drop_columns(["signature"])
+    batch = pa.concat_tables(meta)
     history = history_signatures(lake_root, day)
     if history is not None:  # an article filed again on a later day is not a copy of its older self
-        history = history.filter(pc.invert(pc.is_in(history["article_id"], value_set=batch_sigs["article_id"])))
-    found = dedup.find_duplicates(batch_sigs, history)
+        history = history.filter(pc.invert(pc.is_in(history["article_id"], value_set=batch["article_id"])))
+    found = dedup.find_duplicates(batch, history, batch_signatures=matrix)
     log.info("dedup %s: %d of %d articles are copies (%d exact, %d near)", day, found.num_rows,
-             batch_sigs.num_rows, pc.sum(pc.equal(found["kind"], "exact")).as_py() or 0,
+             batch.num_rows, pc.sum(pc.equal(found["kind"], "exact")).as_py() or 0,
              pc.sum(pc.equal(found["kind"], "near")).as_py() or 0)
     return found
 

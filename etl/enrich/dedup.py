@@ -206,7 +206,7 @@ def signature_array(sig: np.ndarray) -> pa.FixedSizeListArray:
     return pa.FixedSizeListArray.from_arrays(pa.array(sig.reshape(-1)), NUM_PERM)
 
 
-def _signature_matrix(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
+def signature_matrix(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
     """A signature column (fixed-size or variable list, nulls allowed) back to an ``(n, NUM_PERM)`` matrix.
 
     Filled a chunk at a time, so the matrix is the only copy made of the signatures.
@@ -330,10 +330,12 @@ def _column(table: pa.Table, name: str, n: int, type_: pa.DataType) -> pa.Array:
     return pa.nulls(n, type_)
 
 
-def find_duplicates(batch: pa.Table, history: pa.Table | None = None) -> pa.Table:
+def find_duplicates(batch: pa.Table, history: pa.Table | None = None,
+                    batch_signatures: np.ndarray | None = None) -> pa.Table:
     """The duplicates among ``batch`` articles, within the batch and against ``history``.
 
-    ``batch`` has article_id, content_hash, published_at and signature; ``history`` (earlier runs)
+    ``batch`` has article_id, content_hash, published_at and signature (or its signatures come as
+    the matrix ``batch_signatures``, one row per batch row); ``history`` (earlier runs)
     has the same plus ingest_date and optionally duplicate_of (a history row already known to be a
     copy points to its canonical). Returns one row per batch article that is a duplicate:
     article_id, duplicate_of (its cluster's canonical, possibly a history article), kind
@@ -350,7 +352,10 @@ def find_duplicates(batch: pa.Table, history: pa.Table | None = None) -> pa.Tabl
     hashes = pa.concat_arrays([_column(t, "content_hash", t.num_rows, pa.string()) for t in tables])
     published = pa.concat_arrays([_column(t, "published_at", t.num_rows, pa.timestamp("us", tz="UTC"))
                                   for t in tables]).cast(pa.int64()).to_pylist()
-    sig = np.concatenate([_signature_matrix(t["signature"]) for t in tables])
+    own = batch_signatures if batch_signatures is not None else signature_matrix(batch["signature"])
+    if len(own) != nb:
+        raise ValueError(f"{len(own)} signatures for {nb} articles")
+    sig = np.concatenate([signature_matrix(hist["signature"]), own]) if hist is not None else own
     ingest = ([str(v) if v is not None else "" for v in _column(hist, "ingest_date", nh, pa.string())
                .to_pylist()] if hist is not None else []) + ["\uffff"] * nb      # batch after history
     dup_of = _column(hist, "duplicate_of", nh, pa.string()).to_pylist() if hist is not None else []
