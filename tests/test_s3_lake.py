@@ -7,6 +7,7 @@ report and the next day's duplicate search must read the lake from S3.
 
 import datetime as dt
 import hashlib
+import json
 import re
 import time
 import uuid
@@ -164,3 +165,16 @@ def test_a_copy_on_a_later_day_is_found_in_the_s3_lake(tmp_path, s3_lake):
     assert later["https://site-b.pk/10"]["duplicate_of"] is None
     history = pipeline.history_signatures(s3_lake, "2024-11-09")
     assert sorted(history["ingest_date"].to_pylist()) == ["2024-11-07", "2024-11-08", "2024-11-08"]
+
+
+def test_the_dag_writes_and_loads_an_s3_lake(airflow_db, data_dir, s3_lake):
+    from tests.test_e2e import SAMPLE_DAY, _run_dag
+
+    _run_dag({"date": SAMPLE_DAY})
+    summary = json.loads((data_dir / "runs" / SAMPLE_DAY / "summary.json").read_text(encoding="utf-8"))
+    assert summary["status"] == "ok" and summary["lake"] == s3_lake and summary["loaded"] == 12
+    objects = _objects(s3_lake)
+    assert sorted({key.rsplit("/", 1)[0] for key in objects}) == summary["partitions"]
+    assert all(LAYOUT.fullmatch(key) for key in objects)
+    assert not (data_dir / "lake").exists()
+    assert _warehouse_counts(f"sqlite:///{data_dir / 'warehouse.db'}")["articles"] == 12
