@@ -173,13 +173,10 @@ def _swap_objects(fs: fsspec.AbstractFileSystem, staged: str, final: str, names:
     """Copy the staged files over the partition's, delete the partition's other files, then the staged ones."""
     if names:
         fs.copy([f"{staged}/{n}" for n in names], [f"{final}/{n}" for n in names])
-    fs.invalidate_cache(final)
     keep = {f"{final}/{n}" for n in names}
-    old = [p for p in _list_files(fs, final) if p not in keep]
-    if old:
-        fs.rm(old)
-    if names:
-        fs.rm([f"{staged}/{n}" for n in names])
+    gone = [p for p in _list_files(fs, final) if p not in keep] + [f"{staged}/{n}" for n in names]
+    if gone:
+        fs.rm(gone)  # one bulk delete: the old partition's other files and the staged copies
     fs.invalidate_cache(staged)
 
 
