@@ -58,7 +58,10 @@ def lake_location(root: Path) -> lake.Location:
     """Where the lake is: ``URDU_ETL_LAKE_URL`` (a local folder or an fsspec URL such as
     ``s3://bucket/prefix``), else ``<data dir>/lake``."""
     url = os.environ.get("URDU_ETL_LAKE_URL", "").strip()
-    return lake.resolve(url) if url else root / "lake"
+    if not url:
+        return root / "lake"
+    where = lake.resolve(url)
+    return where.resolve() if isinstance(where, Path) else where  # tasks may run in other folders
 
 
 def sources_file() -> Path:

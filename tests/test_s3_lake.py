@@ -178,3 +178,15 @@ def test_the_dag_writes_and_loads_an_s3_lake(airflow_db, data_dir, s3_lake):
     assert all(LAYOUT.fullmatch(key) for key in objects)
     assert not (data_dir / "lake").exists()
     assert _warehouse_counts(f"sqlite:///{data_dir / 'warehouse.db'}")["articles"] == 12
+
+
+def test_lake_location_setting(tmp_path, monkeypatch):
+    monkeypatch.delenv("URDU_ETL_LAKE_URL", raising=False)
+    assert pipeline.lake_location(tmp_path) == tmp_path / "lake"  # the default: nothing changes
+    monkeypatch.setenv("URDU_ETL_LAKE_URL", "s3://bucket/prefix/")
+    assert pipeline.lake_location(tmp_path) == "s3://bucket/prefix"
+    monkeypatch.setenv("URDU_ETL_LAKE_URL", f"file://{tmp_path}/elsewhere")
+    assert pipeline.lake_location(tmp_path) == tmp_path.resolve() / "elsewhere"
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("URDU_ETL_LAKE_URL", "relative/lake")
+    assert pipeline.lake_location(Path("/unused")) == tmp_path.resolve() / "relative" / "lake"
