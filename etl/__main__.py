@@ -207,7 +207,7 @@ def _report(args, root: Path) -> int:
     if args.rebuild or not (out / "report.html").exists():
         from etl import report
 
-        report.build_report(summary, Path(summary.get("lake") or root / "lake"), out)
+        report.build_report(summary, summary.get("lake") or pipeline.lake_location(root), out)
     print(f"{out / 'report.html'}\n{out / 'report.json'}")
     return OK
 

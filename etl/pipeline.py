@@ -60,6 +60,16 @@ def data_dir() -> Path:
     return Path(os.environ.get("URDU_ETL_DATA_DIR", ROOT / "data")).resolve()
 
 
+def lake_location(root: Path) -> lake.Location:
+    """Where the lake is: ``URDU_ETL_LAKE_URL`` (a local folder or an fsspec URL such as
+    ``s3://bucket/prefix``), else ``<data dir>/lake``."""
+    url = os.environ.get("URDU_ETL_LAKE_URL", "").strip()
+    if not url:
+        return root / "lake"
+    where = lake.resolve(url)
+    return where.resolve() if isinstance(where, Path) else where  # tasks may run in other folders
+
+
 def sources_file() -> Path:
     return Path(os.environ.get("URDU_ETL_SOURCES", ROOT / "config" / "sources.yaml"))
 
@@ -271,7 +281,7 @@ def write_lake(shard_results: list[dict], root: Path, day: str | None = None) ->
     """
     began = time.perf_counter()
     day = day or shard_results[0]["day"]
-    lake_root = root / "lake"
+    lake_root = lake_location(root)
     by_source: dict[str, list[dict]] = {}
     for res in shard_results:
         by_source.setdefault(res["source"], []).append(res)
@@ -350,20 +360,20 @@ def _kept(table: pa.Table | None, kept: pa.Array, target: pa.Schema, order: list
     return table.sort_by([(k, "ascending") for k in ("article_id", *order)]).select(target.names).cast(target)
 
 
-def history_signatures(lake_root: Path, day: str) -> pa.Table | None:
+def history_signatures(lake_root: lake.Location, day: str) -> pa.Table | None:
     """Signatures of every article the lake holds from days before ``day``."""
-    folder = lake_root / "signatures"
-    if not folder.exists():
+    if not lake.table_exists(lake_root, "signatures"):
         return None
-    dataset = ds.dataset(folder, format="parquet", partitioning="hive",
-                         exclude_invalid_files=True, ignore_prefixes=[".", "_"])
+    fs, root = lake.filesystem(lake_root)
+    dataset = ds.dataset(f"{root}/signatures", filesystem=lake.arrow_filesystem(fs), format="parquet",
+                         partitioning="hive", exclude_invalid_files=True, ignore_prefixes=[".", "_"])
     table = dataset.to_table(filter=ds.field("ingest_date") < day,
                              columns=["article_id", "content_hash", "published_at", "duplicate_of", "signature",
                                       "ingest_date"])
     return table if table.num_rows else None
 
 
-def _find_copies(plans: dict[str, dict], sig_schema: pa.Schema, lake_root: Path, day: str) -> pa.Table:
+def _find_copies(plans: dict[str, dict], sig_schema: pa.Schema, lake_root: lake.Location, day: str) -> pa.Table:
     """Copies of one story across the day's sources and earlier days: ``dedup.find_duplicates``'s result.
 
     The day's signatures are read a shard at a time into one matrix, the only copy of them held.
@@ -432,7 +442,7 @@ def load_warehouse(lake_report: dict, url: str, run_id: str, started_at: dt.date
     """Load the day's lake partitions into the warehouse in one transaction; record the run."""
     began = time.perf_counter()
     day = dt.date.fromisoformat(lake_report["day"])
-    lake_root = Path(lake_report["lake"])
+    lake_root = lake.resolve(lake_report["lake"])
     rows = {name: {t: _warehouse_rows(lake_root, t, lake_report["day"], name) for t in schema.TABLES}
             for name in lake_report["sources"]}
     totals = _totals(lake_report)
@@ -456,7 +466,7 @@ def load_warehouse(lake_report: dict, url: str, run_id: str, started_at: dt.date
             "seconds": round(time.perf_counter() - began, 3)}
 
 
-def _warehouse_rows(lake_root: Path, table: str, day: str, source: str) -> Iterator[dict]:
+def _warehouse_rows(lake_root: lake.Location, table: str, day: str, source: str) -> Iterator[dict]:
     """A partition's rows as the warehouse stores them (lists as text), read a batch at a time."""
     for batch in lake.iter_partition(lake_root, table, day, source, schema.TABLES[table]):
         rows = batch.to_pylist()
@@ -523,7 +533,7 @@ def check(lake_report: dict, load_report: dict, root: Path, url: str) -> dict:
     out = root / "runs" / day
     out.mkdir(parents=True, exist_ok=True)
     try:  # the report is for people: a failure to draw it is logged, and never fails the run
-        summary["report"] = report.build_report(summary, Path(lake_report["lake"]), out)["html"]
+        summary["report"] = report.build_report(summary, lake_report["lake"], out)["html"]
         log.info("run report: %s", Path(summary["report"]).resolve().as_uri())
     except Exception:
         log.exception("could not build the run report for %s", day)

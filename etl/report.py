@@ -25,9 +25,8 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
-from etl.load.lake import partition_dir
+from etl.load import lake as lake_store
 
 REPORT_VERSION = "1.0.0"
 
@@ -53,12 +52,12 @@ _MENTION_COLS = {"article_id": pa.string(), "entity_id": pa.string(), "entity_ty
                  "entity_name": pa.string()}
 
 
-def build_report(summary: dict, lake_root: Path, out_dir: Path) -> dict[str, str]:
+def build_report(summary: dict, lake_root: lake_store.Location, out_dir: Path) -> dict[str, str]:
     """Write ``out_dir/report.html`` and ``out_dir/report.json`` for one run.
 
     Returns ``{"html": path, "json": path}`` (strings).
     """
-    data = collect(summary, Path(lake_root))
+    data = collect(summary, lake_store.resolve(lake_root))
     page = render_html(data, render_charts(data))
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -71,7 +70,7 @@ def build_report(summary: dict, lake_root: Path, out_dir: Path) -> dict[str, str
 # ---------------------------------------------------------------------------------------------
 # Numbers (the JSON twin)
 
-def collect(summary: dict, lake_root: Path) -> dict:
+def collect(summary: dict, lake_root: lake_store.Location) -> dict:
     """Every number the report shows, as plain JSON-ready data."""
     day = str(summary.get("day", ""))
     names = sorted(summary.get("sources") or {})
@@ -97,12 +96,12 @@ def collect(summary: dict, lake_root: Path) -> dict:
     }
 
 
-def _read(lake_root: Path, table: str, day: str, source: str, columns: dict[str, pa.DataType]) -> pa.Table | None:
+def _read(lake_root: lake_store.Location, table: str, day: str, source: str, columns: dict[str, pa.DataType]) -> pa.Table | None:
     """One partition, only ``columns`` (a column the files lack comes back as nulls); None when absent."""
     parts = []
-    for path in sorted(partition_dir(lake_root, table, day, source).glob("*.parquet")):
+    for path in lake_store.partition_files(lake_root, table, day, source):
         # ParquetFile, not read_table: no dataset machinery to load, a fraction of the time and memory
-        with pq.ParquetFile(path) as pf:
+        with lake_store.open_parquet(lake_root, path) as pf:
             present = set(pf.schema_arrow.names)
             t = pf.read(columns=[c for c in columns if c in present])
         for c, typ in columns.items():
@@ -112,7 +111,7 @@ def _read(lake_root: Path, table: str, day: str, source: str, columns: dict[str,
     return pa.concat_tables(parts) if parts else None
 
 
-def _read_lake(lake_root: Path, day: str, names: list[str]) -> dict:
+def _read_lake(lake_root: lake_store.Location, day: str, names: list[str]) -> dict:
     """Per-source aggregates of the day's partitions, one partition in memory at a time."""
     out = {"articles": {}, "copies": {}, "word_counts": {}, "cities": Counter(), "rejects": {},
            "duplicates": {}, "entities": [], "copy_rows": [], "ids": {}}
@@ -223,7 +222,7 @@ def _top_entities(parts: list[pa.Table]) -> list[dict]:
     return rows[:TOP_N]
 
 
-def _clusters(lake: dict, lake_root: Path, day: str) -> dict:
+def _clusters(lake: dict, lake_root: lake_store.Location, day: str) -> dict:
     """Duplicate clusters of the day: a canonical article and its copies (``duplicate_of``)."""
     rows = [r for t in lake["copy_rows"] for r in t.to_pylist()]
     by_canonical: dict[str, list[dict]] = {}

@@ -25,6 +25,10 @@ Fixtures
     A real ``ThreadingHTTPServer`` on 127.0.0.1 serving files from a temporary
     directory, with a request log and fault injection (``fail_times``,
     ``delay``, ``truncate``).
+``s3_server`` (session)
+    A real S3-compatible server (moto's server mode, ``python -m moto.server``) in its own
+    process on 127.0.0.1 and a free port; ``.endpoint`` is its URL and ``.env()`` the AWS_*
+    variables (dummy credentials, no shared config files) that point clients such as s3fs at it.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ import shutil
 import socket
 import stat
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -59,6 +64,8 @@ __all__ = [
     "RedisServer",
     "redis_server",
     "http_server",
+    "S3Server",
+    "s3_server",
 ]
 
 PG_MAJOR = 15
@@ -667,3 +674,60 @@ def http_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultyHTTP
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+# --------------------------------------------------------------------------- #
+# S3 (moto in server mode)
+# --------------------------------------------------------------------------- #
+
+
+@dataclass
+class S3Server:
+    """Handle on the running S3-compatible test server."""
+
+    endpoint: str
+    logfile: pathlib.Path
+
+    def env(self) -> dict[str, str]:
+        """Environment for an S3 client of this server: dummy keys, no ~/.aws files, no real AWS."""
+        return {"AWS_ENDPOINT_URL": self.endpoint, "AWS_ACCESS_KEY_ID": "testing",
+                "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
+                "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+                "AWS_EC2_METADATA_DISABLED": "true"}
+
+    def log_tail(self, nchars: int = 4000) -> str:
+        try:
+            return self.logfile.read_text(errors="replace")[-nchars:]
+        except OSError:
+            return ""
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    """moto's S3 server on 127.0.0.1 and a free port, in its own process, for the session."""
+    port = _free_port()
+    logfile = tmp_path_factory.mktemp("s3_server") / "moto.log"
+    with open(logfile, "wb") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", PG_HOST, "-p", str(port)],
+                                stdout=log, stderr=subprocess.STDOUT)
+    server = S3Server(endpoint=f"http://{PG_HOST}:{port}", logfile=logfile)
+    try:
+        deadline = time.monotonic() + _START_TIMEOUT_S
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"moto server exited with {proc.returncode}:\n{server.log_tail()}", pytrace=False)
+            try:
+                with socket.create_connection((PG_HOST, port), timeout=1):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"moto server did not listen on {port}:\n{server.log_tail()}", pytrace=False)
+                time.sleep(0.1)
+        yield server
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
