@@ -49,6 +49,9 @@ FILES_PER_SHARD = 400
 #: (``URDU_ETL_SHARD_MB`` overrides it), so a shard, not a dump, bounds a task's memory and a
 #: large file spreads over workers.
 SHARD_BYTES = 8 << 20
+#: Copies are looked for among the day's articles and those of this many earlier days
+#: (``URDU_ETL_DEDUP_DAYS``): wire copies and rewrites of a story appear within days.
+DEDUP_DAYS = 30
 DEFAULT_TZ = "Asia/Karachi"
 
 
@@ -272,8 +275,8 @@ def write_lake(shard_results: list[dict], root: Path, day: str | None = None) ->
     Two kinds of duplicate. When one source lists the same article (same URL or id) more than
     once, the first in dump order loads and the others are recorded in ``duplicates``, pointing
     at it. Copies of one story under different URLs or sites all load, and each copy's
-    ``duplicate_of`` names the cluster's canonical article, found against this run and every
-    earlier day in the lake (``etl.enrich.dedup``).
+    ``duplicate_of`` names the cluster's canonical article, found against this run and the
+    ``dedup_days()`` earlier days in the lake (``etl.enrich.dedup``).
 
     Memory stays bounded by a shard, not the day: duplicates are resolved from the key and
     signature columns alone, then each shard's rows are written into the partitions as their own
@@ -360,14 +363,31 @@ def _kept(table: pa.Table | None, kept: pa.Array, target: pa.Schema, order: list
     return table.sort_by([(k, "ascending") for k in ("article_id", *order)]).select(target.names).cast(target)
 
 
-def history_signatures(lake_root: lake.Location, day: str) -> pa.Table | None:
-    """Signatures of every article the lake holds from days before ``day``."""
+def dedup_days() -> int | None:
+    """How many earlier days the copy search looks back over: ``URDU_ETL_DEDUP_DAYS`` (a number
+    of days, or ``all``), default ``DEDUP_DAYS``. The window bounds its memory: every article in
+    it holds a 512-byte signature in memory while a day is written."""
+    value = os.environ.get("URDU_ETL_DEDUP_DAYS", "").strip().lower()
+    if not value:
+        return DEDUP_DAYS
+    if value == "all":
+        return None
+    if not value.isdigit():
+        raise ValueError(f"URDU_ETL_DEDUP_DAYS={value!r} is not a number of days or 'all'")
+    return int(value)
+
+
+def history_signatures(lake_root: lake.Location, day: str, days: int | None = None) -> pa.Table | None:
+    """Signatures of the articles the lake holds from the ``days`` days before ``day`` (None: all)."""
     if not lake.table_exists(lake_root, "signatures"):
         return None
     fs, root = lake.filesystem(lake_root)
     dataset = ds.dataset(f"{root}/signatures", filesystem=lake.arrow_filesystem(fs), format="parquet",
                          partitioning="hive", exclude_invalid_files=True, ignore_prefixes=[".", "_"])
-    table = dataset.to_table(filter=ds.field("ingest_date") < day,
+    window = ds.field("ingest_date") < day
+    if days is not None:
+        window &= ds.field("ingest_date") >= (dt.date.fromisoformat(day) - dt.timedelta(days=days)).isoformat()
+    table = dataset.to_table(filter=window,
                              columns=["article_id", "content_hash", "published_at", "duplicate_of", "signature",
                                       "ingest_date"])
     return table if table.num_rows else None
@@ -393,7 +413,7 @@ def _find_copies(plans: dict[str, dict], sig_schema: pa.Schema, lake_root: lake.
         at += part.num_rows
         meta[i] = part.drop_columns(["signature"])
     batch = pa.concat_tables(meta)
-    history = history_signatures(lake_root, day)
+    history = history_signatures(lake_root, day, dedup_days())
     if history is not None:  # an article filed again on a later day is not a copy of its older self
         history = history.filter(pc.invert(pc.is_in(history["article_id"], value_set=batch["article_id"])))
     found = dedup.find_duplicates(batch, history, batch_signatures=matrix)

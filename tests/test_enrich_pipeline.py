@@ -4,6 +4,7 @@ import datetime as dt
 
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
+import pytest
 
 from etl import pipeline
 from etl.config import make_source
@@ -91,3 +92,21 @@ def test_a_copy_on_a_later_day_points_to_the_earlier_article(tmp_path):
     again, _ = _run(tmp_path, [(1, "تعلیم کا منصوبہ", "https://site-a.pk/1", STORY, "pakistan")], name="site_a",
                     day=dt.date(2024, 11, 7))
     assert again["https://site-a.pk/1"]["duplicate_of"] is None
+
+
+def test_the_copy_search_looks_back_over_a_window_of_days(tmp_path, monkeypatch):
+    old_day = DAY - dt.timedelta(days=pipeline.DEDUP_DAYS + 1)
+    _run(tmp_path, [(1, "تعلیم کا منصوبہ", "https://site-a.pk/1", STORY, "pakistan")], name="site_a", day=old_day)
+    copy = STORY.replace("آج", "بدھ کے روز")
+    arts, _ = _run(tmp_path, [(1, "منصوبے کا اعلان", "https://site-b.pk/9", copy, "pakistan")], name="site_b")
+    assert arts["https://site-b.pk/9"]["duplicate_of"] is None      # older than the window
+    monkeypatch.setenv("URDU_ETL_DEDUP_DAYS", "all")
+    arts, _ = _run(tmp_path, [(1, "منصوبے کا اعلان", "https://site-b.pk/9", copy, "pakistan")], name="site_b")
+    assert arts["https://site-b.pk/9"]["duplicate_of"] is not None
+    monkeypatch.setenv("URDU_ETL_DEDUP_DAYS", str(pipeline.DEDUP_DAYS + 1))
+    assert pipeline.dedup_days() == pipeline.DEDUP_DAYS + 1
+    arts, _ = _run(tmp_path, [(1, "منصوبے کا اعلان", "https://site-b.pk/9", copy, "pakistan")], name="site_b")
+    assert arts["https://site-b.pk/9"]["duplicate_of"] is not None
+    monkeypatch.setenv("URDU_ETL_DEDUP_DAYS", "a month")
+    with pytest.raises(ValueError, match="URDU_ETL_DEDUP_DAYS"):
+        pipeline.dedup_days()
