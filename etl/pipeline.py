@@ -17,6 +17,7 @@ import shutil
 import time
 import uuid
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -318,16 +319,15 @@ def write_lake(shard_results: list[dict], root: Path, day: str | None = None) ->
                 written[table] += part.num_rows
                 yield part
 
-        files = {
-            "articles": lake.replace_partition(lake_root, "articles", day, name,
-                                               parts("articles", schema.ARTICLES, [])),
-            "sentences": lake.replace_partition(lake_root, "sentences", day, name,
-                                                parts("sentences", schema.SENTENCES, ["sentence_no"])),
-            "mentions": lake.replace_partition(lake_root, "mentions", day, name,
-                                               parts("mentions", schema.MENTIONS, ["field", "position"])),
-            "signatures": lake.replace_partition(lake_root, "signatures", day, name,
-                                                 parts("signatures", sig_schema, [])),
-        }
+        # the four large tables are written side by side: reading, sorting, encoding and
+        # compressing Parquet run in Arrow's C++ without the GIL
+        streams = {"articles": (schema.ARTICLES, []), "sentences": (schema.SENTENCES, ["sentence_no"]),
+                   "mentions": (schema.MENTIONS, ["field", "position"]), "signatures": (sig_schema, [])}
+        with ThreadPoolExecutor(max_workers=len(streams), thread_name_prefix="write_lake") as pool:
+            futures = {table: pool.submit(lake.replace_partition, lake_root, table, day, name,
+                                          parts(table, target, order))
+                       for table, (target, order) in streams.items()}
+            files = {table: future.result() for table, future in futures.items()}
         entity_rows = pa.table([list(entities), [v[0] for v in entities.values()],
                                 [v[1] for v in entities.values()]], schema=schema.ENTITIES).sort_by("entity_id")
         rejects = _concat([_shard_table(r, "rejects") for r in results], schema.REJECTS).sort_by(
