@@ -42,8 +42,9 @@ CATEGORIES: tuple[str, ...] = ("politics", "world", "business", "sports", "enter
 
 #: Version of the model (its features and training recipe); the model file is named after it.
 MODEL_VERSION = "tfidf-lr-1"
-#: The model and the label table together: what the category columns depend on.
-CATEGORY_VERSION = f"{MODEL_VERSION}.{files_digest([RULES])}"
+#: The model, the revision of the term extraction that feeds it (2: trimmed before splitting) and
+#: the label table together: what the category columns depend on.
+CATEGORY_VERSION = f"{MODEL_VERSION}.terms2.{files_digest([RULES])}"
 MODEL_PATH = HERE / "models" / f"category-{MODEL_VERSION}.npz"
 
 #: Only the first this-many characters of a body are read: the topic is set in the opening
@@ -136,7 +137,9 @@ def article_terms(headlines: Sequence[str | None], bodies: Sequence[str | None])
     texts = pc.utf8_slice_codeunits(pc.fill_null(pa.array(bodies, pa.string()), ""), 0, MAX_BODY_CHARS)
     text = pc.ascii_lower(pc.binary_join_element_wise(heads, texts, "\n"))
     # Blanking separators and then splitting on whitespace is much faster than a regex split.
-    words = pc.utf8_split_whitespace(pc.replace_substring_regex(text, _NOT_WORD, " "))
+    # Trimmed first: pyarrow's split can give the word before a trailing blank a stray byte of
+    # it, at random (seen with pyarrow 26), which made predictions depend on the batch.
+    words = pc.utf8_split_whitespace(pc.utf8_trim_whitespace(pc.replace_substring_regex(text, _NOT_WORD, " ")))
     flat = pc.list_flatten(words)
     doc = pc.list_parent_indices(words).to_numpy().astype(np.int64)
     keep = pc.not_equal(flat, "")  # split_whitespace leaves "" where a text starts or ends with a blank
