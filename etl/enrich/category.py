@@ -137,8 +137,9 @@ def article_terms(headlines: Sequence[str | None], bodies: Sequence[str | None])
     texts = pc.utf8_slice_codeunits(pc.fill_null(pa.array(bodies, pa.string()), ""), 0, MAX_BODY_CHARS)
     text = pc.ascii_lower(pc.binary_join_element_wise(heads, texts, "\n"))
     # Blanking separators and then splitting on whitespace is much faster than a regex split.
-    # Trimmed first: pyarrow's split can give the word before a trailing blank a stray byte of
-    # it, at random (seen with pyarrow 26), which made predictions depend on the batch.
+    # Trimmed first: pyarrow's whitespace split reads a byte past a string's end while it scans
+    # trailing blanks (apache/arrow#37757), so the last word could gain a stray byte at random
+    # (seen with pyarrow 26), which made predictions depend on what the process did before.
     words = pc.utf8_split_whitespace(pc.utf8_trim_whitespace(pc.replace_substring_regex(text, _NOT_WORD, " ")))
     flat = pc.list_flatten(words)
     doc = pc.list_parent_indices(words).to_numpy().astype(np.int64)
