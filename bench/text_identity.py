@@ -48,17 +48,19 @@ def _records(texts: list[str]) -> list[RawRecord]:
     return [RawRecord("corpora", "corpus", i, {"body": t}) for i, t in enumerate(texts)]
 
 
-def _per_record(records: list[RawRecord]) -> tuple[list[dict], list[dict]]:
+def _split(outs) -> tuple[list[dict], list[dict]]:
     articles, rejects = [], []
-    for rec in records:
-        out = transform.clean_record(rec, DAY)
+    for out in outs:
         (rejects.append(out.as_row()) if isinstance(out, Reject) else articles.append(out))
     return articles, rejects
 
 
+def _per_record(records: list[RawRecord]) -> tuple[list[dict], list[dict]]:
+    return _split(transform.clean_record(rec, DAY) for rec in records)
+
+
 def _batch(records: list[RawRecord]) -> tuple[list[dict], list[dict]]:
-    articles, rejects = transform.clean_records(records, DAY)
-    return articles, [r.as_row() for r in rejects]
+    return _split(transform.clean_records(records, DAY))
 
 
 def digests(texts: list[str]) -> dict:
