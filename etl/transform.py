@@ -56,14 +56,19 @@ def clean_record(rec: RawRecord, ingest_date: dt.date, required: tuple[str, ...]
     missing = _missing(rec, required)
     if missing:
         return missing
-    raw_body = rec.fields["body"]
+    return _article(rec, *clean_body(rec.fields["body"]))
+
+
+def clean_body(raw_body: str) -> tuple[str, Counter, int, bool]:
+    """Repairs, normalization and furniture removal of one body: the clean body, the repair and
+    furniture counts, the characters furniture removal took, and whether it took any."""
     fixed, repairs = repair_raw(raw_body)
     normalized = normalize(fixed)
     body, furniture = remove_boilerplate(normalized)
     if furniture:
         body = collapse_whitespace(body)
         repairs.update(furniture)
-    return _article(rec, body, repairs, len(normalized) - len(body) if furniture else 0, bool(furniture))
+    return body, repairs, len(normalized) - len(body) if furniture else 0, bool(furniture)
 
 
 def clean_records(records: list[RawRecord], ingest_date: dt.date,

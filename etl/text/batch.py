@@ -27,9 +27,11 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
+
 from etl.text import rules
 from etl.text.normalize import _TABLE, LETTERS, _char_class, collapse_whitespace, finish, prepare
-from etl.text.repair import _MOJIBAKE, remove_boilerplate, repair_raw
+from etl.text.repair import _MOJIBAKE, MIN_RUN, remove_boilerplate, remove_fingerprinted, repair_raw
 
 #: NFC facts are worked out for code points below this; a text holding any above goes to Python.
 _NFC_DOMAIN = 0x3000
@@ -105,19 +107,37 @@ def _letter_names_glued() -> str:
 
 
 @lru_cache(maxsize=1)
-def _boilerplate_guard() -> str:
+def _boilerplate_guards() -> tuple[str, str, str]:
+    """Regexes for the rows ``remove_boilerplate`` may change: a quick one for all rows, then, on
+    the rows it matches, the rows a pattern rule may change (they hold one of its guard literals)
+    and those a run of ``MIN_RUN`` fingerprinted units may end (they hold the last two words of
+    each in one paragraph, the last ones at its end; the quick regex looks for the end only)."""
     literals = {g for _, _, guard in rules.boilerplate() for g in guard}
-    guards = [re.escape(g) for g in sorted(literals, key=len, reverse=True) if g]
-    for by_last in rules.furniture_fingerprints().values():  # the last two words of every unit
-        guards += [f"[{_WS}]+".join(re.escape(w) for w in key.split(" ")) + f"۔*[{_WS}]*(?:\n|$)" for key in by_last]
-    return "|".join(guards)
+    rule = "|".join(re.escape(g) for g in sorted(literals, key=len, reverse=True) if g) or "$^"
+    keys = sorted({key for by_last in rules.furniture_fingerprints().values() for key in by_last})
+    if not keys:
+        return rule, rule, "$^"
+    unit = "(?:" + "|".join(f"[{_WS}]+".join(re.escape(w) for w in key.split(" ")) for key in keys) + ")"
+    end = f"۔*[{_WS}]*(?:\\n|$)"
+    return f"{rule}|{unit}{end}", rule, f"{unit}(?:[^\\n]*{unit}){{{MIN_RUN - 1}}}{end}"
+
+
+def _furniture_rows(arr):
+    """Rows for ``remove_boilerplate``, and rows for its fingerprint half alone (no rule can fire there)."""
+    quick, rule, run = _boilerplate_guards()
+    rows = _rows(arr, quick)
+    if not len(rows):
+        return rows, rows
+    sub = arr.take(rows)
+    by_rule = _rows(sub, rule)
+    by_run = _rows(sub, run)
+    return rows[by_rule], rows[np.setdiff1d(by_run, by_rule)]
 
 
 # ------------------------------------------------------------------------------- arrow helpers
 
 def _rows(arr, pattern: str):
     """numpy indices of the rows matching ``pattern`` (RE2)."""
-    import numpy as np
     import pyarrow.compute as pc
 
     return np.flatnonzero(pc.match_substring_regex(arr, pattern=pattern).to_numpy(zero_copy_only=False))
@@ -136,7 +156,6 @@ def _on_rows(arr, guard: str, fn):
 def _put(arr, rows, values: list[str]):
     import pyarrow as pa
     import pyarrow.compute as pc
-    import numpy as np
 
     if not len(rows):
         return arr
@@ -152,9 +171,8 @@ def _sub(arr, pattern: str, replacement: str):
 
 
 def _literal(arr, pattern: str, replacement: str):
-    import pyarrow.compute as pc
-
-    return pc.replace_substring(arr, pattern=pattern, replacement=replacement)
+    """Literal replacement (RE2 does it faster than ``replace_substring``)."""
+    return _sub(arr, re.escape(pattern), replacement.replace("\\", "\\\\"))
 
 
 # ------------------------------------------------------------------------------- normalization
@@ -203,7 +221,6 @@ def _translate(arr):
 _SPACE_BEFORE = f" [{_PUNCT}]"
 _GLUED = f"[{_PUNCT}][{LETTERS}]"
 _MIXED = f"[{LETTERS}][0-9A-Za-z]|[0-9A-Za-z][{LETTERS}]"
-_EDGES = f"^[{_WS}]|[{_WS}]$"
 #: (guard, pattern, replacement) of ``finish``, in its order; RE2 has no lookaround, so what a
 #: lookahead looked at is captured and put back.
 _FINISH = [
@@ -214,8 +231,7 @@ _FINISH = [
     ("[ \t][ \t]", "[ \t]{2,}", " "),
     (" \n|\n ", " *\n *", "\n"),
     ("\n\n\n", "\n{3,}", "\n\n"),
-    (_EDGES, f"^[{_WS}]+|[{_WS}]+$", ""),
-]
+]  # then str.strip: Arrow's utf8_trim_whitespace strips the same characters (tests/test_text_batch.py)
 # Digits against letters get a space, except before the ء, ویں or واں of a number: those are
 # marked first, so that the digit pass does not see a letter there.
 _MIXED_PASSES = [
@@ -256,7 +272,7 @@ def _finish_all(arr):
     sub = arr.filter(mask)
     python = _rows(sub, f"{_letter_names_glued()}|{_KEEP}")
     done = _put(_finish(sub), python, [finish(sub[int(i)].as_py()) for i in python])
-    return pc.replace_with_mask(arr, mask, done)
+    return pc.utf8_trim_whitespace(pc.replace_with_mask(arr, mask, done))
 
 
 def _touched(arr):
@@ -280,7 +296,6 @@ def normalize_batch(arr, texts: list[str] | None = None):
 
 
 def _flat(mask):
-    import numpy as np
 
     return np.flatnonzero(mask.to_numpy(zero_copy_only=False)).tolist()
 
@@ -312,18 +327,21 @@ def clean_batch(texts: list[str]) -> CleanBatch:
     mask, sub = _touched(arr)
     where = _flat(mask)
     some = [texts[i] for i in where]
-    rows = _rows(sub, f"{_MOJIBAKE.pattern}|[<&]").tolist()
+    rows = _rows(sub, "[<&ØÙÚÛ]")
+    rows = rows[_rows(sub.take(rows), f"{_MOJIBAKE.pattern}|[<&]")].tolist() if len(rows) else []
     for j in rows:
         some[j], counts = repair_raw(some[j])
         repairs[where[j]] = counts or None
     sub = _put(sub, rows, [some[j] for j in rows])
     normalized = _finish_all(pc.replace_with_mask(arr, mask, _prepare(sub, some)))
     boilerplate_chars, furniture = [0] * n, [False] * n
-    rows = _rows(normalized, _boilerplate_guard()).tolist()
+    by_rule, by_run = _furniture_rows(normalized)
+    rows = np.sort(np.concatenate([by_rule, by_run])).tolist()
+    runs_only = set(by_run.tolist())
     bodies = []
     for i in rows:
         text = normalized[i].as_py()
-        body, found = remove_boilerplate(text)
+        body, found = remove_fingerprinted(text) if i in runs_only else remove_boilerplate(text)
         if found:
             body = collapse_whitespace(body)
             repairs[i] = (repairs[i] or Counter()) + found
