@@ -31,7 +31,7 @@ import numpy as np
 
 from etl.text import rules
 from etl.text.normalize import _TABLE, LETTERS, _char_class, collapse_whitespace, finish, prepare
-from etl.text.repair import _MOJIBAKE, MIN_RUN, remove_boilerplate, remove_fingerprinted, repair_raw
+from etl.text.repair import _MOJIBAKE, MIN_RUN, remove_fingerprinted, remove_patterns, repair_raw
 
 #: NFC facts are worked out for code points below this; a text holding any above goes to Python.
 _NFC_DOMAIN = 0x3000
@@ -122,16 +122,29 @@ def _boilerplate_guards() -> tuple[str, str, str]:
     return f"{rule}|{unit}{end}", rule, f"{unit}(?:[^\\n]*{unit}){{{MIN_RUN - 1}}}{end}"
 
 
-def _furniture_rows(arr):
-    """Rows for ``remove_boilerplate``, and rows for its fingerprint half alone (no rule can fire there)."""
+def _remove_furniture(normalized) -> dict[int, tuple[str, str, Counter]]:
+    """``remove_boilerplate`` of the rows it may change: ``{row: (text, result, counts)}``. The
+    pattern half runs on the rows holding a guard literal; the fingerprint half on the rows whose
+    text, after it, may end in a run of units."""
+    import pyarrow as pa
+
     quick, rule, run = _boilerplate_guards()
-    rows = _rows(arr, quick)
+    rows = _rows(normalized, quick)
     if not len(rows):
-        return rows, rows
-    sub = arr.take(rows)
-    by_rule = _rows(sub, rule)
-    by_run = _rows(sub, run)
-    return rows[by_rule], rows[np.setdiff1d(by_run, by_rule)]
+        return {}
+    sub = normalized.take(rows)
+    by_rule = rows[_rows(sub, rule)].tolist()
+    out = {i: (text, text, Counter()) for i, text in zip(rows.tolist(), sub.to_pylist())}
+    for i in by_rule:
+        out[i] = (out[i][0], *remove_patterns(out[i][0]))
+    after = pa.array([out[i][1] for i in by_rule], pa.string())
+    to_peel = set(rows[_rows(sub, run)].tolist()) - set(by_rule)
+    to_peel.update(by_rule[j] for j in _rows(after, run).tolist())
+    for i in to_peel:
+        text, result, counts = out[i]
+        result, fingerprinted = remove_fingerprinted(result)
+        out[i] = (text, result, counts + fingerprinted)
+    return out
 
 
 # ------------------------------------------------------------------------------- arrow helpers
@@ -335,16 +348,13 @@ def clean_batch(texts: list[str]) -> CleanBatch:
     sub = _put(sub, rows, [some[j] for j in rows])
     normalized = _finish_all(pc.replace_with_mask(arr, mask, _prepare(sub, some)))
     boilerplate_chars, furniture = [0] * n, [False] * n
-    by_rule, by_run = _furniture_rows(normalized)
-    rows = np.sort(np.concatenate([by_rule, by_run])).tolist()
-    runs_only = set(by_run.tolist())
+    removed = _remove_furniture(normalized)
+    rows = sorted(i for i, (_, _, found) in removed.items() if found)
     bodies = []
     for i in rows:
-        text = normalized[i].as_py()
-        body, found = remove_fingerprinted(text) if i in runs_only else remove_boilerplate(text)
-        if found:
-            body = collapse_whitespace(body)
-            repairs[i] = (repairs[i] or Counter()) + found
-            boilerplate_chars[i], furniture[i] = len(text) - len(body), True
+        text, body, found = removed[i]
+        body = collapse_whitespace(body)
+        repairs[i] = (repairs[i] or Counter()) + found
+        boilerplate_chars[i], furniture[i] = len(text) - len(body), True
         bodies.append(body)
     return CleanBatch(_put(normalized, rows, bodies), repairs, boilerplate_chars, furniture)
