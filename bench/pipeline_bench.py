@@ -173,7 +173,7 @@ def _instrument(timers: _Timers) -> None:
     import pyarrow.parquet as pq
 
     from etl import pipeline
-    pipeline._clean_guarded = timers.wrap("clean_record", pipeline._clean_guarded)
+    pipeline._clean_all = timers.wrap("clean_records", pipeline._clean_all)
     pipeline.segment_articles = timers.wrap("segment", pipeline.segment_articles)
     enr = pipeline.enrichment
     pipeline.enrichment = types.SimpleNamespace(**{k: getattr(enr, k) for k in dir(enr) if not k.startswith("__")})

@@ -40,7 +40,7 @@ from etl.read import read_file, split_file
 from etl.read.tabular import Span
 from etl.records import TRANSFORM_ERROR, Reject
 from etl.text.normalize import NORMALIZER_VERSION
-from etl.transform import clean_record, segment_articles
+from etl.transform import clean_record, clean_records, segment_articles
 
 log = logging.getLogger("etl")
 
@@ -221,14 +221,16 @@ def transform_shard(shard: dict) -> dict:
     records_in = len(rejects)
     files_dir = Path(shard["files_dir"])
     span = Span(**shard["span"]) if shard.get("span") else None
+    read = []
     for rel in shard["files"]:
         for rec in read_file(files_dir / rel, rel, source, span):
             records_in += 1
-            out = rec if isinstance(rec, Reject) else _clean_guarded(rec, day, source)
-            if isinstance(out, Reject):
-                rejects.append(out.as_row())
-            else:
-                articles.append(out)
+            read.append(rec)
+    for out in _clean_all(read, day, source):
+        if isinstance(out, Reject):
+            rejects.append(out.as_row())
+        else:
+            articles.append(out)
     article_table, sentences = segment_articles(pa.Table.from_pylist(articles, schema=schema.ARTICLES))
     article_table, mentions = enrichment.enrich(article_table, sentences)
     signatures = enrichment.signatures(article_table)
@@ -256,6 +258,18 @@ def transform_shard(shard: dict) -> dict:
              len(articles), len(rejects))
     failpoints.hit("shard_done")
     return result
+
+
+def _clean_all(read: list, day: dt.date, source: Source) -> list:
+    """The records read (and the readers' rejects), cleaned in one batch (``clean_records``); if the
+    batch fails, record by record, so that only the records that fail become rejects."""
+    records = [rec for rec in read if not isinstance(rec, Reject)]
+    try:
+        cleaned = iter(clean_records(records, day, source.required))
+    except Exception:
+        log.exception("batch cleaning of %d %s records failed; cleaning them one by one", len(records), source.name)
+        cleaned = (_clean_guarded(rec, day, source) for rec in records)
+    return [rec if isinstance(rec, Reject) else next(cleaned) for rec in read]
 
 
 def _clean_guarded(rec, day: dt.date, source: Source):

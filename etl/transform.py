@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections import Counter
 
 import numpy as np
 import pyarrow as pa
@@ -12,6 +13,7 @@ import pyarrow as pa
 from etl import schema
 from etl.enrich.structure import dateline_city, publication_date, source_site
 from etl.records import EMPTY_BODY, MISSING_FIELD, RawRecord, Reject
+from etl.text.batch import clean_batch
 from etl.text.normalize import NORMALIZER_VERSION, collapse_whitespace, normalize
 from etl.text.repair import remove_boilerplate, repair_raw
 from etl.text.segment import segment
@@ -39,21 +41,53 @@ def _clean(value: str | None) -> str | None:
     return value or None
 
 
-def clean_record(rec: RawRecord, ingest_date: dt.date, required: tuple[str, ...] = ("body",)) -> dict | Reject:
-    """One raw record to its article row (counts not yet filled), or a ``Reject`` saying why not."""
+def _missing(rec: RawRecord, required: tuple[str, ...]) -> Reject | None:
     f = rec.fields
-    raw_body = f.get("body") or ""
     missing = [name for name in required if name != "body" and not (f.get(name) or "").strip()]
     if f.get("body") is None:
         missing.insert(0, "body")
     if missing:
         return Reject(rec.source, rec.file, rec.record_no, MISSING_FIELD, f"no value for {', '.join(missing)}")
+    return None
+
+
+def clean_record(rec: RawRecord, ingest_date: dt.date, required: tuple[str, ...] = ("body",)) -> dict | Reject:
+    """One raw record to its article row (counts not yet filled), or a ``Reject`` saying why not."""
+    missing = _missing(rec, required)
+    if missing:
+        return missing
+    return _article(rec, *clean_body(rec.fields["body"]))
+
+
+def clean_body(raw_body: str) -> tuple[str, Counter, int, bool]:
+    """Repairs, normalization and furniture removal of one body: the clean body, the repair and
+    furniture counts, the characters furniture removal took, and whether it took any."""
     fixed, repairs = repair_raw(raw_body)
     normalized = normalize(fixed)
     body, furniture = remove_boilerplate(normalized)
     if furniture:
         body = collapse_whitespace(body)
         repairs.update(furniture)
+    return body, repairs, len(normalized) - len(body) if furniture else 0, bool(furniture)
+
+
+def clean_records(records: list[RawRecord], ingest_date: dt.date,
+                  required: tuple[str, ...] = ("body",)) -> list[dict | Reject]:
+    """``clean_record`` of every record, in order, with the bodies cleaned in one batch
+    (``etl.text.batch.clean_batch``: the same text, several times faster)."""
+    out: list[dict | Reject | None] = [_missing(rec, required) for rec in records]
+    todo = [i for i, o in enumerate(out) if o is None]
+    batch = clean_batch([records[i].fields["body"] for i in todo])
+    for k, (i, body) in enumerate(zip(todo, batch.bodies.to_pylist())):
+        out[i] = _article(records[i], body, batch.repairs[k] or Counter(), batch.boilerplate_chars[k],
+                          batch.furniture[k])
+    return out
+
+
+def _article(rec: RawRecord, body: str, repairs: Counter, boilerplate_chars: int, furniture: bool) -> dict | Reject:
+    """The article row of a record whose body is cleaned, or its ``EMPTY_BODY`` reject."""
+    f = rec.fields
+    raw_body = f["body"]
     if not body:
         what = "only page furniture" if furniture else "empty after cleaning"
         return Reject(rec.source, rec.file, rec.record_no, EMPTY_BODY, f"body is {what}", raw_body[:200])
@@ -80,7 +114,7 @@ def clean_record(rec: RawRecord, ingest_date: dt.date, required: tuple[str, ...]
         "sentence_count": None,
         "word_count": None,
         "char_count": len(body),
-        "boilerplate_chars": len(normalized) - len(body) if furniture else 0,
+        "boilerplate_chars": boilerplate_chars,
         "content_hash": hashlib.sha256(body.encode()).hexdigest()[:16],
         "repairs": json.dumps(dict(sorted(repairs.items())), ensure_ascii=False) if repairs else None,
         "normalizer_version": NORMALIZER_VERSION,

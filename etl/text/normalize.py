@@ -189,7 +189,16 @@ def normalize(text: str) -> str:
     """
     if not text:
         return ""
-    text = _heh(_NEEDS_TRANSLATE.sub(_translate, compose(text)))
+    return finish(prepare(text))
+
+
+def prepare(text: str) -> str:
+    """The character half of ``normalize``: NFC, compositions, the translate table, heh."""
+    return _heh(_NEEDS_TRANSLATE.sub(_translate, compose(text)))
+
+
+def finish(text: str) -> str:
+    """The spacing half of ``normalize``: punctuation, digits and Latin against Urdu, whitespace."""
     text = punctuation_space(text)
     if _MIXED_GUARD.search(text):
         text = _LATIN_LETTER.sub(" ", _DIGIT_LETTER.sub(" ", text))

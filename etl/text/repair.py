@@ -118,13 +118,19 @@ def _last_words(table: dict) -> frozenset[str]:
 _LAST_WORDS: list = [None, frozenset()]
 
 
-def remove_boilerplate(text: str) -> tuple[str, Counter]:
-    """Delete page furniture: the patterns of ``rules/boilerplate.tsv``, then fingerprinted blocks."""
+def remove_patterns(text: str) -> tuple[str, Counter]:
+    """Delete the matches of the patterns of ``rules/boilerplate.tsv`` (the first half of ``remove_boilerplate``)."""
     counts: Counter = Counter()
     for name, pattern, guard in rules.boilerplate():
         if any(g in text for g in guard):
             text, n = pattern.subn(" ", text)
             if n:
                 counts[name] += n
+    return text, counts
+
+
+def remove_boilerplate(text: str) -> tuple[str, Counter]:
+    """Delete page furniture: the patterns of ``rules/boilerplate.tsv``, then fingerprinted blocks."""
+    text, counts = remove_patterns(text)
     text, fingerprinted = remove_fingerprinted(text)
     return text, counts + fingerprinted
