@@ -18,7 +18,7 @@ import time
 import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -500,18 +500,36 @@ def load_warehouse(lake_report: dict, url: str, run_id: str, started_at: dt.date
             "seconds": round(time.perf_counter() - began, 3)}
 
 
-def _warehouse_rows(lake_root: lake.Location, table: str, day: str, source: str) -> Iterator[dict]:
-    """A partition's rows as the warehouse stores them (lists as text), read a batch at a time."""
-    for batch in lake.iter_partition(lake_root, table, day, source, schema.TABLES[table]):
-        rows = batch.to_pylist()
+def _warehouse_rows(lake_root: lake.Location, table: str, day: str, source: str) -> Iterator[pa.RecordBatch]:
+    """A partition's rows as the warehouse stores them (lists as text), a batch at a time."""
+    return _warehouse_rows_of(table, lake.iter_partition(lake_root, table, day, source, schema.TABLES[table]))
+
+
+def _warehouse_rows_of(table: str, batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """Lake batches of ``table`` as the warehouse stores them: tokens joined by spaces, keyword and
+    flag lists as JSON text, column-wise."""
+    for batch in batches:
         if table == "sentences":
-            for r in rows:
-                r["tokens"] = " ".join(r["tokens"])
+            batch = batch.set_column(batch.schema.get_field_index("tokens"), "tokens",
+                                     pc.binary_join(batch.column("tokens"), " "))
         elif table == "articles":
-            for r in rows:
-                r["keywords"] = json.dumps(r["keywords"], ensure_ascii=False)
-                r["quality_flags"] = json.dumps(r["quality_flags"], ensure_ascii=False)
-        yield from rows
+            for name in ("keywords", "quality_flags"):
+                batch = batch.set_column(batch.schema.get_field_index(name), name, _json_lists(batch.column(name)))
+        yield batch
+
+
+_JSON_ESCAPES = r'[\\"\x00-\x1f]'
+
+
+def _json_lists(lists: pa.Array) -> pa.Array:
+    """Each list of strings as ``json.dumps(list, ensure_ascii=False)`` writes it, column-wise
+    (values that JSON would escape send the batch through ``json.dumps``)."""
+    values = pc.list_flatten(lists)
+    if len(values) and pc.any(pc.match_substring_regex(values, _JSON_ESCAPES)).as_py():
+        return pa.array([json.dumps(v, ensure_ascii=False) for v in lists.to_pylist()], pa.string())
+    joined = pc.binary_join_element_wise("[\"", pc.binary_join(lists, '", "'), "\"]", "")
+    empty = pc.equal(pc.list_value_length(lists), 0)
+    return pc.if_else(pc.is_null(lists), "null", pc.if_else(empty, "[]", joined))
 
 
 def _manifest(staging: list[str], source: str) -> dict:

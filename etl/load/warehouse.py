@@ -8,6 +8,8 @@ never duplicates a row and a failed load leaves the previous state untouched.
 from __future__ import annotations
 
 import datetime as dt
+import io
+import itertools
 import json
 import os
 import sys
@@ -15,6 +17,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -336,14 +340,14 @@ def load_run(engine: sa.Engine, day: dt.date, source_rows: dict[str, dict[str, I
             conn.execute(sa.text("CREATE TEMP TABLE _load_articles (LIKE articles) ON COMMIT DROP"))
         for name in names:
             tables = source_rows[name]
-            arts = ({**a, "ingest_date": day, "source": name} for a in tables["articles"])
+            in_source = {"ingest_date": day, "source": name}
             if pg:
-                counts["articles"] += _copy(conn, "_load_articles", articles, arts)
+                counts["articles"] += _copy(conn, "_load_articles", articles, tables["articles"], in_source)
             else:
-                for batch in _batches(arts):
+                for batch in _batches(_rows(tables["articles"], in_source)):
                     _upsert_articles(conn, engine, batch)
                     counts["articles"] += len(batch)
-            for batch in _batches(tables.get("entities", ())):
+            for batch in _batches(_rows(tables.get("entities", ()), {})):
                 stmt = _insert(engine, entities).on_conflict_do_nothing(index_elements=[entities.c.entity_id])
                 conn.execute(stmt, batch)
                 counts["entities"] += len(batch)
@@ -361,11 +365,10 @@ def load_run(engine: sa.Engine, day: dt.date, source_rows: dict[str, dict[str, I
             for key, table in (("sentences", sentences), ("mentions", mentions), ("rejects", rejects),
                                ("duplicates", duplicates)):
                 extra = {} if key in ("sentences", "mentions") else {"ingest_date": day, "source": name}
-                rows = ({**r, **extra} for r in tables.get(key, ()))
                 if pg:
-                    counts[key] += _copy(conn, table.name, table, rows)
+                    counts[key] += _copy(conn, table.name, table, tables.get(key, ()), extra)
                 else:
-                    for batch in _batches(rows):
+                    for batch in _batches(_rows(tables.get(key, ()), extra)):
                         conn.execute(table.insert(), batch)
                         counts[key] += len(batch)
         for meta in source_rows_meta:
@@ -401,21 +404,63 @@ def _upsert_articles(conn: sa.Connection, engine: sa.Engine, batch: list[dict]) 
     conn.execute(stmt, batch)
 
 
-def _copy(conn: sa.Connection, target: str, table: sa.Table, rows: Iterable[dict]) -> int:
-    """Stream ``rows`` (dicts keyed by ``table``'s columns) into ``target`` with PostgreSQL ``COPY``."""
+def _rows(items: Iterable[dict | pa.RecordBatch], extra: dict) -> Iterator[dict]:
+    """Rows as dicts, with ``extra``'s columns set, from dicts or Arrow record batches."""
+    for item in items:
+        if isinstance(item, pa.RecordBatch):
+            for row in item.to_pylist():
+                yield {**row, **extra}
+        else:
+            yield {**item, **extra}
+
+
+def _copy(conn: sa.Connection, target: str, table: sa.Table, items: Iterable[dict | pa.RecordBatch],
+          extra: dict) -> int:
+    """Stream rows into ``target`` (columns of ``table``) with PostgreSQL ``COPY``, ``extra``'s
+    columns set on each. Arrow record batches travel as CSV written by Arrow, a batch at a time,
+    with no Python object per row; dicts (callers other than the pipeline) one row at a time."""
     names = [c.name for c in table.columns]
+    items = iter(items)
+    first = next(items, None)
+    if first is None:
+        return 0
     columns = ", ".join(f'"{n}"' for n in names)
-    statement = f"COPY {target} ({columns}) FROM STDIN"
+    arrow = isinstance(first, pa.RecordBatch)
+    statement = f"COPY {target} ({columns}) FROM STDIN" + (" (FORMAT csv)" if arrow else "")
     n = 0
     driver = conn.connection.driver_connection
     try:
         with driver.cursor() as cur, cur.copy(statement) as copy:
-            for row in rows:
-                copy.write_row([row.get(name) for name in names])
-                n += 1
+            for item in itertools.chain([first], items):
+                if arrow:
+                    copy.write(_csv(item, names, extra))
+                    n += item.num_rows
+                else:
+                    copy.write_row([{**item, **extra}.get(name) for name in names])
+                    n += 1
     except driver.Error as exc:  # reported like any other statement's error
         raise sa.exc.DBAPIError.instance(statement, None, exc, type(driver).Error) from exc
     return n
+
+
+def _csv(batch: pa.RecordBatch, names: list[str], extra: dict) -> bytes:
+    """A batch as CSV for ``COPY ... (FORMAT csv)``: ``names`` in order, ``extra`` as constant
+    columns, absent columns NULL. Values are quoted and NULLs are not, so an empty string stays
+    one; floats go as float64, so a float32 value arrives exactly as the row-by-row path sends it."""
+    n = batch.num_rows
+    arrays = []
+    for name in names:
+        if name in extra:
+            arrays.append(pa.array([extra[name]] * n))
+        elif name in batch.schema.names:
+            column = batch.column(name)
+            arrays.append(column.cast(pa.float64()) if pa.types.is_floating(column.type) else column)
+        else:
+            arrays.append(pa.nulls(n))
+    out = io.BytesIO()
+    pa_csv.write_csv(pa.RecordBatch.from_arrays(arrays, names=names), out,
+                     pa_csv.WriteOptions(include_header=False, quoting_style="all_valid"))
+    return out.getvalue()
 
 
 def table_counts(engine: sa.Engine) -> dict[str, int]:
