@@ -307,10 +307,15 @@ def write_lake(shard_results: list[dict], root: Path, day: str | None = None) ->
     plans: dict[str, dict] = {}
     for name in sorted(by_source):
         results = sorted(by_source[name], key=lambda r: r["shard_id"])
-        keys = _concat([_shard_table(r, "articles", ["article_id", "source_file", "record_no"])
-                        for r in results], None).sort_by([("source_file", "ascending"), ("record_no", "ascending")])
+        keys = _concat([_numbered(_shard_table(r, "articles", ["article_id", "source_file", "record_no"]), i)
+                        for i, r in enumerate(results)], None)
+        keys = keys.sort_by([("source_file", "ascending"), ("record_no", "ascending")])
         keep, dups = _dedup_by_key(keys)
-        kept = _row_key(keys.take(pa.array(keep, type=pa.int64())))
+        kept_rows = keys.take(pa.array(keep, type=pa.int64()))
+        # the kept records of each shard, so a shard is filtered against its own few, not the day's
+        shard_of = kept_rows["shard"].to_numpy()
+        kept_keys = _row_key(kept_rows)
+        kept = [kept_keys.filter(pa.array(shard_of == i)) for i in range(len(results))]
         plans[name] = {"results": results, "kept": kept, "duplicates": dups}
     found = _find_copies(plans, sig_schema, lake_root, day)
     report: dict[str, dict] = {}
@@ -320,8 +325,8 @@ def write_lake(shard_results: list[dict], root: Path, day: str | None = None) ->
         entities: dict[str, tuple[str, str]] = {}
 
         def parts(table: str, target: pa.Schema, order: list[str]):
-            for r in results:  # one shard at a time
-                part = _kept(_shard_table(r, table), kept, target, order)
+            for r, kept_here in zip(results, kept):  # one shard at a time
+                part = _kept(_shard_table(r, table), kept_here, target, order)
                 if table == "articles":
                     part = enrichment.mark_duplicates(part, found)
                 elif table == "signatures":
@@ -369,6 +374,11 @@ def _shard_table(result: dict, table: str, columns: list[str] | None = None) -> 
     return pq.read_table(Path(result["out_dir"]) / f"{table}.parquet", columns=columns)
 
 
+def _numbered(table: pa.Table, shard: int) -> pa.Table:
+    """``table`` with a ``shard`` column: which of the source's shards each row came from."""
+    return table.append_column("shard", pa.array(np.full(table.num_rows, shard, dtype=np.int32)))
+
+
 def _kept(table: pa.Table | None, kept: pa.Array, target: pa.Schema, order: list[str]) -> pa.Table:
     """The rows of ``table`` whose record (``file#record_no``) is in ``kept``, sorted by article then ``order``."""
     if table is None or not table.num_rows:
@@ -414,8 +424,8 @@ def _find_copies(plans: dict[str, dict], sig_schema: pa.Schema, lake_root: lake.
     """
     meta, counts = [], []
     for plan in plans.values():
-        for r in plan["results"]:
-            part = _kept(_shard_table(r, "signatures"), plan["kept"], sig_schema, [])
+        for r, kept_here in zip(plan["results"], plan["kept"]):
+            part = _kept(_shard_table(r, "signatures"), kept_here, sig_schema, [])
             meta.append(part)
             counts.append(part.num_rows)
     if not sum(counts):
