@@ -17,12 +17,12 @@ largest of its worker processes) are its own. Input is a folder of JSONL part fi
 - ``datatrove1`` / ``datatrove2``: datatrove 0.10.1 JsonlReader -> FTFYFormatter ->
   GopherRepetitionFilter -> GopherQualityFilter (Urdu stop words) -> ParquetWriter ->
   MinhashDedupSignature, with 1 task / 1 worker, and 2 tasks / 2 workers.
-- ``ours``: the project's stages in this process: ``fetch`` (stage the files, plan shards: one
-  shard per JSONL file), ``transform_shard`` for each shard in turn, ``write_lake`` (merge,
+- ``ours``: the project's stages in this process: ``fetch`` (stage the files, plan shards: a
+  JSONL file, or 8 MiB spans of whole records of a larger one), ``transform_shard`` for each shard in turn, ``write_lake`` (merge,
   dedup across shards, Parquet partitions). Sub-stage seconds inside the transform are taken by
   wrapping the functions ``transform_shard`` calls (in this process only).
 - ``ours2``: the same, with ``transform_shard`` run over the shards by a pool of 2 processes.
-- ``ours_1file``: ``ours`` on the parts concatenated into ONE JSONL file, which is one shard.
+- ``ours_1file``: ``ours`` on the parts concatenated into ONE JSONL file (cut into 8 MiB shards).
 - ``pg_ours`` / ``pg_pandas`` (``--pg``): warehouse load of the lake ``ours`` wrote into a throwaway
   PostgreSQL: ``load_warehouse`` against ``DataFrame.to_sql`` (defaults) of the same rows of the
   same six tables (list columns as JSON text) through the same SQLAlchemy engine.
@@ -243,7 +243,10 @@ def run_pg(kind: str, work: Path, ours_work: Path, url: str) -> dict:
     engine = sa.create_engine(url)
     rows = 0
     for table in WAREHOUSE_TABLES:
-        data = ds.dataset(Path(lake_report["lake"]) / table, format="parquet", partitioning="hive").to_table()
+        folder = Path(lake_report["lake"]) / table
+        if not folder.exists():  # a day with no row of the table (no rejects, say) has no partition
+            continue
+        data = ds.dataset(folder, format="parquet", partitioning="hive").to_table()
         df = data.to_pandas()
         for col in df.columns:
             if str(data.schema.field(col).type).startswith("list"):
@@ -404,12 +407,7 @@ def parent(args) -> None:
         print(f"[{args.label}] {name}: {json.dumps({k: v for k, v in res.items() if k != 'error'})}"
               + (f" ERROR {res['error'][-600:]}" if "error" in res else ""), file=sys.stderr, flush=True)
     if args.pg_url and "ours" in results:
-        for name in ("pg_ours", "pg_pandas"):
-            res = _one(name, args, work, ["--ours-work", str(work / "ours"), "--pg-url", args.pg_url])
-            if "error" not in res:
-                res["articles_per_s"] = round(res.get("rows_out") and results["ours"]["rows_out"] / res["wall_s"], 1)
-            results[name] = res
-            print(f"[{args.label}] {name}: {json.dumps(res)[:800]}", file=sys.stderr, flush=True)
+        _pg(args, work, results)
     profile = None
     if args.profile:
         print(f"[{args.label}] profiling ours ...", file=sys.stderr, flush=True)
@@ -429,6 +427,29 @@ def parent(args) -> None:
     out.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     print(json.dumps(doc["targets"], indent=1))
     print(f"wrote {out}", file=sys.stderr)
+
+
+def _pg(args, work: Path, results: dict[str, dict]) -> None:
+    """Our warehouse load and ``to_sql`` of the lake ``ours`` wrote, one after the other."""
+    for name in ("pg_ours", "pg_pandas"):
+        res = _one(name, args, work, ["--ours-work", str(work / "ours"), "--pg-url", args.pg_url])
+        if "error" not in res:
+            res["rows_per_s"] = round(res["rows_out"] / res["wall_s"], 1)
+        results[name] = res
+        print(f"[{args.label}] {name}: {json.dumps(res)[:800]}", file=sys.stderr, flush=True)
+
+
+def repeat_pg(args) -> None:
+    """Measure the warehouse loads again on the lake an earlier ``run`` left in ``--work``, and
+    update that run's results file (the other approaches' figures are kept)."""
+    out = HERE / "results" / f"pipeline_{args.label}.json"
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    _pg(args, Path(args.work), doc["results"])
+    doc["targets"] = _targets(doc["results"], doc["text_mb"])
+    doc["pg_measured"] = {"command": " ".join([Path(sys.executable).name, *sys.argv]),
+                          "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "load_avg": os.getloadavg()}
+    out.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(json.dumps(doc["targets"]["pg_load_vs_to_sql"]))
 
 
 def _top_functions(path: Path, n: int) -> list[dict]:
@@ -456,7 +477,7 @@ def table(paths: list[Path]) -> None:
                 print(f"| {doc['corpus']['n']:,} | {name} | error | | | | |")
                 continue
             print(f"| {doc['corpus']['n']:,} | {name} | {r['wall_s']:.1f} | {r['cpu_s']:.1f} | "
-                  f"{r.get('text_mb_per_s', '')} | {r.get('articles_per_s_per_core', r.get('articles_per_s', ''))} | "
+                  f"{r.get('text_mb_per_s', '')} | {r.get('articles_per_s_per_core', '')} | "
                   f"{r.get('peak_rss_tree_mb')} |")
     growth = {}
     for a, b in zip(docs, docs[1:]):
@@ -484,6 +505,11 @@ def main(argv: list[str] | None = None) -> None:
     run.add_argument("--approaches", default=",".join(APPROACHES))
     run.add_argument("--profile", action="store_true", help="also profile ours once under cProfile")
     run.add_argument("--pg-url", help="a throwaway PostgreSQL to compare warehouse loads in")
+    pg = sub.add_parser("pg", help="measure the warehouse loads again on the lake of an earlier run")
+    pg.add_argument("--input", required=True, help="the corpus folder of that run")
+    pg.add_argument("--label", required=True)
+    pg.add_argument("--work", required=True, help="that run's scratch folder (holds ours/)")
+    pg.add_argument("--pg-url", required=True)
     tab = sub.add_parser("table", help="markdown table of result files, and their growth from size to size")
     tab.add_argument("files", nargs="+", type=Path)
     one = sub.add_parser("one", help="run one approach in this process (the parent calls this)")
@@ -496,6 +522,8 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     if args.cmd == "run":
         parent(args)
+    elif args.cmd == "pg":
+        repeat_pg(args)
     elif args.cmd == "table":
         table(args.files)
     else:
