@@ -416,7 +416,7 @@ def parent(args) -> None:
     ended = {"load_avg": os.getloadavg(), "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
     doc = {
         "method": __doc__.split("\n\n")[0] + " See bench/pipeline_bench.py; corpus from bench/make_corpus.py.",
-        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "command": _command(),
         "corpus": truth, "text_mb": round(text_mb, 2),
         "machine": {"nproc": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
                     "start": started, "end": ended},
@@ -446,10 +446,19 @@ def repeat_pg(args) -> None:
     doc = json.loads(out.read_text(encoding="utf-8"))
     _pg(args, Path(args.work), doc["results"])
     doc["targets"] = _targets(doc["results"], doc["text_mb"])
-    doc["pg_measured"] = {"command": " ".join([Path(sys.executable).name, *sys.argv]),
+    doc["pg_measured"] = {"command": _command(),
                           "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "load_avg": os.getloadavg()}
     out.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     print(json.dumps(doc["targets"]["pg_load_vs_to_sql"]))
+
+
+def _command() -> str:
+    """This run's command line, with scratch folders outside the repository written as $SCRATCH/NAME."""
+    def shown(arg: str) -> str:
+        if os.path.isabs(arg) and not Path(arg).resolve().is_relative_to(ROOT):
+            return f"$SCRATCH/{Path(arg).name}"
+        return arg
+    return " ".join([Path(sys.executable).name, *map(shown, sys.argv)])
 
 
 def _top_functions(path: Path, n: int) -> list[dict]:
@@ -457,7 +466,7 @@ def _top_functions(path: Path, n: int) -> list[dict]:
     stats = pstats.Stats(str(path))
     rows = []
     for (file, line, func), (cc, nc, tt, ct, _callers) in stats.stats.items():
-        rel = file.replace(str(ROOT) + os.sep, "")
+        rel = file.replace(str(ROOT) + os.sep, "").replace(sys.base_prefix, "<python>").replace(sys.prefix, "<venv>")
         if "site-packages" in rel:
             rel = rel.split("site-packages" + os.sep, 1)[1]
         rows.append({"function": f"{rel}:{line}({func})", "calls": nc, "tottime_s": round(tt, 2),
