@@ -87,6 +87,24 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _tail(path: pathlib.Path, nchars: int) -> str:
+    """The last ``nchars`` characters of a server's log file ("" when it cannot be read)."""
+    try:
+        return path.read_text(errors="replace")[-nchars:]
+    except OSError:
+        return ""
+
+
+def _stop_process(proc: subprocess.Popen, timeout: float) -> None:
+    """Stop a server process: SIGTERM, then SIGKILL if it has not exited within ``timeout``."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
 def _pg_version_of(bindir: str) -> int | None:
     try:
         out = subprocess.run(
@@ -232,10 +250,7 @@ class PostgresServer:
             )
 
     def log_tail(self, nchars: int = 4000) -> str:
-        try:
-            return self.logfile.read_text(errors="replace")[-nchars:]
-        except OSError:
-            return ""
+        return _tail(self.logfile, nchars)
 
 
 class _PgCluster:
@@ -450,10 +465,7 @@ class RedisServer:
             return False
 
     def log_tail(self, nchars: int = 4000) -> str:
-        try:
-            return self.logfile.read_text(errors="replace")[-nchars:]
-        except OSError:
-            return ""
+        return _tail(self.logfile, nchars)
 
 
 @pytest.fixture
@@ -485,12 +497,7 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
     try:
         yield server
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        _stop_process(proc, 15)
 
 
 # --------------------------------------------------------------------------- #
@@ -696,10 +703,7 @@ class S3Server:
                 "AWS_EC2_METADATA_DISABLED": "true"}
 
     def log_tail(self, nchars: int = 4000) -> str:
-        try:
-            return self.logfile.read_text(errors="replace")[-nchars:]
-        except OSError:
-            return ""
+        return _tail(self.logfile, nchars)
 
 
 @pytest.fixture(scope="session")
@@ -725,9 +729,4 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
                 time.sleep(0.1)
         yield server
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        _stop_process(proc, 10)
