@@ -17,8 +17,8 @@ import shutil
 import time
 import uuid
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -422,20 +422,19 @@ def _find_copies(plans: dict[str, dict], sig_schema: pa.Schema, lake_root: lake.
 
     The day's signatures are read a shard at a time into one matrix, the only copy of them held.
     """
-    meta, counts = [], []
+    total = sum(len(kept_here) for plan in plans.values() for kept_here in plan["kept"])
+    if not total:
+        return dedup.RESULT_SCHEMA.empty_table()
+    matrix = np.empty((total, dedup.NUM_PERM), dtype=np.uint32)
+    meta, at = [], 0
     for plan in plans.values():
         for r, kept_here in zip(plan["results"], plan["kept"]):
             part = _kept(_shard_table(r, "signatures"), kept_here, sig_schema, [])
-            meta.append(part)
-            counts.append(part.num_rows)
-    if not sum(counts):
-        return dedup.RESULT_SCHEMA.empty_table()
-    matrix = np.empty((sum(counts), dedup.NUM_PERM), dtype=np.uint32)
-    at = 0
-    for i, part in enumerate(meta):
-        matrix[at:at + part.num_rows] = dedup.signature_matrix(part["signature"])
-        at += part.num_rows
-        meta[i] = part.drop_columns(["signature"])
+            if part.num_rows != len(kept_here):
+                raise RunCheckError(f"shard {r['shard_id']}: {part.num_rows} signatures for {len(kept_here)} articles")
+            matrix[at:at + part.num_rows] = dedup.signature_matrix(part["signature"])
+            at += part.num_rows
+            meta.append(part.drop_columns(["signature"]))
     batch = pa.concat_tables(meta)
     history = history_signatures(lake_root, day, dedup_days())
     if history is not None:  # an article filed again on a later day is not a copy of its older self
