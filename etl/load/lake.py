@@ -62,10 +62,6 @@ def resolve(location: str | os.PathLike) -> Location:
     return text.rstrip("/")
 
 
-def is_local(lake: Location) -> bool:
-    return isinstance(resolve(lake), Path)
-
-
 def filesystem(lake: Location) -> tuple[fsspec.AbstractFileSystem, str]:
     """The fsspec filesystem holding the lake and the lake's root path on it.
 
@@ -87,15 +83,17 @@ def arrow_filesystem(fs: fsspec.AbstractFileSystem) -> pafs.FileSystem:
     return pafs.PyFileSystem(pafs.FSSpecHandler(fs))
 
 
+def _relative(table: str, day: str, source: str, name: str = "") -> str:
+    """A partition's folder (or a file in it, ``name``) relative to the lake's root."""
+    folder = f"{table}/ingest_date={day}/source={source}"
+    return f"{folder}/{name}" if name else folder
+
+
 def partition_dir(lake: Location, table: str, day: str, source: str) -> Location:
     """The partition's folder: a ``Path`` for a local lake, a URL for any other."""
     lake = resolve(lake)
-    tail = f"{table}/ingest_date={day}/source={source}"
+    tail = _relative(table, day, source)
     return lake / tail if isinstance(lake, Path) else f"{lake}/{tail}"
-
-
-def _relative(table: str, day: str, source: str, name: str) -> str:
-    return f"{table}/ingest_date={day}/source={source}/{name}"
 
 
 def replace_partition(lake: Location, table: str, day: str, source: str,
@@ -126,7 +124,7 @@ def replace_partition(lake: Location, table: str, day: str, source: str,
     if isinstance(lake, Path):
         _swap_local(lake, Path(staged), partition_dir(lake, table, day, source), bool(names))
     else:
-        _swap_objects(fs, staged, f"{root}/{_relative(table, day, source, '')}".rstrip("/"), names)
+        _swap_objects(fs, staged, f"{root}/{_relative(table, day, source)}", names)
     return [_relative(table, day, source, n) for n in names]
 
 
@@ -193,7 +191,7 @@ def _list_files(fs: fsspec.AbstractFileSystem, folder: str) -> list[str]:
 def partition_files(lake: Location, table: str, day: str, source: str) -> list[str]:
     """The partition's Parquet files, in name order, as paths on ``filesystem(lake)[0]``."""
     fs, root = filesystem(lake)
-    return [p for p in _list_files(fs, f"{root}/{_relative(table, day, source, '')}".rstrip("/"))
+    return [p for p in _list_files(fs, f"{root}/{_relative(table, day, source)}")
             if p.endswith(".parquet")]
 
 
