@@ -429,14 +429,16 @@ def _copy(conn: sa.Connection, target: str, table: sa.Table, items: Iterable[dic
     statement = f"COPY {target} ({columns}) FROM STDIN" + (" (FORMAT csv)" if arrow else "")
     n = 0
     driver = conn.connection.driver_connection
+    items = itertools.chain([first], items)
     try:
         with driver.cursor() as cur, cur.copy(statement) as copy:
-            for item in itertools.chain([first], items):
-                if arrow:
-                    copy.write(_csv(item, names, extra))
-                    n += item.num_rows
-                else:
-                    copy.write_row([{**item, **extra}.get(name) for name in names])
+            if arrow:
+                for batch in items:
+                    copy.write(_csv(batch, names, extra))
+                    n += batch.num_rows
+            else:
+                for row in _rows(items, extra):
+                    copy.write_row([row.get(name) for name in names])
                     n += 1
     except driver.Error as exc:  # reported like any other statement's error
         raise sa.exc.DBAPIError.instance(statement, None, exc, type(driver).Error) from exc
