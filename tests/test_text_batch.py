@@ -62,8 +62,13 @@ ROWS = [
     "کہا ۔پھر،اور؟ہاں پی۔ٹی۔آئی ایم ۔کیو 20فیصد 1990ءمیں 11ویں 5واں صوبےLahj یہA",
     # whitespace: \r, tabs, runs of spaces, blank lines, edges with Unicode spaces
     "\u2028 پہلا\r\nدوسرا\r\rتیسرا  \t چوتھا \n\n\n\n پانچواں \u3000\x85",
-    # the digit pass's own mark in the text
+    # the mark the batch's digit pass once used, in the text
     "5\ufdd2ء 7\ufdd2ب",
+    # rows after one that needed spacing (the scan reuses its buffers from row to row)
+    "پاکستان1",
+    "1پاکستان",
+    # a repair in a row that also needs Python's NFC: repairs come first
+    "\u3000<b>",
     # repairs: mojibake, HTML tags and entities
     "Ø§Ù„Ù„Ù‡ <p>پیرا</p><br/>دوسرا &amp; &#1578; <b>بولڈ</b>",
     # furniture: a pattern rule; a body that is furniture only

@@ -1,0 +1,557 @@
+"""The character rules and spacing rules of ``normalize`` as one compiled scan of a string column.
+
+``clean(arr)`` runs, per row of a pyarrow string array, what ``prepare`` then ``finish`` do
+(``etl/text/normalize.py``), in one pass over the array's UTF-8 bytes compiled by numba: decode,
+compose a base and its mark, the translate table, then the spacing rules, each a loop over the
+row's code points in the order ``finish`` runs its regexes, and encode. The rules stay where they
+are (the rule files, ``normalize.py``): the tables the scan reads are built from them, and from
+``unicodedata`` and ``str.isspace`` directly, when the module is first used. What the scan cannot
+do exactly it hands back instead of guessing:
+
+* ``NEEDS_REPAIR``: the row holds ``<``, ``&`` or a lead character of mojibake, and may need
+  ``repair_raw`` before anything else. It comes back unchanged; the caller repairs it and runs it
+  again as ``REPAIRED``.
+* ``NEEDS_PREPARE``: the row's NFC is more than one fixed replacement per base + mark (two marks
+  in a row, a mark after a precomposed letter, any character at U+3000 or above), or it holds an
+  Arabic heh, whose form depends on the letters around it. The row comes back unchanged, for
+  ``prepare``.
+* ``NEEDS_CHECK``: a ۔ between letters (spaces before it allowed) may sit inside an abbreviation
+  of letter names (پی۔ٹی۔آئی), which ``finish`` spaces differently. The row comes back prepared
+  but not finished; the caller checks its letter names and runs it again with ``FORCE`` or through
+  ``finish``.
+
+``tests/test_text_batch.py`` and ``bench/text_identity.py`` hold it to the per-text functions,
+byte for byte.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from functools import lru_cache
+
+import numpy as np
+from numba import njit
+
+#: A row's mode on input: both halves; both, the row's repairs done; finish only; finish without
+#: the abbreviation check; ``collapse_whitespace`` only.
+FULL, REPAIRED, FINISH, FORCE, COLLAPSE = 0, 3, 1, 2, 4
+#: A row's status on output.
+DONE, NEEDS_PREPARE, NEEDS_CHECK, NEEDS_REPAIR = 0, 1, 2, 3
+
+_LIMIT = 0x3000  # prepare's tables cover code points below this; a row holding more goes to Python
+# finish's character classes (bit flags; a code point has at most one of the first five)
+_LETTER, _DIGIT, _LATIN, _PUNCT, _SPACE_OR_TAB, _WHITE = 1, 2, 4, 8, 16, 32
+# prepare's classes
+_MARKED, _COMPOSED, _ROUTE, _REPAIR, _CHANGE = 1, 2, 4, 8, 16
+_FINISH_LIMIT = 0x3001  # str.isspace is false above U+3000
+# the steps of finish a row needs
+_STEP_SPACE_BEFORE, _STEP_INSERT, _STEP_CR, _STEP_RUNS, _STEP_EDGES, _STEP_NEWLINES, _ABBREVIATION = 1, 2, 4, 8, 16, 32, 64
+
+
+_HANGUL_JAMO_VT = range(0x1161, 0x11C3)  # compose with what precedes them by rule, not by table
+_ARABIC_MARKS = (0x0600, 0x06FF), (0x0750, 0x077F), (0x08A0, 0x08FF)
+
+
+@lru_cache(maxsize=1)
+def nfc_plan() -> tuple[set[int], set[int], set[int], dict[str, list[tuple[str, str]]]]:
+    """What NFC may do below U+3000: the *marked* code points, the *composed* ones, the *fast*
+    marks, and per fast mark its (base + mark, composed) pairs.
+
+    A character is *marked* when NFC may change it or what precedes it: a combining mark, one that
+    composes with what precedes it, one that NFC replaces. Decomposable characters that NFC keeps
+    (آ, ئ) are *composed*. NFC leaves a text alone except where a base and the mark after it have a
+    primary composite, one fixed replacement per pair, when each marked character stands alone
+    after a plain character (or at the start) and is a *fast* mark: a mark of the Arabic blocks
+    without a decomposition. Other texts (two marks in a row, a mark after a composed character,
+    another marked character, anything at U+3000 or above) need ``unicodedata``.
+    """
+    marked, seconds, composed, pairs = set(), set(_HANGUL_JAMO_VT), set(), []
+    for cp in range(_LIMIT):
+        ch = chr(cp)
+        dec = unicodedata.decomposition(ch)
+        canonical = bool(dec) and not dec.startswith("<")
+        if unicodedata.combining(ch) or unicodedata.normalize("NFC", ch) != ch:
+            marked.add(cp)
+        elif canonical:
+            composed.add(cp)
+        if canonical:
+            parts = [chr(int(h, 16)) for h in dec.split()]
+            seconds.update(ord(c) for c in parts[1:])
+            if len(parts) == 2 and unicodedata.normalize("NFC", "".join(parts)) == ch:
+                pairs.append(("".join(parts), ch))
+    marked |= seconds
+    composed -= marked
+    # a composed character whose decomposition starts with one that could join what precedes it
+    odd = {cp for cp in composed if ord(unicodedata.normalize("NFD", chr(cp))[0]) in marked}
+    marked, composed = marked | odd, composed - odd
+    fast = {cp for cp in marked if not unicodedata.decomposition(chr(cp)) and cp not in _HANGUL_JAMO_VT
+            and unicodedata.normalize("NFC", chr(cp)) == chr(cp) and any(lo <= cp <= hi for lo, hi in _ARABIC_MARKS)}
+    by_mark: dict[str, list[tuple[str, str]]] = {}
+    for seq, c in pairs:
+        if ord(seq[0]) not in marked | composed and ord(seq[1]) in fast:
+            by_mark.setdefault(seq[1], []).append((seq, c))
+    return marked, composed, fast, by_mark
+
+
+@lru_cache(maxsize=1)
+def tables() -> tuple:
+    """The arrays the scan reads, built from the rules and from ``unicodedata``."""
+    import re
+
+    from etl.text import rules
+    from etl.text.normalize import _TABLE, LETTERS
+
+    marked, composed, fast, by_mark = nfc_plan()
+    prep = np.zeros(_LIMIT, dtype=np.uint8)
+    for cp in marked:
+        prep[cp] |= _MARKED
+        if cp not in fast:
+            prep[cp] |= _ROUTE
+    for cp in composed:
+        prep[cp] |= _COMPOSED
+    prep[0x0647] |= _ROUTE  # Arabic heh: ہ or ھ by context, in Python
+    for ch in "<&ØÙÚÛ":
+        prep[ord(ch)] |= _REPAIR
+
+    # base + mark -> composed letter: compositions.tsv, then NFC's pairs over them (NFC runs first)
+    marks = sorted({ord(seq[1]) for seq, _ in rules.compositions()} | {ord(m) for m in by_mark})
+    slot = np.full(_LIMIT, -1, dtype=np.int8)
+    compose = np.zeros((max(len(marks), 1), _LIMIT), dtype=np.int32)
+    for i, m in enumerate(marks):
+        slot[m] = i
+    for seq, out in rules.compositions():
+        assert len(seq) == 2 and len(out) == 1 and ord(seq[0]) < _LIMIT and ord(seq[0]) not in marked | composed, seq
+        compose[slot[ord(seq[1])], ord(seq[0])] = ord(out)
+    for m, pairs in by_mark.items():
+        for seq, out in pairs:
+            compose[slot[ord(m)], ord(seq[0])] = ord(out)
+
+    # the translate table: -1 keeps the character, else an index into the replacements
+    translate = np.full(_LIMIT, -1, dtype=np.int32)
+    values: list[str] = []
+    for cp, value in _TABLE.items():
+        if cp < _LIMIT:
+            translate[cp] = len(values)
+            values.append(value or "")
+    rep_off = np.zeros(len(values) + 1, dtype=np.int32)
+    rep_off[1:] = np.cumsum([len(v) for v in values])
+    rep = np.array([ord(c) for v in values for c in v] or [0], dtype=np.int32)
+    prep[(translate >= 0) | (slot >= 0)] |= _CHANGE
+    assert not any(c == "\u0647" or ord(c) >= _LIMIT for v in values for c in v), "the table makes a heh or a wide character"
+
+    letters = re.compile(f"[{LETTERS}]")
+    assert all(letters.fullmatch(c) for name in rules.letter_names() for c in name)
+    cls = np.zeros(_FINISH_LIMIT, dtype=np.uint8)
+    for cp in range(_FINISH_LIMIT):
+        ch = chr(cp)
+        if letters.match(ch):
+            cls[cp] |= _LETTER
+        elif "0" <= ch <= "9":
+            cls[cp] |= _DIGIT
+        elif ch.isascii() and ch.isalpha():
+            cls[cp] |= _LATIN
+        elif ch in "۔،؟؛!?":
+            cls[cp] |= _PUNCT
+        elif ch in " \t":
+            cls[cp] |= _SPACE_OR_TAB
+        if ch.isspace():
+            cls[cp] |= _WHITE
+    # the scan that says which steps of finish a row needs: a class id per code point, and per
+    # pair of neighbours the steps they call for
+    ids = np.zeros(_FINISH_LIMIT, dtype=np.uint8)
+    for cp in range(_FINISH_LIMIT):
+        c = cls[cp]
+        ids[cp] = (1 if c & _LETTER else 2 if c & _DIGIT else 3 if c & _LATIN else 5 if cp == 0x06D4
+                   else 4 if c & _PUNCT else 6 if cp == 0x20 else 7 if cp == 0x09 else 8 if cp == 0x0A
+                   else 9 if cp == 0x0D else 0)
+    steps = np.zeros((16, 16), dtype=np.uint8)
+    for left in range(16):
+        for right in range(16):
+            f = 0
+            if left == 6 and right in (4, 5):
+                f |= _STEP_SPACE_BEFORE
+            if (left in (4, 5) and right == 1) or (left == 1 and right in (2, 3)) or (left in (2, 3) and right == 1):
+                f |= _STEP_INSERT
+            if left in (6, 7) and right in (6, 7):
+                f |= _STEP_RUNS
+            if (left in (6, 7) and right in (8, 9)) or (left in (8, 9) and right in (6, 7)):
+                f |= _STEP_EDGES
+            steps[left, right] = f
+    return prep, slot, compose, translate, rep_off, rep, cls, ids, steps.reshape(-1)
+
+
+def clean(arr, modes=None):
+    """``prepare`` then ``finish`` of every row of a pyarrow string array (no nulls), as far as the
+    scan can go: returns the new array and each row's status (numpy uint8: ``DONE``,
+    ``NEEDS_REPAIR``, ``NEEDS_PREPARE`` or ``NEEDS_CHECK``). ``modes`` (numpy uint8, default all
+    ``FULL``) says per row whether to run both halves (``FULL``), both without the repairs check
+    (``REPAIRED``), ``finish`` only (``FINISH``), ``finish`` without the abbreviation check
+    (``FORCE``), or its whitespace steps only, which are ``collapse_whitespace`` (``COLLAPSE``)."""
+    import pyarrow as pa
+
+    n = len(arr)
+    if modes is None:
+        modes = np.zeros(n, dtype=np.uint8)
+    _, offsets_buf, data_buf = arr.buffers()
+    offsets = np.frombuffer(offsets_buf, dtype=np.int32)[arr.offset:arr.offset + n + 1]
+    data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None and n else np.zeros(0, np.uint8)
+    out, out_offsets, status = _clean(data, offsets, modes, *tables())
+    result = pa.StringArray.from_buffers(n, pa.py_buffer(out_offsets), pa.py_buffer(out))
+    return result, status
+
+
+# ----------------------------------------------------------------------------------- the scan
+
+@njit(cache=True, nogil=True)
+def _encode(buf, n, out, pos):
+    """Code points ``buf[:n]`` as UTF-8 into ``out`` from ``pos``; returns the new position."""
+    for k in range(n):
+        cp = buf[k]
+        if cp < 0x80:
+            out[pos] = cp
+            pos += 1
+        elif cp < 0x800:
+            out[pos] = 0xC0 | (cp >> 6)
+            out[pos + 1] = 0x80 | (cp & 0x3F)
+            pos += 2
+        elif cp < 0x10000:
+            out[pos] = 0xE0 | (cp >> 12)
+            out[pos + 1] = 0x80 | ((cp >> 6) & 0x3F)
+            out[pos + 2] = 0x80 | (cp & 0x3F)
+            pos += 3
+        else:
+            out[pos] = 0xF0 | (cp >> 18)
+            out[pos + 1] = 0x80 | ((cp >> 12) & 0x3F)
+            out[pos + 2] = 0x80 | ((cp >> 6) & 0x3F)
+            out[pos + 3] = 0x80 | (cp & 0x3F)
+            pos += 4
+    return pos
+
+
+@njit(cache=True, nogil=True)
+def _prepare(src, n, dst, slot, compose, translate, rep_off, rep):
+    """``prepare`` of ``src[:n]`` (a row the scan passed) into ``dst``; returns its length."""
+    m = 0
+    k = 0
+    while k < n:
+        cp = src[k]
+        if k + 1 < n:
+            s = slot[src[k + 1]]
+            if s >= 0 and compose[s, cp] != 0:
+                cp = compose[s, cp]
+                k += 1
+        t = translate[cp]
+        if t < 0:
+            dst[m] = cp
+            m += 1
+        else:
+            for j in range(rep_off[t], rep_off[t + 1]):
+                dst[m] = rep[j]
+                m += 1
+        k += 1
+    return m
+
+
+@njit(cache=True, nogil=True)
+def _cls(cls, cp):
+    return cls[cp] if cp < 0x3001 else 0
+
+
+@njit(cache=True, nogil=True)
+def _decode_scan(data, start, end, buf, prep, ids, steps):
+    """UTF-8 bytes ``data[start:end]`` into code points in ``buf``, and what the row needs, in the
+    same loop: returns the number of code points; what ``prepare`` would do (bit 1, change the
+    row: a character of the table, a mark that may compose; bit 2, it needs Python, see the module
+    docstring; bit 4, it may need repairs: ``<``, ``&``, the lead characters of mojibake); and the
+    steps of ``finish`` it needs (as ``_steps``)."""
+    n = 0
+    i = start
+    found = 0
+    pc = 0  # prepare's class of the previous code point
+    flags = 0
+    newlines = 0
+    prev = 0  # finish's class id of the previous code point
+    word = False  # the last character before any spaces is a letter
+    word_before_dot = False
+    while i < end:
+        b = data[i]
+        if b < 0x80:
+            cp = np.int32(b)
+            i += 1
+        elif b < 0xE0:
+            cp = ((np.int32(b) & 0x1F) << 6) | (np.int32(data[i + 1]) & 0x3F)
+            i += 2
+        elif b < 0xF0:
+            cp = ((np.int32(b) & 0x0F) << 12) | ((np.int32(data[i + 1]) & 0x3F) << 6) | (np.int32(data[i + 2]) & 0x3F)
+            i += 3
+        else:
+            cp = (((np.int32(b) & 0x07) << 18) | ((np.int32(data[i + 1]) & 0x3F) << 12)
+                  | ((np.int32(data[i + 2]) & 0x3F) << 6) | (np.int32(data[i + 3]) & 0x3F))
+            i += 4
+        buf[n] = cp
+        n += 1
+        if cp >= 0x3000:
+            found |= 2
+            pc = 0
+            c = 0
+        else:
+            p = prep[cp]
+            if p:
+                if p & 4 or (p & 1 and pc & 3):  # _ROUTE; a mark after a mark or a precomposed letter
+                    found |= 2
+                found |= (p & 8) >> 1 | (p & 16) >> 4  # _REPAIR, _CHANGE
+            pc = p
+            c = ids[cp]
+        flags |= steps[prev * 16 + c]
+        if c >= 8:
+            newlines += 1
+            if c == 9:
+                flags |= 4 | 16 | 32  # _STEP_CR; its newline may need the edge and newline steps
+        elif c == 5:
+            word_before_dot = word
+        elif c == 1 and prev == 5 and word_before_dot:
+            flags |= 64
+        if c != 6:
+            word = c == 1
+        prev = c
+    if newlines >= 3:
+        flags |= 32
+    return n, found, flags
+
+
+@njit(cache=True, nogil=True)
+def _steps(buf, n, ids, steps):
+    """The steps of ``finish`` that ``buf[:n]`` needs (``_STEP_*`` bits), and ``_ABBREVIATION``
+    for a ۔ with a letter after it and a letter before it (spaces between allowed). No step makes
+    work for a later one, except that a \r becomes a newline, so the bits seen here suffice."""
+    flags = 0
+    newlines = 0
+    prev = 0
+    word = False  # the last character before any spaces is a letter
+    for k in range(n):
+        cp = buf[k]
+        c = ids[cp] if cp < 0x3001 else 0
+        flags |= steps[prev * 16 + c]
+        if c >= 8:
+            newlines += 1
+            if c == 9:
+                flags |= 4 | 16 | 32  # _STEP_CR; its newline may need the edge and newline steps
+        elif c == 5 and word and k + 1 < n and buf[k + 1] < 0x3001 and ids[buf[k + 1]] == 1:
+            flags |= 64
+        if c != 6:
+            word = c == 1
+        prev = c
+    if newlines >= 3:
+        flags |= 32
+    return flags
+
+
+@njit(cache=True, nogil=True)
+def _finish(a, n, b, cls, flags):
+    """``finish`` of ``a[:n]``, using ``b`` (as large as ``a``) as scratch; returns the array that
+    holds the result, the other one and the result's length. Each step is one of ``finish``'s, in
+    its order, run when ``flags`` (from ``_steps``) says the row needs it."""
+    if flags & 1:
+        a, b, n = _space_before(a, n, b, cls)
+    if flags & 2:
+        a, b, n = _insert_spaces(a, n, b, cls)
+    if flags & 4:
+        a, b, n = _carriage_returns(a, n, b)
+    if flags & 8:
+        a, b, n = _runs(a, n, b, cls)
+    if flags & 16:
+        a, b, n = _edges(a, n, b)
+    if flags & 32:
+        a, b, n = _newlines(a, n, b)
+    return a, b, n
+
+
+@njit(cache=True, nogil=True)
+def _space_before(a, n, b, cls):
+    """No run of spaces before ۔ ، ؟ ؛ ! ?"""
+    m = 0
+    k = 0
+    while k < n:
+        if a[k] == 0x20:
+            j = k
+            while j < n and a[j] == 0x20:
+                j += 1
+            if not (j < n and _cls(cls, a[j]) & 8):
+                for t in range(k, j):
+                    b[m] = 0x20
+                    m += 1
+            k = j
+        else:
+            b[m] = a[k]
+            m += 1
+            k += 1
+    return b, a, m
+
+
+@njit(cache=True, nogil=True)
+def _insert_spaces(a, n, b, cls):
+    """One space after a run of ۔ ، ؟ ؛ ! ? before a letter; digits and Latin letters apart from
+    Urdu letters, except the ء, ویں or واں after a number."""
+    m = 0
+    for k in range(n):
+        cp = a[k]
+        if k > 0:
+            left = _cls(cls, a[k - 1])
+            right = _cls(cls, cp)
+            space = False
+            if left & 8 and right & 1:
+                space = True
+            elif left & 1 and right & 6:
+                space = True
+            elif left & 4 and right & 1:
+                space = True
+            elif left & 2 and right & 1:
+                space = not (cp == 0x0621
+                             or (cp == 0x0648 and k + 2 < n and a[k + 1] == 0x06CC and a[k + 2] == 0x06BA)
+                             or (cp == 0x0648 and k + 2 < n and a[k + 1] == 0x0627 and a[k + 2] == 0x06BA))
+            if space:
+                b[m] = 0x20
+                m += 1
+        b[m] = cp
+        m += 1
+    return b, a, m
+
+
+@njit(cache=True, nogil=True)
+def _carriage_returns(a, n, b):
+    """\r\n and \r to \n."""
+    m = 0
+    k = 0
+    while k < n:
+        cp = a[k]
+        if cp == 0x0D:
+            b[m] = 0x0A
+            if k + 1 < n and a[k + 1] == 0x0A:
+                k += 1
+        else:
+            b[m] = cp
+        m += 1
+        k += 1
+    return b, a, m
+
+
+@njit(cache=True, nogil=True)
+def _runs(a, n, b, cls):
+    """Runs of two or more spaces and tabs to one space."""
+    m = 0
+    k = 0
+    while k < n:
+        if _cls(cls, a[k]) & 16:
+            j = k + 1
+            while j < n and _cls(cls, a[j]) & 16:
+                j += 1
+            b[m] = a[k] if j == k + 1 else 0x20
+            m += 1
+            k = j
+        else:
+            b[m] = a[k]
+            m += 1
+            k += 1
+    return b, a, m
+
+
+@njit(cache=True, nogil=True)
+def _edges(a, n, b):
+    """No spaces at line edges."""
+    m = 0
+    for k in range(n):
+        cp = a[k]
+        if cp == 0x20 and ((k > 0 and a[k - 1] == 0x0A) or (k + 1 < n and a[k + 1] == 0x0A)):
+            continue
+        b[m] = cp
+        m += 1
+    return b, a, m
+
+
+@njit(cache=True, nogil=True)
+def _newlines(a, n, b):
+    """At most two newlines in a row."""
+    m = 0
+    run = 0
+    for k in range(n):
+        cp = a[k]
+        if cp == 0x0A:
+            run += 1
+            if run > 2:
+                continue
+        else:
+            run = 0
+        b[m] = cp
+        m += 1
+    return b, a, m
+
+
+@njit(cache=True, nogil=True)
+def _width(cp):
+    return 1 if cp < 0x80 else 2 if cp < 0x800 else 3 if cp < 0x10000 else 4
+
+
+@njit(cache=True, nogil=True)
+def _clean(data, offsets, modes, prep, slot, compose, translate, rep_off, rep, cls, ids, steps):
+    rows = len(offsets) - 1
+    status = np.zeros(rows, dtype=np.uint8)
+    out_offsets = np.zeros(rows + 1, dtype=np.int32)
+    widest = 0
+    for r in range(rows):
+        widest = max(widest, offsets[r + 1] - offsets[r])
+    size = 2 * widest + 2  # finish adds at most one space per character
+    a = np.empty(size, dtype=np.int32)
+    b = np.empty(size, dtype=np.int32)
+    cap = len(data) + len(data) // 4 + 64
+    out = np.empty(cap, dtype=np.uint8)
+    pos = 0
+    for r in range(rows):
+        start, end = offsets[r], offsets[r + 1]
+        if pos + 2 * (end - start) > cap:
+            cap = 2 * cap + 2 * (end - start)
+            grown = np.empty(cap, dtype=np.uint8)
+            grown[:pos] = out[:pos]
+            out = grown
+        n, found, flags = _decode_scan(data, start, end, a, prep, ids, steps)
+        mode = modes[r]
+        changed = False
+        if mode == FULL or mode == REPAIRED:
+            if found & 6 and (found & 2 or mode == FULL):  # a row for Python: repairs first
+                status[r] = NEEDS_REPAIR if found & 4 and mode == FULL else NEEDS_PREPARE
+                out[pos:pos + end - start] = data[start:end]
+                pos += end - start
+                out_offsets[r + 1] = pos
+                continue
+            if found & 1:
+                m = _prepare(a, n, b, slot, compose, translate, rep_off, rep)
+                a, b, n = b, a, m
+                changed = True
+        if changed:  # the scan's flags are of the text before prepare
+            flags = _steps(a, n, ids, steps)
+        if mode == COLLAPSE:
+            flags &= 4 | 8 | 16 | 32  # the whitespace steps
+        if mode != FORCE and flags & 64:
+            status[r] = NEEDS_CHECK
+        elif flags:
+            a, b, n = _finish(a, n, b, cls, flags)
+            changed = True
+        lo, hi = 0, n  # str.strip
+        if status[r] != NEEDS_CHECK:
+            while lo < hi and _cls(cls, a[lo]) & 32:
+                lo += 1
+            while hi > lo and _cls(cls, a[hi - 1]) & 32:
+                hi -= 1
+        if changed:
+            pos = _encode(a[lo:hi], hi - lo, out, pos)
+        else:  # the row's own bytes, stripped
+            skip_lo = 0
+            for k in range(lo):
+                skip_lo += _width(a[k])
+            skip_hi = 0
+            for k in range(hi, n):
+                skip_hi += _width(a[k])
+            length = end - start - skip_lo - skip_hi
+            out[pos:pos + length] = data[start + skip_lo:start + skip_lo + length]
+            pos += length
+        out_offsets[r + 1] = pos
+    return out[:pos].copy(), out_offsets, status
