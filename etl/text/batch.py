@@ -55,25 +55,22 @@ def _boilerplate_guards() -> tuple[str, str, str]:
 def _remove_furniture(normalized) -> dict[int, tuple[str, str, Counter]]:
     """``remove_boilerplate`` of the rows it may change: ``{row: (text, result, counts)}``. The
     pattern half runs on the rows holding a guard literal; the fingerprint half on the rows whose
-    text, after it, may end in a run of units."""
+    text, after it, may end in a run of units. Only those rows become Python strings."""
     import pyarrow as pa
 
     quick, rule, run = _boilerplate_guards()
     rows = _rows(normalized, quick)
     if not len(rows):
         return {}
-    sub = normalized.take(rows)
-    by_rule = rows[_rows(sub, rule)].tolist()
-    out = {i: (text, text, Counter()) for i, text in zip(rows.tolist(), sub.to_pylist())}
-    for i in by_rule:
-        out[i] = (out[i][0], *remove_patterns(out[i][0]))
-    after = pa.array([out[i][1] for i in by_rule], pa.string())
-    to_peel = set(rows[_rows(sub, run)].tolist()) - set(by_rule)
-    to_peel.update(by_rule[j] for j in _rows(after, run).tolist())
-    for i in to_peel:
-        text, result, counts = out[i]
-        result, fingerprinted = remove_fingerprinted(result)
-        out[i] = (text, result, counts + fingerprinted)
+    by_rule = rows[_rows(normalized.take(rows), rule)]
+    out = {i: (text, *remove_patterns(text)) for i, text in zip(by_rule.tolist(), normalized.take(by_rule).to_pylist())}
+    others = np.setdiff1d(rows, by_rule)
+    after = pa.concat_arrays([normalized.take(others), pa.array([out[i][1] for i in by_rule.tolist()], pa.string())])
+    ends = _rows(after, run)
+    for i, text in zip(np.concatenate([others, by_rule])[ends].tolist(), after.take(ends).to_pylist()):
+        result, fingerprinted = remove_fingerprinted(text)
+        before, _, counts = out.get(i, (text, text, Counter()))
+        out[i] = (before, result, counts + fingerprinted)
     return out
 
 

@@ -122,7 +122,7 @@ def remove_patterns(text: str) -> tuple[str, Counter]:
     """Delete the matches of the patterns of ``rules/boilerplate.tsv`` (the first half of ``remove_boilerplate``)."""
     counts: Counter = Counter()
     for name, pattern, guard in rules.boilerplate():
-        if any(g in text for g in guard):
+        if any(map(text.__contains__, guard)):
             text, n = pattern.subn(" ", text)
             if n:
                 counts[name] += n
