@@ -195,8 +195,8 @@ def clean(arr, modes=None):
     _, offsets_buf, data_buf = arr.buffers()
     offsets = np.frombuffer(offsets_buf, dtype=np.int32)[arr.offset:arr.offset + n + 1]
     data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None and n else np.zeros(0, np.uint8)
-    out, out_offsets, status = _clean(data, offsets, modes, *tables())
-    result = pa.StringArray.from_buffers(n, pa.py_buffer(out_offsets), pa.py_buffer(out))
+    out, size, out_offsets, status = _clean(data, offsets, modes, *tables())
+    result = pa.StringArray.from_buffers(n, pa.py_buffer(out_offsets), pa.py_buffer(out)[:size])
     return result, status
 
 
@@ -228,9 +228,40 @@ def _encode(buf, n, out, pos):
     return pos
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _step(state, cp, ids, steps):
+    """The scan for ``finish``'s steps, one code point further: ``state`` is (the ``_STEP_*`` bits
+    so far and ``_ABBREVIATION`` for a ۔ with letters on both sides, spaces before it allowed; the
+    newlines; the previous class id; whether the last character before any spaces is a letter;
+    whether it was, before the last ۔). No step makes work for a later one, except that a CR
+    becomes a newline, so the bits of the text before the steps suffice."""
+    flags, newlines, prev, word, word_before_dot = state
+    c = ids[cp] if cp < 0x3001 else 0
+    flags |= steps[prev * 16 + c]
+    if c >= 8:
+        newlines += 1
+        if c == 9:
+            flags |= 4 | 16 | 32  # _STEP_CR; its newline may need the edge and newline steps
+    elif c == 5:
+        word_before_dot = word
+    elif c == 1 and prev == 5 and word_before_dot:
+        flags |= 64
+    if c != 6:
+        word = c == 1
+    return flags, newlines, c, word, word_before_dot
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _steps(state):
+    """The bits of a finished scan."""
+    return state[0] | 32 if state[1] >= 3 else state[0]
+
+
 @njit(cache=True, nogil=True)
-def _prepare(src, n, dst, slot, compose, translate, rep_off, rep):
-    """``prepare`` of ``src[:n]`` (a row the scan passed) into ``dst``; returns its length."""
+def _prepare(src, n, dst, slot, compose, translate, rep_off, rep, ids, steps):
+    """``prepare`` of ``src[:n]`` (a row the scan passed) into ``dst``: returns its length and the
+    steps of ``finish`` it needs."""
+    state = (0, 0, 0, False, False)
     m = 0
     k = 0
     while k < n:
@@ -244,12 +275,14 @@ def _prepare(src, n, dst, slot, compose, translate, rep_off, rep):
         if t < 0:
             dst[m] = cp
             m += 1
+            state = _step(state, cp, ids, steps)
         else:
             for j in range(rep_off[t], rep_off[t + 1]):
                 dst[m] = rep[j]
                 m += 1
+                state = _step(state, rep[j], ids, steps)
         k += 1
-    return m
+    return m, _steps(state)
 
 
 @njit(cache=True, nogil=True)
@@ -263,16 +296,12 @@ def _decode_scan(data, start, end, buf, prep, ids, steps):
     same loop: returns the number of code points; what ``prepare`` would do (bit 1, change the
     row: a character of the table, a mark that may compose; bit 2, it needs Python, see the module
     docstring; bit 4, it may need repairs: ``<``, ``&``, the lead characters of mojibake); and the
-    steps of ``finish`` it needs (as ``_steps``)."""
+    steps of ``finish`` it needs."""
     n = 0
     i = start
     found = 0
     pc = 0  # prepare's class of the previous code point
-    flags = 0
-    newlines = 0
-    prev = 0  # finish's class id of the previous code point
-    word = False  # the last character before any spaces is a letter
-    word_before_dot = False
+    state = (0, 0, 0, False, False)
     while i < end:
         b = data[i]
         if b < 0x80:
@@ -293,7 +322,6 @@ def _decode_scan(data, start, end, buf, prep, ids, steps):
         if cp >= 0x3000:
             found |= 2
             pc = 0
-            c = 0
         else:
             p = prep[cp]
             if p:
@@ -301,49 +329,8 @@ def _decode_scan(data, start, end, buf, prep, ids, steps):
                     found |= 2
                 found |= (p & 8) >> 1 | (p & 16) >> 4  # _REPAIR, _CHANGE
             pc = p
-            c = ids[cp]
-        flags |= steps[prev * 16 + c]
-        if c >= 8:
-            newlines += 1
-            if c == 9:
-                flags |= 4 | 16 | 32  # _STEP_CR; its newline may need the edge and newline steps
-        elif c == 5:
-            word_before_dot = word
-        elif c == 1 and prev == 5 and word_before_dot:
-            flags |= 64
-        if c != 6:
-            word = c == 1
-        prev = c
-    if newlines >= 3:
-        flags |= 32
-    return n, found, flags
-
-
-@njit(cache=True, nogil=True)
-def _steps(buf, n, ids, steps):
-    """The steps of ``finish`` that ``buf[:n]`` needs (``_STEP_*`` bits), and ``_ABBREVIATION``
-    for a ۔ with a letter after it and a letter before it (spaces between allowed). No step makes
-    work for a later one, except that a \r becomes a newline, so the bits seen here suffice."""
-    flags = 0
-    newlines = 0
-    prev = 0
-    word = False  # the last character before any spaces is a letter
-    for k in range(n):
-        cp = buf[k]
-        c = ids[cp] if cp < 0x3001 else 0
-        flags |= steps[prev * 16 + c]
-        if c >= 8:
-            newlines += 1
-            if c == 9:
-                flags |= 4 | 16 | 32  # _STEP_CR; its newline may need the edge and newline steps
-        elif c == 5 and word and k + 1 < n and buf[k + 1] < 0x3001 and ids[buf[k + 1]] == 1:
-            flags |= 64
-        if c != 6:
-            word = c == 1
-        prev = c
-    if newlines >= 3:
-        flags |= 32
-    return flags
+        state = _step(state, cp, ids, steps)
+    return n, found, _steps(state)
 
 
 @njit(cache=True, nogil=True)
@@ -523,11 +510,9 @@ def _clean(data, offsets, modes, prep, slot, compose, translate, rep_off, rep, c
                 out_offsets[r + 1] = pos
                 continue
             if found & 1:
-                m = _prepare(a, n, b, slot, compose, translate, rep_off, rep)
+                m, flags = _prepare(a, n, b, slot, compose, translate, rep_off, rep, ids, steps)
                 a, b, n = b, a, m
                 changed = True
-        if changed:  # the scan's flags are of the text before prepare
-            flags = _steps(a, n, ids, steps)
         if mode == COLLAPSE:
             flags &= 4 | 8 | 16 | 32  # the whitespace steps
         if mode != FORCE and flags & 64:
@@ -554,4 +539,4 @@ def _clean(data, offsets, modes, prep, slot, compose, translate, rep_off, rep, c
             out[pos:pos + length] = data[start + skip_lo:start + skip_lo + length]
             pos += length
         out_offsets[r + 1] = pos
-    return out[:pos].copy(), out_offsets, status
+    return out, pos, out_offsets, status
