@@ -91,7 +91,7 @@ def tables(*, digits: str, latin: str, indic: str, runs: str, unwrapped: str, nu
                   np.cumsum([0] + [len(b) for b in encoded]).astype(np.int64))
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _char(data, i):
     """Code point and byte length of the character at byte ``i`` (astral ones as _ASTRAL)."""
     b0 = np.int64(data[i])
@@ -104,7 +104,7 @@ def _char(data, i):
     return _ASTRAL, 4
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _joined(data, i, end, classes, member, sep):
     """End of ``member+(?:sep member+)*`` whose first character ends at ``i``."""
     while i < end:
@@ -121,7 +121,7 @@ def _joined(data, i, end, classes, member, sep):
     return i
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _suffix(data, i, end, suffixes, suffix_ends):
     """End of the first suffix that starts at ``i``, else ``i``."""
     for k in range(len(suffix_ends) - 1):
