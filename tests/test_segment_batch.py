@@ -6,13 +6,16 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from etl.text import token_scan
 from etl.text.normalize import normalize
-from etl.text.segment import is_word, paragraphs, segment, sentences, tokens
+from etl.text.segment import _ARROW_TOKEN, _token_tables, is_word, paragraphs, segment, sentences, tokens
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPORA = ROOT.parent / "shared" / "corpora"
@@ -150,3 +153,46 @@ def test_segment_equals_per_string_on_the_whole_corpus():
     for batch_start in range(0, len(expected), 20000):  # compare in slices: readable failures
         part = got.slice(batch_start, 20000)
         assert rows(part) == expected[batch_start:batch_start + 20000]
+
+
+# The token scanner against the regex path it stands for: every token but Urdu words wrapped in
+# spaces by _ARROW_TOKEN, then a split at (ASCII) whitespace. Characters at the edges of every
+# class, all three digit sets with separators and suffixes, odd whitespace and astral characters.
+SCAN_PIECES = ["0", "7", "۰", "۹", "٠", "٩", "12", ".", ",", ":", "/", "٫", "ء", "ویں", "واں", "و", "ی", "ں",
+               "a", "Z", "don", "'", "’", "-", "۔", "؟", "!", "?", "..", "\u200c", "ک", "ہے", "\u0620",
+               "\u063b", "\u0640", "\u0654", "\u06d5", "\u06ff", "\u0700", "द", "ी", "\u0963", "\u0964",
+               "\u0966", "\u0971", "😀", "𝐀", "\U00010000", " ", " ", "\t", "\n", "\r", "\x0b", "\x0c",
+               "\x1c", "\x1f", "\x85", "\xa0", "\u2028", "\u3000", "\u200b", "(", "،", "\ufdd0", "\x00", "\x7f"]
+scan_texts = st.lists(st.sampled_from(SCAN_PIECES), max_size=30).map("".join)
+
+
+def regex_tokens(strings: pa.Array, plain: np.ndarray) -> list[list[str]]:
+    spaced = pc.replace_substring_regex(strings, pattern=_ARROW_TOKEN, replacement=r" \0 ")
+    text = pc.if_else(pa.array(plain, pa.bool_()), strings, spaced)  # plain rows: split only
+    return pc.ascii_split_whitespace(pc.ascii_trim_whitespace(text)).to_pylist()
+
+
+def scanned(strings: pa.Array, plain: np.ndarray) -> list[list[str]]:
+    offsets, toks, flags, lead = token_scan.scan(strings, plain, _token_tables())
+    toks.validate(full=True)
+    words = toks.to_pylist()
+    for w, flag, first in zip(words, flags.tolist(), lead.tolist()):
+        assert flag == (is_word(w) if not w or w[0] < "\U00010000" else -1)
+        head = w.encode()[:2]
+        assert first == (head[0] << 8 | (head[1] if len(head) > 1 else 0) if head else 0)
+    return [words[a:b] for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist())]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.tuples(scan_texts, st.booleans()), max_size=8))
+def test_token_scan_equals_the_regex_path(rows_):
+    strings = pa.array(["skipped"] + [t for t, _ in rows_], pa.string())[1:]  # an array with an offset
+    plain = np.array([p for _, p in rows_], dtype=bool)
+    assert scanned(strings, plain) == regex_tokens(strings, plain)
+
+
+def test_token_scan_grows_its_arrays():
+    """More tokens than the first guess (a quarter of the bytes) holds: one-byte tokens."""
+    strings = pa.array(["a " * 3000, "", "1.2 b" * 500, "x,y" * 1000], pa.string())
+    plain = np.array([False, False, True, False])
+    assert scanned(strings, plain) == regex_tokens(strings, plain)

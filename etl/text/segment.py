@@ -3,8 +3,9 @@
 Two entry points with ONE behaviour:
 
 * ``segment(bodies)`` splits a whole batch of clean body texts at once with ``pyarrow.compute``
-  (RE2 regexes over whole arrays, so the per-character work runs in C++) and returns one row per
-  sentence. This is the fast path.
+  (RE2 regexes over whole arrays, so the per-character work runs in C++; tokens are found by a
+  compiled scanner, ``etl.text.token_scan``, that does what the token regex does) and returns one
+  row per sentence. This is the fast path.
 * ``paragraphs``, ``sentences``, ``tokens`` and ``is_word`` do the same for one string.
 
 Both run the same regexes, written in the subset that Python ``re`` and RE2 read alike (explicit
@@ -30,6 +31,7 @@ inside URLs (no space follows).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 
@@ -69,19 +71,27 @@ _DOT_END = rf"([{LETTERS}A-Za-z]\.[{_TERM}.]*[{_CLOSE}]*)[{_WS}]+|([{LETTERS}]\.
 _BOUNDARY = f"{_RUN_END}|{_DOT_END}"
 _BOUNDARY_REPL = r"\1\2\3\6\7" + _SEP + r"\4\5\8"
 
-# Tokens, in order of preference at each position (leftmost-first, as both engines match).
-_NUM = rf"(?P<num>[{_DIGITS}]+(?:[.,:/٫][{_DIGITS}]+)*(?:ء|ویں|واں)?)"  # 3.5, 1,200, 10:30, 1990ء, 11ویں
+# Tokens, in order of preference at each position (leftmost-first, as both engines match). The
+# pieces are named because etl.text.token_scan builds its tables from the same classes.
+_LATIN = "A-Za-z"
+_NUM_SEPS = ".,:/٫"  # 3.5, 1,200, 10:30
+_NUM_SUFFIXES = ("ء", "ویں", "واں")  # 1990ء, 11ویں
+_LATIN_SEPS = "'’\\-"
+_RUN_CHARS = "۔؟!?."  # a run of one of them is one token (۔۔۔, ...)
+_NUM = rf"(?P<num>[{_DIGITS}]+(?:[{_NUM_SEPS}][{_DIGITS}]+)*(?:{'|'.join(_NUM_SUFFIXES)})?)"
 _WORD = rf"(?P<word>[{LETTERS}{_ZWNJ}]+)"  # Urdu words (ZWNJ stays inside a word)
 _REST = (
-    r"|(?P<latin>[A-Za-z]+(?:['’\-][A-Za-z]+)*)"  # Latin words
+    rf"|(?P<latin>[{_LATIN}]+(?:[{_LATIN_SEPS}][{_LATIN}]+)*)"  # Latin words
     rf"|(?P<indic>[{_INDIC}]+)"  # Devanagari words with their vowel signs
-    r"|(?P<run>۔+|؟+|!+|\?+|\.+)"  # a run of one terminator is one token (۔۔۔, ...)
+    rf"|(?P<run>{'|'.join(re.escape(c) + '+' for c in _RUN_CHARS)})"  # ۔+|؟+|!+|\?+|\.+
 )
 _ABBR = rf"(?P<abbr>[{LETTERS}]+(?:۔[{LETTERS}]+)+)"  # letter names joined by ۔ (checked in Python)
 _PY_TOKEN = re.compile(rf"{_ABBR}|{_NUM}|{_WORD}{_REST}|(?P<other>[^{_WS}])")  # any other character alone
-# The batch wraps every token but Urdu words in spaces (Urdu words are the runs left between them),
-# so "other" must not take a letter there.
-_ARROW_TOKEN = rf"{_NUM}{_REST}|(?P<other>[^{_WS}{LETTERS}{_ZWNJ}])"
+# The batch's tokens: every token but Urdu words wrapped in spaces (Urdu words are the runs left
+# between them), so "other" must not take a letter there, then a split at spaces. That is what
+# etl.text.token_scan does in one pass (the tests hold it to this pattern).
+_UNWRAPPED = f"{_WS}{LETTERS}{_ZWNJ}"
+_ARROW_TOKEN = rf"{_NUM}{_REST}|(?P<other>[^{_UNWRAPPED}])"
 
 # Paragraphs the batch cannot do with the one boundary pass: those _PROTECT changes (they get the
 # protect pass too, still in Arrow) and those that need Python (_NEEDS_PYTHON: they go through
@@ -243,45 +253,14 @@ def _split_fused(offsets, toks, lead, flags):
     return offsets.astype(np.int32), pa.concat_arrays(chunks), np.concatenate(flag_chunks)
 
 
-_FIRST_TWO_BYTES = None
+@functools.cache
+def _token_tables():
+    """The token scanner's tables, built from the classes of _ARROW_TOKEN (once)."""
+    from etl.text import token_scan
 
-
-def _first_two_bytes_table():
-    """``is_word`` by the first two UTF-8 bytes of a token: 1/0, or -1 for a 3- or 4-byte character."""
-    import numpy as np
-
-    global _FIRST_TWO_BYTES
-    if _FIRST_TWO_BYTES is None:
-        t = np.full((256, 256), -1, dtype=np.int8)
-        for b0 in range(0x80):
-            t[b0, :] = is_word(chr(b0))
-        for b0 in range(0xC2, 0xE0):
-            for b1 in range(0x80, 0xC0):
-                t[b0, b1] = is_word(chr(((b0 & 0x1F) << 6) | (b1 & 0x3F)))
-        _FIRST_TWO_BYTES = t.reshape(-1)
-    return _FIRST_TWO_BYTES
-
-
-def _first_two_bytes(toks):
-    """The first two UTF-8 bytes of every token of a string array as one number, and the starts."""
-    import numpy as np
-
-    _, offsets_buf, data_buf = toks.buffers()
-    starts = np.frombuffer(offsets_buf, dtype=np.int32)[toks.offset:toks.offset + len(toks)]
-    data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(1, np.uint8)
-    second = data[np.minimum(starts + 1, len(data) - 1)]  # a token of one byte ignores it
-    return (data[np.minimum(starts, len(data) - 1)].astype(np.int32) << 8) | second, starts
-
-
-def _word_flags(toks, lead):
-    """``is_word`` of every token of a string array (it depends on the first character only)."""
-    import numpy as np
-
-    flags = _first_two_bytes_table()[lead]
-    wide = np.flatnonzero(flags < 0)  # first character of 3 or 4 bytes: decode those few
-    if len(wide):
-        flags[wide] = [is_word(t[0]) for t in toks.take(wide).to_pylist()]
-    return flags.astype(bool)
+    return token_scan.tables(digits=_DIGITS, latin=_LATIN, indic=_INDIC, runs=_RUN_CHARS,
+                             unwrapped=_UNWRAPPED, num_seps=_NUM_SEPS, latin_seps=_LATIN_SEPS,
+                             suffixes=_NUM_SUFFIXES, is_word=is_word)
 
 
 def _segment_schema():
@@ -304,6 +283,8 @@ def segment(bodies: Sequence[str | None] | object):
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
+
+    from etl.text import token_scan
 
     arr = bodies
     if isinstance(arr, pa.ChunkedArray):
@@ -340,20 +321,21 @@ def segment(bodies: Sequence[str | None] | object):
     paragraph_no = _number_within(para_doc)[sent_para]
     sentence_no = _number_within(sent_doc)
 
-    # tokens: every token but Urdu words wrapped in spaces, then split at spaces; the sentences of
-    # routed paragraphs that need it go through tokens()
-    spaced = pc.replace_substring_regex(sents, pattern=_ARROW_TOKEN, replacement=r" \0 ")
+    # tokens: one compiled scan does what _ARROW_TOKEN and a split at spaces would; the sentences
+    # of routed paragraphs that need it go through tokens(), joined by spaces, and the scan only
+    # splits those at spaces
+    text, plain = sents, np.zeros(len(sents), dtype=bool)
     if len(route):
         rows = np.flatnonzero(np.isin(sent_para, route[py]))
         texts = [sents[int(i)].as_py() for i in rows.tolist()]
         fix = [(r, t) for r, t in zip(rows.tolist(), texts) if _PY_NEEDS_PYTHON.search(t)]
-        spaced = _put(spaced, [r for r, _ in fix], [" ".join(tokens(t)) for _, t in fix])
-    # only spaces separate tokens here (other whitespace was routed), and every sentence has a token
-    tok_lists = pc.ascii_split_whitespace(pc.ascii_trim_whitespace(spaced))
-    offsets = np.frombuffer(tok_lists.buffers()[1], dtype=np.int32)[tok_lists.offset:][:len(sents) + 1]
-    toks = tok_lists.values
-    lead, _ = _first_two_bytes(toks)
-    flags = _word_flags(toks, lead)
+        text = _put(sents, [r for r, _ in fix], [" ".join(tokens(t)) for _, t in fix])
+        plain[[r for r, _ in fix]] = True
+    offsets, toks, flags, lead = token_scan.scan(text, plain, _token_tables())
+    astral = np.flatnonzero(flags < 0)  # is_word of a first character the tables do not hold
+    if len(astral):
+        flags[astral] = [is_word(t[0]) for t in toks.take(pa.array(astral)).to_pylist()]
+    flags = flags.astype(bool)
     offsets, toks, flags = _split_fused(offsets, toks, lead, flags)  # none left in tokens() output
 
     words = np.concatenate([[0], np.cumsum(flags, dtype=np.int64)])
