@@ -82,6 +82,18 @@ def test_hand_made_rows_agree():
     assert batched([]) == []
 
 
+def test_the_scan_in_slices_gives_what_it_gives_in_one(monkeypatch):
+    """A column larger than ``CHUNK_BYTES`` is scanned in slices of whole rows, with the same result."""
+    from etl.text import kernels
+
+    arr = pa.array(ROWS * 3, pa.string()).slice(2)
+    whole, status = kernels.clean(arr)
+    monkeypatch.setattr(kernels, "CHUNK_BYTES", 40)  # several rows are longer: one row a slice
+    sliced, sliced_status = kernels.clean(arr)
+    assert sliced.to_pylist() == whole.to_pylist() and sliced_status.tolist() == status.tolist()
+    assert normalize_batch(arr).to_pylist() == [normalize(t) for t in arr.to_pylist()]
+
+
 def test_utf8_trim_whitespace_strips_what_str_strip_does():
     """``finish`` relies on it for its last step."""
     chars = [chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000]

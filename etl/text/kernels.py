@@ -38,6 +38,10 @@ FULL, REPAIRED, FINISH, FORCE, COLLAPSE = 0, 3, 1, 2, 4
 #: A row's status on output.
 DONE, NEEDS_PREPARE, NEEDS_CHECK, NEEDS_REPAIR = 0, 1, 2, 3
 
+#: Rows are scanned in slices of at most this many input bytes (a row's output is at most twice
+#: its input), so that no output outgrows the 32-bit offsets of an Arrow string array.
+CHUNK_BYTES = 1 << 29
+
 _LIMIT = 0x3000  # prepare's tables cover code points below this; a row holding more goes to Python
 # finish's character classes (bit flags; a code point has at most one of the first five)
 _LETTER, _DIGIT, _LATIN, _PUNCT, _SPACE_OR_TAB, _WHITE = 1, 2, 4, 8, 16, 32
@@ -190,11 +194,31 @@ def clean(arr, modes=None):
     import pyarrow as pa
 
     n = len(arr)
+    if not n:
+        return pa.array([], pa.string()), np.zeros(0, dtype=np.uint8)
     if modes is None:
         modes = np.zeros(n, dtype=np.uint8)
-    _, offsets_buf, data_buf = arr.buffers()
-    offsets = np.frombuffer(offsets_buf, dtype=np.int32)[arr.offset:arr.offset + n + 1]
-    data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None and n else np.zeros(0, np.uint8)
+    offsets = _offsets(arr)
+    if offsets[-1] - offsets[0] <= CHUNK_BYTES:
+        return _clean_slice(arr, offsets, modes)
+    parts, start = [], 0  # slices of whole rows, so that the output's 32-bit offsets cannot overflow
+    while start < n:
+        end = max(start + 1, int(np.searchsorted(offsets, offsets[start] + CHUNK_BYTES, side="right")) - 1)
+        parts.append(_clean_slice(arr.slice(start, end - start), offsets[start:end + 1], modes[start:end]))
+        start = end
+    return pa.concat_arrays([p for p, _ in parts]), np.concatenate([s for _, s in parts])
+
+
+def _offsets(arr):
+    return np.frombuffer(arr.buffers()[1], dtype=np.int32)[arr.offset:arr.offset + len(arr) + 1]
+
+
+def _clean_slice(arr, offsets, modes):
+    import pyarrow as pa
+
+    n = len(arr)
+    data_buf = arr.buffers()[2]
+    data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
     out, size, out_offsets, status = _clean(data, offsets, modes, *tables())
     result = pa.StringArray.from_buffers(n, pa.py_buffer(out_offsets), pa.py_buffer(out)[:size])
     return result, status
