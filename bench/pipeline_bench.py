@@ -59,7 +59,7 @@ STOP_WORDS = ["کے", "میں", "،", "کی", "اور", "ہے", "سے", "کا", 
 WAREHOUSE_TABLES = ("articles", "sentences", "mentions", "entities", "rejects", "duplicates")
 APPROACHES = ("floor", "pandas", "urduhack", "datatrove1", "datatrove2", "ours", "ours2", "ours_1file")
 DAY = dt.date(2024, 1, 1)
-PEERS = ("pyarrow", "pandas", "urduhack-lite", "datatrove", "ftfy", "SQLAlchemy", "psycopg", "numpy", "datasketch")
+PEERS = ("pyarrow", "pandas", "urduhack-lite", "datatrove", "ftfy", "SQLAlchemy", "psycopg", "numpy", "numba", "datasketch")
 
 
 def _parts(inp: Path) -> list[Path]:
