@@ -218,6 +218,8 @@ def test_airflow_environment(services):
         assert env.get("PYTHONPATH") == "/opt/airflow", name
         assert env.get("URDU_ETL_DATA_DIR") == "/opt/airflow/data", name
         assert env.get("URDU_ETL_SOURCES") == "/opt/airflow/config/sources.yaml", name
+        # etl/ is mounted read-only: the compiled scans' cache must sit in the writable data volume
+        assert env.get("NUMBA_CACHE_DIR", "").startswith("/opt/airflow/data/"), name
         assert "@redis:6379" in env.get("AIRFLOW__CELERY__BROKER_URL", ""), name
         assert "@postgres:5432/airflow" in env.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", ""), name
         # Shared across components, else task tokens fail verification.

@@ -5,6 +5,7 @@ text, real corpus bodies; and the pipeline's fallback when a batch fails."""
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
@@ -20,6 +21,7 @@ from etl.config import make_source
 from etl.records import EMPTY_BODY, MISSING_FIELD, TRANSFORM_ERROR, RawRecord, Reject
 from etl.text.batch import clean_batch, normalize_batch
 from etl.text.normalize import normalize
+from etl.text.segment import segment
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPORA = ROOT.parent / "shared" / "corpora"
@@ -161,3 +163,24 @@ def test_a_failing_record_is_its_own_reject(monkeypatch):
     assert out[1] is unreadable
     assert isinstance(out[3], Reject) and out[3].reason == TRANSFORM_ERROR and "boom" in out[3].detail
     assert [o["body"] for o in (out[0], out[2], out[4])] == ["خبر نمبر 0 ہے۔", "خبر نمبر 1 ہے۔", "خبر نمبر 3 ہے۔"]
+
+
+def test_the_scans_run_without_a_cache_where_numba_has_nowhere_to_keep_one():
+    """With no writable cache location numba refuses ``cache=True``; the scans then compile
+    without a cache, with a warning, and give the same results."""
+    code = (
+        "import logging, sys; logging.basicConfig(level=logging.WARNING)\n"
+        "from numba.core import caching\n"
+        "caching.CacheImpl._locator_classes = []  # as when no location is writable (root can write anywhere)\n"
+        "import pyarrow as pa\n"
+        "from etl.text.batch import clean_batch\n"
+        "from etl.text.segment import segment\n"
+        f"rows = {ROWS!r}\n"
+        "b = clean_batch(rows)\n"
+        "print(repr((b.bodies.to_pylist(), segment(b.bodies).to_pylist())))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "cannot be cached" in done.stderr and "NUMBA_CACHE_DIR" in done.stderr
+    b = clean_batch(ROWS)
+    assert done.stdout.strip() == repr((b.bodies.to_pylist(), segment(b.bodies).to_pylist()))

@@ -30,7 +30,8 @@ import unicodedata
 from functools import lru_cache
 
 import numpy as np
-from numba import njit
+
+from etl.text.jit import njit
 
 #: A row's mode on input: both halves; both, the row's repairs done; finish only; finish without
 #: the abbreviation check; ``collapse_whitespace`` only.
@@ -226,7 +227,7 @@ def _clean_slice(arr, offsets, modes):
 
 # ----------------------------------------------------------------------------------- the scan
 
-@njit(cache=True, nogil=True)
+@njit(nogil=True)
 def _encode(buf, n, out, pos):
     """Code points ``buf[:n]`` as UTF-8 into ``out`` from ``pos``; returns the new position."""
     for k in range(n):
@@ -252,7 +253,7 @@ def _encode(buf, n, out, pos):
     return pos
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(nogil=True, inline="always")
 def _step(state, cp, ids, steps):
     """The scan for ``finish``'s steps, one code point further: ``state`` is (the ``_STEP_*`` bits
     so far and ``_ABBREVIATION`` for a ۔ with letters on both sides, spaces before it allowed; the
@@ -275,13 +276,13 @@ def _step(state, cp, ids, steps):
     return flags, newlines, c, word, word_before_dot
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(nogil=True, inline="always")
 def _steps(state):
     """The bits of a finished scan."""
     return state[0] | 32 if state[1] >= 3 else state[0]
 
 
-@njit(cache=True, nogil=True)
+@njit(nogil=True)
 def _prepare(src, n, dst, slot, compose, translate, rep_off, rep, ids, steps):
     """``prepare`` of ``src[:n]`` (a row the scan passed) into ``dst``: returns its length and the
     steps of ``finish`` it needs."""
@@ -309,12 +310,12 @@ def _prepare(src, n, dst, slot, compose, translate, rep_off, rep, ids, steps):
     return m, _steps(state)
 
 
-@njit(cache=True, nogil=True)
+@njit(nogil=True)
 def _cls(cls, cp):
     return cls[cp] if cp < 0x3001 else 0
 
 
-@njit(cache=True, nogil=True)
+@njit(nogil=True)
 def _decode_scan(data, start, end, buf, prep, ids, steps):
     """UTF-8 bytes ``data[start:end]`` into code points in ``buf``, and what the row needs, in the
     same loop: returns the number of code points; what ``prepare`` would do (bit 1, change the
@@ -357,7 +358,7 @@ def _decode_scan(data, start, end, buf, prep, ids, steps):
     return n, found, _steps(state)
 
 
-@njit(cache=True, nogil=True)
+@njit(nogil=True)
 def _finish(a, n, b, cls, flags):
     """``finish`` of ``a[:n]``, using ``b`` (as large as ``a``) as scratch; returns the array that
     holds the result, the other one and the result's length. Each step is one of ``finish``'s, in
@@ -377,7 +378,7 @@ def _finish(a, n, b, cls, flags):
     return a, b, n
 
 
-@njit(cache=True, nogil=True)
+@njit(nogil=True)
 def _space_before(a, n, b, cls):
     """No run of spaces before ۔ ، ؟ ؛ ! ?"""
     m = 0
@@ -399,7 +400,7 @@ def _space_before(a, n, b, cls):
     return b, a, m
 
 
-@njit(cache=True, nogil=True)
+@njit(nogil=True)
 def _insert_spaces(a, n, b, cls):
     """One space after a run of ۔ ، ؟ ؛ ! ? before a letter; digits and Latin letters apart from
     Urdu letters, except the ء, ویں or واں after a number."""
@@ -428,7 +429,7 @@ def _insert_spaces(a, n, b, cls):
     return b, a, m
 
 
-@njit(cache=True, nogil=True)
+@njit(nogil=True)
 def _carriage_returns(a, n, b):
     """\r\n and \r to \n."""
     m = 0
@@ -446,7 +447,7 @@ def _carriage_returns(a, n, b):
     return b, a, m
 
 
-@njit(cache=True, nogil=True)
+@njit(nogil=True)
 def _runs(a, n, b, cls):
     """Runs of two or more spaces and tabs to one space."""
     m = 0
@@ -466,7 +467,7 @@ def _runs(a, n, b, cls):
     return b, a, m
 
 
-@njit(cache=True, nogil=True)
+@njit(nogil=True)
 def _edges(a, n, b):
     """No spaces at line edges."""
     m = 0
@@ -479,7 +480,7 @@ def _edges(a, n, b):
     return b, a, m
 
 
-@njit(cache=True, nogil=True)
+@njit(nogil=True)
 def _newlines(a, n, b):
     """At most two newlines in a row."""
     m = 0
@@ -497,12 +498,12 @@ def _newlines(a, n, b):
     return b, a, m
 
 
-@njit(cache=True, nogil=True)
+@njit(nogil=True)
 def _width(cp):
     return 1 if cp < 0x80 else 2 if cp < 0x800 else 3 if cp < 0x10000 else 4
 
 
-@njit(cache=True, nogil=True)
+@njit(nogil=True)
 def _clean(data, offsets, modes, prep, slot, compose, translate, rep_off, rep, cls, ids, steps):
     rows = len(offsets) - 1
     status = np.zeros(rows, dtype=np.uint8)

@@ -26,7 +26,8 @@ from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
+
+from etl.text.jit import njit
 
 # What a character starts (low three bits of its table entry), then what it may continue
 SPACE, WORD, NUM, LATIN, INDIC, RUN, OTHER = range(7)
@@ -91,7 +92,7 @@ def tables(*, digits: str, latin: str, indic: str, runs: str, unwrapped: str, nu
                   np.cumsum([0] + [len(b) for b in encoded]).astype(np.int64))
 
 
-@njit(cache=True)
+@njit()
 def _char(data, i):
     """Code point and byte length of the character at byte ``i`` (astral ones as _ASTRAL)."""
     b0 = np.int64(data[i])
@@ -104,7 +105,7 @@ def _char(data, i):
     return _ASTRAL, 4
 
 
-@njit(cache=True)
+@njit()
 def _joined(data, i, end, classes, member, sep):
     """End of ``member+(?:sep member+)*`` whose first character ends at ``i``."""
     while i < end:
@@ -121,7 +122,7 @@ def _joined(data, i, end, classes, member, sep):
     return i
 
 
-@njit(cache=True)
+@njit()
 def _suffix(data, i, end, suffixes, suffix_ends):
     """End of the first suffix that starts at ``i``, else ``i``."""
     for k in range(len(suffix_ends) - 1):
@@ -135,7 +136,7 @@ def _suffix(data, i, end, suffixes, suffix_ends):
     return i
 
 
-@njit(cache=True)
+@njit()
 def _fill(offsets, data, plain, classes, word, suffixes, suffix_ends,
           s, nt, dropped, str_off, ends, flags, lead):
     """Scan strings from ``s`` on while the arrays have room for any string's tokens (one per byte,
@@ -211,14 +212,14 @@ def _fill(offsets, data, plain, classes, word, suffixes, suffix_ends,
     return s, nt, dropped
 
 
-@njit(cache=True)
+@njit()
 def _grown(a, size):
     b = np.empty(size, dtype=a.dtype)
     b[:len(a)] = a
     return b
 
 
-@njit(cache=True)
+@njit()
 def _scan(offsets, data, plain, classes, word, suffixes, suffix_ends):
     """Tokens of every string: the strings' offsets into the tokens, the tokens' offsets and bytes,
     and per token its word flag and first two bytes (the second 0 for a token of one byte).
