@@ -96,8 +96,36 @@ def test_the_scan_in_slices_gives_what_it_gives_in_one(monkeypatch):
     assert normalize_batch(arr).to_pylist() == [normalize(t) for t in arr.to_pylist()]
 
 
+def test_the_scan_makes_room_for_a_rule_that_lengthens_a_character(monkeypatch):
+    """The buffers follow the rules: a one-byte character the table turns into five letters (10
+    bytes). Sized for today's rules instead, the scan writes past its buffers."""
+    from etl.text import kernels, normalize as normalize_module
+
+    monkeypatch.setattr(normalize_module, "_TABLE", {**normalize_module._TABLE, ord("~"): "\u06a9" * 5})
+    kernels.tables.cache_clear()
+    try:
+        assert kernels.tables()[-1] == 10
+        rows = ["~" * 3000, "x", "~ " * 500] * 3
+        out, status = kernels.clean(pa.array(rows, pa.string()))
+        assert out.to_pylist() == ["\u06a9" * 15000, "x", " ".join(["\u06a9" * 5] * 500)] * 3
+        assert status.tolist() == [kernels.DONE] * 9
+    finally:
+        monkeypatch.undo()
+        kernels.tables.cache_clear()
+    assert kernels.tables()[-1] == 1
+
+
+def test_the_scan_takes_only_string_arrays_without_nulls():
+    from etl.text import kernels
+
+    with pytest.raises(TypeError, match="large_string"):
+        kernels.clean(pa.array(["ab ", "c"], pa.large_string()))
+    with pytest.raises(TypeError, match="1 nulls"):
+        kernels.clean(pa.array(["ab", None], pa.string()))
+
+
 def test_utf8_trim_whitespace_strips_what_str_strip_does():
-    """``finish`` relies on it for its last step."""
+    """``segment`` relies on it to strip paragraphs and sentences as ``str.strip`` does."""
     chars = [chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000]
     got = pc.utf8_trim_whitespace(pa.array([c + "x" + c for c in chars])).to_pylist()
     assert [c for c, g in zip(chars, got) if g != (c + "x" + c).strip()] == []

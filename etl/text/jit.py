@@ -1,8 +1,8 @@
 """numba's ``njit`` for the text stage's scans, cached on disk where a cache can be written.
 
-numba keeps compiled code beside the module (``__pycache__``), else in the user's cache folder,
-else in ``NUMBA_CACHE_DIR`` when that is set; with ``cache=True`` and none of them writable it
-refuses to compile at all. A read-only checkout run by a user without a home folder (a locked-down
+numba keeps compiled code in ``NUMBA_CACHE_DIR`` when that is set, else beside the module
+(``__pycache__``), else in the user's cache folder; with ``cache=True`` and none of them writable
+it refuses to compile at all. A read-only checkout run by a user without a home folder (a locked-down
 container) is such a case: there the scans are compiled without a cache, once per process (about
 13 s for both modules), and a warning says how to avoid it.
 """

@@ -11,13 +11,13 @@ do exactly it hands back instead of guessing:
 * ``NEEDS_REPAIR``: the row holds ``<``, ``&`` or a lead character of mojibake, and may need
   ``repair_raw`` before anything else. It comes back unchanged; the caller repairs it and runs it
   again as ``REPAIRED``.
-* ``NEEDS_PREPARE``: the row's NFC is more than one fixed replacement per base + mark (two marks
-  in a row, a mark after a precomposed letter, any character at U+3000 or above), or it holds an
-  Arabic heh, whose form depends on the letters around it. The row comes back unchanged, for
-  ``prepare``.
+* ``NEEDS_PREPARE``: the row's NFC may be more than one fixed replacement per base + mark (two
+  marks in a row, a mark after a precomposed letter, a combining mark outside the Arabic blocks or
+  another character NFC changes, any character at U+3000 or above), or it holds an Arabic heh,
+  whose form depends on the letters around it. The row comes back unchanged, for ``prepare``.
 * ``NEEDS_CHECK``: a ۔ between letters (spaces before it allowed) may sit inside an abbreviation
   of letter names (پی۔ٹی۔آئی), which ``finish`` spaces differently. The row comes back prepared
-  but not finished; the caller checks its letter names and runs it again with ``FORCE`` or through
+  but not finished (nor stripped); the caller checks its letter names and runs it again with ``FORCE`` or through
   ``finish``.
 
 ``tests/test_text_batch.py`` and ``bench/text_identity.py`` hold it to the per-text functions,
@@ -35,12 +35,12 @@ from etl.text.jit import njit
 
 #: A row's mode on input: both halves; both, the row's repairs done; finish only; finish without
 #: the abbreviation check; ``collapse_whitespace`` only.
-FULL, REPAIRED, FINISH, FORCE, COLLAPSE = 0, 3, 1, 2, 4
+FULL, FINISH, FORCE, REPAIRED, COLLAPSE = 0, 1, 2, 3, 4
 #: A row's status on output.
 DONE, NEEDS_PREPARE, NEEDS_CHECK, NEEDS_REPAIR = 0, 1, 2, 3
 
-#: Rows are scanned in slices of at most this many input bytes (a row's output is at most twice
-#: its input), so that no output outgrows the 32-bit offsets of an Arrow string array.
+#: Rows are scanned in slices of at most this many input bytes, so that a slice's output (at most
+#: twice its input with today's rules) stays within the 32-bit offsets of an Arrow string array.
 CHUNK_BYTES = 1 << 29
 
 _LIMIT = 0x3000  # prepare's tables cover code points below this; a row holding more goes to Python
@@ -141,6 +141,9 @@ def tables() -> tuple:
     rep_off = np.zeros(len(values) + 1, dtype=np.int32)
     rep_off[1:] = np.cumsum([len(v) for v in values])
     rep = np.array([ord(c) for v in values for c in v] or [0], dtype=np.int32)
+    # how much prepare may lengthen a row, in code points and in UTF-8 bytes (the buffers allow it)
+    grow = max([1] + [max(len(v), -(-len(v.encode()) // len(chr(cp).encode())))
+                      for cp, v in zip((cp for cp in _TABLE if cp < _LIMIT), values)])
     prep[(translate >= 0) | (slot >= 0)] |= _CHANGE
     assert not any(c == "\u0647" or ord(c) >= _LIMIT for v in values for c in v), "the table makes a heh or a wide character"
 
@@ -182,7 +185,7 @@ def tables() -> tuple:
             if (left in (6, 7) and right in (8, 9)) or (left in (8, 9) and right in (6, 7)):
                 f |= _STEP_EDGES
             steps[left, right] = f
-    return prep, slot, compose, translate, rep_off, rep, cls, ids, steps.reshape(-1)
+    return prep, slot, compose, translate, rep_off, rep, cls, ids, steps.reshape(-1), grow
 
 
 def clean(arr, modes=None):
@@ -194,17 +197,22 @@ def clean(arr, modes=None):
     (``FORCE``), or its whitespace steps only, which are ``collapse_whitespace`` (``COLLAPSE``)."""
     import pyarrow as pa
 
+    if not pa.types.is_string(arr.type) or arr.null_count:
+        raise TypeError(f"the scan takes a string array without nulls, not {arr.type} with {arr.null_count} nulls")
     n = len(arr)
     if not n:
         return pa.array([], pa.string()), np.zeros(0, dtype=np.uint8)
     if modes is None:
         modes = np.zeros(n, dtype=np.uint8)
     offsets = _offsets(arr)
+    longest = int(np.max(np.diff(offsets)))
+    if 2 * tables()[-1] * longest > 2**31 - 1:
+        raise ValueError(f"a text of {longest:,} bytes is too long for the scan")
     if offsets[-1] - offsets[0] <= CHUNK_BYTES:
         return _clean_slice(arr, offsets, modes)
-    parts, start = [], 0  # slices of whole rows, so that the output's 32-bit offsets cannot overflow
+    parts, start, wide = [], 0, offsets.astype(np.int64)  # slices of whole rows
     while start < n:
-        end = max(start + 1, int(np.searchsorted(offsets, offsets[start] + CHUNK_BYTES, side="right")) - 1)
+        end = max(start + 1, int(np.searchsorted(wide, wide[start] + CHUNK_BYTES, side="right")) - 1)
         parts.append(_clean_slice(arr.slice(start, end - start), offsets[start:end + 1], modes[start:end]))
         start = end
     return pa.concat_arrays([p for p, _ in parts]), np.concatenate([s for _, s in parts])
@@ -258,19 +266,23 @@ def _step(state, cp, ids, steps):
     """The scan for ``finish``'s steps, one code point further: ``state`` is (the ``_STEP_*`` bits
     so far and ``_ABBREVIATION`` for a ۔ with letters on both sides, spaces before it allowed; the
     newlines; the previous class id; whether the last character before any spaces is a letter;
-    whether it was, before the last ۔). No step makes work for a later one, except that a CR
-    becomes a newline, so the bits of the text before the steps suffice."""
+    whether it was, before the last ۔). The bits are of the text before any step, and they cover
+    the work a step makes for a later one: a CR becomes a newline (so it sets the edge and newline
+    steps); a run of spaces and tabs beside a newline becomes one space there (the edge step looks
+    at tabs too); spaces taken from between newlines join them (the newline step runs on any text
+    holding three newlines or CRs, in a row or not). Space removal and insertion make no work for
+    a later step."""
     flags, newlines, prev, word, word_before_dot = state
-    c = ids[cp] if cp < 0x3001 else 0
+    c = ids[cp] if cp < _FINISH_LIMIT else 0
     flags |= steps[prev * 16 + c]
     if c >= 8:
         newlines += 1
-        if c == 9:
-            flags |= 4 | 16 | 32  # _STEP_CR; its newline may need the edge and newline steps
+        if c == 9:  # a CR: its newline may need the edge and newline steps
+            flags |= _STEP_CR | _STEP_EDGES | _STEP_NEWLINES
     elif c == 5:
         word_before_dot = word
     elif c == 1 and prev == 5 and word_before_dot:
-        flags |= 64
+        flags |= _ABBREVIATION
     if c != 6:
         word = c == 1
     return flags, newlines, c, word, word_before_dot
@@ -279,7 +291,7 @@ def _step(state, cp, ids, steps):
 @njit(nogil=True, inline="always")
 def _steps(state):
     """The bits of a finished scan."""
-    return state[0] | 32 if state[1] >= 3 else state[0]
+    return state[0] | _STEP_NEWLINES if state[1] >= 3 else state[0]
 
 
 @njit(nogil=True)
@@ -312,7 +324,7 @@ def _prepare(src, n, dst, slot, compose, translate, rep_off, rep, ids, steps):
 
 @njit(nogil=True)
 def _cls(cls, cp):
-    return cls[cp] if cp < 0x3001 else 0
+    return cls[cp] if cp < _FINISH_LIMIT else 0
 
 
 @njit(nogil=True)
@@ -344,7 +356,7 @@ def _decode_scan(data, start, end, buf, prep, ids, steps):
             i += 4
         buf[n] = cp
         n += 1
-        if cp >= 0x3000:
+        if cp >= _LIMIT:
             found |= 2
             pc = 0
         else:
@@ -363,17 +375,17 @@ def _finish(a, n, b, cls, flags):
     """``finish`` of ``a[:n]``, using ``b`` (as large as ``a``) as scratch; returns the array that
     holds the result, the other one and the result's length. Each step is one of ``finish``'s, in
     its order, run when ``flags`` (from ``_steps``) says the row needs it."""
-    if flags & 1:
+    if flags & _STEP_SPACE_BEFORE:
         a, b, n = _space_before(a, n, b, cls)
-    if flags & 2:
+    if flags & _STEP_INSERT:
         a, b, n = _insert_spaces(a, n, b, cls)
-    if flags & 4:
+    if flags & _STEP_CR:
         a, b, n = _carriage_returns(a, n, b)
-    if flags & 8:
+    if flags & _STEP_RUNS:
         a, b, n = _runs(a, n, b, cls)
-    if flags & 16:
+    if flags & _STEP_EDGES:
         a, b, n = _edges(a, n, b)
-    if flags & 32:
+    if flags & _STEP_NEWLINES:
         a, b, n = _newlines(a, n, b)
     return a, b, n
 
@@ -504,23 +516,25 @@ def _width(cp):
 
 
 @njit(nogil=True)
-def _clean(data, offsets, modes, prep, slot, compose, translate, rep_off, rep, cls, ids, steps):
+def _clean(data, offsets, modes, prep, slot, compose, translate, rep_off, rep, cls, ids, steps, grow):
     rows = len(offsets) - 1
     status = np.zeros(rows, dtype=np.uint8)
     out_offsets = np.zeros(rows + 1, dtype=np.int32)
     widest = 0
     for r in range(rows):
         widest = max(widest, offsets[r + 1] - offsets[r])
-    size = 2 * widest + 2  # finish adds at most one space per character
+    # prepare lengthens a row at most grow times, finish adds at most one space per character
+    size = 2 * grow * widest + 2
     a = np.empty(size, dtype=np.int32)
     b = np.empty(size, dtype=np.int32)
-    cap = len(data) + len(data) // 4 + 64
+    used = offsets[rows] - offsets[0]
+    cap = used + used // 4 + 64
     out = np.empty(cap, dtype=np.uint8)
     pos = 0
     for r in range(rows):
         start, end = offsets[r], offsets[r + 1]
-        if pos + 2 * (end - start) > cap:
-            cap = 2 * cap + 2 * (end - start)
+        if pos + 2 * grow * (end - start) > cap:
+            cap = 2 * cap + 2 * grow * (end - start)
             grown = np.empty(cap, dtype=np.uint8)
             grown[:pos] = out[:pos]
             out = grown
@@ -539,8 +553,8 @@ def _clean(data, offsets, modes, prep, slot, compose, translate, rep_off, rep, c
                 a, b, n = b, a, m
                 changed = True
         if mode == COLLAPSE:
-            flags &= 4 | 8 | 16 | 32  # the whitespace steps
-        if mode != FORCE and flags & 64:
+            flags &= _STEP_CR | _STEP_RUNS | _STEP_EDGES | _STEP_NEWLINES  # the whitespace steps
+        if mode != FORCE and flags & _ABBREVIATION:
             status[r] = NEEDS_CHECK
         elif flags:
             a, b, n = _finish(a, n, b, cls, flags)
