@@ -44,8 +44,8 @@ DONE, NEEDS_PREPARE, NEEDS_CHECK, NEEDS_REPAIR = 0, 1, 2, 3
 CHUNK_BYTES = 1 << 29
 
 _LIMIT = 0x3000  # prepare's tables cover code points below this; a row holding more goes to Python
-# finish's character classes (bit flags; a code point has at most one of the first five)
-_LETTER, _DIGIT, _LATIN, _PUNCT, _SPACE_OR_TAB, _WHITE = 1, 2, 4, 8, 16, 32
+# finish's class ids of code points: 1 an Urdu letter, 2 an ASCII digit, 3 a Latin letter, 4 one
+# of ، ؟ ؛ ! ?, 5 ۔, 6 a space, 7 a tab, 8 a newline, 9 a CR, 0 anything else
 # prepare's classes
 _MARKED, _COMPOSED, _ROUTE, _REPAIR, _CHANGE = 1, 2, 4, 8, 16
 _FINISH_LIMIT = 0x3001  # str.isspace is false above U+3000
@@ -149,29 +149,15 @@ def tables() -> tuple:
 
     letters = re.compile(f"[{LETTERS}]")
     assert all(letters.fullmatch(c) for name in rules.letter_names() for c in name)
-    cls = np.zeros(_FINISH_LIMIT, dtype=np.uint8)
-    for cp in range(_FINISH_LIMIT):
-        ch = chr(cp)
-        if letters.match(ch):
-            cls[cp] |= _LETTER
-        elif "0" <= ch <= "9":
-            cls[cp] |= _DIGIT
-        elif ch.isascii() and ch.isalpha():
-            cls[cp] |= _LATIN
-        elif ch in "۔،؟؛!?":
-            cls[cp] |= _PUNCT
-        elif ch in " \t":
-            cls[cp] |= _SPACE_OR_TAB
-        if ch.isspace():
-            cls[cp] |= _WHITE
-    # the scan that says which steps of finish a row needs: a class id per code point, and per
-    # pair of neighbours the steps they call for
+    # the scan that says which steps of finish a row needs, and the steps themselves: a class id
+    # per code point, and per pair of neighbours the steps they call for
     ids = np.zeros(_FINISH_LIMIT, dtype=np.uint8)
     for cp in range(_FINISH_LIMIT):
-        c = cls[cp]
-        ids[cp] = (1 if c & _LETTER else 2 if c & _DIGIT else 3 if c & _LATIN else 5 if cp == 0x06D4
-                   else 4 if c & _PUNCT else 6 if cp == 0x20 else 7 if cp == 0x09 else 8 if cp == 0x0A
-                   else 9 if cp == 0x0D else 0)
+        ch = chr(cp)
+        ids[cp] = (1 if letters.match(ch) else 2 if "0" <= ch <= "9" else 3 if ch.isascii() and ch.isalpha()
+                   else 5 if ch == "۔" else 4 if ch in "،؟؛!?" else 6 if ch == " " else 7 if ch == "\t"
+                   else 8 if ch == "\n" else 9 if ch == "\r" else 0)
+    white = np.array([chr(cp).isspace() for cp in range(_FINISH_LIMIT)], dtype=np.bool_)  # str.strip's
     steps = np.zeros((16, 16), dtype=np.uint8)
     for left in range(16):
         for right in range(16):
@@ -185,7 +171,7 @@ def tables() -> tuple:
             if (left in (6, 7) and right in (8, 9)) or (left in (8, 9) and right in (6, 7)):
                 f |= _STEP_EDGES
             steps[left, right] = f
-    return prep, slot, compose, translate, rep_off, rep, cls, ids, steps.reshape(-1), grow
+    return prep, slot, compose, translate, rep_off, rep, white, ids, steps.reshape(-1), grow
 
 
 def clean(arr, modes=None):
@@ -273,7 +259,7 @@ def _step(state, cp, ids, steps):
     holding three newlines or CRs, in a row or not). Space removal and insertion make no work for
     a later step."""
     flags, newlines, prev, word, word_before_dot = state
-    c = ids[cp] if cp < _FINISH_LIMIT else 0
+    c = _id(ids, cp)
     flags |= steps[prev * 16 + c]
     if c >= 8:
         newlines += 1
@@ -323,8 +309,13 @@ def _prepare(src, n, dst, slot, compose, translate, rep_off, rep, ids, steps):
 
 
 @njit(nogil=True)
-def _cls(cls, cp):
-    return cls[cp] if cp < _FINISH_LIMIT else 0
+def _is_white(white, cp):
+    return cp < _FINISH_LIMIT and white[cp]
+
+
+@njit(nogil=True, inline="always")
+def _id(ids, cp):
+    return ids[cp] if cp < _FINISH_LIMIT else 0
 
 
 @njit(nogil=True)
@@ -371,18 +362,18 @@ def _decode_scan(data, start, end, buf, prep, ids, steps):
 
 
 @njit(nogil=True)
-def _finish(a, n, b, cls, flags):
+def _finish(a, n, b, ids, steps, flags):
     """``finish`` of ``a[:n]``, using ``b`` (as large as ``a``) as scratch; returns the array that
     holds the result, the other one and the result's length. Each step is one of ``finish``'s, in
     its order, run when ``flags`` (from ``_steps``) says the row needs it."""
     if flags & _STEP_SPACE_BEFORE:
-        a, b, n = _space_before(a, n, b, cls)
+        a, b, n = _space_before(a, n, b, ids, steps)
     if flags & _STEP_INSERT:
-        a, b, n = _insert_spaces(a, n, b, cls)
+        a, b, n = _insert_spaces(a, n, b, ids, steps)
     if flags & _STEP_CR:
         a, b, n = _carriage_returns(a, n, b)
     if flags & _STEP_RUNS:
-        a, b, n = _runs(a, n, b, cls)
+        a, b, n = _runs(a, n, b, ids)
     if flags & _STEP_EDGES:
         a, b, n = _edges(a, n, b)
     if flags & _STEP_NEWLINES:
@@ -391,7 +382,7 @@ def _finish(a, n, b, cls, flags):
 
 
 @njit(nogil=True)
-def _space_before(a, n, b, cls):
+def _space_before(a, n, b, ids, steps):
     """No run of spaces before ۔ ، ؟ ؛ ! ?"""
     m = 0
     k = 0
@@ -400,7 +391,7 @@ def _space_before(a, n, b, cls):
             j = k
             while j < n and a[j] == 0x20:
                 j += 1
-            if not (j < n and _cls(cls, a[j]) & 8):
+            if not (j < n and steps[6 * 16 + _id(ids, a[j])] & _STEP_SPACE_BEFORE):  # 6: a space
                 for t in range(k, j):
                     b[m] = 0x20
                     m += 1
@@ -413,23 +404,17 @@ def _space_before(a, n, b, cls):
 
 
 @njit(nogil=True)
-def _insert_spaces(a, n, b, cls):
+def _insert_spaces(a, n, b, ids, steps):
     """One space after a run of ۔ ، ؟ ؛ ! ? before a letter; digits and Latin letters apart from
-    Urdu letters, except the ء, ویں or واں after a number."""
+    Urdu letters, except the ء, ویں or واں after a number. Where is the ``steps`` table's
+    ``_STEP_INSERT``, the same that decides whether a row needs this step."""
     m = 0
     for k in range(n):
         cp = a[k]
         if k > 0:
-            left = _cls(cls, a[k - 1])
-            right = _cls(cls, cp)
-            space = False
-            if left & 8 and right & 1:
-                space = True
-            elif left & 1 and right & 6:
-                space = True
-            elif left & 4 and right & 1:
-                space = True
-            elif left & 2 and right & 1:
+            left = _id(ids, a[k - 1])
+            space = steps[left * 16 + _id(ids, cp)] & _STEP_INSERT
+            if space and left == 2:  # a digit, then a letter
                 space = not (cp == 0x0621
                              or (cp == 0x0648 and k + 2 < n and a[k + 1] == 0x06CC and a[k + 2] == 0x06BA)
                              or (cp == 0x0648 and k + 2 < n and a[k + 1] == 0x0627 and a[k + 2] == 0x06BA))
@@ -460,14 +445,14 @@ def _carriage_returns(a, n, b):
 
 
 @njit(nogil=True)
-def _runs(a, n, b, cls):
-    """Runs of two or more spaces and tabs to one space."""
+def _runs(a, n, b, ids):
+    """Runs of two or more spaces and tabs (ids 6 and 7) to one space."""
     m = 0
     k = 0
     while k < n:
-        if _cls(cls, a[k]) & 16:
+        if 6 <= _id(ids, a[k]) <= 7:
             j = k + 1
-            while j < n and _cls(cls, a[j]) & 16:
+            while j < n and 6 <= _id(ids, a[j]) <= 7:
                 j += 1
             b[m] = a[k] if j == k + 1 else 0x20
             m += 1
@@ -516,7 +501,7 @@ def _width(cp):
 
 
 @njit(nogil=True)
-def _clean(data, offsets, modes, prep, slot, compose, translate, rep_off, rep, cls, ids, steps, grow):
+def _clean(data, offsets, modes, prep, slot, compose, translate, rep_off, rep, white, ids, steps, grow):
     rows = len(offsets) - 1
     status = np.zeros(rows, dtype=np.uint8)
     out_offsets = np.zeros(rows + 1, dtype=np.int32)
@@ -557,13 +542,13 @@ def _clean(data, offsets, modes, prep, slot, compose, translate, rep_off, rep, c
         if mode != FORCE and flags & _ABBREVIATION:
             status[r] = NEEDS_CHECK
         elif flags:
-            a, b, n = _finish(a, n, b, cls, flags)
+            a, b, n = _finish(a, n, b, ids, steps, flags)
             changed = True
         lo, hi = 0, n  # str.strip
         if status[r] != NEEDS_CHECK:
-            while lo < hi and _cls(cls, a[lo]) & 32:
+            while lo < hi and _is_white(white, a[lo]):
                 lo += 1
-            while hi > lo and _cls(cls, a[hi - 1]) & 32:
+            while hi > lo and _is_white(white, a[hi - 1]):
                 hi -= 1
         if changed:
             pos = _encode(a[lo:hi], hi - lo, out, pos)
