@@ -7,7 +7,7 @@ goes to Arrow once. ``normalize`` runs as one compiled scan of it (``etl.text.ke
 rules that only Python can run exactly go through the per-text functions, on just the rows that a
 guard flags:
 
-* repairs: rows holding possible mojibake, ``<`` or ``&`` (``repair_raw``, an RE2 guard);
+* repairs: rows holding possible mojibake, ``<`` or ``&`` (``repair_raw``; the scan flags them);
 * normalization: rows whose NFC is more than a base and one mark, or holding Arabic heh
   (``prepare``, flagged by the scan); rows where a ۔ may be inside an abbreviation of letter
   names (``finish``: the scan flags a ۔ between letters, an RE2 pass checks the letter names);
@@ -96,9 +96,10 @@ def _put(arr, rows, values: list[str]):
 
 # ------------------------------------------------------------------------------- normalization
 
-def _normalize(arr, texts: list[str], repairs: list[Counter | None] | None = None):
-    """``normalize`` of every element of ``arr``, whose values as Python strings are ``texts``;
-    with ``repairs`` (a list to fill, per row), ``repair_raw`` first, as ``clean_record`` runs it.
+def _normalize(arr, texts: list[str] | None, repairs: list[Counter | None] | None = None):
+    """``normalize`` of every element of ``arr``, whose values as Python strings are ``texts``
+    (when the caller has them); with ``repairs`` (a list to fill, per row, and ``texts`` given),
+    ``repair_raw`` first, as ``clean_record`` runs it.
 
     The scan does every row it can; the others come back with a status and go through Python,
     then through the scan again for what is left: repairs, then ``prepare``, then the abbreviation
@@ -122,7 +123,8 @@ def _normalize(arr, texts: list[str], repairs: list[Counter | None] | None = Non
         scan(rows, [texts[i] for i in rows.tolist()], kernels.REPAIRED)
     rows = np.flatnonzero(status == kernels.NEEDS_PREPARE)
     if len(rows):
-        scan(rows, [prepare(texts[i]) for i in rows.tolist()], kernels.FINISH)
+        scan(rows, [prepare(texts[i] if texts is not None else arr[i].as_py()) for i in rows.tolist()],
+             kernels.FINISH)
     rows = np.flatnonzero(status == kernels.NEEDS_CHECK)
     if len(rows):
         values = [fixed[i] if i in fixed else out[i].as_py() for i in rows.tolist()]
@@ -136,7 +138,7 @@ def _normalize(arr, texts: list[str], repairs: list[Counter | None] | None = Non
 def normalize_batch(arr, texts: list[str] | None = None):
     """``normalize`` of every element of a pyarrow string array (no nulls); ``texts`` are its
     values as Python strings, when the caller has them."""
-    return _normalize(arr, arr.to_pylist() if texts is None else texts)
+    return _normalize(arr, texts)
 
 
 # ------------------------------------------------------------------------------- the whole half
