@@ -31,7 +31,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from etl.text.jit import njit
+from etl.text.compiled import njit, string_buffers, utf8_at
 
 #: A row's mode on input: both halves; both, the row's repairs done; finish only; finish without
 #: the abbreviation check; ``collapse_whitespace`` only.
@@ -190,7 +190,7 @@ def clean(arr, modes=None):
         return pa.array([], pa.string()), np.zeros(0, dtype=np.uint8)
     if modes is None:
         modes = np.zeros(n, dtype=np.uint8)
-    offsets = _offsets(arr)
+    offsets, _ = string_buffers(arr)
     longest = int(np.max(np.diff(offsets)))
     if 2 * tables()[-1] * longest > 2**31 - 1:
         raise ValueError(f"a text of {longest:,} bytes is too long for the scan")
@@ -204,16 +204,11 @@ def clean(arr, modes=None):
     return pa.concat_arrays([p for p, _ in parts]), np.concatenate([s for _, s in parts])
 
 
-def _offsets(arr):
-    return np.frombuffer(arr.buffers()[1], dtype=np.int32)[arr.offset:arr.offset + len(arr) + 1]
-
-
 def _clean_slice(arr, offsets, modes):
     import pyarrow as pa
 
     n = len(arr)
-    data_buf = arr.buffers()[2]
-    data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
+    _, data = string_buffers(arr)
     out, size, out_offsets, status = _clean(data, offsets, modes, *tables())
     result = pa.StringArray.from_buffers(n, pa.py_buffer(out_offsets), pa.py_buffer(out)[:size])
     return result, status
@@ -331,20 +326,8 @@ def _decode_scan(data, start, end, buf, prep, ids, steps):
     pc = 0  # prepare's class of the previous code point
     state = (0, 0, 0, False, False)
     while i < end:
-        b = data[i]
-        if b < 0x80:
-            cp = np.int32(b)
-            i += 1
-        elif b < 0xE0:
-            cp = ((np.int32(b) & 0x1F) << 6) | (np.int32(data[i + 1]) & 0x3F)
-            i += 2
-        elif b < 0xF0:
-            cp = ((np.int32(b) & 0x0F) << 12) | ((np.int32(data[i + 1]) & 0x3F) << 6) | (np.int32(data[i + 2]) & 0x3F)
-            i += 3
-        else:
-            cp = (((np.int32(b) & 0x07) << 18) | ((np.int32(data[i + 1]) & 0x3F) << 12)
-                  | ((np.int32(data[i + 2]) & 0x3F) << 6) | (np.int32(data[i + 3]) & 0x3F))
-            i += 4
+        cp, width = utf8_at(data, i)
+        i += width
         buf[n] = cp
         n += 1
         if cp >= _LIMIT:

@@ -27,7 +27,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from etl.text.jit import njit
+from etl.text.compiled import njit, string_buffers, utf8_at
 
 # What a character starts (low three bits of its table entry), then what it may continue
 SPACE, WORD, NUM, LATIN, INDIC, RUN, OTHER = range(7)
@@ -95,14 +95,8 @@ def tables(*, digits: str, latin: str, indic: str, runs: str, unwrapped: str, nu
 @njit()
 def _char(data, i):
     """Code point and byte length of the character at byte ``i`` (astral ones as _ASTRAL)."""
-    b0 = np.int64(data[i])
-    if b0 < 0x80:
-        return b0, 1
-    if b0 < 0xE0:
-        return ((b0 & 0x1F) << 6) | (np.int64(data[i + 1]) & 0x3F), 2
-    if b0 < 0xF0:
-        return ((b0 & 0x0F) << 12) | ((np.int64(data[i + 1]) & 0x3F) << 6) | (np.int64(data[i + 2]) & 0x3F), 3
-    return _ASTRAL, 4
+    cp, n = utf8_at(data, i)
+    return min(cp, _ASTRAL), n
 
 
 @njit()
@@ -269,9 +263,7 @@ def scan(strings, plain: np.ndarray, t: Tables):
 
     if strings.null_count:
         raise ValueError("the token scanner reads strings without nulls")
-    _, offsets_buf, data_buf = strings.buffers()
-    offsets = np.frombuffer(offsets_buf, dtype=np.int32)[strings.offset:strings.offset + len(strings) + 1]
-    data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
+    offsets, data = string_buffers(strings)
     str_off, ends, out, flags, lead = _scan(offsets, data, np.asarray(plain, dtype=np.bool_), t.classes,
                                             t.word, t.suffixes, t.suffix_ends)
     toks = pa.StringArray.from_buffers(len(ends) - 1, pa.py_buffer(ends), pa.py_buffer(out))
