@@ -26,8 +26,9 @@ install: $(VENV)/.installed
 
 run: $(VENV)/.installed
 	@mkdir -p $(URDU_ETL_DATA_DIR)/logs
-	@echo "Migrating the Airflow metadata DB (SQLite, $(AIRFLOW_HOME))..."
-	@$(BIN)/airflow db migrate > $(URDU_ETL_DATA_DIR)/logs/airflow-db-migrate.log 2>&1 || \
+	@echo "Migrating the Airflow metadata DB (SQLite, $(AIRFLOW_HOME)) and creating the DAG's pool..."
+	@{ $(BIN)/airflow db migrate && $(BIN)/airflow pools import config/pools.json; } \
+		> $(URDU_ETL_DATA_DIR)/logs/airflow-db-migrate.log 2>&1 || \
 		{ tail -n 40 $(URDU_ETL_DATA_DIR)/logs/airflow-db-migrate.log; exit 1; }
 	@echo "Running DAG urdu_news_nightly for $(SAMPLE_DAY) (log: $(URDU_ETL_DATA_DIR)/logs/make-run.log)..."
 	@$(BIN)/airflow dags test urdu_news_nightly -c '{"date": "$(SAMPLE_DAY)"}' > $(URDU_ETL_DATA_DIR)/logs/make-run.log 2>&1 || \

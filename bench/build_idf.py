@@ -31,7 +31,7 @@ from corpus_texts import corpus_texts  # noqa: E402
 from etl.enrich.keywords import IDF_FILE, is_candidate  # noqa: E402
 from etl.text.normalize import collapse_whitespace, normalize  # noqa: E402
 from etl.text.repair import remove_boilerplate, repair_raw  # noqa: E402
-from etl.text.segment import segment  # noqa: E402
+from etl.text.segment_column import segment  # noqa: E402
 
 
 def clean(raw: str) -> str:

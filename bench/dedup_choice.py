@@ -15,7 +15,7 @@ the whole lake is the throughput input.
 2. ``lsh``: for the chosen shingle size and threshold, MinHash size and bands x rows against the
    exact pairs: recall of pairs at or above the threshold, pairs flagged below it, candidates.
 3. ``implementation``: datasketch 2.0.0 (MinHash.bulk + MinHashLSH with the same bands x rows)
-   against ``etl.enrich.dedup`` on the same bodies (the whole lake): MB/s of body text (median of
+   against ``etl.dedup`` on the same bodies (the whole lake): MB/s of body text (median of
    interleaved rounds), peak memory (a fresh process per method: peak RSS above the loaded
    input), and agreement of the pairs each finds.
 4. ``clusters``: what ``find_duplicates`` reports over news_a+b+c in one batch and as three runs
@@ -45,7 +45,8 @@ import pyarrow.dataset as ds
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from etl.enrich import dedup  # noqa: E402
+from etl.dedup import clusters as copy_clusters  # noqa: E402
+from etl.dedup import minhash  # noqa: E402
 
 NEWS = ["news_a", "news_b", "news_c"]
 SEPARATORS = {"letters": r"[^\p{L}\p{M}]+", "letters_digits": r"[^\p{L}\p{M}\p{N}]+"}
@@ -65,8 +66,8 @@ def load(lake: str, sources: list[str] | None = None) -> pa.Table:
 
 def shingle_sets(bodies: pa.ChunkedArray, k: int, separators: str) -> tuple[np.ndarray, np.ndarray]:
     """Distinct (doc, shingle value) pairs, sorted by value; the body's set size per doc."""
-    tokens, offsets = dedup.word_tokens(bodies, separators)
-    values, sh_off = dedup.shingle_values(dedup.word_hashes(tokens), offsets, k)
+    tokens, offsets = minhash.word_tokens(bodies, separators)
+    values, sh_off = minhash.shingle_values(minhash.word_hashes(tokens), offsets, k)
     doc = np.repeat(np.arange(len(offsets) - 1), np.diff(sh_off))
     order = np.lexsort((doc, values))
     doc, values = doc[order], values[order]
@@ -181,15 +182,15 @@ def sweep_lsh(news: pa.Table, k: int, threshold: float) -> dict:
     pairs, jac = exact_pairs(news["body"], k)
     truth = {tuple(p) for p, j in zip(pairs.tolist(), jac) if j >= threshold}
     jac_of = dict(zip(map(tuple, pairs.tolist()), jac.tolist()))
-    tokens, offsets = dedup.word_tokens(news["body"])
-    values, sh_off = dedup.shingle_values(dedup.word_hashes(tokens), offsets, k)
+    tokens, offsets = minhash.word_tokens(news["body"])
+    values, sh_off = minhash.shingle_values(minhash.word_hashes(tokens), offsets, k)
     rows_out = []
     for num_perm in (64, 128, 256):
-        sig = dedup.minhash(values, sh_off, num_perm)
+        sig = minhash.minhash(values, sh_off, num_perm)
         for r in (2, 4, 5, 8, 16):
             b = num_perm // r
-            cand = dedup.candidate_pairs(sig, None, b, r)
-            est = dedup.similarity(sig, cand)
+            cand = copy_clusters.candidate_pairs(sig, None, b, r)
+            est = copy_clusters.similarity(sig, cand)
             found = {tuple(p) for p in cand[est >= threshold].tolist()}
             err = [abs(float((sig[a] == sig[c]).mean()) - jac_of[(a, c)]) for a, c in truth]
             rows_out.append({
@@ -207,13 +208,13 @@ def sweep_lsh(news: pa.Table, k: int, threshold: float) -> dict:
 # --- 3. datasketch against ours ----------------------------------------------------------------
 
 def run_ours(bodies: pa.ChunkedArray) -> tuple[set, dict]:
-    """``etl.enrich.dedup`` as the pipeline runs it: chunked signatures, then LSH and verification."""
+    """``etl.dedup`` as the pipeline runs it: chunked signatures, then LSH and verification."""
     t0 = time.perf_counter()
-    sig = dedup.signatures(bodies)
+    sig = minhash.signatures(bodies)
     t = {"signatures": time.perf_counter() - t0}
-    cand = dedup.candidate_pairs(sig)
-    est = dedup.similarity(sig, cand)
-    found = {tuple(p) for p in cand[est >= dedup.THRESHOLD].tolist()}
+    cand = copy_clusters.candidate_pairs(sig)
+    est = copy_clusters.similarity(sig, cand)
+    found = {tuple(p) for p in cand[est >= minhash.THRESHOLD].tolist()}
     t["lsh_and_verify"] = time.perf_counter() - t0 - t["signatures"]
     return found, t
 
@@ -221,13 +222,13 @@ def run_ours(bodies: pa.ChunkedArray) -> tuple[set, dict]:
 def signature_stages(bodies: pa.ChunkedArray) -> dict:
     """Seconds of each signature stage over all bodies at once (no chunking), to see where time goes."""
     t, t0 = {}, time.perf_counter()
-    tokens, offsets = dedup.word_tokens(bodies)
+    tokens, offsets = minhash.word_tokens(bodies)
     t["tokenize"] = time.perf_counter() - t0
-    wh = dedup.word_hashes(tokens)
+    wh = minhash.word_hashes(tokens)
     t["word_hashes"] = time.perf_counter() - t0 - sum(t.values())
-    values, sh_off = dedup.shingle_values(wh, offsets)
+    values, sh_off = minhash.shingle_values(wh, offsets)
     t["shingles"] = time.perf_counter() - t0 - sum(t.values())
-    dedup.minhash(values, sh_off)
+    minhash.minhash(values, sh_off)
     t["minhash"] = time.perf_counter() - t0 - sum(t.values())
     return {k: round(v, 2) for k, v in t.items()}
 
@@ -238,16 +239,16 @@ def run_datasketch(bodies: pa.ChunkedArray) -> tuple[set, dict]:
 
     t = {}
     t0 = time.perf_counter()
-    tokens, offsets = dedup.word_tokens(bodies)
+    tokens, offsets = minhash.word_tokens(bodies)
     words = tokens.to_pylist()
-    k = dedup.SHINGLE
+    k = minhash.SHINGLE
     docs = [[" ".join(words[p:p + k]).encode() for p in range(s, e - k + 1)]
             for s, e in zip(offsets[:-1].tolist(), offsets[1:].tolist())]
     t["tokenize_and_shingle"] = time.perf_counter() - t0
     live = [i for i, d in enumerate(docs) if d]
-    hashes = MinHash.bulk([docs[i] for i in live], num_perm=dedup.NUM_PERM)
+    hashes = MinHash.bulk([docs[i] for i in live], num_perm=minhash.NUM_PERM)
     t["minhash"] = time.perf_counter() - t0 - sum(t.values())
-    lsh = MinHashLSH(threshold=dedup.THRESHOLD, num_perm=dedup.NUM_PERM, params=(dedup.BANDS, dedup.ROWS))
+    lsh = MinHashLSH(threshold=minhash.THRESHOLD, num_perm=minhash.NUM_PERM, params=(minhash.BANDS, minhash.ROWS))
     with lsh.insertion_session() as session:
         for i, m in zip(live, hashes):
             session.insert(i, m, check_duplication=False)
@@ -255,7 +256,7 @@ def run_datasketch(bodies: pa.ChunkedArray) -> tuple[set, dict]:
     found = set()
     for i, m in by_key.items():
         for j in lsh.query(m):
-            if j > i and m.jaccard(by_key[j]) >= dedup.THRESHOLD:
+            if j > i and m.jaccard(by_key[j]) >= minhash.THRESHOLD:
                 found.add((i, j))
     t["lsh_and_verify"] = time.perf_counter() - t0 - sum(t.values())
     return found, t
@@ -309,7 +310,7 @@ def peak_memory_mb(lake: str, method: str) -> float:
 
 def components(pairs: set, n: int) -> np.ndarray:
     """Component label per row from a set of linked pairs."""
-    uf = dedup._UnionFind()
+    uf = copy_clusters._UnionFind()
     for a, b in pairs:
         uf.union(a, b)
     return np.array([uf.find(i) for i in range(n)])
@@ -329,9 +330,9 @@ def compare(lake: str, rounds: int) -> dict:
     bodies = table["body"]
     n = table.num_rows
     mb = pc.sum(pc.binary_length(bodies)).as_py() / 1e6
-    exact, jac = exact_pairs(bodies, dedup.SHINGLE, min_j=0.3)
+    exact, jac = exact_pairs(bodies, minhash.SHINGLE, min_j=0.3)
     jac_of = dict(zip(map(tuple, exact.tolist()), jac.tolist()))
-    truth = {p for p, j in jac_of.items() if j >= dedup.THRESHOLD}
+    truth = {p for p, j in jac_of.items() if j >= minhash.THRESHOLD}
     times: dict[str, list[float]] = {m: [] for m in METHODS}
     stages: dict[str, dict] = {}
     found: dict[str, set] = {}
@@ -353,8 +354,8 @@ def compare(lake: str, rounds: int) -> dict:
             "peak_rss_mb_above_input": peak_memory_mb(lake, name),
             "pairs_found": len(found[name]),
             "exact_pairs_in_one_cluster": round(float(np.mean(same)), 4),
-            "found_pairs_below_threshold": sum(jac_of.get(p, 0.0) < dedup.THRESHOLD for p in found[name]),
-            "found_pairs_below_threshold_minus_0.1": sum(jac_of.get(p, 0.0) < dedup.THRESHOLD - 0.1
+            "found_pairs_below_threshold": sum(jac_of.get(p, 0.0) < minhash.THRESHOLD for p in found[name]),
+            "found_pairs_below_threshold_minus_0.1": sum(jac_of.get(p, 0.0) < minhash.THRESHOLD - 0.1
                                                          for p in found[name])}
     out["methods"]["ours_numpy"]["signature_stage_seconds_unchunked"] = signature_stages(bodies)
     out["speedup_ours_over_datasketch"] = round(out["methods"]["datasketch"]["seconds_median"]
@@ -375,7 +376,7 @@ def compare(lake: str, rounds: int) -> dict:
 # --- 4. clusters -----------------------------------------------------------------------------
 
 def with_signatures(table: pa.Table) -> pa.Table:
-    return table.append_column("signature", dedup.signature_array(dedup.signatures(table["body"])))
+    return table.append_column("signature", minhash.signature_array(minhash.signatures(table["body"])))
 
 
 def summarize(result: pa.Table, table: pa.Table) -> dict:
@@ -395,7 +396,7 @@ def summarize(result: pa.Table, table: pa.Table) -> dict:
 def clusters(lake: str) -> dict:
     news = with_signatures(load(lake, NEWS))
     t0 = time.perf_counter()
-    one = dedup.find_duplicates(news)
+    one = copy_clusters.find_duplicates(news)
     out = {"news_abc_one_batch": summarize(one, news) | {"seconds": round(time.perf_counter() - t0, 2)}}
     # URL copies: articles whose URL is in two or three files, found in one cluster with the others
     root = dict(zip(one["article_id"].to_pylist(), one["duplicate_of"].to_pylist()))
@@ -412,7 +413,7 @@ def clusters(lake: str) -> dict:
     history, runs = None, []
     for n, src in enumerate(NEWS):
         batch = news.filter(pc.equal(news["source"], src))
-        res = dedup.find_duplicates(batch, history)
+        res = copy_clusters.find_duplicates(batch, history)
         runs.append(res)
         batch = batch.drop_columns(["ingest_date"]).append_column(
             "ingest_date", pa.array([f"2024-01-0{n + 1}"] * batch.num_rows))
@@ -439,7 +440,7 @@ def clusters(lake: str) -> dict:
     t0 = time.perf_counter()
     lake_sig = with_signatures(lake_t)
     t1 = time.perf_counter()
-    res = dedup.find_duplicates(lake_sig)
+    res = copy_clusters.find_duplicates(lake_sig)
     t2 = time.perf_counter()
     mb = pc.sum(pc.binary_length(lake_t["body"])).as_py() / 1e6
     out["whole_lake"] = summarize(res, lake_t) | {
@@ -458,12 +459,12 @@ def main() -> None:
         sys.exit(f"no lake at {args.lake}: run the pipeline over ../shared/corpora first")
     news = load(args.lake, NEWS)
     result = {"python": platform.python_version(), "numpy": np.__version__, "pyarrow": pa.__version__,
-              "chosen": {"DEDUP_VERSION": dedup.DEDUP_VERSION, "SHINGLE": dedup.SHINGLE, "NUM_PERM": dedup.NUM_PERM,
-                         "BANDS": dedup.BANDS, "ROWS": dedup.ROWS, "THRESHOLD": dedup.THRESHOLD}}
+              "chosen": {"DEDUP_VERSION": minhash.DEDUP_VERSION, "SHINGLE": minhash.SHINGLE, "NUM_PERM": minhash.NUM_PERM,
+                         "BANDS": minhash.BANDS, "ROWS": minhash.ROWS, "THRESHOLD": minhash.THRESHOLD}}
     if "shingles" not in args.skip:
         result["shingles"] = sweep_shingles(news)
     if "lsh" not in args.skip:
-        result["lsh"] = sweep_lsh(news, dedup.SHINGLE, dedup.THRESHOLD)
+        result["lsh"] = sweep_lsh(news, minhash.SHINGLE, minhash.THRESHOLD)
     if "implementation" not in args.skip:
         import datasketch
         result["implementation"] = compare(args.lake, args.rounds) | {"datasketch": datasketch.__version__}

@@ -167,26 +167,31 @@ class _Timers:
 
 
 def _instrument(timers: _Timers) -> None:
-    """Time the calls ``transform_shard`` makes, by replacing names in ``etl.pipeline`` (this process only)."""
+    """Time the calls ``transform_shard`` makes, by replacing names in ``etl.tasks.transform`` and
+    ``etl.tasks.shard_outputs`` (this process only)."""
     import types
 
-    import pyarrow.parquet as pq
+    from etl.tasks import shard_outputs, transform
 
-    from etl import pipeline
-    pipeline._clean_all = timers.wrap("clean_records", pipeline._clean_all)
-    pipeline.segment_articles = timers.wrap("segment", pipeline.segment_articles)
-    enr = pipeline.enrichment
-    pipeline.enrichment = types.SimpleNamespace(**{k: getattr(enr, k) for k in dir(enr) if not k.startswith("__")})
-    pipeline.enrichment.enrich = timers.wrap("enrich", enr.enrich)
-    pipeline.enrichment.signatures = timers.wrap("signatures", enr.signatures)
-    proxy = types.SimpleNamespace(**{k: getattr(pq, k) for k in dir(pq) if not k.startswith("__")})
-    proxy.write_table = timers.wrap("parquet_write", pq.write_table)
-    pipeline.pq = proxy
+    def proxy(module, name: str, label: str):
+        """``module`` with its function ``name`` timed as ``label``."""
+        out = types.SimpleNamespace(**{k: getattr(module, k) for k in dir(module) if not k.startswith("__")})
+        setattr(out, name, timers.wrap(label, getattr(module, name)))
+        return out
+
+    transform.clean_all = timers.wrap("clean_records", transform.clean_all)
+    transform.segment_articles = timers.wrap("segment", transform.segment_articles)
+    transform.enrichment = proxy(transform.enrichment, "enrich", "enrich")
+    transform.minhash = proxy(transform.minhash, "signature_table", "signatures")
+    shard_outputs.pq = proxy(shard_outputs.pq, "write_table", "parquet_write")
 
 
 def run_ours(inp: Path, work: Path, workers: int, single_file: bool = False) -> dict:
-    from etl import pipeline
     from etl.config import make_source
+    from etl.settings import Settings
+    from etl.tasks.fetch import fetch
+    from etl.tasks.transform import transform_shard
+    from etl.tasks.write_lake import write_lake
     if single_file:
         one = work / "in" / "all.jsonl"
         one.parent.mkdir(parents=True, exist_ok=True)
@@ -199,18 +204,18 @@ def run_ours(inp: Path, work: Path, workers: int, single_file: bool = False) -> 
     if workers == 1:
         _instrument(timers)
     source = make_source("bench", str(inp), "jsonl", COLUMNS)
-    root = work / "data"
+    settings = Settings.from_env().replace(data_dir=(work / "data").resolve())
     t0 = time.perf_counter()
-    shards = pipeline.fetch([source], DAY, root, run_id="bench")
+    shards = fetch([source], DAY, settings, run_id="bench")
     t1 = time.perf_counter()
     if workers == 1:
-        results = [pipeline.transform_shard(s) for s in shards]
+        results = [transform_shard(s) for s in shards]
     else:
         import multiprocessing as mp
         with mp.get_context("fork").Pool(workers) as pool:
-            results = pool.map(pipeline.transform_shard, shards, chunksize=1)
+            results = pool.map(transform_shard, shards, chunksize=1)
     t2 = time.perf_counter()
-    lake_report = pipeline.write_lake(results, root, DAY.isoformat())
+    lake_report = write_lake(results, settings, DAY.isoformat())
     t3 = time.perf_counter()
     rep = lake_report["sources"]["bench"]
     (work / "lake_report.json").write_text(json.dumps(lake_report), encoding="utf-8")
@@ -230,12 +235,12 @@ def run_pg(kind: str, work: Path, ours_work: Path, url: str) -> dict:
     """Load the lake that ``ours`` wrote into PostgreSQL: our warehouse load, or pandas ``to_sql``."""
     import sqlalchemy as sa
 
-    from etl import pipeline
     from etl.config import make_source
+    from etl.tasks.load_warehouse import load_warehouse
     lake_report = json.loads((ours_work / "lake_report.json").read_text(encoding="utf-8"))
     if kind == "pg_ours":
         source = make_source("bench", str(ours_work), "jsonl", COLUMNS)
-        out = pipeline.load_warehouse(lake_report, url, "bench-pg", dt.datetime.now(dt.UTC), [source])
+        out = load_warehouse(lake_report, url, "bench-pg", dt.datetime.now(dt.UTC), [source])
         return {"rows_out": sum(out["written"].get(t, 0) for t in WAREHOUSE_TABLES), "written": out["written"]}
     import pandas as pd
     import pyarrow.dataset as ds

@@ -5,7 +5,7 @@ Usage:
     .venv/bin/python bench/text_identity.py --check BASELINE.json   # compare, exit 1 on a difference
 
 Every article body of ../shared/corpora (``bench/corpus_texts.py``) goes through the text stage
-as ``etl.pipeline.transform_shard`` runs it (records cleaned by ``etl.transform``, then
+as ``etl.tasks.transform.transform_shard`` runs it (records cleaned by ``etl.articles``, then
 ``segment_articles`` over the batch); the per-record ``clean_record`` and ``normalize`` alone are
 run too. One sha256 per output column (articles, sentences, rejects) plus one per text, so a
 difference names the column and the first texts that changed. Keep the baseline outside the
@@ -29,7 +29,8 @@ from corpus_texts import corpus_texts  # noqa: E402
 
 import pyarrow as pa  # noqa: E402
 
-from etl import schema, transform  # noqa: E402
+from etl import articles as transform  # noqa: E402
+from etl import schema  # noqa: E402
 from etl.records import RawRecord, Reject  # noqa: E402
 from etl.text.normalize import normalize  # noqa: E402
 

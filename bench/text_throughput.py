@@ -6,7 +6,7 @@ Both approaches run over the same texts (every article body in ../shared/corpora
 one core, rounds interleaved (ours, its two halves, peer, ours, ...) so that machine noise hits
 all; the median round of each gives MB/s (UTF-8 bytes of raw input per second) and the ratio.
 "ours" is the whole stage: repair, normalize, furniture removal over the batch
-(``etl.text.batch.clean_batch``, as ``etl.transform.clean_records`` runs it), then sentence and
+(``etl.text.clean_column.clean_batch``, as ``etl.articles.clean_records`` runs it), then sentence and
 token segmentation of the cleaned column; "ours_clean_only" and "ours_segment_only" time its two
 halves, "per_text_clean" the same cleaning text by text (``clean_record``'s functions, the code
 the batch must agree with). Writes bench/results/text_throughput.json.
@@ -29,14 +29,14 @@ sys.path.insert(0, str(HERE))
 
 from corpus_texts import corpus_texts  # noqa: E402
 
-from etl.text.batch import clean_batch  # noqa: E402
-from etl.text.segment import segment  # noqa: E402
-from etl.transform import clean_body  # noqa: E402
+from etl.text.clean_column import clean_batch  # noqa: E402
+from etl.text.segment_column import segment  # noqa: E402
+from etl.articles import clean_body  # noqa: E402
 import pyarrow.compute as pc  # noqa: E402
 
 
 def per_text_clean(texts: list[str]) -> list[str]:
-    """Repair, normalize and strip furniture, text by text, as ``etl.transform.clean_record`` does."""
+    """Repair, normalize and strip furniture, text by text, as ``etl.articles.clean_record`` does."""
     return [clean_body(raw)[0] for raw in texts]
 
 
@@ -47,7 +47,7 @@ def clean(texts: list[str]):
 
 def ours(texts: list[str]) -> int:
     """The whole text stage (clean the batch, then one vectorised segmentation of the clean column,
-    as ``etl.transform.segment_articles`` does); returns the token count."""
+    as ``etl.articles.segment_articles`` does); returns the token count."""
     table = segment(clean(texts))
     return pc.sum(pc.list_value_length(table["tokens"])).as_py() or 0
 

@@ -5,7 +5,7 @@ Usage:
 
 CORPORA defaults to ../shared/corpora (beside the repository). Every labelled article is read
 the way the pipeline reads it (the project's BBC/VOA reader, CSV rows through the source column
-names) and cleaned by ``etl.transform.clean_record``, so the model sees the same text the lake
+names) and cleaned by ``etl.articles.clean_record``, so the model sees the same text the lake
 holds. Labels go through ``canonical_category``; unmapped and ``misc`` rows are not trained on.
 
 Held-out split without leakage: the news_sites files hold many copies of one story (same URL,
@@ -49,7 +49,7 @@ from etl.enrich.category import (MODEL_VERSION, CategoryModel, article_terms,  #
                                  canonical_category, predict_categories, unmapped_labels)
 from etl.read.bbc_doc import parse as parse_bbc  # noqa: E402
 from etl.records import RawRecord, Reject  # noqa: E402
-from etl.transform import clean_record  # noqa: E402
+from etl.articles import clean_record  # noqa: E402
 
 DEFAULT_CORPORA = ROOT.parent / "shared" / "corpora"
 RESULTS = HERE / "results" / "category_model.json"

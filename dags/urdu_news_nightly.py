@@ -1,21 +1,51 @@
 """Nightly Urdu news ETL: fetch -> transform (one task per shard) -> write lake -> load warehouse -> check.
 
-Wiring only: every step is a function of ``etl.pipeline``, imported inside the task so that
-parsing this file stays cheap. XCom carries paths and counts, never article data.
+Wiring only: every step is a module of ``etl.tasks``, imported inside the task so that parsing
+this file stays cheap. XCom carries the typed records of ``etl.contracts`` (paths and counts),
+never article data.
 
 Scheduled runs process the previous day (a real one-day data interval, midnight to midnight
 in ``URDU_ETL_TIMEZONE``, default Asia/Karachi). Manual runs take ``date``, ``sources``,
 ``dump_url`` and ``missing_dump_ok`` params.
+
+A terminal error (bad configuration, a dump that cannot be read, a broken invariant: see
+``etl/errors.py``) fails its task at once; anything else is retried. ``write_lake`` and
+``load_warehouse`` declare the lake and warehouse tables they write as Assets, so other DAGs can
+be scheduled on new data. Warehouse loads take a slot of the pool ``urdu_warehouse``, which must
+exist (``airflow pools set urdu_warehouse 1 "Urdu news warehouse loads"``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
+import functools
 
-from airflow.sdk import CronDataIntervalTimetable, Param, dag, get_current_context, task
+from airflow.sdk import Asset, CronDataIntervalTimetable, Param, dag, get_current_context, task
 
-TIMEZONE = os.environ.get("URDU_ETL_TIMEZONE", "Asia/Karachi")
+from etl import settings
+from etl.contracts import LAKE_TABLES, WAREHOUSE_TABLES, LakeReport, LoadReport, RunOutcome, Shard, ShardResult
+
+TIMEZONE = settings.read("timezone")
+WAREHOUSE_POOL = "urdu_warehouse"
+LAKE_ASSETS = [Asset(f"urdu_news.lake.{t}", group="urdu_news_lake") for t in LAKE_TABLES]
+WAREHOUSE_ASSETS = [Asset(f"urdu_news.warehouse.{t}", group="urdu_news_warehouse") for t in WAREHOUSE_TABLES]
+
+
+def terminal_errors_fail(fn):
+    """Run the task body; a terminal ``EtlError`` fails the task without retries (``AirflowFailException``)."""
+    @functools.wraps(fn)
+    def body(*args, **kwargs):
+        from etl.errors import is_terminal
+
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:
+            if not is_terminal(exc):
+                raise
+            from airflow.sdk.exceptions import AirflowFailException
+
+            raise AirflowFailException(f"{type(exc).__name__}: {exc}") from exc
+    return body
 
 
 @dag(
@@ -25,8 +55,9 @@ TIMEZONE = os.environ.get("URDU_ETL_TIMEZONE", "Asia/Karachi")
     start_date=dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
     catchup=False,
     max_active_runs=4,
+    dagrun_timeout=dt.timedelta(hours=12),
     default_args={"retries": 2, "retry_delay": dt.timedelta(minutes=5),
-                  "retry_exponential_backoff": True},
+                  "retry_exponential_backoff": True, "execution_timeout": dt.timedelta(hours=2)},
     params={
         "date": Param(None, type=["null", "string"], format="date",
                       description="Day to process (YYYY-MM-DD). Empty: the run's data interval day."),
@@ -41,57 +72,65 @@ TIMEZONE = os.environ.get("URDU_ETL_TIMEZONE", "Asia/Karachi")
     doc_md=__doc__,
 )
 def urdu_news_nightly():
-    @task
-    def fetch() -> list[dict]:
-        from etl import pipeline
+    @task(multiple_outputs=False)
+    @terminal_errors_fail
+    def fetch() -> list[Shard]:
+        from etl.settings import Settings
+        from etl.tasks import fetch as stage
 
         ctx = get_current_context()
-        params = ctx["params"]
-        day = pipeline.resolve_day(params.get("date"), ctx.get("data_interval_start"), TIMEZONE)
-        sources = pipeline.select_sources(pipeline.load_config(), params.get("sources"))
-        return pipeline.fetch(sources, day, pipeline.data_dir(), params.get("dump_url") or None,
-                              params.get("missing_dump_ok", True), ctx["dag_run"].run_id)
+        params, conf = ctx["params"], Settings.from_env()
+        day = stage.resolve_day(params.get("date"), ctx.get("data_interval_start"), conf.timezone)
+        sources = stage.select_sources(stage.declared_sources(conf), params.get("sources"))
+        return stage.fetch(sources, day, conf, params.get("dump_url") or None,
+                           params.get("missing_dump_ok", True), ctx["dag_run"].run_id)
 
-    @task(max_active_tis_per_dagrun=4)
-    def transform(shard: dict) -> dict:
-        from etl import pipeline
+    @task(max_active_tis_per_dagrun=4, multiple_outputs=False, execution_timeout=dt.timedelta(hours=1))
+    @terminal_errors_fail
+    def transform(shard: Shard) -> ShardResult:
+        from etl.tasks.transform import transform_shard
 
-        return pipeline.transform_shard(shard)
+        return transform_shard(shard)
 
-    @task
-    def write_lake(results: list[dict]) -> dict:
-        from etl import pipeline
+    @task(multiple_outputs=False, outlets=LAKE_ASSETS)
+    @terminal_errors_fail
+    def write_lake(results: list[ShardResult]) -> LakeReport:
+        from etl.settings import Settings
+        from etl.tasks.write_lake import write_lake
 
-        return pipeline.write_lake(list(results), pipeline.data_dir())
+        return write_lake(list(results), Settings.from_env())
 
-    @task
-    def load_warehouse(lake_report: dict) -> dict:
-        from etl import pipeline
+    @task(multiple_outputs=False, outlets=WAREHOUSE_ASSETS, pool=WAREHOUSE_POOL)
+    @terminal_errors_fail
+    def load_warehouse(lake_report: LakeReport) -> LoadReport:
         from etl.load import warehouse
+        from etl.settings import Settings
+        from etl.tasks.fetch import declared_sources
+        from etl.tasks.load_warehouse import load_warehouse
 
-        ctx = get_current_context()
-        dag_run = ctx["dag_run"]
-        root = pipeline.data_dir()
-        sources = list(pipeline.load_config().values())
+        dag_run = get_current_context()["dag_run"]
+        conf = Settings.from_env()
         started = dag_run.start_date or dt.datetime.now(dt.UTC)
-        return pipeline.load_warehouse(lake_report, warehouse.resolve_url(root), dag_run.run_id,
-                                       started, sources)
+        return load_warehouse(lake_report, warehouse.resolve_url(conf), dag_run.run_id, started,
+                              list(declared_sources(conf).values()))
 
-    @task(retries=0)  # a broken invariant does not mend itself on a retry
-    def check(lake_report: dict, load_report: dict) -> dict:
-        from etl import pipeline
+    @task(retries=0, multiple_outputs=False, pool=WAREHOUSE_POOL, execution_timeout=dt.timedelta(minutes=30))
+    @terminal_errors_fail
+    def check(lake_report: LakeReport, load_report: LoadReport) -> RunOutcome:
         from etl.load import warehouse
+        from etl.settings import Settings
+        from etl.tasks.check import check, format_summary, outcome
 
-        root = pipeline.data_dir()
-        summary = pipeline.check(lake_report, load_report, root, warehouse.resolve_url(root))
-        print(pipeline.format_summary(summary))
+        conf = Settings.from_env()
+        summary = check(lake_report, load_report, conf, warehouse.resolve_url(conf))
+        print(format_summary(summary))
         if summary.get("report"):
-            from airflow.sdk.configuration import conf
+            from airflow.sdk.configuration import conf as airflow_conf
 
-            base = conf.get("api", "base_url", fallback="").rstrip("/")
+            base = airflow_conf.get("api", "base_url", fallback="").rstrip("/")
             print(f"run report: {base}/urdu-news/report/{summary['day']} (in the Airflow UI: Browse > "
                   f"Urdu news runs), file {summary['report']}")
-        return {k: summary[k] for k in ("run_id", "day", "status", "records_in", "loaded", "duplicates", "rejected")}
+        return outcome(summary)
 
     shards = fetch()
     results = transform.expand(shard=shards)

@@ -10,15 +10,15 @@ from pathlib import Path
 
 import yaml
 
+from etl.contracts import SourceSpec
+from etl.errors import ConfigError
+from etl.read import FORMATS
 from etl.records import RAW_FIELDS
 
-FORMATS = ("seed_txt", "bbc_doc", "csv", "jsonl")
 _NAME = re.compile(r"^[a-z0-9_]+$")
 _URL_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.I)
 
-
-class ConfigError(ValueError):
-    """The sources file, or a command-line source declaration, is not valid."""
+__all__ = ["ConfigError", "FORMATS", "Source", "load_sources", "make_source", "source_from_spec"]
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,17 @@ class Source:
         return self.url.format(date=day.isoformat(), yyyymmdd=day.strftime("%Y%m%d"),
                                yyyy=f"{day.year:04d}", mm=f"{day.month:02d}", dd=f"{day.day:02d}")
 
+    def spec(self) -> SourceSpec:
+        """The declaration as JSON, as it travels inside a ``Shard``."""
+        return SourceSpec(name=self.name, url=self.url, format=self.format, columns=dict(self.columns),
+                          encoding=self.encoding, required=list(self.required))
+
+
+def source_from_spec(spec: SourceSpec) -> Source:
+    """The ``Source`` a ``SourceSpec`` describes, validated again."""
+    return make_source(spec["name"], spec["url"], spec["format"], spec["columns"], spec["encoding"],
+                       spec["required"])
+
 
 def make_source(name: str, url: str, fmt: str, columns: dict[str, str] | None = None,
                 encoding: str = "utf-8", required: list[str] | tuple[str, ...] | None = None,
@@ -60,7 +71,7 @@ def make_source(name: str, url: str, fmt: str, columns: dict[str, str] | None = 
     bad_required = sorted(set(required or ()) - set(RAW_FIELDS))
     if bad_required:
         raise ConfigError(f"source {name}: unknown field(s) in required: {', '.join(bad_required)}")
-    if fmt in ("csv", "jsonl") and "body" not in columns:
+    if FORMATS[fmt].columns and "body" not in columns:
         raise ConfigError(f"source {name}: format {fmt} needs a column for 'body' in columns")
     if not url:
         raise ConfigError(f"source {name}: url is empty")

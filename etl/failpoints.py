@@ -2,7 +2,7 @@
 
 ``URDU_ETL_FAILPOINT=name`` (or ``name:n``) makes the process kill itself with SIGKILL the first
 (or n-th) time execution reaches ``hit(name)``: no cleanup, no ``finally``, as when a worker is
-lost. Unset, ``hit`` is one dictionary lookup.
+lost. Unset, ``hit`` only looks the variable up.
 """
 
 from __future__ import annotations
@@ -10,13 +10,15 @@ from __future__ import annotations
 import os
 import signal
 
+from etl import settings
+
 #: The points the pipeline passes, in order.
 POINTS = ("fetched", "shard_done", "lake_file", "lake_written", "load_deleted", "loaded")
 _seen: dict[str, int] = {}
 
 
 def hit(name: str) -> None:
-    spec = os.environ.get("URDU_ETL_FAILPOINT")
+    spec = settings.read("failpoint")
     if not spec:
         return
     target, _, nth = spec.partition(":")

@@ -12,7 +12,7 @@ Routes, relative to the mount point ``/urdu-news``:
 ``GET /api/runs``
     The same list as JSON: ``{"warehouse": <backend>, "runs": [...]}``.
 ``GET /report/{day}``
-    ``runs/<day>/report.html`` from the data dir (``etl.pipeline.data_dir()``), ``day`` as YYYY-MM-DD.
+    ``runs/<day>/report.html`` from the data dir (``URDU_ETL_DATA_DIR``, ``etl.settings``), ``day`` as YYYY-MM-DD.
 
 Every route requires what the Airflow UI itself requires to see the DAG's runs (the core
 ``requires_access_dag`` check on ``urdu_news_nightly``): the browser's session cookie or a bearer
@@ -90,16 +90,17 @@ def parse_day(day: str) -> dt.date | None:
 
 def data_dir() -> Path:
     """The pipeline's data dir (``URDU_ETL_DATA_DIR``), as the DAG's tasks resolve it."""
-    from etl import pipeline
+    from etl.settings import Settings
 
-    return pipeline.data_dir()
+    return Settings.from_env().data_dir
 
 
 def warehouse_url(root: Path) -> str:
     """The warehouse URL, resolved exactly as the DAG's load and check tasks resolve it."""
     from etl.load import warehouse
+    from etl.settings import Settings
 
-    return warehouse.resolve_url(root)
+    return warehouse.resolve_url(Settings.from_env().replace(data_dir=root))
 
 
 @functools.lru_cache(maxsize=8)

@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.support.airflow import airflow_cli as _airflow
-from tests.support.airflow import standalone, standalone_env
+from tests.support.airflow import create_pools, standalone, standalone_env
 from tests.support.services import _free_port
 
 FIRST, LAST = dt.date(2024, 11, 1), dt.date(2024, 11, 10)
@@ -70,6 +70,7 @@ def test_backfill_with_the_real_scheduler(tmp_path, pg_server):
                 break
             assert time.monotonic() < deadline, "the DAG never appeared:\n" + (tmp_path / "standalone.log").read_text()[-3000:]
             time.sleep(3)
+        create_pools(env)
         created = _airflow(env, "backfill", "create", "--dag-id", "urdu_news_nightly", "--from-date",
                            FIRST.isoformat(), "--to-date", LAST.isoformat(), "--max-active-runs", "4")
         assert created.returncode == 0, created.stderr[-3000:]

@@ -5,9 +5,10 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from etl import pipeline
 from etl.config import ConfigError, make_source
 from etl.load import warehouse
+from etl.settings import Settings
+from tests.support.runs import run_pipeline
 
 DAY = dt.date(2024, 11, 8)
 COLS = {"headline": "title", "body": "content", "url": "link"}
@@ -17,7 +18,7 @@ def _run(tmp_path, name, fmt, content: bytes, columns=None, **kw):
     dump = tmp_path / f"dump.{fmt}"
     dump.write_bytes(content)
     src = make_source(name, str(dump), fmt, columns if columns is not None else COLS, **kw)
-    return pipeline.run([src], DAY, tmp_path / "data", f"sqlite:///{tmp_path / 'wh.db'}")
+    return run_pipeline([src], DAY, tmp_path / "data", f"sqlite:///{tmp_path / 'wh.db'}")
 
 
 def _reasons(tmp_path):
@@ -38,7 +39,7 @@ def test_a_source_with_no_articles_still_completes(tmp_path, fmt, content, colum
     dump = tmp_path / ("d.txt" if fmt == "seed_txt" else f"d.{fmt}")
     dump.write_bytes(content)
     src = make_source("s", str(dump), fmt, columns if columns is not None else COLS)
-    summary = pipeline.run([src], DAY, tmp_path / "data", f"sqlite:///{tmp_path / 'wh.db'}")
+    summary = run_pipeline([src], DAY, tmp_path / "data", f"sqlite:///{tmp_path / 'wh.db'}")
     assert summary["status"] == "ok" and summary["loaded"] == 0
     assert summary["records_in"] == summary["rejected"]
 
@@ -80,6 +81,6 @@ def test_warehouse_from_an_older_schema_is_refused_clearly(tmp_path):
 
 def test_cli_finds_the_warehouse_in_the_airflow_connection_variable(monkeypatch, pg_url):
     u = sa.make_url(pg_url)
-    monkeypatch.delenv(warehouse.ENV_URL, raising=False)
+    monkeypatch.delenv("URDU_ETL_WAREHOUSE_URL", raising=False)
     monkeypatch.setenv("AIRFLOW_CONN_URDU_WAREHOUSE", f"postgresql://{u.username}@{u.host}:{u.port}/{u.database}")
-    assert warehouse.resolve_url() == f"postgresql+psycopg://{u.username}@{u.host}:{u.port}/{u.database}"
+    assert warehouse.resolve_url(Settings.from_env()) == f"postgresql+psycopg://{u.username}@{u.host}:{u.port}/{u.database}"

@@ -9,9 +9,10 @@ import tarfile
 import pytest
 import sqlalchemy as sa
 
-from etl import pipeline
 from etl.config import make_source
+from etl.tasks.fetch import FILES_PER_SHARD, fetch
 from tests.support.archives import tar_gz_bytes, zip_bytes
+from tests.support.runs import run_pipeline, settings_for
 
 DAY = __import__("datetime").date(2024, 11, 8)
 GOOD_CSV = "title,content,link\nاچھی خبر,لاہور: یہ ایک درست خبر ہے۔,https://ok/1\n".encode()
@@ -83,7 +84,7 @@ def test_bad_input(tmp_path, kind, fmt, files, reasons, loaded):
         (dump / rel).write_bytes(content)
     columns = {"csv": CSV_COLS, "jsonl": JSONL_COLS, "seed_txt": {}}[fmt]
     url = f"sqlite:///{tmp_path / 'wh.db'}"
-    summary = pipeline.run([make_source("s", str(dump), fmt, columns)], DAY, tmp_path / "data", url)
+    summary = run_pipeline([make_source("s", str(dump), fmt, columns)], DAY, tmp_path / "data", url)
     assert summary["status"] == "ok"
     assert summary["records_in"] == summary["loaded"] + summary["duplicates"] + summary["rejected"]
     assert summary["loaded"] == loaded
@@ -127,8 +128,8 @@ def test_one_hundred_thousand_tiny_files(tmp_path):
             tar.addfile(info, io.BytesIO(data))
     (tmp_path / "many.tar.gz").write_bytes(buf.getvalue())
     src = make_source("many", str(tmp_path / "many.tar.gz"), "seed_txt")
-    shards = pipeline.fetch([src], DAY, tmp_path / "data", run_id="t")
-    assert len(shards) == n // pipeline.FILES_PER_SHARD < 1024  # well under Airflow's map limit
-    summary = pipeline.run([src], DAY, tmp_path / "data", f"sqlite:///{tmp_path / 'wh.db'}", run_id="t")
+    shards = fetch([src], DAY, settings_for(tmp_path / "data"), run_id="t")
+    assert len(shards) == n // FILES_PER_SHARD < 1024  # well under Airflow's map limit
+    summary = run_pipeline([src], DAY, tmp_path / "data", f"sqlite:///{tmp_path / 'wh.db'}", run_id="t")
     assert summary["records_in"] == n
     assert (summary["loaded"], summary["rejected"]) == (n - n // 10, n // 10)

@@ -27,7 +27,8 @@ import pyarrow.dataset as ds
 import pytest
 import sqlalchemy as sa
 
-from tests.support.airflow import AIRFLOW, airflow_cli, api_call, log_tails, process_groups, standalone_env, wait_for
+from tests.support.airflow import (AIRFLOW, airflow_cli, api_call, create_pools, log_tails, process_groups,
+                                   standalone_env, wait_for)
 from tests.support.archives import zip_bytes
 from tests.support.services import _free_port
 
@@ -172,6 +173,7 @@ def test_mapped_shards_run_on_two_celery_workers(tmp_path, pg_server, redis_serv
     )
     migrated = airflow_cli(env, "db", "migrate", timeout=300)
     assert migrated.returncode == 0, migrated.stdout[-3000:] + migrated.stderr[-3000:]
+    create_pools(env)
 
     # Which worker ran a task instance: the TI's ``hostname``, which the task's supervisor reports
     # when the task starts (and on every heartbeat) from ``[core] hostname_callable``. Both workers

@@ -6,7 +6,7 @@ import sys
 import pytest
 import sqlalchemy as sa
 
-from etl.pipeline import ROOT
+from etl.settings import ROOT
 
 
 def _etl(*args, cwd=ROOT):

@@ -5,7 +5,8 @@ import datetime as dt
 import pytest
 
 from etl.config import ConfigError, load_sources, make_source
-from etl.pipeline import ROOT, resolve_day, select_sources
+from etl.settings import ROOT
+from etl.tasks.fetch import resolve_day, select_sources
 
 
 def test_bundled_sources_file_loads():
@@ -56,10 +57,10 @@ def test_relative_urls_resolve_against_the_sources_file(tmp_path):
 def test_resolve_day_and_select_sources():
     start = dt.datetime(2024, 11, 7, 19, 0, tzinfo=dt.UTC)  # midnight of the 8th in Karachi
     assert resolve_day(None, start, "Asia/Karachi") == dt.date(2024, 11, 8)
-    assert resolve_day("2021-04-07", start) == dt.date(2021, 4, 7)
-    with pytest.raises(ValueError, match="not a YYYY-MM-DD"):
-        resolve_day("07/04/2021", start)
+    assert resolve_day("2021-04-07", start, "Asia/Karachi") == dt.date(2021, 4, 7)
+    with pytest.raises(ConfigError, match="not a YYYY-MM-DD"):
+        resolve_day("07/04/2021", start, "Asia/Karachi")
     sources = load_sources(ROOT / "config" / "sources.yaml")
     assert [s.name for s in select_sources(sources, ["sample_csv"])] == ["sample_csv"]
-    with pytest.raises(ValueError, match="unknown source"):
+    with pytest.raises(ConfigError, match="unknown source"):
         select_sources(sources, ["nope"])

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from etl.pipeline import ROOT
+from etl.settings import ROOT
 from etl.text.normalize import (compose, digit_space, latin_space, normalize_characters, parse_digits,
                                 punctuation_space, remove_diacritics)
 

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from etl.failpoints import POINTS
-from etl.pipeline import ROOT
+from etl.settings import ROOT
 
 DAY = "2021-04-07"
 TABLES = ("articles", "sentences", "rejects", "duplicates", "mentions", "entities")

@@ -1,4 +1,4 @@
-"""Exact and near-duplicate detection (etl.enrich.dedup): signatures, clusters, canonicals, history."""
+"""Exact and near-duplicate detection (etl.dedup): signatures, clusters, canonicals, history."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from etl.enrich import dedup
+from etl import schema
+from etl.dedup import clusters, minhash
 
 ROOT = Path(__file__).resolve().parents[1]
 UTC = dt.timezone.utc
@@ -45,7 +46,7 @@ def table(rows: list[dict], history: bool = False) -> pa.Table:
         "article_id": pa.array([r["id"] for r in rows], pa.string()),
         "content_hash": pa.array([content_hash(b) for b in bodies], pa.string()),
         "published_at": pa.array([r.get("published") for r in rows], pa.timestamp("us", tz="UTC")),
-        "signature": dedup.signature_array(dedup.signatures(bodies)),
+        "signature": minhash.signature_array(minhash.signatures(bodies)),
     }
     if history:
         cols["ingest_date"] = pa.array([r.get("ingest_date", "2024-01-01") for r in rows], pa.string())
@@ -59,20 +60,20 @@ def pointers(result: pa.Table) -> dict[str, tuple[str, str, float]]:
 
 
 def test_signature_shape_type_and_empty_rows():
-    sig = dedup.signatures([text(article(1)), "دو لفظ", None, ""])
-    assert sig.shape == (4, dedup.NUM_PERM) and sig.dtype == np.uint32
-    assert (sig[0] != dedup.EMPTY).all()
-    assert (sig[1:] == dedup.EMPTY).all()          # fewer words than a shingle: no signature
-    col = dedup.signature_array(sig)
-    assert col.type == dedup.signature_type()
-    assert dedup.DEDUP_VERSION and 0 < dedup.THRESHOLD < 1
+    sig = minhash.signatures([text(article(1)), "دو لفظ", None, ""])
+    assert sig.shape == (4, minhash.NUM_PERM) and sig.dtype == np.uint32
+    assert (sig[0] != minhash.EMPTY).all()
+    assert (sig[1:] == minhash.EMPTY).all()          # fewer words than a shingle: no signature
+    col = minhash.signature_array(sig)
+    assert col.type == minhash.signature_type() == schema.SIGNATURE
+    assert minhash.DEDUP_VERSION and 0 < minhash.THRESHOLD < 1
 
 
 def test_punctuation_and_digits_do_not_change_the_signature():
     words = article(2)
     plain = text(words)
     marked = " ".join(w + ("،" if i % 7 == 0 else "") + (" 2024" if i % 11 == 0 else "") for i, w in enumerate(words))
-    a, b = dedup.signatures([plain, marked])
+    a, b = minhash.signatures([plain, marked])
     assert (a == b).all()
 
 
@@ -88,22 +89,22 @@ def test_near_copies_are_caught(edit):
     else:                                          # the last fifth missing
         copy = copy[:160]
     batch = table([{"id": "a", "body": text(words)}, {"id": "b", "body": text(copy)}])
-    got = pointers(dedup.find_duplicates(batch))
+    got = pointers(clusters.find_duplicates(batch))
     assert set(got) == {"b"}
     assert got["b"][0] == "a" and got["b"][1] == "near"
-    assert dedup.THRESHOLD <= got["b"][2] < 1.0
+    assert minhash.THRESHOLD <= got["b"][2] < 1.0
 
 
 def test_unrelated_articles_are_not_paired():
     batch = table([{"id": str(i), "body": text(article(100 + i))} for i in range(20)])
-    assert dedup.find_duplicates(batch).num_rows == 0
+    assert clusters.find_duplicates(batch).num_rows == 0
 
 
 def test_exact_copies_and_short_bodies():
     short = "بارش ہوگئی"
     batch = table([{"id": "x", "body": text(article(4))}, {"id": "y", "body": text(article(4))},
                    {"id": "s1", "body": short}, {"id": "s2", "body": short}, {"id": "s3", "body": "بارش ہو گئی"}])
-    got = pointers(dedup.find_duplicates(batch))
+    got = pointers(clusters.find_duplicates(batch))
     assert got == {"y": ("x", "exact", 1.0), "s2": ("s1", "exact", 1.0)}
 
 
@@ -112,8 +113,8 @@ def test_short_template_reports_are_not_near_copies():
     template = "کاروباری حجم {} کی نسبت {} فیصد کم رہا اور مجموعی طور پر {} کروڑ {} لاکھ حصص کے سودے ہوئے"
     days = ["پیر", "منگل", "بدھ", "جمعرات", "جمعہ"]
     batch = table([{"id": str(i), "body": template.format(days[i], 10 + i, 20 + i, 30 + i)} for i in range(5)])
-    assert dedup.signatures([template])[0, 0] == dedup.EMPTY
-    assert dedup.find_duplicates(batch).num_rows == 0
+    assert minhash.signatures([template])[0, 0] == minhash.EMPTY
+    assert clusters.find_duplicates(batch).num_rows == 0
 
 
 def test_canonical_is_earliest_published_then_smallest_id():
@@ -124,10 +125,10 @@ def test_canonical_is_earliest_published_then_smallest_id():
     rows = [{"id": "c", "body": text(v1), "published": dt.datetime(2024, 3, 2, tzinfo=UTC)},
             {"id": "b", "body": text(v2), "published": dt.datetime(2024, 3, 1, tzinfo=UTC)},
             {"id": "a", "body": text(v3)}]           # no date: after every dated article
-    got = pointers(dedup.find_duplicates(table(rows)))
+    got = pointers(clusters.find_duplicates(table(rows)))
     assert {k: v[0] for k, v in got.items()} == {"c": "b", "a": "b"}
     undated = [dict(r, published=None) for r in rows]
-    got = pointers(dedup.find_duplicates(table(undated)))
+    got = pointers(clusters.find_duplicates(table(undated)))
     assert {k: v[0] for k, v in got.items()} == {"b": "a", "c": "a"}
 
 
@@ -139,7 +140,7 @@ def test_cluster_members_share_one_canonical():
         nxt[step * 60:step * 60 + 12] = article(50 + step, 12)
         chain.append(nxt)
     batch = table([{"id": f"m{i}", "body": text(w)} for i, w in enumerate(chain)])
-    got = pointers(dedup.find_duplicates(batch))
+    got = pointers(clusters.find_duplicates(batch))
     assert set(got) == {"m1", "m2", "m3"}
     assert {v[0] for v in got.values()} == {"m0"}
 
@@ -150,14 +151,14 @@ def test_history_article_is_canonical_and_its_own_canonical_is_followed():
     copy[40:45] = article(10, 5)
     history = table([{"id": "old", "body": text(body), "ingest_date": "2024-01-01"}], history=True)
     batch = table([{"id": "new", "body": text(copy)}, {"id": "other", "body": text(article(11))}])
-    got = pointers(dedup.find_duplicates(batch, history))
+    got = pointers(clusters.find_duplicates(batch, history))
     assert set(got) == {"new"} and got["new"][0] == "old" and got["new"][1] == "near"
     # a history row that already points elsewhere hands its canonical on (even one not passed in)
     history = table([{"id": "old", "body": text(body), "duplicate_of": "first"}], history=True)
-    got = pointers(dedup.find_duplicates(batch, history))
+    got = pointers(clusters.find_duplicates(batch, history))
     assert got["new"][0] == "first"
     # an exact copy of a history article
-    got = pointers(dedup.find_duplicates(table([{"id": "again", "body": text(body)}]),
+    got = pointers(clusters.find_duplicates(table([{"id": "again", "body": text(body)}]),
                                          table([{"id": "old", "body": text(body)}], history=True)))
     assert got == {"again": ("old", "exact", 1.0)}
 
@@ -166,7 +167,7 @@ def test_history_before_batch_and_earlier_ingest_first():
     body = text(article(12))
     history = table([{"id": "z-late", "body": body, "ingest_date": "2024-02-01"},
                      {"id": "y-early", "body": body, "ingest_date": "2024-01-01"}], history=True)
-    got = pointers(dedup.find_duplicates(table([{"id": "a-batch", "body": body}]), history))
+    got = pointers(clusters.find_duplicates(table([{"id": "a-batch", "body": body}]), history))
     assert got == {"a-batch": ("y-early", "exact", 1.0)}
 
 
@@ -177,22 +178,22 @@ def test_signature_column_may_be_a_variable_list():
     batch = table([{"id": "a", "body": text(body)}, {"id": "b", "body": text(copy)}])
     idx = batch.schema.get_field_index("signature")
     as_list = batch["signature"].cast(pa.list_(pa.uint32()))
-    got = pointers(dedup.find_duplicates(batch.set_column(idx, "signature", as_list)))
+    got = pointers(clusters.find_duplicates(batch.set_column(idx, "signature", as_list)))
     assert got["b"][0] == "a"
 
 
 _CHILD = """
 import sys
 sys.path.insert(0, {root!r})
-from etl.enrich import dedup
+from etl.dedup import minhash
 texts = {texts!r}
-sys.stdout.write(dedup.signatures(texts).tobytes().hex())
+sys.stdout.write(minhash.signatures(texts).tobytes().hex())
 """
 
 
 def test_signatures_are_the_same_in_another_process():
     texts = [text(article(s)) for s in range(5)] + ["چند الفاظ پر مشتمل ایک مختصر خبر یہاں ہے"]
-    here = dedup.signatures(texts).tobytes().hex()
+    here = minhash.signatures(texts).tobytes().hex()
     outs = []
     for seed in ("1", "2"):                         # Python's str hash differs per seed; ours must not
         proc = subprocess.run([sys.executable, "-c", _CHILD.format(root=str(ROOT), texts=texts)],
@@ -231,7 +232,7 @@ def test_news_sites_copies_sharing_a_url_are_found(corpora):
     bodies = [clean(r) for r in rows["raw"]]
     ids = [f"{i:05d}" for i in range(len(rows))]
     batch = table([{"id": i, "body": b} for i, b in zip(ids, bodies)])
-    root = {a: d for a, d in zip(*(dedup.find_duplicates(batch)[c].to_pylist() for c in ("article_id", "duplicate_of")))}
+    root = {a: d for a, d in zip(*(clusters.find_duplicates(batch)[c].to_pylist() for c in ("article_id", "duplicate_of")))}
     groups = rows.assign(cluster=[root.get(i, i) for i in ids]).groupby("url")["cluster"].nunique()
     assert len(groups) > 500                          # the files do share hundreds of URLs
     assert (groups == 1).mean() >= 0.95               # and nearly every such group is one cluster (0.99 measured)
@@ -242,5 +243,5 @@ def test_exact_copy_of_two_history_rows_points_to_the_earliest():
     history = table([{"id": "h1", "body": body, "published": dt.datetime(2024, 1, 1, tzinfo=UTC)},
                      {"id": "h0", "body": body, "published": dt.datetime(2024, 1, 5, tzinfo=UTC)},
                      {"id": "h2", "body": body, "published": dt.datetime(2024, 1, 3, tzinfo=UTC)}], history=True)
-    got = pointers(dedup.find_duplicates(table([{"id": "b", "body": body}]), history))
+    got = pointers(clusters.find_duplicates(table([{"id": "b", "body": body}]), history))
     assert got == {"b": ("h1", "exact", 1.0)}

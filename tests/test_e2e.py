@@ -10,7 +10,7 @@ import pyarrow.dataset as ds
 import pytest
 import sqlalchemy as sa
 
-from etl.pipeline import ROOT
+from etl.settings import ROOT
 
 SAMPLE_DAY = "2021-04-07"
 

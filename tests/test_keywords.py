@@ -11,7 +11,7 @@ from etl.enrich.keywords import is_candidate, keywords
 from etl.enrich.quality import stop_words
 from etl.read.bbc_doc import parse as parse_bbc
 from etl.text.normalize import normalize
-from etl.text.segment import segment
+from etl.text.segment_column import segment
 
 ROOT = Path(__file__).resolve().parents[1]
 

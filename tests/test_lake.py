@@ -8,7 +8,7 @@ import pyarrow.dataset as ds
 
 from etl import schema
 from etl.load import lake
-from etl.pipeline import ROOT
+from etl.settings import ROOT
 
 
 def _rows(n):

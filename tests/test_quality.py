@@ -13,7 +13,7 @@ from etl.enrich.quality import quality_flags, reading_time_seconds, urdu_share, 
 from etl.read.bbc_doc import parse as parse_bbc
 from etl.text.normalize import collapse_whitespace, normalize
 from etl.text.repair import remove_boilerplate, repair_raw
-from etl.text.segment import segment
+from etl.text.segment_column import segment
 
 # A hand-written news-style paragraph of well over 50 words, running prose with its stop words.
 STORY = (

@@ -14,10 +14,11 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from etl import pipeline
-from etl.config import make_source
+from etl.config import load_sources, make_source
 from etl.load.lake import replace_partition
 from etl.report import REPORT_VERSION, build_report
+from etl.settings import ROOT
+from tests.support.runs import run_pipeline
 
 DAY = dt.date(2021, 4, 7)
 EVIL = "<script>alert(1)</script> {{ headline }} ${x}"
@@ -36,9 +37,9 @@ def run(tmp_path_factory):
     empty = tmp / "empty.csv"
     empty.write_text("title,content,link\nخالی,,https://example.com/c\n", encoding="utf-8")
     cols = {"headline": "title", "body": "content", "url": "link"}
-    sources = list(pipeline.load_config(pipeline.ROOT / "config" / "sources.yaml").values())
+    sources = list(load_sources(ROOT / "config" / "sources.yaml").values())
     sources += [make_source("hostile", str(evil), "csv", cols), make_source("only_rejects", str(empty), "csv", cols)]
-    summary = pipeline.run(sources, DAY, tmp / "data", f"sqlite:///{tmp}/wh.db", run_id="r1")
+    summary = run_pipeline(sources, DAY, tmp / "data", f"sqlite:///{tmp}/wh.db", run_id="r1")
     summary["stages"] = {"fetch": 0.5, "transform": 2.0, "write_lake": 1.0, "check": 0.5}
     paths = build_report(summary, tmp / "data" / "lake", tmp / "out")
     page = Path(paths["html"]).read_text(encoding="utf-8")
@@ -193,9 +194,9 @@ def test_builds_are_byte_identical(run):
     code = ("import json, sys; from pathlib import Path; from etl.report import build_report; "
             "summary = json.loads(Path(sys.argv[1]).read_text(encoding='utf-8')); "
             "build_report(summary, Path(sys.argv[2]), Path(sys.argv[3]))")
-    env = {**os.environ, "PYTHONHASHSEED": "12345", "PYTHONPATH": str(pipeline.ROOT)}
+    env = {**os.environ, "PYTHONHASHSEED": "12345", "PYTHONPATH": str(ROOT)}
     subprocess.run([sys.executable, "-c", code, str(tmp / "summary.json"), str(tmp / "data" / "lake"),
-                    str(tmp / "other")], check=True, env=env, cwd=pipeline.ROOT)
+                    str(tmp / "other")], check=True, env=env, cwd=ROOT)
     for kind in ("html", "json"):
         assert (tmp / "other" / f"report.{kind}").read_bytes() == Path(run["paths"][kind]).read_bytes()
 

@@ -18,9 +18,12 @@ import pyarrow.dataset as ds
 import pytest
 import sqlalchemy as sa
 
-from etl import pipeline, schema
-from etl.config import make_source
+from etl import schema
+from etl.config import load_sources, make_source
+from etl.dedup.copies import history_signatures
 from etl.load import lake
+from etl.settings import ROOT
+from tests.support.runs import run_pipeline
 from tests.test_enrich_pipeline import HEADER, MAP, OTHER, STORY
 
 DAY = dt.date(2021, 4, 7)
@@ -69,14 +72,14 @@ def _warehouse_counts(url: str) -> dict[str, int]:
 
 
 def _sample_sources():
-    return list(pipeline.load_config(pipeline.ROOT / "config" / "sources.yaml").values())
+    return list(load_sources(ROOT / "config" / "sources.yaml").values())
 
 
 def test_sample_day_on_s3_matches_a_local_lake_and_reruns_in_place(tmp_path, s3_lake, monkeypatch):
     sources = _sample_sources()
     s3_root, s3_wh = tmp_path / "s3", f"sqlite:///{tmp_path / 's3.db'}"
     began = time.perf_counter()
-    summary = pipeline.run(sources, DAY, s3_root, s3_wh, run_id="s3-1")
+    summary = run_pipeline(sources, DAY, s3_root, s3_wh, run_id="s3-1")
     s3_seconds = time.perf_counter() - began
     assert summary["status"] == "ok" and summary["lake"] == s3_lake
     assert not (s3_root / "lake").exists()  # nothing of the lake went to the data dir
@@ -84,7 +87,7 @@ def test_sample_day_on_s3_matches_a_local_lake_and_reruns_in_place(tmp_path, s3_
     monkeypatch.delenv("URDU_ETL_LAKE_URL")
     local_root, local_wh = tmp_path / "local", f"sqlite:///{tmp_path / 'local.db'}"
     began = time.perf_counter()
-    local = pipeline.run(sources, DAY, local_root, local_wh, run_id="local-1")
+    local = run_pipeline(sources, DAY, local_root, local_wh, run_id="local-1")
     local_seconds = time.perf_counter() - began
     assert local["lake"] == str(local_root / "lake")
     print(f"sample day: S3 lake {s3_seconds:.2f} s, local lake {local_seconds:.2f} s")
@@ -111,7 +114,7 @@ def test_sample_day_on_s3_matches_a_local_lake_and_reruns_in_place(tmp_path, s3_
 
     # a re-run of the day: the same objects, no staged leftovers, no duplicate rows
     monkeypatch.setenv("URDU_ETL_LAKE_URL", s3_lake)
-    again = pipeline.run(sources, DAY, s3_root, s3_wh, run_id="s3-2")
+    again = run_pipeline(sources, DAY, s3_root, s3_wh, run_id="s3-2")
     assert again["status"] == "ok"
     assert _objects(s3_lake) == objects
     assert _warehouse_counts(s3_wh) == counts
@@ -149,7 +152,7 @@ def test_a_copy_on_a_later_day_is_found_in_the_s3_lake(tmp_path, s3_lake):
     def run(name, day, rows):
         path = tmp_path / f"{name}-{day}.csv"
         path.write_text(HEADER + "".join(f'{i},"{t}",{u},"{b}",{c}\n' for i, t, u, b, c in rows), encoding="utf-8")
-        summary = pipeline.run([make_source(name, str(path), "csv", MAP)], day, tmp_path / "data",
+        summary = run_pipeline([make_source(name, str(path), "csv", MAP)], day, tmp_path / "data",
                                f"sqlite:///{tmp_path / 'wh.db'}", run_id=f"{name}-{day}")
         assert summary["status"] == "ok"
         return {a["url"]: a for a in lake.read_partition(s3_lake, "articles", day.isoformat(), name,
@@ -163,7 +166,7 @@ def test_a_copy_on_a_later_day_is_found_in_the_s3_lake(tmp_path, s3_lake):
     assert later["https://site-b.pk/9"]["duplicate_of"] == first["https://site-a.pk/1"]["article_id"]
     assert later["https://site-b.pk/9"]["duplicate_kind"] == "near"
     assert later["https://site-b.pk/10"]["duplicate_of"] is None
-    history = pipeline.history_signatures(s3_lake, "2024-11-09")
+    history = history_signatures(s3_lake, "2024-11-09")
     assert sorted(history["ingest_date"].to_pylist()) == ["2024-11-07", "2024-11-08", "2024-11-08"]
 
 
@@ -178,15 +181,3 @@ def test_the_dag_writes_and_loads_an_s3_lake(airflow_db, data_dir, s3_lake):
     assert all(LAYOUT.fullmatch(key) for key in objects)
     assert not (data_dir / "lake").exists()
     assert _warehouse_counts(f"sqlite:///{data_dir / 'warehouse.db'}")["articles"] == 12
-
-
-def test_lake_location_setting(tmp_path, monkeypatch):
-    monkeypatch.delenv("URDU_ETL_LAKE_URL", raising=False)
-    assert pipeline.lake_location(tmp_path) == tmp_path / "lake"  # the default: nothing changes
-    monkeypatch.setenv("URDU_ETL_LAKE_URL", "s3://bucket/prefix/")
-    assert pipeline.lake_location(tmp_path) == "s3://bucket/prefix"
-    monkeypatch.setenv("URDU_ETL_LAKE_URL", f"file://{tmp_path}/elsewhere")
-    assert pipeline.lake_location(tmp_path) == tmp_path.resolve() / "elsewhere"
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("URDU_ETL_LAKE_URL", "relative/lake")
-    assert pipeline.lake_location(Path("/unused")) == tmp_path.resolve() / "relative" / "lake"

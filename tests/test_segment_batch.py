@@ -13,9 +13,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from etl.text import token_scan
+from etl.text.compiled import token_scan
 from etl.text.normalize import normalize
-from etl.text.segment import _ARROW_TOKEN, _token_tables, is_word, paragraphs, segment, sentences, tokens
+from etl.text.segment import _ARROW_TOKEN, is_word, paragraphs, sentences, tokens
+from etl.text.segment_column import _token_tables, segment
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPORA = ROOT.parent / "shared" / "corpora"

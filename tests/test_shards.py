@@ -13,14 +13,14 @@ import tempfile
 from pathlib import Path
 
 import pyarrow.dataset as ds
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from etl import pipeline
 from etl.config import make_source
 from etl.read import read_file, split_file
 from etl.read.tabular import splittable
+from etl.tasks.fetch import fetch
+from tests.support.runs import run_pipeline, settings_for
 
 COLUMNS = {"external_id": "id", "headline": "title", "url": "link", "body": "content"}
 WORDS = ["خبر", "لاہور", "وزیراعظم", "۲۰۲۴", "کے", "خلاف", "news", "ہے۔", "\"قوسین\"", "،"]
@@ -105,17 +105,6 @@ def test_which_files_are_cut(tmp_path):
     assert split_file(tmp_path / "one.jsonl", make_source("news", "u", "jsonl", COLUMNS), 4_000) is None
 
 
-def test_shard_size_setting(monkeypatch):
-    monkeypatch.delenv("URDU_ETL_SHARD_MB", raising=False)
-    assert pipeline.shard_bytes() == pipeline.SHARD_BYTES
-    monkeypatch.setenv("URDU_ETL_SHARD_MB", "0.5")
-    assert pipeline.shard_bytes() == 1 << 19
-    for bad in ("half", "0", "-3"):
-        monkeypatch.setenv("URDU_ETL_SHARD_MB", bad)
-        with pytest.raises(ValueError, match="URDU_ETL_SHARD_MB"):
-            pipeline.shard_bytes()
-
-
 VOCABULARY = ("لاہور کراچی اسلام آباد پشاور کوئٹہ حکومت عدالت اسمبلی اجلاس بجٹ تعلیم صحت پانی بجلی سڑک "
               "ٹیکس زراعت کسان مزدور طلبہ اساتذہ ڈاکٹر مریض ہسپتال سکول کالج بارش سیلاب گرمی سردی ٹرین بس "
               "پولیس شہری وزیر افسر رپورٹ منصوبہ فیصلہ اعلان مطالبہ احتجاج معاہدہ").split()
@@ -154,8 +143,8 @@ def test_a_day_in_many_shards_loads_what_it_loads_in_one(tmp_path, monkeypatch):
     for name, shard_mb in (("whole", "64"), ("cut", "0.02")):
         monkeypatch.setenv("URDU_ETL_SHARD_MB", shard_mb)
         root = tmp_path / name
-        shards = pipeline.fetch([source], day, root, run_id=name)
-        summary = pipeline.run([source], day, root, f"sqlite:///{root / 'warehouse.db'}", run_id=name)
+        shards = fetch([source], day, settings_for(root), run_id=name)
+        summary = run_pipeline([source], day, root, f"sqlite:///{root / 'warehouse.db'}", run_id=name)
         results[name] = (len(shards), summary, _lake_rows(root / "lake"))
     (n_whole, whole, whole_rows), (n_cut, cut, cut_rows) = results["whole"], results["cut"]
     assert n_whole == 1 and n_cut >= 10

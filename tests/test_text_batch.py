@@ -1,4 +1,4 @@
-"""The batch cleaning (``etl.text.batch``, ``etl.transform.clean_records``) against the per-text
+"""The batch cleaning (``etl.text.clean_column``, ``etl.articles.clean_records``) against the per-text
 functions it must agree with byte for byte: hand-made rows for every route to Python, generated
 text, real corpus bodies; and the pipeline's fallback when a batch fails."""
 
@@ -16,12 +16,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from etl import pipeline, transform
+from etl import articles
 from etl.config import make_source
 from etl.records import EMPTY_BODY, MISSING_FIELD, TRANSFORM_ERROR, RawRecord, Reject
-from etl.text.batch import clean_batch, normalize_batch
+from etl.tasks.transform import clean_all
+from etl.text.clean_column import clean_batch, normalize_batch
 from etl.text.normalize import normalize
-from etl.text.segment import segment
+from etl.text.segment_column import segment
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPORA = ROOT.parent / "shared" / "corpora"
@@ -30,7 +31,7 @@ DAY = dt.date(2024, 1, 1)
 
 def per_text(texts: list[str]) -> list[tuple[str, dict, int, bool]]:
     """What ``clean_record`` does to each body."""
-    return [(body, dict(repairs), chars, furniture) for body, repairs, chars, furniture in map(transform.clean_body, texts)]
+    return [(body, dict(repairs), chars, furniture) for body, repairs, chars, furniture in map(articles.clean_body, texts)]
 
 
 def batched(texts: list[str]) -> list[tuple[str, dict, int, bool]]:
@@ -86,7 +87,7 @@ def test_hand_made_rows_agree():
 
 def test_the_scan_in_slices_gives_what_it_gives_in_one(monkeypatch):
     """A column larger than ``CHUNK_BYTES`` is scanned in slices of whole rows, with the same result."""
-    from etl.text import kernels
+    from etl.text.compiled import normalize_scan as kernels
 
     arr = pa.array(ROWS * 3, pa.string()).slice(2)
     whole, status = kernels.clean(arr)
@@ -99,7 +100,8 @@ def test_the_scan_in_slices_gives_what_it_gives_in_one(monkeypatch):
 def test_the_scan_makes_room_for_a_rule_that_lengthens_a_character(monkeypatch):
     """The buffers follow the rules: a one-byte character the table turns into five letters (10
     bytes). Sized for today's rules instead, the scan writes past its buffers."""
-    from etl.text import kernels, normalize as normalize_module
+    from etl.text import normalize as normalize_module
+    from etl.text.compiled import normalize_scan as kernels
 
     monkeypatch.setattr(normalize_module, "_TABLE", {**normalize_module._TABLE, ord("~"): "\u06a9" * 5})
     kernels.tables.cache_clear()
@@ -116,7 +118,7 @@ def test_the_scan_makes_room_for_a_rule_that_lengthens_a_character(monkeypatch):
 
 
 def test_the_scan_takes_only_string_arrays_without_nulls():
-    from etl.text import kernels
+    from etl.text.compiled import normalize_scan as kernels
 
     with pytest.raises(TypeError, match="large_string"):
         kernels.clean(pa.array(["ab ", "c"], pa.large_string()))
@@ -167,8 +169,8 @@ def _records() -> list[RawRecord]:
 
 def test_clean_records_equals_clean_record_in_order():
     records = _records()
-    got = transform.clean_records(records, DAY, ("body", "headline"))
-    want = [transform.clean_record(r, DAY, ("body", "headline")) for r in records]
+    got = articles.clean_records(records, DAY, ("body", "headline"))
+    want = [articles.clean_record(r, DAY, ("body", "headline")) for r in records]
     assert got == want
     assert [o.reason for o in got if isinstance(o, Reject)] == [MISSING_FIELD, EMPTY_BODY, MISSING_FIELD, EMPTY_BODY]
 
@@ -178,15 +180,15 @@ def test_a_failing_record_is_its_own_reject(monkeypatch):
     source = make_source("src", "x.csv", "csv", {"body": "text"}, required=["body"])
     records = [RawRecord("src", "f.csv", i, {"body": f"خبر نمبر {i} ہے۔"}) for i in range(4)]
     unreadable = Reject("src", "f.csv", 9, "bad_row_shape", "3 fields")
-    real = transform.publication_date
+    real = articles.publication_date
 
     def failing(published, headline, body, latest=None):
         if "2" in body:
             raise ValueError("boom")
         return real(published, headline, body, latest)
 
-    monkeypatch.setattr(transform, "publication_date", failing)
-    out = pipeline._clean_all([records[0], unreadable, *records[1:]], DAY, source)
+    monkeypatch.setattr(articles, "publication_date", failing)
+    out = clean_all([records[0], unreadable, *records[1:]], DAY, source)
     assert [o.record_no if isinstance(o, Reject) else o["record_no"] for o in out] == [0, 9, 1, 2, 3]
     assert out[1] is unreadable
     assert isinstance(out[3], Reject) and out[3].reason == TRANSFORM_ERROR and "boom" in out[3].detail
@@ -201,8 +203,8 @@ def test_the_scans_run_without_a_cache_where_numba_has_nowhere_to_keep_one():
         "from numba.core import caching\n"
         "caching.CacheImpl._locator_classes = []  # as when no location is writable (root can write anywhere)\n"
         "import pyarrow as pa\n"
-        "from etl.text.batch import clean_batch\n"
-        "from etl.text.segment import segment\n"
+        "from etl.text.clean_column import clean_batch\n"
+        "from etl.text.segment_column import segment\n"
         f"rows = {ROWS!r}\n"
         "b = clean_batch(rows)\n"
         "print(repr((b.bodies.to_pylist(), segment(b.bodies).to_pylist())))\n"

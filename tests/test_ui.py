@@ -24,8 +24,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from etl.pipeline import ROOT
-from tests.support.airflow import airflow_cli, standalone, standalone_env
+from etl.settings import ROOT
+from tests.support.airflow import create_pools, standalone, standalone_env
 from tests.support.airflow import api_call as _call
 from tests.support.airflow import wait_for as _wait
 from tests.support.services import _free_port
@@ -62,7 +62,7 @@ def _client():
 @pytest.fixture(scope="module")
 def sample_run(tmp_path_factory) -> tuple[Path, str]:
     """A data dir holding one real pipeline run of the sample day (SQLite warehouse); its run id."""
-    from etl.__main__ import main
+    from etl.cli import main
 
     root = tmp_path_factory.mktemp("ui") / "data"
     assert main(["run", "--date", DAY, "--data-dir", str(root)]) == 0
@@ -258,6 +258,7 @@ def test_the_runs_view_in_the_airflow_ui(tmp_path, pg_server):
         token = answer["access_token"]
 
         _wait("the DAG", lambda: _call("GET", f"{base}/api/v2/dags/{DAG_ID}", token)[0] == 200, 180, log)
+        create_pools(env)
         status, answer = _call("PATCH", f"{base}/api/v2/dags/{DAG_ID}", token, {"is_paused": False})
         assert status == 200 and answer["is_paused"] is False, answer
         status, answer = _call("POST", f"{base}/api/v2/dags/{DAG_ID}/dagRuns", token, {

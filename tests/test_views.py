@@ -6,9 +6,10 @@ import pyarrow.dataset as ds
 import pytest
 import sqlalchemy as sa
 
-from etl import pipeline
 from etl.load import queries, warehouse
-from etl.pipeline import ROOT
+from etl.settings import ROOT
+from tests.support.runs import run_pipeline
+from etl.config import load_sources
 
 DAY = dt.date(2021, 4, 7)
 
@@ -17,8 +18,8 @@ DAY = dt.date(2021, 4, 7)
 def loaded(request, tmp_path):
     """The sample day loaded into a fresh warehouse; yields (engine, lake articles table)."""
     url = f"sqlite:///{tmp_path / 'wh.db'}" if request.param == "sqlite" else request.getfixturevalue("pg_url")
-    sources = list(pipeline.load_config(ROOT / "config" / "sources.yaml").values())
-    summary = pipeline.run(sources, DAY, tmp_path / "data", url, run_id="views")
+    sources = list(load_sources(ROOT / "config" / "sources.yaml").values())
+    summary = run_pipeline(sources, DAY, tmp_path / "data", url, run_id="views")
     assert summary["status"] == "ok"
     lake = ds.dataset(tmp_path / "data" / "lake" / "articles", partitioning="hive").to_table()
     engine = warehouse.engine_for(url)

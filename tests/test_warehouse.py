@@ -5,9 +5,11 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from etl import pipeline
+from etl.config import load_sources
 from etl.load import warehouse
-from etl.pipeline import ROOT
+from etl.settings import ROOT, Settings
+from etl.tasks.load_warehouse import warehouse_rows
+from tests.support.runs import run_pipeline
 
 DAY = dt.date(2021, 4, 7)
 
@@ -20,7 +22,7 @@ def url(request, tmp_path):
 
 
 def _sample_sources():
-    return list(pipeline.load_config(ROOT / "config" / "sources.yaml").values())
+    return list(load_sources(ROOT / "config" / "sources.yaml").values())
 
 
 def _rows(url, sql):
@@ -33,7 +35,7 @@ def _rows(url, sql):
 
 
 def test_sample_run_loads_every_table(url, tmp_path):
-    summary = pipeline.run(_sample_sources(), DAY, tmp_path / "data", url, run_id="r1")
+    summary = run_pipeline(_sample_sources(), DAY, tmp_path / "data", url, run_id="r1")
     assert summary["status"] == "ok"
     assert summary["records_in"] == summary["loaded"] + summary["duplicates"] + summary["rejected"]
     counts = summary["warehouse_tables"]
@@ -52,10 +54,10 @@ def test_sample_run_loads_every_table(url, tmp_path):
 
 def test_rerun_replaces_and_never_duplicates(url, tmp_path):
     sources = _sample_sources()
-    pipeline.run(sources, DAY, tmp_path / "data", url, run_id="r1")
+    run_pipeline(sources, DAY, tmp_path / "data", url, run_id="r1")
     before = _rows(url, "select article_id, headline, word_count from articles order by article_id")
     sents = _rows(url, "select count(*) from sentences")
-    pipeline.run(sources, DAY, tmp_path / "data", url, run_id="r2")
+    run_pipeline(sources, DAY, tmp_path / "data", url, run_id="r2")
     assert _rows(url, "select article_id, headline, word_count from articles order by article_id") == before
     assert _rows(url, "select count(*) from sentences") == sents
     assert _rows(url, "select count(*) from runs") == [(2,)]
@@ -68,10 +70,10 @@ def test_rerun_after_dump_shrinks_removes_old_rows(url, tmp_path):
     (dump / "b.txt").write_text("سرخی دو\n\nدوسری خبر کا متن۔", encoding="utf-8")
     from etl.config import make_source
     src = make_source("tiny", str(dump), "seed_txt")
-    pipeline.run([src], DAY, tmp_path / "data", url, run_id="a")
+    run_pipeline([src], DAY, tmp_path / "data", url, run_id="a")
     assert _rows(url, "select count(*) from articles where source = 'tiny'") == [(2,)]
     (dump / "b.txt").unlink()
-    pipeline.run([src], DAY, tmp_path / "data", url, run_id="b")
+    run_pipeline([src], DAY, tmp_path / "data", url, run_id="b")
     assert _rows(url, "select headline from articles where source = 'tiny'") == [("سرخی ایک",)]
     assert _rows(url, "select count(*) from sentences s join articles a on a.article_id = s.article_id "
                       "where a.source = 'tiny'") == _rows(url, "select count(*) from sentences")
@@ -90,10 +92,11 @@ def test_failed_load_rolls_back(url, tmp_path):
 
 
 def test_url_resolution(monkeypatch, tmp_path):
-    monkeypatch.setenv(warehouse.ENV_URL, "postgresql+psycopg://u@h/db")
-    assert warehouse.resolve_url(tmp_path) == "postgresql+psycopg://u@h/db"
-    monkeypatch.delenv(warehouse.ENV_URL)
-    assert warehouse.resolve_url(tmp_path, conn_id=None) == f"sqlite:///{(tmp_path / 'warehouse.db').resolve()}"
+    monkeypatch.setenv("URDU_ETL_WAREHOUSE_URL", "postgresql+psycopg://u@h/db")
+    assert warehouse.resolve_url(Settings.from_env()) == "postgresql+psycopg://u@h/db"
+    monkeypatch.delenv("URDU_ETL_WAREHOUSE_URL")
+    monkeypatch.setenv("URDU_ETL_DATA_DIR", str(tmp_path))
+    assert warehouse.resolve_url(Settings.from_env()) == f"sqlite:///{tmp_path.resolve() / 'warehouse.db'}"
 
 
 def test_airflow_connection_gives_the_url(monkeypatch, pg_url):
@@ -135,7 +138,7 @@ def test_postgresql_copy_loads_exactly_what_sqlite_inserts(pg_url, tmp_path):
 
     urls = {"sqlite": f"sqlite:///{tmp_path / 'wh.db'}", "postgresql": pg_url}
     for name, url in urls.items():
-        summary = pipeline.run(_sample_sources(), DAY, tmp_path / name, url, run_id="r1")
+        summary = run_pipeline(_sample_sources(), DAY, tmp_path / name, url, run_id="r1")
         assert summary["status"] == "ok"
     for table in ("articles", "sentences", "mentions", "entities", "rejects", "duplicates"):
         assert _table_rows(urls["postgresql"], table) == _table_rows(urls["sqlite"], table), table
@@ -149,7 +152,7 @@ def test_postgresql_copy_loads_exactly_what_sqlite_inserts(pg_url, tmp_path):
                keywords=["a\"b", "ج"], quality_flags=[], category_confidence=0.41633325815200806,
                published_at=dt.datetime(2021, 4, 7, 3, 4, 5, 123456, tzinfo=dt.UTC), word_count=3)
     batch = pa.RecordBatch.from_pylist([art], schema=schema.ARTICLES)
-    converted = list(pipeline._warehouse_rows_of("articles", [batch]))
+    converted = list(warehouse_rows("articles", [batch]))
     run = {"run_id": "r-edge", "day": DAY, "started_at": dt.datetime.now(dt.UTC), "finished_at": dt.datetime.now(dt.UTC),
            "status": "loaded", "sources": "edge", "records_in": 1, "loaded": 1, "duplicates": 0, "rejected": 0}
     for url in urls.values():

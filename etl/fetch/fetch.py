@@ -12,7 +12,6 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import os
 import shutil
 import time
 import urllib.error
@@ -24,35 +23,15 @@ import aiohttp
 import fsspec
 
 from etl.config import Source
+from etl.errors import FetchError, NoDumpError, TransientFetchError
 from etl.fetch.archives import ArchiveError, archive_kind, expand, stem
 from etl.records import Reject
+from etl.settings import Settings
 
 _CHUNK = 1 << 20
 log = logging.getLogger("etl")
 BAD_ARCHIVE = "bad_archive"
 DUPLICATE_FILE = "duplicate_file"
-
-
-#: Attempts per dump, seconds of backoff before the second (doubling after), and the network timeout
-#: (connect, and between bytes read). Environment: URDU_ETL_FETCH_ATTEMPTS, _BACKOFF, _TIMEOUT.
-ATTEMPTS, BACKOFF, TIMEOUT = 3, 2.0, 60.0
-
-
-class FetchError(RuntimeError):
-    """A dump could not be fetched (network error, permission, truncated transfer)."""
-
-
-class TransientFetchError(FetchError):
-    """A fault that may pass: a server error (5xx, 429), a timeout, a dropped or truncated transfer."""
-
-
-class NoDumpError(FetchError):
-    """The source published no dump for the day: the URL does not exist."""
-
-
-def _setting(name: str, default: float) -> float:
-    value = os.environ.get(f"URDU_ETL_FETCH_{name}")
-    return float(value) if value else default
 
 
 def _copy(fs, path: str, target: Path) -> tuple[int, str]:
@@ -116,18 +95,20 @@ def _list(fs, path: str, url: str, source: str, day: dt.date, timeout: float) ->
     return [(path, _safe_name(name, url, web))]
 
 
-def fetch_dump(source: Source, day: dt.date, staging: Path, url: str | None = None) -> dict:
+def fetch_dump(source: Source, day: dt.date, staging: Path, url: str | None = None,
+               settings: Settings | None = None) -> dict:
     """Stage ``source``'s dump for ``day`` under ``staging/<source>/`` and return its manifest.
 
     Transient faults (server errors, timeouts, truncated transfers) are retried with exponential
-    backoff; a missing dump (``NoDumpError``) and other errors are not. The manifest (also written
+    backoff (``settings``: ``fetch_attempts``, ``fetch_backoff``, ``fetch_timeout``); a missing dump
+    (``NoDumpError``) and other errors are not. The manifest (also written
     as ``manifest.json``) lists the fetched files with their bytes and sha256, the readable files
     after expansion, and rejects for archives that could not be expanded and for files that appear
     twice.
     """
     url = url or source.url_for(day)
-    attempts = max(1, int(_setting("ATTEMPTS", ATTEMPTS)))
-    backoff, timeout = _setting("BACKOFF", BACKOFF), _setting("TIMEOUT", TIMEOUT)
+    settings = settings or Settings()
+    attempts, backoff, timeout = settings.fetch_attempts, settings.fetch_backoff, settings.fetch_timeout
     root = staging / source.name
     for attempt in range(1, attempts + 1):
         try:

@@ -7,11 +7,13 @@ never duplicates a row and a failed load leaves the previous state untouched.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import itertools
 import json
 import os
+import re
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -22,191 +24,102 @@ import pyarrow.csv as pa_csv
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from etl import failpoints
+from etl import failpoints, schema
+from etl.errors import WarehouseError, WarehouseUnavailable
 from etl.load.views import create_views
+from etl.settings import Settings
 
-ENV_URL = "URDU_ETL_WAREHOUSE_URL"
 CONN_ID = "urdu_warehouse"
 _BATCH = 2000
 
 metadata = sa.MetaData()
 
-#: How a run's input records were accounted for: records_in = loaded + duplicates + rejected.
-ACCOUNTING = ("records_in", "loaded", "duplicates", "rejected")
+_SQL_TYPES = {"text": sa.Text, "integer": sa.Integer, "bigint": sa.BigInteger, "float": sa.Float, "date": sa.Date,
+              "timestamp with time zone": lambda: sa.DateTime(timezone=True)}
+_VARCHAR = re.compile(r"varchar\((\d+)\)")
 
 
-def _accounting() -> list[sa.Column]:
-    return [sa.Column(name, sa.Integer, nullable=False) for name in ACCOUNTING]
+def _sql_type(name: str) -> sa.types.TypeEngine:
+    """The SQLAlchemy type of a warehouse type as ``etl.schema`` names it."""
+    m = _VARCHAR.fullmatch(name)
+    return sa.String(int(m.group(1))) if m else _SQL_TYPES[name]()
 
 
-sources = sa.Table(
-    "sources", metadata,
-    sa.Column("name", sa.String(100), primary_key=True),
-    sa.Column("format", sa.String(20), nullable=False),
-    sa.Column("url_template", sa.Text, nullable=False),
-    sa.Column("encoding", sa.String(40), nullable=False),
-    sa.Column("columns", sa.Text, nullable=False),
-    sa.Column("last_run_id", sa.String(250)),
-)
-
-runs = sa.Table(
-    "runs", metadata,
-    sa.Column("run_id", sa.String(250), primary_key=True),
-    sa.Column("day", sa.Date, nullable=False),
-    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("finished_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("status", sa.String(20), nullable=False),
-    sa.Column("sources", sa.Text, nullable=False),
-    *_accounting(),
-)
-
-dumps = sa.Table(
-    "dumps", metadata,
-    sa.Column("run_id", sa.String(250), primary_key=True),
-    sa.Column("source", sa.String(100), primary_key=True),
-    sa.Column("day", sa.Date, nullable=False),
-    sa.Column("url", sa.Text, nullable=False),
-    sa.Column("bytes", sa.BigInteger, nullable=False),
-    sa.Column("sha256", sa.String(64), nullable=False),
-    sa.Column("files", sa.Integer, nullable=False),
-    *_accounting(),
-)
-
-articles = sa.Table(
-    "articles", metadata,
-    sa.Column("article_id", sa.String(16), primary_key=True),
-    sa.Column("ingest_date", sa.Date, nullable=False),
-    sa.Column("source", sa.String(100), nullable=False),
-    sa.Column("external_id", sa.Text),
-    sa.Column("url", sa.Text),
-    sa.Column("source_file", sa.Text, nullable=False),
-    sa.Column("record_no", sa.BigInteger, nullable=False),
-    sa.Column("headline", sa.Text),
-    sa.Column("summary", sa.Text),
-    sa.Column("caption", sa.Text),
-    sa.Column("photo_credit", sa.Text),
-    sa.Column("dateline_city", sa.Text),
-    sa.Column("agency", sa.Text),
-    sa.Column("source_site", sa.Text),
-    sa.Column("category_raw", sa.Text),
-    sa.Column("category", sa.String(40)),
-    sa.Column("category_source", sa.String(10)),
-    sa.Column("category_confidence", sa.Float),
-    sa.Column("published_at", sa.DateTime(timezone=True)),
-    sa.Column("body", sa.Text, nullable=False),
-    sa.Column("body_raw", sa.Text, nullable=False),
-    sa.Column("paragraph_count", sa.Integer, nullable=False),
-    sa.Column("sentence_count", sa.Integer, nullable=False),
-    sa.Column("word_count", sa.Integer, nullable=False),
-    sa.Column("char_count", sa.Integer, nullable=False),
-    sa.Column("urdu_share", sa.Float),
-    sa.Column("reading_time_s", sa.Integer),
-    sa.Column("boilerplate_chars", sa.Integer),
-    sa.Column("keywords", sa.Text),
-    sa.Column("quality_flags", sa.Text),
-    sa.Column("content_hash", sa.String(16), nullable=False),
-    sa.Column("duplicate_of", sa.String(16)),
-    sa.Column("duplicate_kind", sa.String(10)),
-    sa.Column("duplicate_similarity", sa.Float),
-    sa.Column("repairs", sa.Text),
-    sa.Column("normalizer_version", sa.String(40), nullable=False),
-    sa.Column("enrichment_version", sa.String(200)),
-    sa.Index("ix_articles_day_source", "ingest_date", "source"),
-    sa.Index("ix_articles_published", "published_at"),
-    sa.Index("ix_articles_duplicate_of", "duplicate_of"),
-    sa.Index("ix_articles_dateline_city", "dateline_city"),
-)
-
-sentences = sa.Table(
-    "sentences", metadata,
-    sa.Column("article_id", sa.String(16), primary_key=True),
-    sa.Column("sentence_no", sa.Integer, primary_key=True),
-    sa.Column("paragraph_no", sa.Integer, nullable=False),
-    sa.Column("text", sa.Text, nullable=False),
-    sa.Column("tokens", sa.Text, nullable=False),
-    sa.Column("word_count", sa.Integer, nullable=False),
-    sa.Column("normalizer_version", sa.String(40), nullable=False),
-)
+def _table(spec: schema.Table) -> sa.Table:
+    """The warehouse table of a table of ``etl.schema``: its columns, key and indexes."""
+    columns = [sa.Column(c.name, _sql_type(c.sql_type), primary_key=c.key, nullable=c.warehouse_nullable)
+               for c in spec.warehouse_columns]
+    indexes = [sa.Index(name, *cols) for name, cols in spec.indexes]
+    return sa.Table(spec.name, metadata, *columns, *indexes)
 
 
-
-entities = sa.Table(
-    "entities", metadata,
-    sa.Column("entity_id", sa.Text, primary_key=True),
-    sa.Column("entity_type", sa.String(20), nullable=False),
-    sa.Column("entity_name", sa.Text, nullable=False),
-)
-
-mentions = sa.Table(
-    "mentions", metadata,
-    sa.Column("article_id", sa.String(16), primary_key=True),
-    sa.Column("field", sa.String(10), primary_key=True),
-    sa.Column("position", sa.Integer, primary_key=True),
-    sa.Column("entity_id", sa.Text, nullable=False),
-    sa.Column("entity_type", sa.String(20), nullable=False),
-    sa.Column("entity_name", sa.Text, nullable=False),
-    sa.Column("surface", sa.Text, nullable=False),
-    sa.Index("ix_mentions_entity", "entity_id"),
-)
+#: The warehouse tables, built from ``etl.schema`` (the lake's tables but ``signatures``, and the
+#: run metadata: ``sources``, ``runs``, ``dumps``).
+TABLES = {name: _table(spec) for name, spec in schema.ALL.items() if spec.warehouse}
+articles, sentences, rejects, duplicates = (TABLES[n] for n in ("articles", "sentences", "rejects", "duplicates"))
+mentions, entities, sources, runs, dumps = (TABLES[n] for n in ("mentions", "entities", "sources", "runs", "dumps"))
 
 
-def _provenance() -> list[sa.Column]:
-    """Key columns of a record's origin: the run's day, the source, the file in the dump, the record."""
-    return [sa.Column("ingest_date", sa.Date, primary_key=True),
-            sa.Column("source", sa.String(100), primary_key=True),
-            sa.Column("source_file", sa.Text, primary_key=True),
-            sa.Column("record_no", sa.BigInteger, primary_key=True)]
+def resolve_url(settings: Settings, conn_id: str = CONN_ID) -> str:
+    """The warehouse URL: ``settings.warehouse_url`` (``URDU_ETL_WAREHOUSE_URL``), else the Airflow
+    connection ``conn_id``, else SQLite in the data dir.
 
-
-rejects = sa.Table(
-    "rejects", metadata,
-    *_provenance(),
-    sa.Column("reason", sa.String(40), nullable=False),
-    sa.Column("detail", sa.Text, nullable=False),
-    sa.Column("excerpt", sa.Text, nullable=False),
-)
-
-duplicates = sa.Table(
-    "duplicates", metadata,
-    *_provenance(),
-    sa.Column("article_id", sa.String(16), nullable=False),
-    sa.Column("duplicate_of_file", sa.Text, nullable=False),
-    sa.Column("duplicate_of_record_no", sa.BigInteger, nullable=False),
-    sa.Column("reason", sa.String(40), nullable=False),
-)
-
-
-def resolve_url(data_dir: Path | None = None, conn_id: str | None = CONN_ID) -> str:
-    """The warehouse URL: ``URDU_ETL_WAREHOUSE_URL``, else the Airflow connection, else SQLite in the data dir."""
-    url = os.environ.get(ENV_URL)
-    if url:
-        return url
-    if conn_id:
-        url = url_from_airflow_connection(conn_id)
-        if url:
-            return url
-    data_dir = Path(data_dir or os.environ.get("URDU_ETL_DATA_DIR", "data"))
-    return f"sqlite:///{(data_dir / 'warehouse.db').resolve()}"
+    SQLite is the fallback only when the connection is not defined. A connection that cannot be
+    read (a secrets backend that fails, a value that does not parse) is a ``WarehouseError``: a
+    night of production data must not go quietly into a local file.
+    """
+    if settings.warehouse_url:
+        return settings.warehouse_url
+    url = url_from_airflow_connection(conn_id)
+    return url if url is not None else settings.default_warehouse_url
 
 
 def url_from_airflow_connection(conn_id: str) -> str | None:
     """SQLAlchemy URL of an Airflow connection, or ``None`` when it is not defined.
 
     The ``AIRFLOW_CONN_<ID>`` variable is read directly (so the command line in a container finds
-    it too); inside Airflow, any other secrets backend is asked through ``Connection.get``.
+    it too). Inside Airflow, the configured secrets backends are asked in Airflow's order. Airflow's
+    own ``Connection.get`` takes a backend that fails for one that has no such connection; here a
+    failing backend is an error.
     """
     env = os.environ.get(f"AIRFLOW_CONN_{conn_id.upper()}")
     if env:
-        return _url_from_conn_value(env)
+        try:
+            return _url_from_conn_value(env)
+        except ValueError as exc:
+            raise WarehouseError(f"AIRFLOW_CONN_{conn_id.upper()} is not a connection URI or JSON: {exc}") from None
     if "airflow.sdk" not in sys.modules:
         return None  # not running under Airflow: no other place to look
-    try:
-        from airflow.sdk import Connection
-        conn = Connection.get(conn_id)
-    except Exception:  # not inside a task, or no such connection
+    conn = _airflow_connection(conn_id)
+    if conn is None:
         return None
-    extra = conn.extra_dejson or {}
-    return _url_from_parts(conn.conn_type, conn.host, conn.login, conn.password, conn.port, conn.schema, extra)
+    return _url_from_parts(conn.conn_type, conn.host, conn.login, conn.password, conn.port, conn.schema,
+                           conn.extra_dejson or {})
+
+
+def _airflow_connection(conn_id: str):
+    """The connection from the first secrets backend that has it; None when none has it."""
+    try:
+        from airflow.sdk.execution_time.supervisor import ensure_secrets_backend_loaded
+    except ImportError:  # another Airflow layout: its own lookup, which tells only "not defined"
+        from airflow.sdk import Connection
+        from airflow.sdk.exceptions import AirflowNotFoundException
+        try:
+            return Connection.get(conn_id)
+        except AirflowNotFoundException:
+            return None
+        except Exception as exc:
+            raise WarehouseError(f"could not read the Airflow connection {conn_id}: {type(exc).__name__}: {exc}") from exc
+    for backend in ensure_secrets_backend_loaded():
+        try:
+            conn = backend.get_connection(conn_id=conn_id)
+        except Exception as exc:
+            raise WarehouseError(f"could not read the Airflow connection {conn_id} from the secrets backend "
+                                 f"{type(backend).__name__}: {type(exc).__name__}: {exc}; not falling back to "
+                                 f"SQLite") from exc
+        if conn is not None:
+            return conn
+    return None
 
 
 def _url_from_conn_value(value: str) -> str | None:
@@ -233,10 +146,6 @@ def _url_from_parts(conn_type, host, login, password, port, schema, extra) -> st
     if conn_type == "sqlite":
         return f"sqlite:///{host}"
     return None
-
-
-class WarehouseError(RuntimeError):
-    """The warehouse cannot be used: unsupported database, or tables from an older schema."""
 
 
 # Key of the PostgreSQL advisory lock that serialises table creation between runs starting at once.
@@ -277,6 +186,46 @@ def engine_for(url: str) -> sa.Engine:
         engine.dispose()
         raise
     return engine
+
+
+#: Database errors that may pass: no answer, a dropped connection, a lock or a deadlock.
+_TRANSIENT = re.compile(r"database is locked|database table is locked|busy|deadlock|could not connect|connection "
+                        r"refused|connection timed out|server closed the connection|terminating connection|"
+                        r"too many clients|the database system is (?:starting up|shutting down)|timeout", re.I)
+
+
+def as_warehouse_error(exc: sa.exc.SQLAlchemyError, url: str) -> WarehouseError:
+    """A database error as the pipeline reports it: ``WarehouseUnavailable`` when it may pass, else
+    ``WarehouseError``, in one line that names the warehouse (without its password)."""
+    first = str(exc).splitlines()
+    message = f"warehouse {url_for_display(url)}: {type(exc).__name__}: {first[0] if first else ''}"
+    transient = isinstance(exc, sa.exc.DisconnectionError) or getattr(exc, "connection_invalidated", False) or (
+        isinstance(exc, sa.exc.OperationalError) and _TRANSIENT.search(str(exc)) is not None)
+    return WarehouseUnavailable(message) if transient else WarehouseError(message)
+
+
+@contextlib.contextmanager
+def opened(url: str) -> Iterator[sa.Engine]:
+    """``engine_for(url)`` for the duration of a block, disposed after; a database error in it is
+    raised as ``as_warehouse_error`` makes it."""
+    try:
+        engine = engine_for(url)
+    except sa.exc.SQLAlchemyError as exc:
+        raise as_warehouse_error(exc, url) from exc
+    try:
+        yield engine
+    except sa.exc.SQLAlchemyError as exc:
+        raise as_warehouse_error(exc, url) from exc
+    finally:
+        engine.dispose()
+
+
+def url_for_display(url: str) -> str:
+    """A warehouse URL without its password, for logs and summaries."""
+    try:
+        return sa.make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "<unparseable URL>"
 
 
 def _upgrade(conn: sa.Connection) -> None:

@@ -20,11 +20,15 @@ import sys
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from etl.config import Source
+from etl.contracts import SpanSpec
 from etl.read.decode import has_invalid_characters, has_surrogates
 from etl.records import (BAD_JSON, BAD_ROW_SHAPE, INVALID_CHARACTERS, MAX_RECORD_CHARS, MISSING_FIELD, TOO_LARGE,
                          UNDECODABLE, RawRecord, Reject)
+
+if TYPE_CHECKING:
+    from etl.config import Source
 
 csv.field_size_limit(sys.maxsize)
 _EXCERPT = 200
@@ -40,18 +44,35 @@ class Span:
     first_no: int
     header_end: int = 0
 
-    def as_dict(self) -> dict:
-        return asdict(self)
+    def as_dict(self) -> SpanSpec:
+        return SpanSpec(**asdict(self))  # type: ignore[typeddict-item]
 
 
-def read(path: Path, rel: str, source: Source, span: Span | None = None) -> Iterator[RawRecord | Reject]:
-    reader = _read_csv if source.format == "csv" else _read_jsonl
+def read_csv(path: Path, rel: str, source: Source, span: Span | None = None) -> Iterator[RawRecord | Reject]:
+    """The records of a CSV file (or of one span of it): one per row, the header names the columns."""
+    return _read(path, rel, source, span, _read_csv)
+
+
+def read_jsonl(path: Path, rel: str, source: Source, span: Span | None = None) -> Iterator[RawRecord | Reject]:
+    """The records of a JSONL file (or of one span of it): one JSON object per line."""
+    return _read(path, rel, source, span, _read_jsonl)
+
+
+def split_csv(path: Path, source: Source, target_bytes: int) -> list[Span]:
+    return split(path, source, target_bytes, csv_rows=True)
+
+
+def split_jsonl(path: Path, source: Source, target_bytes: int) -> list[Span]:
+    return split(path, source, target_bytes, csv_rows=False)
+
+
+def _read(path: Path, rel: str, source: Source, span: Span | None, reader) -> Iterator[RawRecord | Reject]:
     if span is None:
         with _open(path, source.encoding, 0, None) as fh:
             yield from reader(fh, rel, source)
         return
     header = None
-    if source.format == "csv" and span.start > 0:
+    if reader is _read_csv and span.start > 0:
         with _open(path, source.encoding, 0, span.header_end) as fh:
             header = next(csv.reader(fh), None)
     with _open(path, source.encoding, span.start, span.end) as fh:
@@ -68,7 +89,7 @@ def splittable(encoding: str) -> bool:
             and len(bytes(range(256)).decode(name, errors="replace")) == 256)
 
 
-def split(path: Path, source: Source, target_bytes: int) -> list[Span]:
+def split(path: Path, source: Source, target_bytes: int, csv_rows: bool) -> list[Span]:
     """Cut a file into spans of whole records of about ``target_bytes`` each.
 
     One pass that reads the file the way ``read`` does (same decoding, same line and CSV row
@@ -88,7 +109,7 @@ def split(path: Path, source: Source, target_bytes: int) -> list[Span]:
                 yield line
 
         header_end = 0
-        if source.format == "csv":
+        if csv_rows:
             rows = csv.reader(lines())
             if next(rows, None) is None:
                 return [Span(0, pos, 0)]

@@ -16,7 +16,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from etl.pipeline import ROOT
+from etl.settings import ROOT
 from tests.support.services import _free_port
 
 AIRFLOW = Path(sys.executable).with_name("airflow")
@@ -47,6 +47,12 @@ def standalone_env(airflow_home: Path, metadata_url: str, api_port: int, **extra
 def airflow_cli(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     """Run ``airflow <args>`` with ``env``; output captured as text."""
     return subprocess.run([str(AIRFLOW), *args], env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def create_pools(env: dict[str, str]) -> None:
+    """The DAG's pools (``config/pools.json``) in the metadata DB of ``env``, as deployments create them."""
+    done = airflow_cli(env, "pools", "import", str(ROOT / "config" / "pools.json"))
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
 
 
 def api_call(method: str, url: str, token: str | None = None, body: Any = None) -> tuple[int, Any]:

@@ -1,11 +1,11 @@
-"""The cleaning half of the text stage over a whole batch of texts at once, with the per-text results.
+"""The cleaning half of the text stage over a whole column of texts at once: the specification's result.
 
 ``clean_batch(texts)`` returns, for every text, what ``repair_raw``, ``normalize`` and
 ``remove_boilerplate`` (then ``collapse_whitespace`` where furniture went) give it one at a time,
 byte for byte; ``tests/test_text_batch.py`` and ``bench/text_identity.py`` check that. The column
-goes to Arrow once. ``normalize`` runs as one compiled scan of it (``etl.text.kernels``); the
-rules that only Python can run exactly go through the per-text functions, on just the rows that a
-guard flags:
+goes to Arrow once. ``normalize`` runs as one compiled scan of it
+(``etl.text.compiled.normalize_scan``); the rules that only Python can run exactly go through the
+per-text functions, on just the rows that a guard flags:
 
 * repairs: rows holding possible mojibake, ``<`` or ``&`` (``repair_raw``; the scan flags them);
 * normalization: rows whose NFC is more than a base and one mark, or holding Arabic heh
@@ -24,7 +24,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from etl.text import kernels, rules
+from etl.text import rules
+from etl.text.compiled import normalize_scan
 from etl.text.normalize import finish, prepare
 from etl.text.repair import _MOJIBAKE, MIN_RUN, remove_fingerprinted, remove_patterns, repair_raw
 
@@ -107,29 +108,29 @@ def _normalize(arr, texts: list[str] | None, repairs: list[Counter | None] | Non
     import pyarrow as pa
 
     def scan(rows, values, mode):
-        again, status[rows] = kernels.clean(pa.array(values, pa.string()), np.full(len(rows), mode, np.uint8))
+        again, status[rows] = normalize_scan.clean(pa.array(values, pa.string()), np.full(len(rows), mode, np.uint8))
         fixed.update(zip(rows.tolist(), again.to_pylist()))
 
-    modes = None if repairs is not None else np.full(len(arr), kernels.REPAIRED, dtype=np.uint8)
-    out, status = kernels.clean(arr, modes)
+    modes = None if repairs is not None else np.full(len(arr), normalize_scan.REPAIRED, dtype=np.uint8)
+    out, status = normalize_scan.clean(arr, modes)
     fixed: dict[int, str] = {}
-    rows = np.flatnonzero(status == kernels.NEEDS_REPAIR)
+    rows = np.flatnonzero(status == normalize_scan.NEEDS_REPAIR)
     if len(rows):
         texts = list(texts)  # the rows' texts as prepare sees them
         for i in rows.tolist():
             if _MOJIBAKE.search(texts[i]) or "<" in texts[i] or "&" in texts[i]:
                 texts[i], counts = repair_raw(texts[i])
                 repairs[i] = counts or None
-        scan(rows, [texts[i] for i in rows.tolist()], kernels.REPAIRED)
-    rows = np.flatnonzero(status == kernels.NEEDS_PREPARE)
+        scan(rows, [texts[i] for i in rows.tolist()], normalize_scan.REPAIRED)
+    rows = np.flatnonzero(status == normalize_scan.NEEDS_PREPARE)
     if len(rows):
         scan(rows, [prepare(texts[i] if texts is not None else arr[i].as_py()) for i in rows.tolist()],
-             kernels.FINISH)
-    rows = np.flatnonzero(status == kernels.NEEDS_CHECK)
+             normalize_scan.FINISH)
+    rows = np.flatnonzero(status == normalize_scan.NEEDS_CHECK)
     if len(rows):
         values = [fixed[i] if i in fixed else out[i].as_py() for i in rows.tolist()]
         python = set(_rows(pa.array(values, pa.string()), _letter_names_glued()).tolist())
-        scan(rows, values, kernels.FORCE)
+        scan(rows, values, normalize_scan.FORCE)
         fixed.update((int(rows[j]), finish(values[j])) for j in python)
     order = sorted(fixed)
     return _put(out, order, [fixed[i] for i in order])
@@ -157,7 +158,7 @@ class CleanBatch:
 
 def clean_batch(texts: list[str]) -> CleanBatch:
     """``repair_raw``, ``normalize``, ``remove_boilerplate`` (and ``collapse_whitespace`` after
-    furniture) of every text, as ``etl.transform.clean_record`` runs them one by one."""
+    furniture) of every text, as ``etl.articles.clean_record`` runs them one by one."""
     import pyarrow as pa
 
     n = len(texts)
@@ -168,7 +169,7 @@ def clean_batch(texts: list[str]) -> CleanBatch:
     removed = _remove_furniture(normalized)
     rows = sorted(i for i, (_, _, found) in removed.items() if found)
     after = pa.array([removed[i][1] for i in rows], pa.string())
-    bodies = kernels.clean(after, np.full(len(rows), kernels.COLLAPSE, dtype=np.uint8))[0].to_pylist()
+    bodies = normalize_scan.clean(after, np.full(len(rows), normalize_scan.COLLAPSE, dtype=np.uint8))[0].to_pylist()
     for i, body in zip(rows, bodies):
         text, _, found = removed[i]
         repairs[i] = (repairs[i] or Counter()) + found

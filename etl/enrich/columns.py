@@ -1,19 +1,18 @@
-"""Enrich a shard's articles in one batch: entities, category, keywords, quality, signatures.
+"""Fill a shard's enrichment columns in one batch: category, keywords, quality, agency, entities.
 
 Runs after segmentation (keywords and quality flags read the sentence tokens) and before the
 lake: every column it fills is a function of the article alone, so a shard's output does not
-depend on which other articles share its batch. Cross-article work, the duplicate search,
-happens when the day's shards are merged (``etl.enrich.dedup.find_duplicates``).
+depend on which other articles share its batch. Cross-article work, the copy search, happens when
+the day's shards are merged (``etl.dedup``).
 """
 
 from __future__ import annotations
 
-import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from etl import schema
-from etl.enrich import category, dedup, entities, keywords, quality
+from etl.dedup import minhash
+from etl.enrich import category, entities, keywords, quality
 
 #: Everything the enrichment columns depend on besides the clean text.
 ENRICHMENT_VERSION = "+".join([
@@ -21,7 +20,7 @@ ENRICHMENT_VERSION = "+".join([
     f"category-{category.CATEGORY_VERSION}",
     f"keywords-{keywords.KEYWORDS_VERSION}",
     f"quality-{quality.QUALITY_VERSION}",
-    f"dedup-{dedup.DEDUP_VERSION}",
+    f"dedup-{minhash.DEDUP_VERSION}",
 ])
 
 
@@ -46,7 +45,7 @@ def article_tokens(articles: pa.Table, sentences: pa.Table) -> list[list[str]]:
     return out
 
 
-#: Mentions and signatures carry their record's provenance until same-key duplicates are resolved.
+#: Mentions carry their record's provenance until same-key duplicates are resolved.
 MENTIONS_WITH_PROVENANCE = pa.schema([*schema.MENTIONS, ("source_file", pa.string()), ("record_no", pa.int64())])
 
 
@@ -90,37 +89,3 @@ def enrich(articles: pa.Table, sentences: pa.Table) -> tuple[pa.Table, pa.Table]
                          "source_file": file, "record_no": no})
     articles = _set(articles, "agency", agencies, pa.string())
     return articles, pa.Table.from_pylist(rows, schema=MENTIONS_WITH_PROVENANCE)
-
-
-def signatures(articles: pa.Table) -> pa.Table:
-    """The near-duplicate signature of each article, with what the duplicate search needs besides."""
-    sig = dedup.signatures(articles["body"])
-    flat = pa.array(np.ascontiguousarray(sig).reshape(-1))
-    sig_type = dedup.signature_type()
-    sigs = pa.FixedSizeListArray.from_arrays(flat, sig.shape[1]).cast(sig_type)
-    return pa.table({
-        "article_id": articles["article_id"],
-        "content_hash": articles["content_hash"],
-        "published_at": articles["published_at"],
-        "duplicate_of": pa.nulls(articles.num_rows, pa.string()),
-        "signature": sigs,
-        "source_file": articles["source_file"],
-        "record_no": articles["record_no"],
-    }, schema=pa.schema([*schema.signatures_schema(sig_type), ("source_file", pa.string()),
-                         ("record_no", pa.int64())]))
-
-
-def found_for(ids: pa.Array | pa.ChunkedArray, found: pa.Table, column: str) -> pa.Array:
-    """``column`` of the duplicate search's result for each of ``ids``; null where an id is no copy."""
-    if not found.num_rows:
-        return pa.nulls(len(ids), found.schema.field(column).type)
-    return found[column].combine_chunks().take(pc.index_in(ids, value_set=found["article_id"]))
-
-
-def mark_duplicates(articles: pa.Table, found: pa.Table) -> pa.Table:
-    """Fill ``duplicate_of``, ``duplicate_kind`` and ``duplicate_similarity`` from the search's result."""
-    for name, col in (("duplicate_of", "duplicate_of"), ("duplicate_kind", "kind"),
-                      ("duplicate_similarity", "similarity")):
-        articles = _set(articles, name, found_for(articles["article_id"], found, col),
-                        schema.ARTICLES.field(name).type)
-    return articles

@@ -1,4 +1,11 @@
-"""Turn raw records into article and sentence rows: clean, segment, enrich."""
+"""Raw records become article rows (clean), and article bodies their sentence rows (segment).
+
+``clean_records`` cleans a shard's bodies in one batch (``etl.text.clean_column``) and fills what
+the record alone gives: ids, headline, dateline and publication date (``etl.enrich.structure``),
+counts and hashes. ``segment_articles`` splits every body into sentences and tokens and fills the
+paragraph, sentence and word counts. What needs the tokens (category, keywords, entities, quality)
+is ``etl.enrich``'s, next.
+"""
 
 from __future__ import annotations
 
@@ -13,10 +20,10 @@ import pyarrow as pa
 from etl import schema
 from etl.enrich.structure import dateline_city, publication_date, source_site
 from etl.records import EMPTY_BODY, MISSING_FIELD, RawRecord, Reject
-from etl.text.batch import clean_batch
+from etl.text.clean_column import clean_batch
 from etl.text.normalize import NORMALIZER_VERSION, collapse_whitespace, normalize
 from etl.text.repair import remove_boilerplate, repair_raw
-from etl.text.segment import segment
+from etl.text.segment_column import segment
 
 
 def article_id(source: str, key: str) -> str:
@@ -74,7 +81,7 @@ def clean_body(raw_body: str) -> tuple[str, Counter, int, bool]:
 def clean_records(records: list[RawRecord], ingest_date: dt.date,
                   required: tuple[str, ...] = ("body",)) -> list[dict | Reject]:
     """``clean_record`` of every record, in order, with the bodies cleaned in one batch
-    (``etl.text.batch.clean_batch``: the same text, several times faster)."""
+    (``etl.text.clean_column.clean_batch``: the same text, several times faster)."""
     out: list[dict | Reject | None] = [_missing(rec, required) for rec in records]
     todo = [i for i, o in enumerate(out) if o is None]
     batch = clean_batch([records[i].fields["body"] for i in todo])

@@ -1,4 +1,4 @@
-"""What the text stage's compiled scans (``kernels``, ``token_scan``) share: numba's ``njit``,
+"""What the text stage's compiled scans (``normalize_scan``, ``token_scan``) share: numba's ``njit``,
 cached on disk where a cache can be written; the UTF-8 character at a byte; an Arrow string
 array's buffers as numpy arrays.
 

@@ -1,0 +1,259 @@
+"""Command line: ``python -m etl run|ingest|fetch|summary|report|query|check-config``.
+
+``ingest`` and ``run`` run the same stages as the nightly DAG, in this process, without a
+scheduler: for a dump that arrived late or from elsewhere. They show a progress bar on a
+terminal and print the run summary (``--quiet``: errors only, for cron and CI logs). ``query``
+prints a named warehouse query, or read-only SQL, as a table or CSV.
+
+Exit codes, one per class of error (``etl/errors.py``): 0 done; 1 the run ran but failed its
+check; 2 bad command line; 3 bad configuration (sources file, mapping, an ``URDU_ETL_*`` setting);
+4 fetch failed or no dump; 5 warehouse unreachable or unusable; 6 nothing to show (no summary,
+report or warehouse for that day yet). Any other failure is a bug: its traceback is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import logging
+import sys
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from etl import runner
+from etl.config import FORMATS, make_source
+from etl.errors import NOTHING_TO_SHOW, OK, RUN_FAILED, EtlError
+from etl.load import queries, warehouse
+from etl.settings import Settings
+from etl.tasks.check import format_summary, read_summary
+from etl.tasks.fetch import declared_sources, fetch, select_sources
+
+
+def _mapping(text: str) -> dict[str, str]:
+    out = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        field, sep, column = part.partition("=")
+        if not sep or not field.strip() or not column.strip():
+            raise argparse.ArgumentTypeError(f"--map entry {part!r} is not field=column")
+        out[field.strip()] = column.strip()
+    return out
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a YYYY-MM-DD date") from exc
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m etl", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="The Urdu news pipeline without a scheduler: run declared sources for a day, ingest one "
+                    "dump, fetch only, show a day's summary or report, query the warehouse, check a sources file.",
+        epilog="exit codes: 0 done; 1 the run failed its check; 2 bad command line; 3 bad configuration; "
+               "4 fetch failed or no dump;\n            5 warehouse unreachable or unusable; 6 nothing to show yet")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    ing = sub.add_parser("ingest", help="ingest one dump (file, folder, archive or URL) now")
+    ing.add_argument("url", metavar="PATH_OR_URL")
+    ing.add_argument("--source", required=True, help="source name the articles are stored under")
+    ing.add_argument("--format", required=True, choices=list(FORMATS))
+    ing.add_argument("--map", type=_mapping, default={}, metavar="field=column,...",
+                     help="column mapping for csv/jsonl, e.g. headline=title,body=content,url=link")
+    ing.add_argument("--encoding", default="utf-8")
+    ing.add_argument("--date", type=_date, default=None, help="the day to file the dump under (default: today)")
+    ing.add_argument("--data-dir", type=Path, default=None, help="lake, staging and default warehouse root")
+    ing.add_argument("--warehouse", default=None, help="SQLAlchemy URL (default: $URDU_ETL_WAREHOUSE_URL, else "
+                                                       "$AIRFLOW_CONN_URDU_WAREHOUSE, else SQLite in the data dir)")
+    ing.add_argument("--run-id", default=None, help="name the run; give a crashed run's id to resume it "
+                                                    "(its finished shards are not redone)")
+    ing.add_argument("-q", "--quiet", action="store_true", help="print errors only (no progress, log or summary)")
+
+    day = sub.add_parser("run", help="run declared sources for one day, as the nightly DAG does")
+    day.add_argument("--date", type=_date, required=True)
+    day.add_argument("--sources", default="", help="comma-separated source names (default: all)")
+    day.add_argument("--config", type=Path, default=None, help="sources file (default: $URDU_ETL_SOURCES, else config/sources.yaml)")
+    day.add_argument("--data-dir", type=Path, default=None)
+    day.add_argument("--warehouse", default=None)
+    day.add_argument("--run-id", default=None, help="name the run; give a crashed run's id to resume it")
+    day.add_argument("--dump", default=None, metavar="PATH_OR_URL",
+                     help="read this dump instead of the source's URL for the day (needs exactly one --sources)")
+    day.add_argument("-q", "--quiet", action="store_true", help="print errors only (no progress, log or summary)")
+
+    fet = sub.add_parser("fetch", help="fetch and stage the declared sources' dumps for a day, without "
+                                       "transforming them; prints what each manifest holds")
+    fet.add_argument("--date", type=_date, required=True)
+    fet.add_argument("--sources", default="", help="comma-separated source names (default: all)")
+    fet.add_argument("--config", type=Path, default=None)
+    fet.add_argument("--data-dir", type=Path, default=None)
+    fet.add_argument("-q", "--quiet", action="store_true", help="print errors only")
+
+    rep = sub.add_parser("report", help="print where a day's run report is (HTML and JSON); --rebuild draws it again")
+    rep.add_argument("--date", type=_date, required=True)
+    rep.add_argument("--data-dir", type=Path, default=None)
+    rep.add_argument("--rebuild", action="store_true", help="rebuild the report from the summary and the lake")
+
+    chk = sub.add_parser("check-config", help="validate a sources file and list its sources")
+    chk.add_argument("--config", type=Path, default=None, help="sources file (default: $URDU_ETL_SOURCES, "
+                                                              "else config/sources.yaml)")
+
+    show = sub.add_parser("summary", help="print the summary of the last run for a day")
+    show.add_argument("--date", type=_date, required=True)
+    show.add_argument("--data-dir", type=Path, default=None)
+    q = sub.add_parser("query", help="run a named warehouse query, or read-only SQL; no name lists the queries",
+                       description="Named queries: " + "; ".join(f"{n}: {q.description}"
+                                                                 for n, q in queries.QUERIES.items()))
+    q.add_argument("name", nargs="?", choices=sorted(queries.QUERIES), metavar="NAME")
+    q.add_argument("--sql", help="read-only SQL to run instead of a named query")
+    q.add_argument("--param", action="append", type=_param, default=[], metavar="key=value",
+                   help="query parameter, e.g. start=2024-11-01 end=2024-11-30 limit=50 (repeatable)")
+    q.add_argument("--csv", type=Path, default=None, help="write the rows to this CSV file instead of printing")
+    q.add_argument("--data-dir", type=Path, default=None)
+    q.add_argument("--warehouse", default=None)
+    return parser
+
+
+def _param(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise argparse.ArgumentTypeError(f"--param {text!r} is not key=value")
+    return key.strip(), value.strip()
+
+
+def _query(args, url: str) -> int:
+    if not args.name and not args.sql:
+        for name, q in queries.QUERIES.items():
+            params = ", ".join(f"{k}={v}" for k, v in q.defaults.items()) or "no parameters"
+            print(f"{name:<26}{q.description} ({params})")
+        return 0
+    if url.startswith("sqlite:///"):
+        path = Path(url[len("sqlite:///"):])
+        if not path.exists():
+            return _error(f"no warehouse at {path}: run the pipeline first", NOTHING_TO_SHOW)
+        url = f"sqlite:///file:{path}?mode=ro&uri=true"
+    params = {k: int(v) if v.isdigit() else v for k, v in args.param}
+    try:
+        engine = sa.create_engine(url)
+        try:
+            with engine.connect() as conn:
+                if engine.dialect.name == "postgresql":
+                    conn.execute(sa.text("SET TRANSACTION READ ONLY"))
+                if args.sql:
+                    result = conn.execute(sa.text(args.sql), params)
+                    columns, rows = list(result.keys()), [tuple(r) for r in result]
+                else:
+                    columns, rows = queries.run_query(conn, args.name, **params)
+        finally:
+            engine.dispose()
+    except sa.exc.SQLAlchemyError as exc:
+        raise warehouse.as_warehouse_error(exc, url) from exc
+    if args.csv:
+        with args.csv.open("w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(columns)
+            w.writerows(rows)
+        print(f"{len(rows)} rows written to {args.csv}", file=sys.stderr)
+        return 0
+    cells = [columns] + [["" if v is None else str(v) for v in r] for r in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
+    for row in cells:
+        print("  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip())
+    print(f"({len(rows)} rows)", file=sys.stderr)
+    return 0
+
+
+def _error(message: str, code: int) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return code
+
+
+def _check_config(settings: Settings) -> int:
+    sources = declared_sources(settings)
+    print(f"{len(sources)} source(s) in {settings.sources_file}:")
+    for s in sources.values():
+        mapped = ", ".join(f"{k}={v}" for k, v in s.columns.items()) or "-"
+        print(f"  {s.name:<20} {s.format:<9} {s.url}\n  {'':<20} columns: {mapped}; required: {', '.join(s.required)}")
+    return OK
+
+
+def _names(text: str) -> list[str]:
+    return [n.strip() for n in text.split(",") if n.strip()]
+
+
+def _fetch(args, settings: Settings) -> int:
+    sources = select_sources(declared_sources(settings), _names(args.sources))
+    shards = fetch(sources, args.date, settings, run_id=f"fetch__{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}")
+    if not args.quiet:
+        by_source: dict[str, list] = {}
+        for shard in shards:
+            by_source.setdefault(shard["source"]["name"], []).append(shard)
+        for name, group in sorted(by_source.items()):
+            files = sum(len(s["files"]) for s in group)
+            staging = Path(group[0]["staging"]) / name
+            print(f"{name}: {files} file(s) in {len(group)} shard(s), manifest {staging / 'manifest.json'}")
+        missing = sorted({s.name for s in sources} - set(by_source))
+        if missing:
+            print(f"no dump for {args.date}: {', '.join(missing)}")
+    return OK
+
+
+def _report(args, settings: Settings) -> int:
+    summary = read_summary(settings, args.date)
+    if summary is None:
+        return _error(f"no run for {args.date} under {settings.data_dir}: run the pipeline first", NOTHING_TO_SHOW)
+    out = settings.runs / args.date.isoformat()
+    if args.rebuild or not (out / "report.html").exists():
+        from etl import report
+
+        report.build_report(summary, summary.get("lake") or settings.lake, out)
+    print(f"{out / 'report.html'}\n{out / 'report.json'}")
+    return OK
+
+
+def _command(args, settings: Settings, quiet: bool) -> int:
+    """Run the command ``args`` names; errors of the pipeline's taxonomy propagate."""
+    if args.command == "check-config":
+        return _check_config(settings)
+    if args.command == "summary":
+        summary = read_summary(settings, args.date)
+        if summary is None:
+            return _error(f"no run summary for {args.date} under {settings.data_dir}", NOTHING_TO_SHOW)
+        print(format_summary(summary))
+        return OK if summary["status"] == "ok" else RUN_FAILED
+    if args.command == "report":
+        return _report(args, settings)
+    if args.command == "fetch":
+        return _fetch(args, settings)
+    if args.command == "query":
+        return _query(args, warehouse.resolve_url(settings))
+    progress = not quiet and sys.stderr.isatty()
+    if args.command == "ingest":
+        sources = [make_source(args.source, args.url, args.format, args.map, args.encoding, base_dir=Path.cwd())]
+        day = args.date or dt.date.today()
+        summary = runner.run(sources, day, settings, run_id=args.run_id, dump_url=sources[0].url_for(day),
+                             missing_ok=False, progress=progress)
+    else:
+        sources = select_sources(declared_sources(settings), _names(args.sources))
+        summary = runner.run(sources, args.date, settings, run_id=args.run_id, progress=progress,
+                             dump_url=args.dump, missing_ok=args.dump is None)
+    if not quiet:
+        print(format_summary(summary))
+    return OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    quiet = getattr(args, "quiet", False)
+    logging.basicConfig(level=logging.WARNING if quiet else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
+    try:
+        flags = {"data_dir": getattr(args, "data_dir", None), "sources_file": getattr(args, "config", None)}
+        settings = Settings.from_env().replace(**{k: v.resolve() for k, v in flags.items() if v is not None},
+                                               warehouse_url=getattr(args, "warehouse", None))
+        return _command(args, settings, quiet)
+    except EtlError as exc:  # the exit code says which class of failure it was (etl/errors.py)
+        return _error(str(exc), exc.exit_code)
+

@@ -1,0 +1,237 @@
+"""Clusters of copies: LSH candidates from MinHash signatures, verified pairs, canonical articles.
+
+``find_duplicates`` joins exact copies (same ``content_hash``) and candidate pairs (sharing an LSH
+bucket of ``BANDS`` bands x ``ROWS`` rows) whose estimated Jaccard similarity reaches
+``THRESHOLD`` with union-find; each cluster points to one canonical article: earliest published,
+then earliest ingested (history before the batch), then the smallest ``article_id``. The
+parameters and their choice: ``etl.dedup.minhash`` and ``bench/dedup_choice.py``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from etl.dedup.minhash import _MIX, BANDS, EMPTY, ROWS, THRESHOLD, _fmix, signature_matrix
+
+#: Result columns of :func:`find_duplicates`.
+RESULT_SCHEMA = pa.schema([
+    ("article_id", pa.string()),
+    ("duplicate_of", pa.string()),
+    ("kind", pa.string()),
+    ("similarity", pa.float32()),
+])
+
+_BIG_BUCKET = 64                    # larger LSH buckets are linked as a chain (in row order), not all pairs
+
+
+def band_keys(sig: np.ndarray, band: int, rows: int = ROWS, index: np.ndarray | None = None) -> np.ndarray:
+    """uint64 bucket keys of one band (of the rows ``index`` picks): its ``rows`` signature values
+    mixed into one."""
+    h = np.zeros(len(sig) if index is None else len(index), dtype=np.uint64)
+    for r in range(rows):
+        h *= _MIX
+        column = sig[:, band * rows + r]
+        h ^= (column if index is None else column[index]).astype(np.uint64)
+    h += np.uint64(band)                          # the same values in two bands are different buckets
+    return _fmix(h)
+
+
+def candidate_pairs(sig: np.ndarray, active: np.ndarray | None = None,
+                    bands: int = BANDS, rows: int = ROWS, live: np.ndarray | None = None) -> np.ndarray:
+    """``(m, 2)`` row pairs ``i < j`` sharing at least one LSH bucket; rows with ``EMPTY`` never pair.
+
+    When ``active`` (bool per row) is given, only pairs with at least one active row are returned;
+    when ``live`` is given, only rows it marks take part. Buckets are found one band at a time, so
+    the temporaries are a few bytes per row, not the whole key matrix.
+    """
+    mask = sig[:, 0] != EMPTY
+    if live is not None:
+        mask &= live
+    rows_in = np.flatnonzero(mask)
+    if len(rows_in) < 2:
+        return np.zeros((0, 2), dtype=np.int64)
+    n = np.int64(len(sig))
+    found = []
+    for band in range(bands):
+        keys = band_keys(sig, band, rows, rows_in)
+        order = np.argsort(keys, kind="stable")
+        keys, owner = keys[order], rows_in[order]
+        cut = np.flatnonzero(np.diff(keys)) + 1
+        starts = np.concatenate(([0], cut))
+        sizes = np.diff(np.concatenate((starts, [len(keys)])))
+        pairs = []
+        for size in np.unique(sizes[(sizes > 1) & (sizes <= _BIG_BUCKET)]):
+            first = starts[sizes == size]
+            iu, ju = np.triu_indices(size, 1)
+            pairs.append(np.stack((owner[first[:, None] + iu].ravel(), owner[first[:, None] + ju].ravel()), 1))
+        # a bucket of more than _BIG_BUCKET rows is linked as a chain: connected at linear cost
+        big = np.repeat(sizes > _BIG_BUCKET, sizes)
+        link = np.flatnonzero(big[:-1] & (keys[1:] == keys[:-1]))
+        pairs.append(np.stack((owner[link], owner[link + 1]), 1))
+        p = np.sort(np.concatenate(pairs), axis=1)
+        if active is not None:
+            p = p[active[p[:, 0]] | active[p[:, 1]]]
+        found.append(np.unique(p[:, 0].astype(np.int64) * n + p[:, 1]))
+    key = np.unique(np.concatenate(found))
+    return np.stack((key // n, key % n), 1)
+
+
+def similarity(sig: np.ndarray, pairs: np.ndarray) -> np.ndarray:
+    """Estimated Jaccard similarity of each row pair: the share of equal signature values."""
+    if len(pairs) == 0:
+        return np.zeros(0, dtype=np.float32)
+    out = np.empty(len(pairs), dtype=np.float32)
+    for s in range(0, len(pairs), 65536):       # bounded temporaries
+        p = pairs[s:s + 65536]
+        out[s:s + 65536] = (sig[p[:, 0]] == sig[p[:, 1]]).mean(axis=1)
+    return out
+
+
+class _UnionFind:
+    """Union-find over row numbers, only for the rows that some edge touches."""
+
+    def __init__(self) -> None:
+        self.parent: dict[int, int] = {}
+
+    def find(self, x: int) -> int:
+        parent = self.parent
+        root = x
+        while parent.get(root, root) != root:
+            root = parent[root]
+        while parent.get(x, x) != root:
+            parent[x], x = root, parent[x]
+        return root
+
+    def union(self, x: int, y: int) -> None:
+        rx, ry = self.find(x), self.find(y)
+        self.parent.setdefault(rx, rx)
+        if rx != ry:
+            self.parent[max(rx, ry)] = min(rx, ry)
+
+    def members(self) -> dict[int, list[int]]:
+        """Every touched row, grouped by its component root."""
+        groups: dict[int, list[int]] = {}
+        for x in list(self.parent):
+            groups.setdefault(self.find(x), []).append(x)
+        return groups
+
+
+def _column(table: pa.Table, name: str, n: int, type_: pa.DataType) -> pa.Array:
+    if name in table.column_names:
+        col = table[name]
+        return (col.combine_chunks() if col.num_chunks else pa.array([], col.type)).cast(type_)
+    return pa.nulls(n, type_)
+
+
+def find_duplicates(batch: pa.Table, history: pa.Table | None = None,
+                    batch_signatures: np.ndarray | None = None) -> pa.Table:
+    """The duplicates among ``batch`` articles, within the batch and against ``history``.
+
+    ``batch`` has article_id, content_hash, published_at and signature (or its signatures come as
+    the matrix ``batch_signatures``, one row per batch row); ``history`` (earlier runs)
+    has the same plus ingest_date and optionally duplicate_of (a history row already known to be a
+    copy points to its canonical). Returns one row per batch article that is a duplicate:
+    article_id, duplicate_of (its cluster's canonical, possibly a history article), kind
+    (``exact`` when its content hash equals the canonical's, else ``near``) and similarity (estimated
+    Jaccard to the canonical, 1.0 for exact). A history row is never re-pointed.
+    """
+    nb = batch.num_rows
+    hist = history if history is not None and history.num_rows else None
+    nh = hist.num_rows if hist is not None else 0
+    if nb == 0:
+        return RESULT_SCHEMA.empty_table()
+    tables = [hist, batch] if hist is not None else [batch]
+    ids = pa.concat_arrays([_column(t, "article_id", t.num_rows, pa.string()) for t in tables]).to_pylist()
+    hashes = pa.concat_arrays([_column(t, "content_hash", t.num_rows, pa.string()) for t in tables])
+    published = pa.concat_arrays([_column(t, "published_at", t.num_rows, pa.timestamp("us", tz="UTC"))
+                                  for t in tables]).cast(pa.int64()).to_pylist()
+    own = batch_signatures if batch_signatures is not None else signature_matrix(batch["signature"])
+    if len(own) != nb:
+        raise ValueError(f"{len(own)} signatures for {nb} articles")
+    sig = np.concatenate([signature_matrix(hist["signature"]), own]) if hist is not None else own
+    ingest = ([str(v) if v is not None else "" for v in _column(hist, "ingest_date", nh, pa.string())
+               .to_pylist()] if hist is not None else []) + ["\uffff"] * nb      # batch after history
+    dup_of = _column(hist, "duplicate_of", nh, pa.string()).to_pylist() if hist is not None else []
+    n = nh + nb
+    active = np.zeros(n, dtype=bool)
+    active[nh:] = True
+
+    uf = _UnionFind()
+    # exact: rows sharing a content hash
+    enc = pc.fill_null(hashes, "").dictionary_encode()
+    codes = np.where(hashes.is_null().to_numpy(zero_copy_only=False), -1, enc.indices.to_numpy())
+    order = np.argsort(codes, kind="stable")
+    same = (codes[order][1:] == codes[order][:-1]) & (codes[order][1:] >= 0)
+    # whole groups that hold a batch row are joined (history-only groups were settled before)
+    with_batch = np.zeros(len(enc.dictionary) + 1, dtype=bool)
+    with_batch[codes[active] + 1] = True
+    link = same & with_batch[codes[order][1:] + 1]
+    for i, j in zip(order[:-1][link].tolist(), order[1:][link].tolist()):
+        uf.union(i, j)
+    # near: one row per distinct content enters LSH (identical texts are already joined)
+    first_of_code = np.ones(n, dtype=bool)
+    first_of_code[order[1:][same]] = False
+    # history rows that share content with a batch row stand in for it
+    touched = active.copy()
+    for i in np.flatnonzero(~first_of_code & active).tolist():
+        touched[uf.find(i)] = True
+    pairs = candidate_pairs(sig, touched, live=first_of_code)
+    sims = similarity(sig, pairs)
+    for i, j in pairs[sims >= THRESHOLD].tolist():
+        uf.union(i, j)
+
+    # history rows already resolved by an earlier run join the article they point to
+    index = {aid: k for k, aid in enumerate(ids)}
+    for k in [x for x in uf.parent if x < nh]:
+        target = index.get(dup_of[k]) if dup_of[k] else None
+        if target is not None:
+            uf.union(k, target)
+    rows = []
+    for comp in uf.members().values():
+        if not any(active[x] for x in comp):
+            continue
+        canon = _canonical(comp, ids, published, ingest, dup_of, index)
+        crow = index.get(canon)
+        for x in comp:
+            if not active[x] or ids[x] == canon:
+                continue
+            if crow is not None and hashes[x].as_py() == hashes[crow].as_py():
+                kind, sim = "exact", 1.0
+            else:
+                ref = crow if crow is not None and sig[crow, 0] != EMPTY else None
+                if ref is None or sig[x, 0] == EMPTY:   # canonical unknown here: best known member
+                    others = [y for y in comp if y != x and sig[y, 0] != EMPTY]
+                    sim = max((float((sig[x] == sig[y]).mean()) for y in others), default=0.0) \
+                        if sig[x, 0] != EMPTY else 0.0
+                else:
+                    sim = float((sig[x] == sig[ref]).mean())
+                kind = "near"
+            rows.append((ids[x], canon, kind, sim))
+    rows.sort()
+    return pa.table([pa.array([r[i] for r in rows], f.type) for i, f in enumerate(RESULT_SCHEMA)],
+                    schema=RESULT_SCHEMA)
+
+
+def _canonical(comp: list[int], ids: list[str], published: list, ingest: list[str],
+               dup_of: list, index: dict[str, int]) -> str:
+    """The canonical id of one component: earliest published, earliest ingested, smallest id.
+
+    History rows that already point elsewhere are not candidates; the article they point to is
+    (kept as an id when it is not among the rows, ranked as early as the earliest row pointing to it).
+    """
+    best: dict[str, tuple] = {}
+    for x in comp:
+        target = dup_of[x] if x < len(dup_of) else None
+        key = (published[x] is None, published[x] or 0, ingest[x], ids[x])
+        if target and target != ids[x]:
+            if target in index:
+                continue                 # the target row is itself ranked (it is in this component)
+            stub_key = (key[0], key[1], key[2], target)
+            best[target] = min(best.get(target, stub_key), stub_key)
+            continue
+        best[ids[x]] = key
+    if not best:                         # only re-pointing rows: keep the smallest id
+        return min(ids[x] for x in comp)
+    return min(best, key=lambda k: best[k])

@@ -1,0 +1,86 @@
+"""The copy search of a day: its articles against each other and against earlier days in the lake.
+
+``find_copies`` reads the day's signatures a shard at a time into one matrix (the only copy of
+them held) and the signatures of the ``days`` earlier days from the lake, and clusters them
+(``etl.dedup.clusters``). Its result marks the articles (``mark_copies``) and the signatures the
+lake keeps (``point_signatures``), so that later days follow a copy to its canonical article.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+
+from etl import schema
+from etl.dedup import clusters, minhash
+from etl.load import lake
+
+log = logging.getLogger("etl")
+
+
+def history_signatures(lake_root: lake.Location, day: str, days: int | None = None) -> pa.Table | None:
+    """Signatures of the articles the lake holds from the ``days`` days before ``day`` (None: all)."""
+    if not lake.table_exists(lake_root, "signatures"):
+        return None
+    fs, root = lake.filesystem(lake_root)
+    dataset = ds.dataset(f"{root}/signatures", filesystem=lake.arrow_filesystem(fs), format="parquet",
+                         partitioning="hive", exclude_invalid_files=True, ignore_prefixes=[".", "_"])
+    window = ds.field("ingest_date") < day
+    if days is not None:
+        window &= ds.field("ingest_date") >= (dt.date.fromisoformat(day) - dt.timedelta(days=days)).isoformat()
+    table = dataset.to_table(filter=window,
+                             columns=["article_id", "content_hash", "published_at", "duplicate_of", "signature",
+                                      "ingest_date"])
+    return table if table.num_rows else None
+
+
+def find_copies(day_signatures: Iterable[pa.Table], total: int, lake_root: lake.Location, day: str,
+                days: int | None) -> pa.Table:
+    """Copies among the day's loaded articles and against the ``days`` earlier days (None: all):
+    ``clusters.find_duplicates``'s result. ``day_signatures`` yields the signature rows of the day's
+    loaded articles a shard at a time, ``total`` rows in all."""
+    if not total:
+        return clusters.RESULT_SCHEMA.empty_table()
+    matrix = np.empty((total, minhash.NUM_PERM), dtype=np.uint32)
+    meta, at = [], 0
+    for part in day_signatures:
+        matrix[at:at + part.num_rows] = minhash.signature_matrix(part["signature"])
+        at += part.num_rows
+        meta.append(part.drop_columns(["signature"]))
+    batch = pa.concat_tables(meta)
+    history = history_signatures(lake_root, day, days)
+    if history is not None:  # an article filed again on a later day is not a copy of its older self
+        history = history.filter(pc.invert(pc.is_in(history["article_id"], value_set=batch["article_id"])))
+    found = clusters.find_duplicates(batch, history, batch_signatures=matrix)
+    log.info("dedup %s: %d of %d articles are copies (%d exact, %d near)", day, found.num_rows,
+             batch.num_rows, pc.sum(pc.equal(found["kind"], "exact")).as_py() or 0,
+             pc.sum(pc.equal(found["kind"], "near")).as_py() or 0)
+    return found
+
+
+def found_for(ids: pa.Array | pa.ChunkedArray, found: pa.Table, column: str) -> pa.Array:
+    """``column`` of the copy search's result for each of ``ids``; null where an id is no copy."""
+    if not found.num_rows:
+        return pa.nulls(len(ids), found.schema.field(column).type)
+    return found[column].combine_chunks().take(pc.index_in(ids, value_set=found["article_id"]))
+
+
+def mark_copies(articles: pa.Table, found: pa.Table) -> pa.Table:
+    """Fill ``duplicate_of``, ``duplicate_kind`` and ``duplicate_similarity`` from the search's result."""
+    for name, col in (("duplicate_of", "duplicate_of"), ("duplicate_kind", "kind"),
+                      ("duplicate_similarity", "similarity")):
+        values = found_for(articles["article_id"], found, col).cast(schema.ARTICLES.field(name).type)
+        articles = articles.set_column(articles.schema.get_field_index(name), name, values)
+    return articles
+
+
+def point_signatures(sigs: pa.Table, found: pa.Table) -> pa.Table:
+    """The signatures with ``duplicate_of`` filled, so later days follow a copy to its canonical."""
+    canon = found_for(sigs["article_id"], found, "duplicate_of")
+    return sigs.set_column(sigs.schema.get_field_index("duplicate_of"), "duplicate_of", canon)

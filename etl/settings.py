@@ -1,0 +1,188 @@
+"""Every setting of the pipeline, read from the environment in one place, each with one default.
+
+``Settings.from_env()`` reads and validates all the ``URDU_ETL_*`` variables at once; a bad value
+is a ``ConfigError`` naming the variable. A run reads them when it starts (each Airflow task when
+it starts) and hands the ``Settings`` down; no other module reads the environment. ``KNOBS`` lists
+them with their defaults and meanings, as the README's table of settings does (a test holds the
+two equal).
+
+This module imports nothing beyond the standard library: the DAG file reads the time zone from
+it at parse time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from etl.errors import ConfigError
+
+#: The repository (or installed package) folder that holds ``etl/`` and ``config/``.
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _text(value: str) -> str:
+    return value
+
+
+def _path(value: str) -> Path:
+    return Path(value).expanduser().resolve()
+
+
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError("not a time zone of the IANA database, such as Asia/Karachi") from exc
+    return value
+
+
+def _megabytes(value: str) -> int:
+    try:
+        mb = float(value)
+    except ValueError:
+        raise ValueError("not a number of megabytes") from None
+    if not mb > 0:
+        raise ValueError("must be more than 0")
+    return max(1, int(mb * (1 << 20)))
+
+
+def _days(value: str) -> int | None:
+    value = value.strip().lower()
+    if value == "all":
+        return None
+    if not value.isdigit():
+        raise ValueError("not a number of days or 'all'")
+    return int(value)
+
+
+def _positive(kind: type) -> Callable[[str], Any]:
+    def parse(value: str):
+        try:
+            number = kind(value)
+        except ValueError:
+            raise ValueError(f"not a{'n integer' if kind is int else ' number'}") from None
+        if number < 0 or (kind is int and number < 1):
+            raise ValueError("must be positive")
+        return number
+    return parse
+
+
+@dataclass(frozen=True)
+class Knob:
+    """One setting: its variable, its default as the docs show it, and what it means."""
+
+    field: str
+    variable: str
+    default: str
+    meaning: str
+    parse: Callable[[str], Any] = _text
+
+
+KNOBS: tuple[Knob, ...] = (
+    Knob("data_dir", "URDU_ETL_DATA_DIR", "`data/` in the repository",
+         "root of the lake, staging, run summaries and the default SQLite warehouse", _path),
+    Knob("lake_url", "URDU_ETL_LAKE_URL", "`<data dir>/lake`",
+         "the lake: a local folder or an fsspec URL such as `s3://bucket/prefix`"),
+    Knob("warehouse_url", "URDU_ETL_WAREHOUSE_URL", "the Airflow connection `urdu_warehouse`, else "
+         "SQLite at `<data dir>/warehouse.db`", "SQLAlchemy URL of the warehouse (PostgreSQL or SQLite)"),
+    Knob("sources_file", "URDU_ETL_SOURCES", "`config/sources.yaml`", "the sources file", _path),
+    Knob("timezone", "URDU_ETL_TIMEZONE", "`Asia/Karachi`",
+         "time zone of the nightly schedule: a scheduled run processes the previous day, midnight to "
+         "midnight here", _timezone),
+    Knob("shard_bytes", "URDU_ETL_SHARD_MB", "`8`",
+         "a CSV or JSONL file larger than this many MiB is cut into shards of whole records of about this size",
+         _megabytes),
+    Knob("dedup_days", "URDU_ETL_DEDUP_DAYS", "`30`",
+         "how many earlier days of the lake the copy search looks back over (a number, or `all`)", _days),
+    Knob("fetch_attempts", "URDU_ETL_FETCH_ATTEMPTS", "`3`",
+         "attempts per dump when fetching meets a transient fault", _positive(int)),
+    Knob("fetch_backoff", "URDU_ETL_FETCH_BACKOFF", "`2` s",
+         "seconds to wait before the second attempt; doubled before each later one", _positive(float)),
+    Knob("fetch_timeout", "URDU_ETL_FETCH_TIMEOUT", "`60` s",
+         "seconds a fetch waits to connect, and between bytes read", _positive(float)),
+    Knob("failpoint", "URDU_ETL_FAILPOINT", "unset",
+         "for tests only: `name` or `name:n` kills the process at a named point (`etl/failpoints.py`)"),
+)
+
+_DEFAULTS: dict[str, Any] = {
+    "data_dir": ROOT / "data",
+    "lake_url": None,
+    "warehouse_url": None,
+    "sources_file": ROOT / "config" / "sources.yaml",
+    "timezone": "Asia/Karachi",
+    "shard_bytes": 8 << 20,
+    "dedup_days": 30,
+    "fetch_attempts": 3,
+    "fetch_backoff": 2.0,
+    "fetch_timeout": 60.0,
+    "failpoint": None,
+}
+
+
+def read(field: str, environ: Mapping[str, str] | None = None) -> Any:
+    """One setting, read and validated on its own (``field`` as in ``Settings``)."""
+    knob = next(k for k in KNOBS if k.field == field)
+    raw = (os.environ if environ is None else environ).get(knob.variable, "").strip()
+    if not raw:
+        return _DEFAULTS[field]
+    try:
+        return knob.parse(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{knob.variable}={raw!r}: {exc}") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The pipeline's settings; ``from_env`` reads them, ``replace`` overrides some (command-line flags)."""
+
+    data_dir: Path = _DEFAULTS["data_dir"]
+    lake_url: str | None = None
+    warehouse_url: str | None = None
+    sources_file: Path = _DEFAULTS["sources_file"]
+    timezone: str = _DEFAULTS["timezone"]
+    shard_bytes: int = _DEFAULTS["shard_bytes"]
+    dedup_days: int | None = _DEFAULTS["dedup_days"]
+    fetch_attempts: int = _DEFAULTS["fetch_attempts"]
+    fetch_backoff: float = _DEFAULTS["fetch_backoff"]
+    fetch_timeout: float = _DEFAULTS["fetch_timeout"]
+    failpoint: str | None = None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Every setting from ``environ`` (default ``os.environ``); a bad value is a ``ConfigError``."""
+        return cls(**{k.field: read(k.field, environ) for k in KNOBS})
+
+    def replace(self, **changes: Any) -> Settings:
+        """These settings with some changed; ``None`` values are ignored (a flag not given)."""
+        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    @property
+    def lake(self) -> Path | str:
+        """Where the lake is: a local folder (``Path``, also from a ``file://`` URL) or an fsspec URL."""
+        if not self.lake_url:
+            return self.data_dir / "lake"
+        if "://" not in self.lake_url:
+            return Path(self.lake_url).expanduser().resolve()  # tasks may run in other folders
+        if self.lake_url.startswith("file://"):
+            return Path(self.lake_url.removeprefix("file://")).resolve()
+        return self.lake_url.rstrip("/")
+
+    @property
+    def staging(self) -> Path:
+        return self.data_dir / "staging"
+
+    @property
+    def runs(self) -> Path:
+        """Where each day's run summary and report are written: ``runs/<day>/``."""
+        return self.data_dir / "runs"
+
+    @property
+    def default_warehouse_url(self) -> str:
+        """The warehouse when no URL and no Airflow connection name one: SQLite in the data dir."""
+        return f"sqlite:///{self.data_dir / 'warehouse.db'}"

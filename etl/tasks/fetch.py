@@ -1,0 +1,119 @@
+"""Task ``fetch``: stage every source's dump for the day and cut the staged files into shards."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import re
+import time
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from etl import failpoints
+from etl.config import Source, load_sources
+from etl.contracts import Shard, SpanSpec
+from etl.errors import ConfigError, NoDumpError
+from etl.fetch import fetch_dump
+from etl.read import FORMATS, split_file
+from etl.settings import Settings
+
+log = logging.getLogger("etl")
+
+#: Formats of one article per file group up to this many files in a shard.
+FILES_PER_SHARD = 400
+
+
+def resolve_day(date_param: str | None, interval_start: dt.datetime | None, tz: str) -> dt.date:
+    """The day a run processes: the ``date`` param when given, else the data interval's start day in ``tz``."""
+    if date_param:
+        try:
+            return dt.date.fromisoformat(str(date_param).strip())
+        except ValueError:
+            raise ConfigError(f"date {date_param!r} is not a YYYY-MM-DD date") from None
+    if interval_start is None:
+        raise ConfigError("no date given and the run has no data interval")
+    return interval_start.astimezone(ZoneInfo(tz)).date()
+
+
+def declared_sources(settings: Settings) -> dict[str, Source]:
+    """The sources the sources file (``settings.sources_file``) declares, by name."""
+    return load_sources(settings.sources_file)
+
+
+def select_sources(all_sources: dict[str, Source], names: list[str] | None) -> list[Source]:
+    """The named sources (all of them when ``names`` is empty), in name order."""
+    if not names:
+        return [all_sources[n] for n in sorted(all_sources)]
+    unknown = [n for n in names if n not in all_sources]
+    if unknown:
+        raise ConfigError(f"unknown source(s) {', '.join(unknown)}; declared: {', '.join(sorted(all_sources))}")
+    return [all_sources[n] for n in sorted(set(names))]
+
+
+def run_key(run_id: str) -> str:
+    """A file-name-safe form of a run id, naming the run's staging folder."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", run_id)[:120]
+
+
+def fetch(sources: list[Source], day: dt.date, settings: Settings, dump_url: str | None = None,
+          missing_ok: bool = True, run_id: str = "manual") -> list[Shard]:
+    """Fetch every source's dump for ``day`` and cut the staged files into shards.
+
+    Files are staged under ``staging/<day>/<run>/``, so concurrent runs never share a folder.
+    A source with no dump for the day is logged and skipped when ``missing_ok``, else an error.
+    """
+    if dump_url and len(sources) != 1:
+        raise ConfigError("an explicit dump URL needs exactly one source to say how to read it")
+    staging = settings.staging / day.isoformat() / run_key(run_id)
+    shards: list[Shard] = []
+    began = time.perf_counter()
+    for source in sources:
+        try:
+            manifest = fetch_dump(source, day, staging, dump_url, settings)
+        except NoDumpError as exc:
+            if not missing_ok:
+                raise
+            log.warning("%s", exc)
+            continue
+        log.info("fetched %s for %s: %d file(s), %d bytes, sha256 %s", source.name, day,
+                 len(manifest["files"]), manifest["bytes"], manifest["sha256"][:12])
+        failpoints.hit("fetched")
+        shards.extend(plan_shards(manifest, source, staging, settings.shard_bytes))
+    for shard in shards:  # how long the stage took travels with its output, for the run report
+        shard["fetch_seconds"] = round(time.perf_counter() - began, 3)
+    return shards
+
+
+def plan_shards(manifest: dict, source: Source, staging: Path, target_bytes: int) -> list[Shard]:
+    """Cut a dump into shards; a shard's id comes from its files (and byte span), never its position.
+
+    Formats of one article per file group up to ``FILES_PER_SHARD`` files in a shard. A file of a
+    format that can be cut (CSV, JSONL) is a shard of its own, and one larger than ``target_bytes``
+    is cut into spans of whole records of about that size (``etl.read.split_file``).
+    """
+    files = manifest["files"]
+    units: list[tuple[list[str], SpanSpec | None]] = []
+    if FORMATS[source.format].split is not None:
+        for rel in files:
+            spans = split_file(Path(manifest["files_dir"]) / rel, source, target_bytes)
+            units += [([rel], span.as_dict()) for span in spans] if spans else [([rel], None)]
+    else:
+        units = [(files[i:i + FILES_PER_SHARD], None) for i in range(0, len(files), FILES_PER_SHARD)]
+    shards = []
+    for i, (group, span) in enumerate(units or [([], None)]):
+        key = "\n".join(group) + (f"@{span['start']}-{span['end']}" if span else "")
+        shards.append(Shard(
+            shard_id=f"{source.name}-{hashlib.sha256(key.encode()).hexdigest()[:12]}",
+            source=source.spec(),
+            day=manifest["day"],
+            staging=str(staging),
+            dump_sha256=manifest["sha256"],
+            files_dir=manifest["files_dir"],
+            files=group,
+            span=span,
+            # rejects found while fetching (archives that would not expand) travel with the first shard
+            rejects=manifest["rejects"] if i == 0 else [],
+            fetch_seconds=0.0,
+        ))
+    return shards

@@ -1,0 +1,110 @@
+"""Task ``transform``: read, clean, segment and enrich one shard; stage its rows as Parquet.
+
+The outputs appear all at once (``etl.tasks.shard_outputs``) with the shard's fingerprint. A shard
+whose outputs are already there for the same fingerprint (a retried task, a resumed run) is not
+redone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import time
+from collections import Counter
+from pathlib import Path
+
+import pyarrow as pa
+
+from etl import __version__ as ETL_VERSION
+from etl import failpoints, schema
+from etl.articles import clean_record, clean_records, segment_articles
+from etl.config import Source, source_from_spec
+from etl.contracts import Shard, ShardResult
+from etl.dedup import minhash
+from etl.enrich import columns as enrichment
+from etl.read import read_file
+from etl.read.tabular import Span
+from etl.records import TRANSFORM_ERROR, RawRecord, Reject
+from etl.tasks import shard_outputs
+from etl.text.normalize import NORMALIZER_VERSION
+
+log = logging.getLogger("etl")
+
+
+def shard_fingerprint(shard: Shard) -> str:
+    """What a shard's output depends on: its files, the dump's bytes, the source spec, the text rules."""
+    key = json.dumps({"shard": shard["shard_id"], "files": shard["files"], "span": shard.get("span"),
+                      "dump": shard.get("dump_sha256"),
+                      "source": shard["source"], "rejects": shard["rejects"], "day": shard["day"],
+                      "normalizer": NORMALIZER_VERSION, "enrichment": enrichment.ENRICHMENT_VERSION,
+                      "etl": ETL_VERSION}, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def transform_shard(shard: Shard) -> ShardResult:
+    """Read, clean, segment and enrich one shard; write its rows to staging Parquet."""
+    out_dir = shard_outputs.folder(shard["staging"], shard["shard_id"])
+    fingerprint = shard_fingerprint(shard)
+    done = shard_outputs.finished(out_dir, fingerprint)
+    if done is not None:
+        log.info("shard %s already done for these inputs; reusing its outputs", shard["shard_id"])
+        return done
+    began = time.perf_counter()
+    source = source_from_spec(shard["source"])
+    day = dt.date.fromisoformat(shard["day"])
+    rejects = list(shard["rejects"])
+    span = Span(**shard["span"]) if shard.get("span") else None
+    read: list[RawRecord | Reject] = []
+    for rel in shard["files"]:
+        read.extend(read_file(Path(shard["files_dir"]) / rel, rel, source, span))
+    records_in = len(rejects) + len(read)
+    articles = []
+    for out in clean_all(read, day, source):
+        if isinstance(out, Reject):
+            rejects.append(out.as_row())
+        else:
+            articles.append(out)
+    article_table, sentences = segment_articles(pa.Table.from_pylist(articles, schema=schema.ARTICLES))
+    article_table, mentions = enrichment.enrich(article_table, sentences)
+    reject_rows = [{"source_file": r["file"], **{k: r[k] for k in ("record_no", "reason", "detail", "excerpt")}}
+                   for r in rejects]
+    repairs: Counter = Counter()
+    for a in articles:
+        if a["repairs"]:
+            repairs.update(json.loads(a["repairs"]))
+    result = ShardResult(shard_id=shard["shard_id"], source=source.name, day=shard["day"], out_dir=str(out_dir),
+                         staging=shard["staging"], records_in=records_in, articles=len(articles),
+                         rejected=len(rejects), repairs=dict(sorted(repairs.items())),
+                         fetch_seconds=shard.get("fetch_seconds", 0.0),
+                         seconds=round(time.perf_counter() - began, 3))
+    shard_outputs.write(out_dir, {"articles": article_table, "sentences": sentences, "mentions": mentions,
+                                  "signatures": minhash.signature_table(article_table),
+                                  "rejects": pa.Table.from_pylist(reject_rows, schema=schema.REJECTS)},
+                        fingerprint, result)
+    log.info("shard %s: %d records in, %d articles, %d rejected", shard["shard_id"], records_in,
+             len(articles), len(rejects))
+    failpoints.hit("shard_done")
+    return result
+
+
+def clean_all(read: list[RawRecord | Reject], day: dt.date, source: Source) -> list[dict | Reject]:
+    """The records read (and the readers' rejects), cleaned in one batch (``clean_records``); if the
+    batch fails, record by record, so that only the records that fail become rejects."""
+    records = [rec for rec in read if not isinstance(rec, Reject)]
+    try:
+        cleaned = iter(clean_records(records, day, source.required))
+    except Exception:
+        log.exception("batch cleaning of %d %s records failed; cleaning them one by one", len(records), source.name)
+        cleaned = (_clean_guarded(rec, day, source) for rec in records)
+    return [rec if isinstance(rec, Reject) else next(cleaned) for rec in read]
+
+
+def _clean_guarded(rec: RawRecord, day: dt.date, source: Source) -> dict | Reject:
+    """``clean_record``, with any unexpected failure on one record turned into that record's reject."""
+    try:
+        return clean_record(rec, day, source.required)
+    except Exception as exc:  # one bad record must not fail its shard
+        log.exception("record %s#%s of %s failed to transform", rec.file, rec.record_no, source.name)
+        return Reject(source.name, rec.file, rec.record_no, TRANSFORM_ERROR, f"{type(exc).__name__}: {exc}")
