@@ -103,7 +103,7 @@ def urdu_news_nightly():
     @task(multiple_outputs=False, outlets=WAREHOUSE_ASSETS, pool=WAREHOUSE_POOL)
     @terminal_errors_fail
     def load_warehouse(lake_report: LakeReport) -> LoadReport:
-        from etl.load import warehouse
+        from etl.load import warehouse_url
         from etl.settings import Settings
         from etl.tasks.fetch import declared_sources
         from etl.tasks.load_warehouse import load_warehouse
@@ -111,18 +111,18 @@ def urdu_news_nightly():
         dag_run = get_current_context()["dag_run"]
         conf = Settings.from_env()
         started = dag_run.start_date or dt.datetime.now(dt.UTC)
-        return load_warehouse(lake_report, warehouse.resolve_url(conf), dag_run.run_id, started,
+        return load_warehouse(lake_report, warehouse_url.resolve_url(conf), dag_run.run_id, started,
                               list(declared_sources(conf).values()))
 
     @task(retries=0, multiple_outputs=False, pool=WAREHOUSE_POOL, execution_timeout=dt.timedelta(minutes=30))
     @terminal_errors_fail
     def check(lake_report: LakeReport, load_report: LoadReport) -> RunOutcome:
-        from etl.load import warehouse
+        from etl.load import warehouse_url
         from etl.settings import Settings
         from etl.tasks.check import check, format_summary, outcome
 
         conf = Settings.from_env()
-        summary = check(lake_report, load_report, conf, warehouse.resolve_url(conf))
+        summary = check(lake_report, load_report, conf, warehouse_url.resolve_url(conf))
         print(format_summary(summary))
         if summary.get("report"):
             from airflow.sdk.configuration import conf as airflow_conf

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from etl import runner
 from etl.config import FORMATS, make_source
 from etl.errors import NOTHING_TO_SHOW, OK, RUN_FAILED, EtlError
-from etl.load import queries, warehouse
+from etl.load import queries, warehouse, warehouse_url
 from etl.settings import Settings
 from etl.tasks.check import format_summary, read_summary
 from etl.tasks.fetch import declared_sources, fetch, select_sources
@@ -228,7 +228,7 @@ def _command(args, settings: Settings, quiet: bool) -> int:
     if args.command == "fetch":
         return _fetch(args, settings)
     if args.command == "query":
-        return _query(args, warehouse.resolve_url(settings))
+        return _query(args, warehouse_url.resolve_url(settings))
     progress = not quiet and sys.stderr.isatty()
     if args.command == "ingest":
         sources = [make_source(args.source, args.url, args.format, args.map, args.encoding, base_dir=Path.cwd())]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from etl.config import Source
 from etl.contracts import RunSummary, Shard
-from etl.load import warehouse
+from etl.load import warehouse_url
 from etl.settings import Settings
 from etl.tasks.check import check
 from etl.tasks.fetch import fetch
@@ -39,12 +39,12 @@ def run(sources: list[Source], day: dt.date, settings: Settings, run_id: str | N
     """Every stage in order, in this process: what the DAG does, without a scheduler.
 
     The warehouse is ``settings.warehouse_url``, else the Airflow connection, else SQLite in the
-    data dir (``warehouse.resolve_url``). ``progress`` draws a progress bar over the transform
+    data dir (``warehouse_url.resolve_url``). ``progress`` draws a progress bar over the transform
     (bytes of input, records, throughput) on stderr, for people running it by hand.
     """
     started = dt.datetime.now(dt.UTC)
     run_id = run_id or f"cli__{day.isoformat()}__{started.strftime('%Y%m%dT%H%M%S%f')}"
-    url = warehouse.resolve_url(settings)
+    url = warehouse_url.resolve_url(settings)
     shards = fetch(sources, day, settings, dump_url, missing_ok, run_id)
     results = []
     sizes = [_size(s) for s in shards]

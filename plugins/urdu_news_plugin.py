@@ -16,7 +16,7 @@ Routes, relative to the mount point ``/urdu-news``:
 
 Every route requires what the Airflow UI itself requires to see the DAG's runs (the core
 ``requires_access_dag`` check on ``urdu_news_nightly``): the browser's session cookie or a bearer
-token from ``/auth/token``. The warehouse (``etl.load.warehouse.resolve_url``) is opened read-only.
+token from ``/auth/token``. The warehouse (``etl.load.warehouse_url.resolve_url``) is opened read-only.
 
 Airflow imports this file in every component (scheduler, dag-processor, workers), so module import
 only defines names: FastAPI, Jinja2, SQLAlchemy and ``etl`` are imported when the API server
@@ -97,10 +97,10 @@ def data_dir() -> Path:
 
 def warehouse_url(root: Path) -> str:
     """The warehouse URL, resolved exactly as the DAG's load and check tasks resolve it."""
-    from etl.load import warehouse
+    from etl.load import warehouse_url
     from etl.settings import Settings
 
-    return warehouse.resolve_url(Settings.from_env().replace(data_dir=root))
+    return warehouse_url.resolve_url(Settings.from_env().replace(data_dir=root))
 
 
 @functools.lru_cache(maxsize=8)

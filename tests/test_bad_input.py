@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from etl.config import ConfigError, make_source
-from etl.load import warehouse
+from etl.load import warehouse, warehouse_url
 from etl.settings import Settings
 from tests.support.runs import run_pipeline
 
@@ -83,4 +83,4 @@ def test_cli_finds_the_warehouse_in_the_airflow_connection_variable(monkeypatch,
     u = sa.make_url(pg_url)
     monkeypatch.delenv("URDU_ETL_WAREHOUSE_URL", raising=False)
     monkeypatch.setenv("AIRFLOW_CONN_URDU_WAREHOUSE", f"postgresql://{u.username}@{u.host}:{u.port}/{u.database}")
-    assert warehouse.resolve_url(Settings.from_env()) == f"postgresql+psycopg://{u.username}@{u.host}:{u.port}/{u.database}"
+    assert warehouse_url.resolve_url(Settings.from_env()) == f"postgresql+psycopg://{u.username}@{u.host}:{u.port}/{u.database}"

@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from etl.config import load_sources
-from etl.load import warehouse
+from etl.load import warehouse, warehouse_url
 from etl.settings import ROOT, Settings
 from etl.tasks.load_warehouse import warehouse_rows
 from tests.support.runs import run_pipeline
@@ -93,17 +93,17 @@ def test_failed_load_rolls_back(url, tmp_path):
 
 def test_url_resolution(monkeypatch, tmp_path):
     monkeypatch.setenv("URDU_ETL_WAREHOUSE_URL", "postgresql+psycopg://u@h/db")
-    assert warehouse.resolve_url(Settings.from_env()) == "postgresql+psycopg://u@h/db"
+    assert warehouse_url.resolve_url(Settings.from_env()) == "postgresql+psycopg://u@h/db"
     monkeypatch.delenv("URDU_ETL_WAREHOUSE_URL")
     monkeypatch.setenv("URDU_ETL_DATA_DIR", str(tmp_path))
-    assert warehouse.resolve_url(Settings.from_env()) == f"sqlite:///{tmp_path.resolve() / 'warehouse.db'}"
+    assert warehouse_url.resolve_url(Settings.from_env()) == f"sqlite:///{tmp_path.resolve() / 'warehouse.db'}"
 
 
 def test_airflow_connection_gives_the_url(monkeypatch, pg_url):
     import sqlalchemy as sa
     u = sa.make_url(pg_url)
     monkeypatch.setenv("AIRFLOW_CONN_URDU_WAREHOUSE", f"postgres://{u.username}@{u.host}:{u.port}/{u.database}")
-    url = warehouse.url_from_airflow_connection("urdu_warehouse")
+    url = warehouse_url.url_from_airflow_connection("urdu_warehouse")
     assert url == f"postgresql+psycopg://{u.username}@{u.host}:{u.port}/{u.database}"
     engine = warehouse.engine_for(url)
     assert warehouse.table_counts(engine)["articles"] == 0

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from etl import report
 from etl.contracts import LakeReport, LoadReport, RunOutcome, RunSummary, SourceCounts, SourceReport
 from etl.errors import InvariantError
-from etl.load import warehouse
+from etl.load import warehouse, warehouse_url
 from etl.settings import Settings
 from etl.tasks.load_warehouse import totals
 
@@ -54,7 +54,7 @@ def check(lake_report: LakeReport, load_report: LoadReport, settings: Settings, 
         sources={n: _counts(r) for n, r in lake_report["sources"].items()},
         partitions=sorted({str(Path(f).parent) for r in lake_report["sources"].values()
                            for fs in r["files"].values() for f in fs}),
-        lake=lake_report["lake"], warehouse=warehouse.url_for_display(url), warehouse_tables=tables,
+        lake=lake_report["lake"], warehouse=warehouse_url.url_for_display(url), warehouse_tables=tables,
         problems=problems, stages={**lake_report.get("stages", {}), "load_warehouse": load_report.get("seconds", 0.0),
                                    "check": round(time.perf_counter() - began, 3)})
     out = settings.runs / day

@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 from etl import schema
 from etl.config import Source
 from etl.contracts import ACCOUNTING, LakeReport, LoadReport
-from etl.load import lake, warehouse
+from etl.load import lake, warehouse, warehouse_url
 
 log = logging.getLogger("etl")
 
@@ -42,7 +42,7 @@ def load_warehouse(lake_report: LakeReport, url: str, run_id: str, started_at: d
     with warehouse.opened(url) as engine:
         written = warehouse.load_run(engine, day, rows, run, dump_rows,
                                      [warehouse.sources_row(s, run_id) for s in sources if s.name in rows])
-    log.info("warehouse %s: %s", warehouse.url_for_display(url), written)
+    log.info("warehouse %s: %s", warehouse_url.url_for_display(url), written)
     return LoadReport(run_id=run_id, day=lake_report["day"], written=written,
                       seconds=round(time.perf_counter() - began, 3))
 

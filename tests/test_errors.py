@@ -1,0 +1,178 @@
+"""One taxonomy of errors: terminal errors fail an Airflow task without retries, transient ones are
+retried; the command line's exit code comes from the error's class; the warehouse falls back to
+SQLite only when its Airflow connection is not defined."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from etl import cli, errors, runner
+from etl.load import warehouse, warehouse_url
+from etl.settings import ROOT, Settings
+
+SAMPLE_DAY = "2021-04-07"
+
+
+@pytest.mark.parametrize("cls, code, transient", [
+    (errors.ConfigError, 3, False),
+    (errors.FetchError, 4, False),
+    (errors.NoDumpError, 4, False),
+    (errors.TransientFetchError, 4, True),
+    (errors.WarehouseError, 5, False),
+    (errors.WarehouseUnavailable, 5, True),
+    (errors.InvariantError, 1, False),
+])
+def test_each_class_has_its_exit_code_and_kind(cls, code, transient, monkeypatch, tmp_path):
+    assert (cls.exit_code, cls.transient, errors.is_terminal(cls("x"))) == (code, transient, not transient)
+
+    def fail(*args, **kwargs):
+        raise cls("what went wrong")
+
+    monkeypatch.setattr(runner, "run", fail)
+    dump = tmp_path / "d.csv"
+    dump.write_text("body\nخبر\n", encoding="utf-8")
+    argv = ["ingest", str(dump), "--source", "s", "--format", "csv", "--map", "body=body", "--quiet",
+            "--data-dir", str(tmp_path / "data")]
+    assert cli.main(argv) == code
+
+
+def test_an_unexpected_value_error_is_a_bug_not_bad_configuration(monkeypatch, tmp_path):
+    """pyarrow's errors are ValueErrors too: the CLI no longer calls every ValueError a bad configuration."""
+    def fail(*args, **kwargs):
+        raise pa.ArrowInvalid("a bug in the pipeline")
+
+    monkeypatch.setattr(runner, "run", fail)
+    with pytest.raises(pa.ArrowInvalid):
+        cli.main(["run", "--date", SAMPLE_DAY, "--data-dir", str(tmp_path), "--quiet"])
+
+
+def test_a_locked_database_is_transient_and_a_broken_row_is_not(tmp_path):
+    url = f"sqlite:///{tmp_path / 'wh.db'}"
+    with warehouse.opened(url):
+        pass  # the tables exist
+    holder = sqlite3.connect(tmp_path / "wh.db")
+    holder.execute("BEGIN EXCLUSIVE")  # another run holds the database (SQLite gives up after 5 s)
+    try:
+        with pytest.raises(errors.WarehouseUnavailable, match="database is locked"):
+            with warehouse.opened(url):
+                pass
+    finally:
+        holder.rollback()
+        holder.close()
+    with pytest.raises(errors.WarehouseError) as raised:
+        with warehouse.opened(url) as engine:
+            with engine.begin() as conn:
+                conn.execute(warehouse.sources.insert(), {"name": "x"})  # NOT NULL columns missing
+    assert not raised.value.transient and "IntegrityError" in str(raised.value)
+
+
+def test_a_connection_variable_that_does_not_parse_is_an_error(monkeypatch):
+    monkeypatch.delenv("URDU_ETL_WAREHOUSE_URL", raising=False)
+    monkeypatch.setenv("AIRFLOW_CONN_URDU_WAREHOUSE", '{"conn_type": "postgres", ')
+    with pytest.raises(errors.WarehouseError, match="AIRFLOW_CONN_URDU_WAREHOUSE"):
+        warehouse_url.resolve_url(Settings.from_env())
+
+
+_RESOLVE = """
+import json, sys
+import airflow.sdk  # as inside Airflow: its secrets backends are asked
+from etl.errors import WarehouseError
+from etl.load import warehouse_url
+from etl.settings import Settings
+try:
+    print(json.dumps({"url": warehouse_url.resolve_url(Settings.from_env())}))
+except WarehouseError as exc:
+    print(json.dumps({"error": str(exc)}))
+"""
+
+
+def _resolve_in_airflow(data_dir: Path, **env: str) -> dict:
+    environ = {k: v for k, v in os.environ.items() if k not in ("URDU_ETL_WAREHOUSE_URL", "AIRFLOW_CONN_URDU_WAREHOUSE")}
+    done = subprocess.run([sys.executable, "-c", _RESOLVE], capture_output=True, text=True, timeout=120, cwd=ROOT,
+                          env={**environ, "PYTHONPATH": str(ROOT), "URDU_ETL_DATA_DIR": str(data_dir), **env})
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_sqlite_is_the_fallback_only_when_the_connection_is_not_defined(tmp_path):
+    assert _resolve_in_airflow(tmp_path) == {"url": f"sqlite:///{tmp_path.resolve() / 'warehouse.db'}"}
+    failing = _resolve_in_airflow(tmp_path, AIRFLOW__SECRETS__BACKEND="tests.support.secrets.FailingSecretsBackend")
+    assert "FailingSecretsBackend" in failing["error"] and "not falling back to SQLite" in failing["error"]
+    assert "connection refused" in failing["error"]
+
+
+_DAG_TEST = """
+import json, sys
+from airflow.dag_processing.dagbag import DagBag
+dag = DagBag(dag_folder=sys.argv[1]).dags["urdu_news_nightly"]
+run = dag.test(run_conf=json.loads(sys.argv[2]))
+print(json.dumps({"state": run.state,
+                  "tis": {ti.task_id: [ti.state, ti.try_number] for ti in run.get_task_instances()}}))
+"""
+
+
+def _dag_test(airflow_home: Path, data_dir: Path, conf: dict, **env: str) -> dict:
+    """``dag.test()`` of the nightly DAG in a process of its own. A task that Airflow retries would
+    wait out its five-minute retry delay first: the time limit turns that into a failure."""
+    environ = {k: v for k, v in os.environ.items() if k not in ("URDU_ETL_WAREHOUSE_URL", "AIRFLOW_CONN_URDU_WAREHOUSE")}
+    try:
+        done = subprocess.run([sys.executable, "-c", _DAG_TEST, str(ROOT / "dags"), json.dumps(conf)],
+                              capture_output=True, text=True, timeout=240, cwd=ROOT,
+                              env={**environ, "AIRFLOW_HOME": str(airflow_home), "PYTHONPATH": str(ROOT),
+                                   "URDU_ETL_DATA_DIR": str(data_dir), **env})
+    except subprocess.TimeoutExpired as exc:
+        pytest.fail(f"dag.test() did not end in 240 s: a failed task waits for a retry\n{(exc.stderr or b'')[-3000:]!r}")
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1]) | {"log": done.stdout + done.stderr}
+
+
+def test_a_bad_sources_file_fails_the_fetch_task_at_once(airflow_db, tmp_path):
+    broken = tmp_path / "sources.yaml"
+    broken.write_text("sources: [", encoding="utf-8")
+    result = _dag_test(airflow_db, tmp_path / "data", {"date": SAMPLE_DAY}, URDU_ETL_SOURCES=str(broken))
+    assert result["state"] == "failed"
+    assert result["tis"]["fetch"] == ["failed", 1]  # no retry
+    assert "not valid YAML" in result["log"] and "AirflowFailException" in result["log"]
+
+
+def test_a_failing_secrets_backend_stops_the_load_instead_of_loading_into_sqlite(airflow_db, tmp_path):
+    data = tmp_path / "data"
+    result = _dag_test(airflow_db, data, {"date": SAMPLE_DAY},
+                       AIRFLOW__SECRETS__BACKEND="tests.support.secrets.FailingSecretsBackend")
+    assert result["state"] == "failed"
+    assert result["tis"]["write_lake"] == ["success", 1]
+    assert result["tis"]["load_warehouse"] == ["failed", 1]  # terminal: no retry
+    assert result["tis"]["check"][0] == "upstream_failed"
+    assert not (data / "warehouse.db").exists()  # nothing went quietly into a local file
+    assert "not falling back to SQLite" in result["log"]
+
+
+def test_the_dag_retries_transient_errors_and_fails_terminal_ones_at_once():
+    """The DAG's wrapper: a terminal error becomes AirflowFailException (no retry); any other
+    exception, transient ones included, is raised as it is, for Airflow to retry."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    sys.path.insert(0, str(ROOT / "dags"))
+    try:
+        import urdu_news_nightly as dag_file
+    finally:
+        sys.path.remove(str(ROOT / "dags"))
+
+    def raising(exc):
+        return dag_file.terminal_errors_fail(lambda: (_ for _ in ()).throw(exc))
+
+    with pytest.raises(AirflowFailException, match="ConfigError: bad"):
+        raising(errors.ConfigError("bad"))()
+    with pytest.raises(AirflowFailException, match="InvariantError"):
+        raising(errors.InvariantError("counts"))()
+    for exc in (errors.TransientFetchError("503"), errors.WarehouseUnavailable("locked"), OSError("disk")):
+        with pytest.raises(type(exc)):
+            raising(exc)()
