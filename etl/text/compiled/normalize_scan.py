@@ -44,10 +44,25 @@ DONE, NEEDS_PREPARE, NEEDS_CHECK, NEEDS_REPAIR = 0, 1, 2, 3
 CHUNK_BYTES = 1 << 29
 
 _LIMIT = 0x3000  # prepare's tables cover code points below this; a row holding more goes to Python
-# finish's class ids of code points: 1 an Urdu letter, 2 an ASCII digit, 3 a Latin letter, 4 one
-# of ، ؟ ؛ ! ?, 5 ۔, 6 a space, 7 a tab, 8 a newline, 9 a CR, 0 anything else
+# finish's class ids of code points: CLASS_LETTER an Urdu letter, CLASS_DIGIT an ASCII digit,
+# CLASS_LATIN a Latin letter, CLASS_PUNCT one of ، ؟ ؛ ! ?, CLASS_DANDA ۔, CLASS_SPACE a space,
+# CLASS_TAB a tab, CLASS_NEWLINE a newline, CLASS_CR a CR, CLASS_OTHER anything else (and the
+# class before a row's first character)
+_CLASS_IDS = (CLASS_OTHER, CLASS_LETTER, CLASS_DIGIT, CLASS_LATIN, CLASS_PUNCT, CLASS_DANDA, CLASS_SPACE, CLASS_TAB,
+              CLASS_NEWLINE, CLASS_CR) = tuple(range(10))
+# the scan tests two groups by range, one compare instead of two: a newline or a CR
+# (``c >= CLASS_NEWLINE``, the last two ids), a space or a tab (``CLASS_SPACE <= c <= CLASS_TAB``)
+assert CLASS_NEWLINE + 1 == CLASS_CR == max(_CLASS_IDS) and CLASS_SPACE + 1 == CLASS_TAB
+_CLASSES = 16  # the side of the steps table, indexed by a pair of class ids
+assert max(_CLASS_IDS) < _CLASSES
 # prepare's classes
 _MARKED, _COMPOSED, _ROUTE, _REPAIR, _CHANGE = 1, 2, 4, 8, 16
+# what a row needs of prepare, as _decode_scan finds it: a change; Python (see the module
+# docstring); perhaps repairs
+_FOUND_CHANGE, _FOUND_PYTHON, _FOUND_REPAIR = 1, 2, 4
+# _decode_scan turns a character's _REPAIR and _CHANGE into their found bits by shifts, without a branch
+_REPAIR_SHIFT, _CHANGE_SHIFT = 1, 4
+assert _REPAIR >> _REPAIR_SHIFT == _FOUND_REPAIR and _CHANGE >> _CHANGE_SHIFT == _FOUND_CHANGE
 _FINISH_LIMIT = 0x3001  # str.isspace is false above U+3000
 # the steps of finish a row needs
 _STEP_SPACE_BEFORE, _STEP_INSERT, _STEP_CR, _STEP_RUNS, _STEP_EDGES, _STEP_NEWLINES, _ABBREVIATION = 1, 2, 4, 8, 16, 32, 64
@@ -154,21 +169,27 @@ def tables() -> tuple:
     ids = np.zeros(_FINISH_LIMIT, dtype=np.uint8)
     for cp in range(_FINISH_LIMIT):
         ch = chr(cp)
-        ids[cp] = (1 if letters.match(ch) else 2 if "0" <= ch <= "9" else 3 if ch.isascii() and ch.isalpha()
-                   else 5 if ch == "۔" else 4 if ch in "،؟؛!?" else 6 if ch == " " else 7 if ch == "\t"
-                   else 8 if ch == "\n" else 9 if ch == "\r" else 0)
+        ids[cp] = (CLASS_LETTER if letters.match(ch) else CLASS_DIGIT if "0" <= ch <= "9"
+                   else CLASS_LATIN if ch.isascii() and ch.isalpha() else CLASS_DANDA if ch == "۔"
+                   else CLASS_PUNCT if ch in "،؟؛!?" else CLASS_SPACE if ch == " " else CLASS_TAB if ch == "\t"
+                   else CLASS_NEWLINE if ch == "\n" else CLASS_CR if ch == "\r" else CLASS_OTHER)
     white = np.array([chr(cp).isspace() for cp in range(_FINISH_LIMIT)], dtype=np.bool_)  # str.strip's
-    steps = np.zeros((16, 16), dtype=np.uint8)
-    for left in range(16):
-        for right in range(16):
+    punct = (CLASS_PUNCT, CLASS_DANDA)
+    digit_latin = (CLASS_DIGIT, CLASS_LATIN)
+    blank = (CLASS_SPACE, CLASS_TAB)
+    line = (CLASS_NEWLINE, CLASS_CR)
+    steps = np.zeros((_CLASSES, _CLASSES), dtype=np.uint8)
+    for left in range(_CLASSES):
+        for right in range(_CLASSES):
             f = 0
-            if left == 6 and right in (4, 5):
+            if left == CLASS_SPACE and right in punct:
                 f |= _STEP_SPACE_BEFORE
-            if (left in (4, 5) and right == 1) or (left == 1 and right in (2, 3)) or (left in (2, 3) and right == 1):
+            if ((left in punct and right == CLASS_LETTER) or (left == CLASS_LETTER and right in digit_latin)
+                    or (left in digit_latin and right == CLASS_LETTER)):
                 f |= _STEP_INSERT
-            if left in (6, 7) and right in (6, 7):
+            if left in blank and right in blank:
                 f |= _STEP_RUNS
-            if (left in (6, 7) and right in (8, 9)) or (left in (8, 9) and right in (6, 7)):
+            if (left in blank and right in line) or (left in line and right in blank):
                 f |= _STEP_EDGES
             steps[left, right] = f
     return prep, slot, compose, translate, rep_off, rep, white, ids, steps.reshape(-1), grow
@@ -255,17 +276,17 @@ def _step(state, cp, ids, steps):
     a later step."""
     flags, newlines, prev, word, word_before_dot = state
     c = _id(ids, cp)
-    flags |= steps[prev * 16 + c]
-    if c >= 8:
+    flags |= steps[prev * _CLASSES + c]
+    if c >= CLASS_NEWLINE:  # a newline or a CR, the last two class ids
         newlines += 1
-        if c == 9:  # a CR: its newline may need the edge and newline steps
+        if c == CLASS_CR:  # its newline may need the edge and newline steps
             flags |= _STEP_CR | _STEP_EDGES | _STEP_NEWLINES
-    elif c == 5:
+    elif c == CLASS_DANDA:
         word_before_dot = word
-    elif c == 1 and prev == 5 and word_before_dot:
+    elif c == CLASS_LETTER and prev == CLASS_DANDA and word_before_dot:
         flags |= _ABBREVIATION
-    if c != 6:
-        word = c == 1
+    if c != CLASS_SPACE:
+        word = c == CLASS_LETTER
     return flags, newlines, c, word, word_before_dot
 
 
@@ -279,7 +300,7 @@ def _steps(state):
 def _prepare(src, n, dst, slot, compose, translate, rep_off, rep, ids, steps):
     """``prepare`` of ``src[:n]`` (a row the scan passed) into ``dst``: returns its length and the
     steps of ``finish`` it needs."""
-    state = (0, 0, 0, False, False)
+    state = (0, 0, CLASS_OTHER, False, False)
     m = 0
     k = 0
     while k < n:
@@ -310,35 +331,36 @@ def _is_white(white, cp):
 
 @njit(nogil=True, inline="always")
 def _id(ids, cp):
-    return ids[cp] if cp < _FINISH_LIMIT else 0
+    return ids[cp] if cp < _FINISH_LIMIT else CLASS_OTHER
 
 
 @njit(nogil=True)
 def _decode_scan(data, start, end, buf, prep, ids, steps):
     """UTF-8 bytes ``data[start:end]`` into code points in ``buf``, and what the row needs, in the
-    same loop: returns the number of code points; what ``prepare`` would do (bit 1, change the
-    row: a character of the table, a mark that may compose; bit 2, it needs Python, see the module
-    docstring; bit 4, it may need repairs: ``<``, ``&``, the lead characters of mojibake); and the
-    steps of ``finish`` it needs."""
+    same loop: returns the number of code points; what ``prepare`` would do (``_FOUND_CHANGE``,
+    change the row: a character of the table, a mark that may compose; ``_FOUND_PYTHON``, it needs
+    Python, see the module docstring; ``_FOUND_REPAIR``, it may need repairs: ``<``, ``&``, the lead
+    characters of mojibake); and the steps of ``finish`` it needs."""
     n = 0
     i = start
     found = 0
     pc = 0  # prepare's class of the previous code point
-    state = (0, 0, 0, False, False)
+    state = (0, 0, CLASS_OTHER, False, False)
     while i < end:
         cp, width = utf8_at(data, i)
         i += width
         buf[n] = cp
         n += 1
         if cp >= _LIMIT:
-            found |= 2
+            found |= _FOUND_PYTHON
             pc = 0
         else:
             p = prep[cp]
             if p:
-                if p & 4 or (p & 1 and pc & 3):  # _ROUTE; a mark after a mark or a precomposed letter
-                    found |= 2
-                found |= (p & 8) >> 1 | (p & 16) >> 4  # _REPAIR, _CHANGE
+                # a character for Python, or a mark after a mark or a precomposed letter
+                if p & _ROUTE or (p & _MARKED and pc & (_MARKED | _COMPOSED)):
+                    found |= _FOUND_PYTHON
+                found |= (p & _REPAIR) >> _REPAIR_SHIFT | (p & _CHANGE) >> _CHANGE_SHIFT  # _FOUND_REPAIR, _FOUND_CHANGE
             pc = p
         state = _step(state, cp, ids, steps)
     return n, found, _steps(state)
@@ -374,7 +396,7 @@ def _space_before(a, n, b, ids, steps):
             j = k
             while j < n and a[j] == 0x20:
                 j += 1
-            if not (j < n and steps[6 * 16 + _id(ids, a[j])] & _STEP_SPACE_BEFORE):  # 6: a space
+            if not (j < n and steps[CLASS_SPACE * _CLASSES + _id(ids, a[j])] & _STEP_SPACE_BEFORE):
                 for t in range(k, j):
                     b[m] = 0x20
                     m += 1
@@ -396,8 +418,8 @@ def _insert_spaces(a, n, b, ids, steps):
         cp = a[k]
         if k > 0:
             left = _id(ids, a[k - 1])
-            space = steps[left * 16 + _id(ids, cp)] & _STEP_INSERT
-            if space and left == 2:  # a digit, then a letter
+            space = steps[left * _CLASSES + _id(ids, cp)] & _STEP_INSERT
+            if space and left == CLASS_DIGIT:  # a digit, then a letter
                 space = not (cp == 0x0621
                              or (cp == 0x0648 and k + 2 < n and a[k + 1] == 0x06CC and a[k + 2] == 0x06BA)
                              or (cp == 0x0648 and k + 2 < n and a[k + 1] == 0x0627 and a[k + 2] == 0x06BA))
@@ -429,13 +451,13 @@ def _carriage_returns(a, n, b):
 
 @njit(nogil=True)
 def _runs(a, n, b, ids):
-    """Runs of two or more spaces and tabs (ids 6 and 7) to one space."""
+    """Runs of two or more spaces and tabs (``CLASS_SPACE`` to ``CLASS_TAB``) to one space."""
     m = 0
     k = 0
     while k < n:
-        if 6 <= _id(ids, a[k]) <= 7:
+        if CLASS_SPACE <= _id(ids, a[k]) <= CLASS_TAB:
             j = k + 1
-            while j < n and 6 <= _id(ids, a[j]) <= 7:
+            while j < n and CLASS_SPACE <= _id(ids, a[j]) <= CLASS_TAB:
                 j += 1
             b[m] = a[k] if j == k + 1 else 0x20
             m += 1
@@ -510,13 +532,14 @@ def _clean(data, offsets, modes, prep, slot, compose, translate, rep_off, rep, w
         mode = modes[r]
         changed = False
         if mode == FULL or mode == REPAIRED:
-            if found & 6 and (found & 2 or mode == FULL):  # a row for Python: repairs first
-                status[r] = NEEDS_REPAIR if found & 4 and mode == FULL else NEEDS_PREPARE
+            # a row for Python: repairs first
+            if found & (_FOUND_PYTHON | _FOUND_REPAIR) and (found & _FOUND_PYTHON or mode == FULL):
+                status[r] = NEEDS_REPAIR if found & _FOUND_REPAIR and mode == FULL else NEEDS_PREPARE
                 out[pos:pos + end - start] = data[start:end]
                 pos += end - start
                 out_offsets[r + 1] = pos
                 continue
-            if found & 1:
+            if found & _FOUND_CHANGE:
                 m, flags = _prepare(a, n, b, slot, compose, translate, rep_off, rep, ids, steps)
                 a, b, n = b, a, m
                 changed = True

@@ -29,10 +29,12 @@ import numpy as np
 
 from etl.text.compiled import njit, string_buffers, utf8_at
 
-# What a character starts (low three bits of its table entry), then what it may continue
+# What a character starts (the low three bits of its table entry, _KIND), then what it may continue
+# (one bit each above them, in a uint16 table)
 SPACE, WORD, NUM, LATIN, INDIC, RUN, OTHER = range(7)
-_KIND = 7
+_KIND = 0b111
 _DIGIT, _LATIN_CH, _INDIC_CH, _NUM_SEP, _LATIN_SEP, _SPLIT = 8, 16, 32, 64, 128, 256
+assert max(SPACE, WORD, NUM, LATIN, INDIC, RUN, OTHER) <= _KIND < _DIGIT and _SPLIT < 1 << 16
 _ASTRAL = 0x10000  # the one table entry for every code point of four UTF-8 bytes
 
 
