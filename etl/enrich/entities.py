@@ -26,7 +26,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
-from etl.digest import files_digest
+from etl import rule_files
 from etl.text import rules as text_rules
 from etl.text.normalize import LETTERS, normalize
 
@@ -37,7 +37,7 @@ _FILES = ("locations.tsv", "organizations.tsv", "persons.tsv", "titles.txt", "qu
 
 
 #: Stored with entity rows: changes whenever the code version or any gazetteer file changes.
-GAZETTEER_VERSION = f"{CODE_VERSION}+{files_digest(HERE / name for name in _FILES)}"
+GAZETTEER_VERSION = f"{CODE_VERSION}+{rule_files.files_digest(HERE / name for name in _FILES)}"
 
 
 class Mention(NamedTuple):
@@ -50,15 +50,9 @@ class Mention(NamedTuple):
 
 # --------------------------------------------------------------------------- data files
 
-def _lines(name: str) -> list[str]:
-    return [line for line in (HERE / name).read_text(encoding="utf-8").splitlines()
-            if line.strip() and not line.startswith("#")]
-
-
 def _table(name: str) -> list[list[str]]:
     """Rows of a TSV file without comments and its ``key…`` header line."""
-    rows = [line.split("\t") for line in _lines(name)]
-    return [r for r in rows if r[0] != "key"]
+    return rule_files.rows(HERE / name, header="key")
 
 
 def _norm(s: str) -> str:
@@ -67,7 +61,7 @@ def _norm(s: str) -> str:
 
 @lru_cache(maxsize=None)
 def _words(name: str) -> frozenset[str]:
-    return frozenset(_norm(w) for w in _lines(name))
+    return frozenset(_norm(w) for w in rule_files.lines(HERE / name))
 
 
 class _Entry(NamedTuple):

@@ -86,7 +86,7 @@ from pathlib import Path
 
 import numpy as np
 
-from etl.digest import files_digest
+from etl import rule_files
 from etl.text.segment import is_word
 
 RULES = Path(__file__).resolve().parent / "rules"
@@ -127,10 +127,9 @@ _BLANK = re.compile(r"\n\s*")
 def _stopword_table() -> dict[str, bool]:
     """Every stop word of rules/stopwords.txt -> whether it is one of FineWeb-2's core thirteen."""
     out: dict[str, bool] = {}
-    for line in (RULES / "stopwords.txt").read_text(encoding="utf-8").splitlines():
-        if line.strip() and not line.startswith("#"):
-            word, _, mark = line.partition("\t")
-            out[word.strip()] = out.get(word.strip(), False) or mark.strip() == "core"
+    for line in rule_files.lines(RULES / "stopwords.txt"):
+        word, _, mark = line.partition("\t")
+        out[word.strip()] = out.get(word.strip(), False) or mark.strip() == "core"
     return out
 
 
@@ -145,7 +144,7 @@ def core_stop_words() -> frozenset[str]:
     return frozenset(w for w, core in _stopword_table().items() if core)
 
 
-QUALITY_VERSION = "1.0.0+" + files_digest([RULES / "stopwords.txt"], repr((
+QUALITY_VERSION = "1.0.0+" + rule_files.files_digest([RULES / "stopwords.txt"], repr((
     MIN_WORDS, MIN_URDU_SHARE, MIN_ROMAN_SHARE, MIN_LATIN_WORDS, DUP_LINE_FRAC, DUP_LINE_CHAR_FRAC,
     TOP_NGRAMS, DUP_NGRAMS, MIN_STOP_WORDS, MIN_STOPWORD_RATIO, MAX_BOILERPLATE_SHARE,
     sorted(ROMAN_URDU_WORDS))))
