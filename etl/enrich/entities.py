@@ -8,7 +8,7 @@ Entities come from two rule sources, both kept as data files in ``gazetteer/``:
   so a body is scanned once whatever the size of the lists;
 * title patterns (``titles.txt``): a title word (``وزیراعظم``, ``آرمی چیف جنرل``, ``کپتان``) followed,
   after an optional portfolio/place/body (``qualifiers.txt``), by one to three name words that end
-  at a function word or punctuation (``stopwords.txt``). This finds people the gazetteer lacks.
+  at a function word or punctuation (``name_stops.txt``). This finds people the gazetteer lacks.
 
 A surname alone resolves to the full name when ``persons.tsv`` lists it (``باجوہ``) or when the
 same article names a person in full after a title; later bare uses of that full name or its
@@ -33,7 +33,7 @@ from etl.text.normalize import LETTERS, normalize
 HERE = Path(__file__).resolve().parent / "gazetteer"
 CODE_VERSION = "1.0.0"
 _FILES = ("locations.tsv", "organizations.tsv", "persons.tsv", "titles.txt", "qualifiers.txt",
-          "stopwords.txt", "common_name_parts.txt", "mononyms.txt", "not_entities.txt", "agencies.tsv")
+          "name_stops.txt", "common_name_parts.txt", "mononyms.txt", "not_entities.txt", "agencies.tsv")
 
 
 #: Stored with entity rows: changes whenever the code version or any gazetteer file changes.
@@ -267,7 +267,7 @@ def _title_spans(text: str, title_ends: list[int], known: list[_Span]) -> list[_
     if not title_ends:          # most texts name no title: nothing to set up
         return out
     by_start = {s.start: s for s in known}
-    stops, quals = _words("stopwords.txt"), _qualifier_words()
+    stops, quals = _words("name_stops.txt"), _qualifier_words()
     persons = gazetteer()
     for title_end in title_ends:
         pos, name_start, name_end, n_words, ended = title_end, -1, -1, 0, False

@@ -89,7 +89,8 @@ import numpy as np
 from etl import rule_files
 from etl.text.segment import is_word
 
-RULES = Path(__file__).resolve().parent / "rules"
+#: Urdu stop words, one a line; "core" in a second column marks FineWeb-2's thirteen.
+STOP_WORDS_FILE = Path(__file__).resolve().parent / "rules" / "urdu_stop_words.txt"
 
 # ------------------------------------------------------------------------------ thresholds
 MIN_WORDS = 50  # Gopher min_doc_words, kept by FineWeb-2
@@ -125,9 +126,9 @@ _BLANK = re.compile(r"\n\s*")
 
 @lru_cache(maxsize=1)
 def _stopword_table() -> dict[str, bool]:
-    """Every stop word of rules/stopwords.txt -> whether it is one of FineWeb-2's core thirteen."""
+    """Every stop word of rules/urdu_stop_words.txt -> whether it is one of FineWeb-2's core thirteen."""
     out: dict[str, bool] = {}
-    for line in rule_files.lines(RULES / "stopwords.txt"):
+    for line in rule_files.lines(STOP_WORDS_FILE):
         word, _, mark = line.partition("\t")
         out[word.strip()] = out.get(word.strip(), False) or mark.strip() == "core"
     return out
@@ -144,7 +145,7 @@ def core_stop_words() -> frozenset[str]:
     return frozenset(w for w, core in _stopword_table().items() if core)
 
 
-QUALITY_VERSION = "1.0.0+" + rule_files.files_digest([RULES / "stopwords.txt"], repr((
+QUALITY_VERSION = "1.0.0+" + rule_files.files_digest([STOP_WORDS_FILE], repr((
     MIN_WORDS, MIN_URDU_SHARE, MIN_ROMAN_SHARE, MIN_LATIN_WORDS, DUP_LINE_FRAC, DUP_LINE_CHAR_FRAC,
     TOP_NGRAMS, DUP_NGRAMS, MIN_STOP_WORDS, MIN_STOPWORD_RATIO, MAX_BOILERPLATE_SHARE,
     sorted(ROMAN_URDU_WORDS))))
