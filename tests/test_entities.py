@@ -7,8 +7,10 @@ import re
 
 import pytest
 
-from etl.enrich import entities
-from etl.enrich.entities import GAZETTEER_VERSION, Mention, agency, extract_entities
+from etl.enrich import gazetteers
+from etl.enrich.bylines import agency
+from etl.enrich.entities import Mention, extract_entities
+from etl.enrich.gazetteers import GAZETTEER_VERSION
 from etl.read import bbc_doc
 from etl.text.normalize import normalize
 
@@ -127,9 +129,9 @@ def test_headline_credit_is_used_when_the_body_has_none():
 
 def test_gazetteer_data_is_consistent():
     assert re.fullmatch(r"\d+\.\d+\.\d+\+[0-9a-f]{8}", GAZETTEER_VERSION)
-    assert entities.duplicate_surfaces() == {}
-    assert set(entities.location_types().values()) <= {"city", "province", "country", "region"}
-    table = entities.gazetteer()
+    assert gazetteers.duplicate_surfaces() == {}
+    assert set(gazetteers.location_types().values()) <= {"city", "province", "country", "region"}
+    table = gazetteers.gazetteer()
     assert len(table) > 500
     for surface in table:
         assert normalize(surface) == surface and "  " not in surface, surface

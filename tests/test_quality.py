@@ -1,4 +1,5 @@
-"""Quality flags, Urdu-script share and reading time (etl.enrich.quality)."""
+"""Quality flags (etl.enrich.quality), their repetition tests (etl.enrich.repetition), Urdu-script share and
+reading time (etl.enrich.text_counts)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from etl.enrich import quality
-from etl.enrich.quality import quality_flags, reading_time_seconds, urdu_share, urdu_shares
+from etl.enrich import quality, repetition, text_counts
+from etl.enrich.quality import quality_flags
+from etl.enrich.text_counts import reading_time_seconds, urdu_share, urdu_shares
 from etl.read.bbc_doc import parse as parse_bbc
 from etl.text.normalize import collapse_whitespace, normalize
 from etl.text.repair import remove_boilerplate, repair_raw
@@ -59,13 +61,13 @@ def test_reading_time_rounds_up_at_180_words_a_minute():
 
 def test_word_count_matches_the_segmenter():
     seg = segment([STORY])
-    assert quality.word_count(tokens_of(STORY)) == sum(seg["word_count"].to_pylist())
+    assert text_counts.word_count(tokens_of(STORY)) == sum(seg["word_count"].to_pylist())
 
 
 # ------------------------------------------------------------------------------------ flags
 
 def test_clean_story_has_no_flags_with_or_without_tokens():
-    assert quality.word_count(tokens_of(STORY)) >= quality.MIN_WORDS
+    assert text_counts.word_count(tokens_of(STORY)) >= quality.MIN_WORDS
     assert quality_flags(STORY, tokens_of(STORY)) == []
     assert quality_flags(STORY) == []
 
@@ -89,7 +91,7 @@ def test_repeated_text_is_heavy_repetition():
     twice = STORY + " " + STORY
     assert "heavy_repetition" in quality_flags(twice, tokens_of(twice))
     paragraphs = "\n".join([STORY] + ["اس سال بارش معمول سے زیادہ ہوئی ہے۔"] * 4)
-    assert quality.repetition_reason(paragraphs, tokens_of(paragraphs)) == "dup_line"
+    assert repetition.repetition_reason(paragraphs, tokens_of(paragraphs)) == "dup_line"
     assert "heavy_repetition" in quality_flags(paragraphs)
 
 
@@ -130,13 +132,13 @@ def test_version_is_stable_text():
 def _reference_repetition(body: str, tokens: list[str]) -> str | None:
     """Gopher's repetition tests written plainly (datatrove's loops), with the module's thresholds."""
     size = len(body)
-    for n, frac in quality.TOP_NGRAMS:
+    for n, frac in repetition.TOP_NGRAMS:
         grams = list(zip(*(tokens[i:] for i in range(n))))
         if grams:
             gram, count = Counter(grams).most_common(1)[0]
             if len(" ".join(gram)) * count / size > frac:
                 return f"top_{n}_gram"
-    for n, frac in quality.DUP_NGRAMS:
+    for n, frac in repetition.DUP_NGRAMS:
         grams = list(zip(*(tokens[i:] for i in range(n))))
         seen, chars, i = set(), 0, 0
         while i < len(grams):
@@ -171,10 +173,10 @@ def test_fast_repetition_equals_plain_gopher_on_corpus_text(corpora):
     seen = Counter()
     for body in bodies:
         toks = tokens_of(body)
-        if quality.word_count(toks) < quality.MIN_WORDS:
+        if text_counts.word_count(toks) < repetition.MIN_WORDS:
             continue
         expected = _reference_repetition(body, toks)
-        assert quality.repetition_reason(body, toks) == expected
+        assert repetition.repetition_reason(body, toks) == expected
         seen[expected is None] += 1
     assert seen[True] > 100 and seen[False] >= 15
 
@@ -186,7 +188,7 @@ def test_clean_bbc_articles_are_rarely_flagged(corpora):
     for doc, tl in zip(seg["doc"].to_pylist(), seg["tokens"].to_pylist()):
         toks[doc].extend(tl)
     flags = [quality_flags(b, t) for b, t in zip(bodies, toks)]
-    full = [f for f, t in zip(flags, toks) if quality.word_count(t) >= quality.MIN_WORDS]
+    full = [f for f, t in zip(flags, toks) if text_counts.word_count(t) >= quality.MIN_WORDS]
     assert len(full) > 500
     # whole articles: no language or stop-word flags, repetition at most a few in a hundred
     assert not any({"non_urdu", "roman_urdu", "low_stopword_ratio", "empty_body"} & set(f) for f in flags)

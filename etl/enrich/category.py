@@ -26,7 +26,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from etl.digest import files_digest
+from etl.rule_files import files_digest, numbered_lines
 from etl.text.normalize import LETTERS, normalize
 
 log = logging.getLogger(__name__)
@@ -71,9 +71,7 @@ def label_key(raw: str) -> str:
 def label_table() -> dict[str, str]:
     """``label_key(raw) -> canonical slug`` from ``rules/categories.tsv``; checked when loaded."""
     table: dict[str, str] = {}
-    for no, line in enumerate(RULES.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip() or line.startswith("#"):
-            continue
+    for no, line in numbered_lines(RULES):
         raw, _, slug = line.partition("\t")
         slug = slug.strip()
         if slug not in CATEGORIES:

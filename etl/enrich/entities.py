@@ -1,6 +1,7 @@
-"""Named entities (people, places, organizations) and the byline/agency of an article.
+"""Named entities (people, places, organizations) of an article: ``extract_entities``.
 
-Entities come from two rule sources, both kept as data files in ``gazetteer/``:
+Entities come from two rule sources, both kept as data files in ``gazetteer/`` and loaded by
+``etl.enrich.gazetteers``:
 
 * gazetteers (``locations.tsv``, ``organizations.tsv``, ``persons.tsv``): every spelling of a name
   maps to one canonical key, so ``امریکا``/``امریکہ`` or ``آئی ایس پی آر`` and its long form count
@@ -8,7 +9,7 @@ Entities come from two rule sources, both kept as data files in ``gazetteer/``:
   so a body is scanned once whatever the size of the lists;
 * title patterns (``titles.txt``): a title word (``وزیراعظم``, ``آرمی چیف جنرل``, ``کپتان``) followed,
   after an optional portfolio/place/body (``qualifiers.txt``), by one to three name words that end
-  at a function word or punctuation (``stopwords.txt``). This finds people the gazetteer lacks.
+  at a function word or punctuation (``name_stops.txt``). This finds people the gazetteer lacks.
 
 A surname alone resolves to the full name when ``persons.tsv`` lists it (``باجوہ``) or when the
 same article names a person in full after a title; later bare uses of that full name or its
@@ -17,27 +18,24 @@ same article names a person in full after a title; later bare uses of that full 
 Input is text already normalized by ``etl.text.normalize``; gazetteer surfaces are normalized
 the same way when loaded. Urdu letters count as word characters: ``لاہور`` never matches inside
 ``لاہوری``.
+
+The byline/agency of an article is found by ``etl.enrich.bylines``; ``agency`` and
+``GAZETTEER_VERSION`` are importable from here too, since the enrichment columns take the
+article's entities and agency together.
 """
 
 from __future__ import annotations
 
 import re
 from functools import lru_cache
-from pathlib import Path
 from typing import NamedTuple
 
-from etl.digest import files_digest
+from etl.enrich.bylines import agency
+from etl.enrich.gazetteers import GAZETTEER_VERSION, WORD_CHARS, bounded, gazetteer, trie_regex, word_set
 from etl.text import rules as text_rules
-from etl.text.normalize import LETTERS, normalize
+from etl.text.normalize import LETTERS
 
-HERE = Path(__file__).resolve().parent / "gazetteer"
-CODE_VERSION = "1.0.0"
-_FILES = ("locations.tsv", "organizations.tsv", "persons.tsv", "titles.txt", "qualifiers.txt",
-          "stopwords.txt", "common_name_parts.txt", "mononyms.txt", "not_entities.txt", "agencies.tsv")
-
-
-#: Stored with entity rows: changes whenever the code version or any gazetteer file changes.
-GAZETTEER_VERSION = f"{CODE_VERSION}+{files_digest(HERE / name for name in _FILES)}"
+__all__ = ["GAZETTEER_VERSION", "Mention", "agency", "extract_entities"]
 
 
 class Mention(NamedTuple):
@@ -48,108 +46,12 @@ class Mention(NamedTuple):
     start: int     # offset in that field
 
 
-# --------------------------------------------------------------------------- data files
-
-def _lines(name: str) -> list[str]:
-    return [line for line in (HERE / name).read_text(encoding="utf-8").splitlines()
-            if line.strip() and not line.startswith("#")]
-
-
-def _table(name: str) -> list[list[str]]:
-    """Rows of a TSV file without comments and its ``key…`` header line."""
-    rows = [line.split("\t") for line in _lines(name)]
-    return [r for r in rows if r[0] != "key"]
-
-
-def _norm(s: str) -> str:
-    return " ".join(normalize(s).split())
-
-
-@lru_cache(maxsize=None)
-def _words(name: str) -> frozenset[str]:
-    return frozenset(_norm(w) for w in _lines(name))
-
-
-class _Entry(NamedTuple):
-    type: str   # person/location/organization, or "" for a blocking phrase
-    key: str
-
-
-@lru_cache(maxsize=1)
-def gazetteer() -> dict[str, _Entry]:
-    """``{normalized surface: (type, canonical key)}`` over the three gazetteers and blocking phrases.
-
-    The first file to claim a surface keeps it (organizations, then places, then people), so the
-    result is deterministic; ``duplicate_surfaces`` reports such clashes for the data tests.
-    """
-    out: dict[str, _Entry] = {}
-    for surface, entry in _all_surfaces():
-        out.setdefault(surface, entry)
-    return out
-
-
-def _all_surfaces() -> list[tuple[str, _Entry]]:
-    pairs: list[tuple[str, _Entry]] = []
-    for file, typ in (("organizations.tsv", "organization"), ("locations.tsv", "location"),
-                      ("persons.tsv", "person")):
-        for row in _table(file):
-            key = _norm(row[0])
-            aliases = row[2] if typ == "location" else (row[1] if len(row) > 1 else "")
-            for s in [key, *aliases.split("|")]:
-                if _norm(s):
-                    pairs.append((_norm(s), _Entry(typ, key)))
-    pairs += [(phrase, _Entry("", "")) for phrase in _words("not_entities.txt")]
-    return pairs
-
-
-def duplicate_surfaces() -> dict[str, set[_Entry]]:
-    """Surfaces that two different entities claim (should be empty; checked by the tests)."""
-    seen: dict[str, set[_Entry]] = {}
-    for surface, entry in _all_surfaces():
-        seen.setdefault(surface, set()).add(entry)
-    return {s: e for s, e in seen.items() if len(e) > 1}
-
-
-@lru_cache(maxsize=1)
-def location_types() -> dict[str, str]:
-    """``{location key: city|province|country|region}``."""
-    return {_norm(r[0]): r[1].strip() for r in _table("locations.tsv")}
-
-
 # --------------------------------------------------------------------------- matchers
 
-_W = LETTERS + "\u200c" + "0-9A-Za-z"
 _LETTER_NAMES = frozenset(text_rules.letter_names())
 # Letter names that are also everyday words (کے "of", آئی "came", جی "yes", او) do not extend an
 # abbreviation when they follow or precede one.
 _ABBREV_NEIGHBOURS = _LETTER_NAMES - {"کے", "آئی", "جی", "او", "ای"}
-
-
-def _trie_regex(words) -> str:
-    """A regex alternation equivalent to ``words``, shaped as a trie and preferring longer matches."""
-    trie: dict = {}
-    for w in words:
-        node = trie
-        for ch in w:
-            node = node.setdefault(ch, {})
-        node[""] = {}
-
-    def emit(node: dict) -> str:
-        ends = "" in node
-        branches = [re.escape(ch) + emit(sub) for ch, sub in sorted(node.items()) if ch]
-        if not branches:
-            return ""
-        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-        if ends:
-            body = ("(?:" + body + ")?") if len(branches) == 1 else body + "?"
-        return body
-
-    return emit(trie)
-
-
-def _bounded(alternation: str) -> re.Pattern:
-    """``alternation`` as whole words: no letter or digit may touch either end."""
-    return re.compile(f"(?<![{_W}])(?:{alternation})(?![{_W}])")
 
 
 # ``_gazetteer_re`` and ``_title_re`` define what is matched; extraction runs ``_scan_re``, which
@@ -157,18 +59,18 @@ def _bounded(alternation: str) -> re.Pattern:
 
 @lru_cache(maxsize=1)
 def _gazetteer_re() -> re.Pattern:
-    return _bounded(_trie_regex(gazetteer()))
+    return bounded(trie_regex(gazetteer()))
 
 
 def _title_chain() -> str:
     """A chain of titles: "آرمی چیف جنرل", "سابق وزیر اعظم"."""
-    one = _trie_regex(_words("titles.txt"))
+    one = trie_regex(word_set("titles.txt"))
     return f"(?:{one})(?: (?:{one}))*"
 
 
 @lru_cache(maxsize=1)
 def _title_re() -> re.Pattern:
-    return _bounded(_title_chain())
+    return bounded(_title_chain())
 
 
 @lru_cache(maxsize=1)
@@ -180,9 +82,9 @@ def _scan_re() -> re.Pattern:
     that pattern alone would match at that position. One scan instead of two halves the cost
     paid at every character; ``_scan`` restores each pattern's non-overlapping order.
     """
-    gaz = f"({_trie_regex(gazetteer())})(?![{_W}])"
-    title = f"({_title_chain()})(?![{_W}])"
-    return re.compile(f"(?<![{_W}])(?:(?={gaz})(?:(?={title})|)|(?={title}))")
+    gaz = f"({trie_regex(gazetteer())})(?![{WORD_CHARS}])"
+    title = f"({_title_chain()})(?![{WORD_CHARS}])"
+    return re.compile(f"(?<![{WORD_CHARS}])(?:(?={gaz})(?:(?={title})|)|(?={title}))")
 
 
 def _scan(text: str) -> tuple[list[tuple[int, int]], list[int]]:
@@ -206,19 +108,19 @@ def _scan(text: str) -> tuple[list[tuple[int, int]], list[int]]:
 
 @lru_cache(maxsize=1)
 def _title_words() -> frozenset[str]:
-    return frozenset(w for t in _words("titles.txt") for w in t.split())
+    return frozenset(w for t in word_set("titles.txt") for w in t.split())
 
 
 @lru_cache(maxsize=1)
 def _qualifier_words() -> frozenset[str]:
     """Words a title may be followed by before the name: qualifiers and further title words."""
-    return _words("qualifiers.txt") | _title_words()
+    return word_set("qualifiers.txt") | _title_words()
 
 
 #: A title captures at most this many name words, and only when a function word or punctuation
 #: follows them; longer runs are clauses, not names.
 _MAX_NAME_WORDS = 3
-_WORD_CHAR = re.compile(f"[{_W}]")
+_WORD_CHAR = re.compile(f"[{WORD_CHARS}]")
 _TOKEN = re.compile(f" *([{LETTERS}\u200c]+|[^ ])")
 
 
@@ -273,7 +175,7 @@ def _title_spans(text: str, title_ends: list[int], known: list[_Span]) -> list[_
     if not title_ends:          # most texts name no title: nothing to set up
         return out
     by_start = {s.start: s for s in known}
-    stops, quals = _words("stopwords.txt"), _qualifier_words()
+    stops, quals = word_set("name_stops.txt"), _qualifier_words()
     persons = gazetteer()
     for title_end in title_ends:
         pos, name_start, name_end, n_words, ended = title_end, -1, -1, 0, False
@@ -326,7 +228,7 @@ def _resolve(spans: list[_Span]) -> list[_Span]:
 
 def _local_names(fields: dict[str, list[_Span]], texts: dict[str, str]) -> dict[str, str]:
     """``{surface: key}`` for people this article names in full after a title (and their surnames)."""
-    common = _words("common_name_parts.txt")
+    common = word_set("common_name_parts.txt")
     table = gazetteer()
     names: dict[str, str] = {}
     for field, spans in fields.items():
@@ -359,7 +261,7 @@ def _find_local(text: str, names: dict[str, str], taken: list[_Span]) -> list[_S
 def _unsure(span: _Span, names: dict[str, str]) -> bool:
     """A one-word title capture that is neither a known name nor a surname from this article."""
     return (span.titled and " " not in span.key and span.key not in names
-            and span.key not in _words("mononyms.txt") and span.key not in gazetteer())
+            and span.key not in word_set("mononyms.txt") and span.key not in gazetteer())
 
 
 _new_tuple = tuple.__new__
@@ -395,97 +297,3 @@ def extract_entities(headline: str | None, body: str) -> list[Mention]:
     # tuple.__new__ builds the Mention without the Python-level NamedTuple constructor (same tuple).
     return [_new_tuple(Mention, (s.type, texts[field][s.start:s.end], s.key, field, s.start))
             for field, spans in fields.items() for s in spans]
-
-
-# --------------------------------------------------------------------------- agency
-
-@lru_cache(maxsize=1)
-def _agencies() -> tuple[dict[str, str], frozenset[str], re.Pattern]:
-    """``({surface: key}, surfaces allowed outside bylines, bounded regex of all surfaces)``."""
-    table, anywhere = {}, set()
-    for key, where, surfaces in _table("agencies.tsv"):
-        for s in [key, *surfaces.split("|")]:
-            s = _norm(s)
-            table.setdefault(s, _norm(key))
-            if where.strip() == "any":
-                anywhere.add(s)
-    return table, frozenset(anywhere), _bounded(_trie_regex(table))
-
-
-_QUOTES = "'\"‘’“”«»"
-_BYLINE = re.compile(r"\(([^()]{2,120})\)")
-_SEGMENT_SPLIT = re.compile(r"[/،,\-–—۔:|]")
-_ATTRIBUTION = re.compile(f"[{_QUOTES}]? *(?:کی (?:رپورٹ|خبر) )?کے مطابق")
-_CREDIT = re.compile(f"[،,\\-–(] *[{_QUOTES}]?([^،,\\-–()]{{2,40}}?)[{_QUOTES}]? *\\)? *[۔.]? *$")
-_URDUPOINT = "اردو پوائنٹ"
-
-
-def _segment_agency(content: str) -> str | None:
-    """The agency named by a whole segment of a byline bracket (``یوسف انجم/ ایکسپریس نیوز``)."""
-    table = _agencies()[0]
-    for seg in _SEGMENT_SPLIT.split(content):
-        seg = re.sub(r"[\d]+", " ", seg).strip(" " + _QUOTES)
-        seg = " ".join(seg.split())
-        if seg in table and table[seg] != _URDUPOINT:
-            return table[seg]
-    return None
-
-
-def _byline(body: str) -> str | None:
-    """Agency in an opening bracket: ``لاہور (اردو پوائنٹ … - اے پی پی۔ …)``, ``ڈھاکہ۔ یکم دسمبر (اے پی پی)``."""
-    m = _BYLINE.search(body, 0, 200)
-    if m is None or m.start() > 60:
-        return None
-    before = body[:m.start()]
-    # Only a dateline ("ڈھاکہ۔ یکم دسمبر", "دیر لوئر، 19 اپریل") may precede the bracket.
-    if len(before.split()) > 6 or any(ch in before for ch in "؟!"):
-        return None
-    return _segment_agency(m.group(1))
-
-
-def _credit(text: str) -> str | None:
-    """A closing credit: ``…، خبر ایجنسی`` or ``… (اے پی پی)`` at the very end of the text."""
-    m = _CREDIT.search(text[-60:])
-    if m is None:
-        return None
-    surface = " ".join(m.group(1).split())
-    before = text[:len(text) - 60 + m.start()] if len(text) > 60 else text[:m.start()]
-    if before.rstrip().endswith(("فوٹو", "فوٹو:", "تصویر", "فائل")):
-        return None
-    table = _agencies()[0]
-    key = table.get(surface)
-    return key if key and key != _URDUPOINT else None
-
-
-def _attribution(body: str) -> str | None:
-    """``<agency> کے مطابق`` / ``<agency> کی رپورٹ کے مطابق`` in the first 200 characters."""
-    table, anywhere, pattern = _agencies()
-    lead = body[:200]
-    generic = None
-    for m in pattern.finditer(lead):
-        if m.group(0) not in anywhere:
-            continue
-        if _ATTRIBUTION.match(lead, m.end()):
-            key = table[m.group(0)]
-            if key != "ایجنسیاں":
-                return key
-            generic = generic or key
-        elif generic is None and table[m.group(0)] == "ایجنسیاں":
-            # "خبر رساں ادارے روئٹرز کے مطابق": the named agency right after the generic wins.
-            nxt = pattern.match(lead, m.end() + 1) if lead[m.end():m.end() + 1] == " " else None
-            if nxt and nxt.group(0) in anywhere and _ATTRIBUTION.match(lead, nxt.end()):
-                return table[nxt.group(0)]
-    return generic
-
-
-def agency(body: str, headline: str | None = None) -> str | None:
-    """The canonical news agency or byline of an article, or ``None`` when it names none.
-
-    Looked for, in order: a byline bracket at the start of the body (UrduPoint and newspaper
-    datelines), a closing credit at the end of the body or headline, and an attribution to an
-    agency in the lead (``غیر ملکی خبر ایجنسی کے مطابق`` gives the generic ``ایجنسیاں``). A bare
-    UrduPoint dateline without an agency is the paper's own copy and gives ``None``.
-    """
-    if not body:
-        return None
-    return _byline(body) or _credit(body) or (_credit(headline) if headline else None) or _attribution(body)

@@ -11,7 +11,7 @@ word missing from the table is rarer than every word in it, so it gets the table
 Ties are broken by the word (code-point order), so the result is deterministic.
 
 Candidates are Urdu-script words of two letters or more (abbreviations of letter names such as
-``پی۔ٹی۔آئی`` included) that are not stop words (``rules/stopwords.txt``): digits, numbers,
+``پی۔ٹی۔آئی`` included) that are not stop words (``rules/urdu_stop_words.txt``): digits, numbers,
 punctuation, one-letter tokens and Latin-script tokens (bylines, embeds, stray English) never
 become keywords. Nor does a lone Urdu letter name (سی، آئی، پی): spaced acronyms (آئی سی سی)
 split into them, and "سی" says nothing of the story.
@@ -26,8 +26,8 @@ from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
-from etl.digest import files_digest
-from etl.enrich.quality import stop_words
+from etl import rule_files
+from etl.enrich.quality import STOP_WORDS_FILE, stop_words
 from etl.text import rules
 from etl.text.normalize import LETTERS
 
@@ -35,7 +35,7 @@ RULES = Path(__file__).resolve().parent / "rules"
 IDF_FILE = RULES / "idf.tsv"
 DEFAULT_K = 8
 
-KEYWORDS_VERSION = "1.0.0+" + files_digest([IDF_FILE, RULES / "stopwords.txt"])
+KEYWORDS_VERSION = "1.0.0+" + rule_files.files_digest([IDF_FILE, STOP_WORDS_FILE])
 
 # An Urdu word (ZWNJ may sit inside it), or letter names joined by ۔ (an abbreviation token).
 _CANDIDATE = re.compile(f"[{LETTERS}\u200c]+(?:۔[{LETTERS}\u200c]+)*")
@@ -53,14 +53,8 @@ def is_candidate(token: str) -> bool:
 @lru_cache(maxsize=1)
 def idf_table() -> tuple[dict[str, float], float]:
     """``(word -> idf, idf of a word not in the table)`` from ``rules/idf.tsv``."""
-    documents = 0
-    df: dict[str, int] = {}
-    for line in IDF_FILE.read_text(encoding="utf-8").splitlines():
-        if line.startswith("# documents\t"):
-            documents = int(line.split("\t")[1])
-        elif line and not line.startswith("#"):
-            word, count = line.split("\t")
-            df[word] = int(count)
+    documents = int(rule_files.comment_value(IDF_FILE, "documents") or 0)
+    df = {word: int(count) for word, count in rule_files.rows(IDF_FILE)}
     idf = {w: math.log((documents + 1) / (c + 1)) + 1 for w, c in df.items()}
     unknown = max(idf.values(), default=math.log(documents + 1) + 1)
     return idf, unknown

@@ -10,19 +10,15 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-from etl.digest import files_digest
+from etl.rule_files import files_digest, rows
 
 HERE = Path(__file__).resolve().parent
 FILES = ("characters.tsv", "compositions.tsv", "letter_names.txt", "fused_words.tsv", "boilerplate.tsv",
          "furniture_fingerprints.tsv")
 
 
-def _lines(name: str) -> list[list[str]]:
-    out = []
-    for line in (HERE / name).read_text(encoding="utf-8").splitlines():
-        if line.strip() and not line.startswith("#"):
-            out.append(line.split("\t"))
-    return out
+def _rows(name: str) -> list[list[str]]:
+    return rows(HERE / name)
 
 
 def _codepoints(spec: str) -> range:
@@ -38,7 +34,7 @@ def _chars(spec: str) -> str:
 def character_rules() -> list[tuple[range, str]]:
     """``(code points, replacement)`` in file order; replacement is text, ``""``, or ``"NFKC"``."""
     out = []
-    for cols in _lines("characters.tsv"):
+    for cols in _rows("characters.tsv"):
         spec, repl = cols[0], cols[1]
         value = {"DROP": "", "SPACE": " ", "NFKC": "NFKC"}.get(repl)
         out.append((_codepoints(spec), _chars(repl) if value is None else value))
@@ -47,25 +43,25 @@ def character_rules() -> list[tuple[range, str]]:
 
 @lru_cache(maxsize=1)
 def compositions() -> list[tuple[str, str]]:
-    return [(_chars(cols[0]), _chars(cols[1])) for cols in _lines("compositions.tsv")]
+    return [(_chars(cols[0]), _chars(cols[1])) for cols in _rows("compositions.tsv")]
 
 
 @lru_cache(maxsize=1)
 def letter_names() -> frozenset[str]:
-    return frozenset(cols[0].strip() for cols in _lines("letter_names.txt"))
+    return frozenset(cols[0].strip() for cols in _rows("letter_names.txt"))
 
 
 @lru_cache(maxsize=1)
 def fused_words() -> dict[str, list[str]]:
     """Whole-token splits: a token equal to the key becomes the listed words."""
-    return {cols[0]: cols[1].split() for cols in _lines("fused_words.tsv")}
+    return {cols[0]: cols[1].split() for cols in _rows("fused_words.tsv")}
 
 
 @lru_cache(maxsize=1)
 def boilerplate() -> list[tuple[str, re.Pattern, tuple[str, ...]]]:
     """``(rule name, pattern, guard literals)`` for page furniture to delete from normalized body text."""
     out = []
-    for cols in _lines("boilerplate.tsv"):
+    for cols in _rows("boilerplate.tsv"):
         name, guard, pattern = cols[0], cols[1], "\t".join(cols[2:])
         out.append((name.strip(), re.compile(pattern), tuple(guard.split("|"))))
     return out
@@ -78,7 +74,7 @@ def furniture_fingerprints() -> dict[str, dict[str, dict[int, set[str]]]]:
     path = HERE / "furniture_fingerprints.tsv"
     if not path.exists():
         return out
-    for rule, words, last, digest in _lines("furniture_fingerprints.tsv"):
+    for rule, words, last, digest in _rows("furniture_fingerprints.tsv"):
         out.setdefault(rule, {}).setdefault(last, {}).setdefault(int(words), set()).add(digest)
     return out
 

@@ -1,0 +1,206 @@
+"""Gopher-style repetition tests of one article body: ``repetition_reason``.
+
+The tests follow datatrove's GopherRepetitionFilter: duplicate lines (paragraphs here) and their
+characters; a "top" n-gram covers len(" ".join(gram)) * count characters; duplicate n-grams are
+counted scanning left to right, jumping past each repeat, with len("".join(gram)) characters each.
+Both n-gram figures are computed exactly on integer ids of the tokens, n ids packed into one
+integer, in numpy; the Python scan runs only when a cheap upper bound says a duplicate test might
+fail.
+
+The thresholds are FineWeb-2's for urd_Arab, the n-gram fractions scaled by
+``NEWS_REPETITION_FACTOR``; ``etl.enrich.quality`` says where each comes from and why, and turns a
+failed test into its ``heavy_repetition`` flag.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from itertools import count
+
+import numpy as np
+
+from etl.enrich.text_counts import word_count
+
+#: Gopher's min_doc_words, kept by FineWeb-2: a shorter body is a stub, and is not tested for
+#: repetition (nor, in ``etl.enrich.quality``, for its stop words).
+MIN_WORDS = 50
+DUP_LINE_FRAC = 0.182  # FineWeb-2 urd_Arab dup_line_frac
+DUP_LINE_CHAR_FRAC = 0.1  # FineWeb-2 char_duplicates_ratio (all languages)
+FINEWEB2_TOP_NGRAMS = ((2, 0.074), (3, 0.082), (4, 0.093))  # urd_Arab top_n_grams
+FINEWEB2_DUP_NGRAMS = ((5, 0.115), (6, 0.099), (7, 0.087), (8, 0.077), (9, 0.07), (10, 0.064))  # urd_Arab dup_n_grams
+NEWS_REPETITION_FACTOR = 2.5  # adapted for short, formulaic news articles (etl.enrich.quality)
+TOP_NGRAMS = tuple((n, frac * NEWS_REPETITION_FACTOR) for n, frac in FINEWEB2_TOP_NGRAMS)
+DUP_NGRAMS = tuple((n, frac * NEWS_REPETITION_FACTOR) for n, frac in FINEWEB2_DUP_NGRAMS)
+
+_BLANK = re.compile(r"\n\s*")
+
+
+def _lines(body: str) -> list[str]:
+    return [line for line in (part.strip() for part in _BLANK.split(body)) if line]
+
+
+def _duplicates(items: Sequence[str]) -> tuple[int, int]:
+    """Repeated elements (after their first occurrence): how many, and their characters."""
+    seen: set[str] = set()
+    count = chars = 0
+    for item in items:
+        if item in seen:
+            count += 1
+            chars += len(item)
+        else:
+            seen.add(item)
+    return count, chars
+
+
+class _Grams:
+    """The tokens of one text as ids, with what the n-gram tests need."""
+
+    def __init__(self, tokens: Sequence[str]):
+        vocab: dict[str, int] = {}
+        self.tokens = tokens
+        # a token's id is where it first occurs: equal tokens, equal ids
+        self.ids = np.fromiter(map(vocab.setdefault, tokens, count()), dtype=np.int64, count=len(tokens))
+        self.bits = max(1, (len(tokens) - 1).bit_length())
+        lengths = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
+        self.cum = np.zeros(len(tokens) + 1, dtype=np.int64)  # characters before token i
+        np.cumsum(lengths, out=self.cum[1:])
+        self._keys: dict[int, np.ndarray] = {1: self.ids}
+        self._rarest: dict[int, np.ndarray] = {}
+
+    def keys(self, n: int) -> np.ndarray | None:
+        """One integer per n-gram, equal exactly when the n-grams are (None if n ids do not fit).
+
+        The n-gram keys extend the (n-1)-gram ones by one id (the tests ask for n = 2, 3, 4, 5
+        in turn), which gives the same integers as packing all n ids afresh.
+        """
+        count = len(self.ids) - n + 1
+        if count <= 0 or n * self.bits > 63:
+            return None
+        key = self._keys.get(n)
+        if key is None:
+            shorter = self._keys.get(n - 1)
+            if shorter is None:
+                key = np.zeros(count, dtype=np.int64)
+                for j in range(n):
+                    key = (key << self.bits) | self.ids[j:j + count]
+            else:
+                key = (shorter[:count] << self.bits) | self.ids[n - 1:]
+            self._keys[n] = key
+        return key
+
+    def rarest(self, n: int) -> np.ndarray:
+        """Per n-gram, how often its rarest token occurs in the text: no n-gram occurs more often."""
+        out = self._rarest.get(n)
+        if out is None:
+            if n == 1:
+                out = np.bincount(self.ids)[self.ids]
+            else:
+                shorter = self.rarest(n - 1)
+                out = np.minimum(shorter[:-1], self.rarest(1)[n - 1:])
+            self._rarest[n] = out
+        return out
+
+    def chars(self, n: int) -> np.ndarray:
+        """Characters of each n-gram's tokens, without separators."""
+        return self.cum[n:] - self.cum[:-n]
+
+    def top_exceeds(self, n: int, limit: float) -> bool:
+        """Whether ``top_chars(n)`` exceeds ``limit``; most texts are settled by a bound, without
+        finding which n-gram is on top.
+
+        First bound, no sorting: the top n-gram occurs at most as often as its rarest token, so
+        ``top_chars(n)`` is at most the largest ``rarest(n) * (chars(n) + n - 1)``. Second, as
+        datatrove's own shortcut: the top count times the longest n-gram.
+        """
+        key = self.keys(n)
+        if key is None or not len(key):
+            return self.top_chars(n) > limit
+        width = self.chars(n) + (n - 1)
+        if int((self.rarest(n) * width).max()) <= limit:
+            return False
+        ordered = np.sort(key)
+        starts = np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1], [True]]))
+        best = int((starts[1:] - starts[:-1]).max())   # the longest run of equal keys
+        if best * int(width.max()) <= limit:
+            return False
+        return self.top_chars(n) > limit
+
+    def top_chars(self, n: int) -> int:
+        """Gopher's top n-gram characters: the most frequent n-gram (the first met among equals)."""
+        key = self.keys(n)
+        if key is None:
+            counts = Counter(zip(*(self.tokens[i:] for i in range(n))))
+            if not counts:
+                return 0
+            gram, count = counts.most_common(1)[0]
+            return (sum(map(len, gram)) + n - 1) * count
+        _, first, counts = np.unique(key, return_index=True, return_counts=True)
+        best = counts.max()
+        i = int(first[counts == best].min())
+        return int((self.chars(n)[i] + n - 1) * best)
+
+    def repeated_cover(self, n: int) -> int:
+        """Characters of the tokens covered by an n-gram seen earlier in the text.
+
+        Every duplicate n'-gram (n' >= n) that Gopher's scan counts lies inside this cover, and
+        the counted ones do not overlap, so this bounds the duplicate characters of all n' >= n.
+        """
+        key = self.keys(n)
+        if key is None:
+            return int(self.cum[-1])
+        order = np.argsort(key, kind="stable")   # equal keys stay in text order
+        ordered = key[order]
+        at = order[1:][ordered[1:] == ordered[:-1]]   # where an n-gram occurs again
+        if not len(at):
+            return 0
+        edges = np.zeros(len(self.ids) + 1, dtype=np.int64)
+        # The indices of each statement are distinct, so fancy ``+=`` adds as np.add.at would.
+        edges[at] += 1
+        edges[at + n] -= 1
+        covered = np.cumsum(edges[:-1]) > 0
+        return int((self.cum[1:] - self.cum[:-1])[covered].sum())
+
+    def dup_chars(self, n: int) -> int:
+        """Gopher's duplicate n-gram characters: scanning left to right, an n-gram seen before
+        counts its characters and the scan jumps past it."""
+        grams = list(zip(*(self.tokens[i:] for i in range(n))))
+        seen: set[tuple[str, ...]] = set()
+        chars, i = 0, 0
+        while i < len(grams):
+            gram = grams[i]
+            if gram in seen:
+                chars += sum(map(len, gram))
+                i += n
+            else:
+                seen.add(gram)
+                i += 1
+        return chars
+
+
+def repetition_reason(body: str, tokens: Sequence[str], words: int | None = None) -> str | None:
+    """Which Gopher repetition test ``body`` fails first (``dup_line``, ``top_2_gram`` ...), or None."""
+    size = len(body)
+    if not size:
+        return None
+    lines = _lines(body) if "\n" in body else ()   # one line (most bodies): no line test applies
+    if len(lines) > 1:
+        dup_lines, dup_chars = _duplicates(lines)
+        if dup_lines / len(lines) > DUP_LINE_FRAC:
+            return "dup_line"
+        if dup_chars / size > DUP_LINE_CHAR_FRAC:
+            return "dup_line_chars"
+    if (word_count(tokens) if words is None else words) < MIN_WORDS:
+        return None
+    grams = _Grams(tokens)
+    for n, frac in TOP_NGRAMS:
+        if grams.top_exceeds(n, frac * size):
+            return f"top_{n}_gram"
+    first_n = DUP_NGRAMS[0][0]
+    if grams.repeated_cover(first_n) / size <= min(frac for _, frac in DUP_NGRAMS):
+        return None
+    for n, frac in DUP_NGRAMS:
+        if grams.dup_chars(n) / size > frac:
+            return f"dup_{n}_gram"
+    return None
