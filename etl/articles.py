@@ -63,7 +63,15 @@ def clean_record(rec: RawRecord, ingest_date: dt.date, required: tuple[str, ...]
     missing = _missing(rec, required)
     if missing:
         return missing
-    return _article(rec, *clean_body(rec.fields["body"]))
+    return _article(rec, latest_publication(ingest_date), *clean_body(rec.fields["body"]))
+
+
+def latest_publication(ingest_date: dt.date) -> dt.datetime:
+    """The latest publication time an article of the run's day may state: the end of the next day
+    (UTC), so that a day filed under any time zone keeps its own dates. A later one is a typo or a
+    misparse, never a fact. It follows the day, not the clock, so a re-run of an old day reads its
+    dates as the first run did."""
+    return dt.datetime(ingest_date.year, ingest_date.month, ingest_date.day, tzinfo=dt.UTC) + dt.timedelta(days=2)
 
 
 def clean_body(raw_body: str) -> tuple[str, Counter, int, bool]:
@@ -85,21 +93,22 @@ def clean_records(records: list[RawRecord], ingest_date: dt.date,
     out: list[dict | Reject | None] = [_missing(rec, required) for rec in records]
     todo = [i for i, o in enumerate(out) if o is None]
     batch = clean_batch([records[i].fields["body"] for i in todo])
+    latest = latest_publication(ingest_date)
     for k, (i, body) in enumerate(zip(todo, batch.bodies.to_pylist())):
-        out[i] = _article(records[i], body, batch.repairs[k] or Counter(), batch.boilerplate_chars[k],
+        out[i] = _article(records[i], latest, body, batch.repairs[k] or Counter(), batch.boilerplate_chars[k],
                           batch.furniture[k])
     return out
 
 
-def _article(rec: RawRecord, body: str, repairs: Counter, boilerplate_chars: int, furniture: bool) -> dict | Reject:
-    """The article row of a record whose body is cleaned, or its ``EMPTY_BODY`` reject."""
+def _article(rec: RawRecord, latest: dt.datetime, body: str, repairs: Counter, boilerplate_chars: int,
+             furniture: bool) -> dict | Reject:
+    """The article row of a record whose body is cleaned, or its ``EMPTY_BODY`` reject; a
+    publication date after ``latest`` is dropped."""
     f = rec.fields
     raw_body = f["body"]
     if not body:
         what = "only page furniture" if furniture else "empty after cleaning"
         return Reject(rec.source, rec.file, rec.record_no, EMPTY_BODY, f"body is {what}", raw_body[:200])
-    # A publication date in the future is a typo or a parse error, never a fact.
-    latest = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
     published, headline = publication_date(f.get("published"), _clean(f.get("headline")), body, latest)
     return {
         "article_id": article_id(rec.source, natural_key(rec)),

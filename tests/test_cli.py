@@ -16,7 +16,7 @@ def _etl(*args, cwd=ROOT):
 def test_ingest_untm_csv_with_mapping(corpora, tmp_path):
     proc = _etl("ingest", str(corpora / "untm" / "sampled_UNTM.csv"), "--source", "untm", "--format", "csv",
                 "--map", "headline=Title,body=News,url=Link,category=Category,published=Date",
-                "--date", "2023-03-02", "--data-dir", str(tmp_path))
+                "--date", "2023-04-30", "--data-dir", str(tmp_path))
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "records in 399" in proc.stdout and ": ok" in proc.stdout
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'warehouse.db'}")

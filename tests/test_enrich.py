@@ -85,3 +85,15 @@ def test_every_corpus_link_names_its_site(corpora):
     sites = {source_site(u) for u in frame["link"].dropna()}
     assert None not in sites
     assert {"jang.com.pk", "express.pk"} <= {s.removeprefix("urdu.") for s in sites}, sites
+
+
+def test_the_future_cut_off_follows_the_days_run_not_the_clock():
+    """A date after the day following the run's day is dropped; the same record filed under a later
+    day keeps it, whatever the clock says, so re-running an old day gives the same dates."""
+    from etl.articles import clean_record
+    from etl.records import RawRecord
+
+    rec = RawRecord("s", "f.csv", 1, {"body": "لاہور میں بارش ہوئی۔", "published": "2031-05-06T10:00:00Z"})
+    assert clean_record(rec, dt.date(2031, 5, 6))["published_at"] == dt.datetime(2031, 5, 6, 10, tzinfo=dt.UTC)
+    assert clean_record(rec, dt.date(2031, 5, 5))["published_at"] == dt.datetime(2031, 5, 6, 10, tzinfo=dt.UTC)
+    assert clean_record(rec, dt.date(2031, 5, 4))["published_at"] is None
