@@ -401,4 +401,4 @@ def test_env_is_gitignored():
     assert lines & {".env", "/.env"}, ".env must be git-ignored"
     assert not lines & {".env.example", "/.env.example", ".env*", ".env.*"}, ".env.example must stay committed"
     for pattern in (".venv/", "data/", ".airflow/", "__pycache__/", "*.pyc", ".pytest_cache/"):
-        assert pattern in lines or "/" + pattern in lines, f"{pattern} missing from .gitignore"
+        assert lines & {pattern, "/" + pattern, pattern.rstrip("/")}, f"{pattern} missing from .gitignore"
