@@ -81,8 +81,8 @@ class ShardResult(TypedDict):
     seconds: float
 
 
-class SourceReport(TypedDict):
-    """One source's part of a day in the lake: its accounting, row counts and the files written."""
+class SourceCounts(TypedDict):
+    """How one source's records of the day went, and what its articles hold: a line of the run summary."""
 
     records_in: int
     loaded: int
@@ -91,8 +91,13 @@ class SourceReport(TypedDict):
     sentences: int
     mentions: int
     copies: int
-    files: dict[str, list[str]]
     repairs: dict[str, int]
+
+
+class SourceReport(SourceCounts):
+    """One source's part of a day in the lake: its counts, and the files written per table."""
+
+    files: dict[str, list[str]]
 
 
 class LakeReport(TypedDict):
@@ -112,19 +117,6 @@ class LoadReport(TypedDict):
     day: str
     written: dict[str, int]
     seconds: float
-
-
-class SourceCounts(TypedDict):
-    """A source's line of the run summary."""
-
-    records_in: int
-    loaded: int
-    duplicates: int
-    rejected: int
-    sentences: int
-    mentions: int
-    copies: int
-    repairs: dict[str, int]
 
 
 class RunSummary(TypedDict):
