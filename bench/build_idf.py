@@ -4,7 +4,7 @@ Usage: .venv/bin/python bench/build_idf.py [CORPORA] [--top 30000] [--min-df 2] 
 
 CORPORA defaults to ../shared/corpora beside the repository. Every article body there is cleaned
 the way the pipeline cleans it (raw repairs, ``etl.text.normalize.normalize``, furniture removal)
-and tokenized by ``etl.text.segment.segment``; exact copies (the same clean body in several
+and tokenized by ``etl.text.segment_column.segment``; exact copies (the same clean body in several
 files) count once. A word's document frequency is the number of distinct bodies it occurs in;
 only words that can be keywords (``etl.enrich.keywords.is_candidate``) are counted. The ``--top``
 most frequent of those in ``--min-df`` bodies or more are written, ties by word, after a

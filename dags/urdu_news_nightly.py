@@ -12,7 +12,7 @@ A terminal error (bad configuration, a dump that cannot be read, a broken invari
 ``etl/errors.py``) fails its task at once; anything else is retried. ``write_lake`` and
 ``load_warehouse`` declare the lake and warehouse tables they write as Assets, so other DAGs can
 be scheduled on new data. Warehouse loads take a slot of the pool ``urdu_warehouse``, which must
-exist (``airflow pools set urdu_warehouse 1 "Urdu news warehouse loads"``).
+exist where the scheduler runs (``airflow pools import config/pools.json``).
 """
 
 from __future__ import annotations

@@ -3,4 +3,4 @@
 The package runs without Airflow; the DAGs in ``dags/`` only wire its stages together.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -15,8 +15,8 @@ traceback, and Airflow retries it like any task failure.
 
 from __future__ import annotations
 
-#: Exit codes of the command line, one per class of failure.
-OK, RUN_FAILED, BAD_USAGE, CONFIG_ERROR, FETCH_ERROR, WAREHOUSE_ERROR, NOTHING_TO_SHOW = 0, 1, 2, 3, 4, 5, 6
+#: Exit codes of the command line, one per class of failure (2, a bad command line, is argparse's).
+OK, RUN_FAILED, CONFIG_ERROR, FETCH_ERROR, WAREHOUSE_ERROR, NOTHING_TO_SHOW = 0, 1, 3, 4, 5, 6
 
 
 class EtlError(Exception):
@@ -45,11 +45,22 @@ class FetchError(EtlError):
 
 
 class NoDumpError(FetchError):
-    """The source published no dump for the day: the URL does not exist."""
+    """The source published no dump for the day: the URL does not exist. Transient: the source may
+    publish it later (a run that skips missing dumps never raises it)."""
+
+    transient = True
 
 
 class TransientFetchError(FetchError, TransientError):
-    """A fetch fault that may pass: a server error (5xx, 429), a timeout, a dropped or truncated transfer."""
+    """A fetch fault that may pass: a server error (5xx, 429), a timeout, a dropped or truncated
+    transfer. The fetch retries it itself before it gives up (``URDU_ETL_FETCH_ATTEMPTS``)."""
+
+
+class UnclassifiedFetchError(FetchError):
+    """An error of a filesystem backend that the fetch cannot tell apart (throttling, a full disk, a
+    lost mount): it may pass, so Airflow retries the task."""
+
+    transient = True
 
 
 class WarehouseError(EtlError):
@@ -65,8 +76,6 @@ class WarehouseUnavailable(WarehouseError, TransientError):
 
 class InvariantError(EtlError):
     """The run's outputs break an invariant: counts that do not add up, lake and warehouse that disagree."""
-
-    exit_code = RUN_FAILED
 
 
 def is_terminal(exc: BaseException) -> bool:

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
+from etl.contracts import ACCOUNTING
+
 
 @dataclass(frozen=True)
 class Column:
@@ -93,7 +95,7 @@ def _partition(key: bool = False) -> tuple[Column, Column]:
 
 
 def _accounting() -> tuple[Column, ...]:
-    return tuple(C(name, INT32) for name in ("records_in", "loaded", "duplicates", "rejected"))
+    return tuple(C(name, INT32) for name in ACCOUNTING)
 
 
 ARTICLES_TABLE = Table("articles", (

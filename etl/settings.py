@@ -2,9 +2,10 @@
 
 ``Settings.from_env()`` reads and validates all the ``URDU_ETL_*`` variables at once; a bad value
 is a ``ConfigError`` naming the variable. A run reads them when it starts (each Airflow task when
-it starts) and hands the ``Settings`` down; no other module reads the environment. ``KNOBS`` lists
-them with their defaults and meanings, as the README's table of settings does (a test holds the
-two equal).
+it starts) and hands the ``Settings`` down; no other module reads an ``URDU_ETL_*`` variable (the
+test-only failpoint is looked up through ``read``, on each hit; Airflow's own ``AIRFLOW_CONN_*``
+variable is read where the warehouse URL is resolved). ``KNOBS`` lists them with their defaults and
+meanings, as the README's table of settings does (a test holds the two equal).
 
 This module imports nothing beyond the standard library: the DAG file reads the time zone from
 it at parse time.
@@ -13,6 +14,7 @@ it at parse time.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -42,11 +44,18 @@ def _timezone(value: str) -> str:
     return value
 
 
-def _megabytes(value: str) -> int:
+def _number(value: str, what: str) -> float:
     try:
-        mb = float(value)
+        number = float(value)
     except ValueError:
-        raise ValueError("not a number of megabytes") from None
+        raise ValueError(f"not a {what}") from None
+    if not math.isfinite(number):
+        raise ValueError(f"not a finite {what}")
+    return number
+
+
+def _megabytes(value: str) -> int:
+    mb = _number(value, "number of megabytes")
     if not mb > 0:
         raise ValueError("must be more than 0")
     return max(1, int(mb * (1 << 20)))
@@ -61,16 +70,38 @@ def _days(value: str) -> int | None:
     return int(value)
 
 
-def _positive(kind: type) -> Callable[[str], Any]:
-    def parse(value: str):
-        try:
-            number = kind(value)
-        except ValueError:
-            raise ValueError(f"not a{'n integer' if kind is int else ' number'}") from None
-        if number < 0 or (kind is int and number < 1):
-            raise ValueError("must be positive")
-        return number
-    return parse
+def _count(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise ValueError("not a whole number") from None
+    if number < 1:
+        raise ValueError("must be 1 or more")
+    return number
+
+
+def _wait(value: str) -> float:
+    seconds = _number(value, "number of seconds")
+    if seconds < 0:
+        raise ValueError("must not be negative")
+    return seconds
+
+
+def _timeout(value: str) -> float:
+    seconds = _number(value, "number of seconds")
+    if not seconds > 0:
+        raise ValueError("must be more than 0")
+    return seconds
+
+
+def lake_location(location: str | os.PathLike) -> Path | str:
+    """A lake location as a ``Path`` (a local folder, also from a ``file://`` URL) or a URL string."""
+    text = os.fspath(location)
+    if "://" not in text:
+        return Path(text)
+    if text.startswith("file://"):
+        return Path(text.removeprefix("file://"))
+    return text.rstrip("/")
 
 
 @dataclass(frozen=True)
@@ -101,11 +132,11 @@ KNOBS: tuple[Knob, ...] = (
     Knob("dedup_days", "URDU_ETL_DEDUP_DAYS", "`30`",
          "how many earlier days of the lake the copy search looks back over (a number, or `all`)", _days),
     Knob("fetch_attempts", "URDU_ETL_FETCH_ATTEMPTS", "`3`",
-         "attempts per dump when fetching meets a transient fault", _positive(int)),
+         "attempts per dump when fetching meets a transient fault", _count),
     Knob("fetch_backoff", "URDU_ETL_FETCH_BACKOFF", "`2` s",
-         "seconds to wait before the second attempt; doubled before each later one", _positive(float)),
+         "seconds to wait before the second attempt; doubled before each later one", _wait),
     Knob("fetch_timeout", "URDU_ETL_FETCH_TIMEOUT", "`60` s",
-         "seconds a fetch waits to connect, and between bytes read", _positive(float)),
+         "seconds a fetch waits to connect, and between bytes read", _timeout),
     Knob("failpoint", "URDU_ETL_FAILPOINT", "unset",
          "for tests only: `name` or `name:n` kills the process at a named point (`etl/failpoints.py`)"),
 )
@@ -142,8 +173,8 @@ class Settings:
     """The pipeline's settings; ``from_env`` reads them, ``replace`` overrides some (command-line flags)."""
 
     data_dir: Path = _DEFAULTS["data_dir"]
-    lake_url: str | None = None
-    warehouse_url: str | None = None
+    lake_url: str | None = _DEFAULTS["lake_url"]
+    warehouse_url: str | None = _DEFAULTS["warehouse_url"]
     sources_file: Path = _DEFAULTS["sources_file"]
     timezone: str = _DEFAULTS["timezone"]
     shard_bytes: int = _DEFAULTS["shard_bytes"]
@@ -151,12 +182,11 @@ class Settings:
     fetch_attempts: int = _DEFAULTS["fetch_attempts"]
     fetch_backoff: float = _DEFAULTS["fetch_backoff"]
     fetch_timeout: float = _DEFAULTS["fetch_timeout"]
-    failpoint: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Every setting from ``environ`` (default ``os.environ``); a bad value is a ``ConfigError``."""
-        return cls(**{k.field: read(k.field, environ) for k in KNOBS})
+        return cls(**{k.field: read(k.field, environ) for k in KNOBS if k.field in _FIELDS})
 
     def replace(self, **changes: Any) -> Settings:
         """These settings with some changed; ``None`` values are ignored (a flag not given)."""
@@ -167,11 +197,8 @@ class Settings:
         """Where the lake is: a local folder (``Path``, also from a ``file://`` URL) or an fsspec URL."""
         if not self.lake_url:
             return self.data_dir / "lake"
-        if "://" not in self.lake_url:
-            return Path(self.lake_url).expanduser().resolve()  # tasks may run in other folders
-        if self.lake_url.startswith("file://"):
-            return Path(self.lake_url.removeprefix("file://")).resolve()
-        return self.lake_url.rstrip("/")
+        where = lake_location(self.lake_url)
+        return where.expanduser().resolve() if isinstance(where, Path) else where  # tasks may run elsewhere
 
     @property
     def staging(self) -> Path:
@@ -186,3 +213,7 @@ class Settings:
     def default_warehouse_url(self) -> str:
         """The warehouse when no URL and no Airflow connection name one: SQLite in the data dir."""
         return f"sqlite:///{self.data_dir / 'warehouse.db'}"
+
+
+#: The settings a run is handed; ``failpoint`` is only ever looked up (``read``), by ``etl.failpoints``.
+_FIELDS = {f.name for f in dataclasses.fields(Settings)}

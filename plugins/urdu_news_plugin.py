@@ -229,8 +229,14 @@ def create_app(authorize=None) -> FastAPI:
 
     def _runs_or_problem(limit: int) -> tuple[list[dict[str, Any]], str | None, str, int]:
         """(runs, problem for the reader or None, warehouse backend, HTTP status)."""
-        root = data_dir()
-        url = warehouse_url(root)
+        from etl.errors import EtlError
+
+        try:
+            root = data_dir()
+            url = warehouse_url(root)
+        except EtlError as exc:  # a bad setting or a connection that cannot be read: said, not a bare 500
+            log.warning("cannot find the warehouse: %s", exc)
+            return [], f"Cannot find the warehouse: {exc}", "unknown", 503
         backend = url.split(":", 1)[0].split("+", 1)[0]
         try:
             return read_runs(url, root, limit), None, backend, 200
@@ -255,7 +261,12 @@ def create_app(authorize=None) -> FastAPI:
         if parse_day(day) is None:
             return _page("message.html", status_code=400, title="Not a day",
                          message=f"{day!r} is not a date: a report is addressed by its day, as YYYY-MM-DD.")
-        path = data_dir() / "runs" / day / "report.html"
+        from etl.errors import EtlError
+
+        try:
+            path = data_dir() / "runs" / day / "report.html"
+        except EtlError as exc:
+            return _page("message.html", status_code=503, title="No data dir", message=str(exc))
         if not path.is_file():
             return _page("message.html", status_code=404, title="No report",
                          message=f"No run report for {day}: the DAG's check task writes "

@@ -7,17 +7,10 @@ import json
 
 import pytest
 
-from etl import fetch
 from etl.config import make_source
-from etl.fetch import FetchError, NoDumpError
+from etl.fetch import FetchError, NoDumpError, fetch_dump
 from etl.fetch.archives import ArchiveError, expand
-from etl.settings import Settings
 from tests.support.archives import tar_gz_bytes, zip_bytes
-
-
-def fetch_dump(source, day, staging, url=None):
-    """``etl.fetch.fetch_dump`` with the settings of the environment, as a run reads them."""
-    return fetch.fetch_dump(source, day, staging, url, Settings.from_env())
 
 DAY = dt.date(2024, 11, 8)
 CSV = "title,content,link\nسرخی,متن,https://x/1\n".encode()

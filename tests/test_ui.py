@@ -178,6 +178,20 @@ def test_no_warehouse_yet_is_said_and_nothing_is_created(tmp_path, monkeypatch):
     assert not (tmp_path / "warehouse.db").exists()
 
 
+def test_a_warehouse_that_cannot_be_found_is_said_not_a_bare_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("URDU_ETL_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("URDU_ETL_WAREHOUSE_URL", raising=False)
+    monkeypatch.setenv("AIRFLOW_CONN_URDU_WAREHOUSE", "mysql://u@h/db")  # no database the pipeline loads
+    client = _client()
+    page = client.get("/")
+    assert page.status_code == 503 and "Cannot find the warehouse" in page.text and "mysql" in page.text
+    monkeypatch.setenv("URDU_ETL_SHARD_MB", "lots")  # any bad setting stops the page the same way
+    answer = client.get("/api/runs")
+    assert answer.status_code == 503 and "URDU_ETL_SHARD_MB" in answer.json()["problem"]
+    report = client.get("/report/2021-04-07")
+    assert report.status_code == 503 and "URDU_ETL_SHARD_MB" in report.text
+
+
 def test_the_warehouse_is_opened_read_only(sample_run, pg_url):
     plugin = _plugin_module()
     root, _ = sample_run

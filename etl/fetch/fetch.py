@@ -23,7 +23,7 @@ import aiohttp
 import fsspec
 
 from etl.config import Source
-from etl.errors import FetchError, NoDumpError, TransientFetchError
+from etl.errors import FetchError, NoDumpError, TransientFetchError, UnclassifiedFetchError
 from etl.fetch.archives import ArchiveError, archive_kind, expand, stem
 from etl.records import Reject
 from etl.settings import Settings
@@ -107,7 +107,7 @@ def fetch_dump(source: Source, day: dt.date, staging: Path, url: str | None = No
     twice.
     """
     url = url or source.url_for(day)
-    settings = settings or Settings()
+    settings = settings or Settings.from_env()
     attempts, backoff, timeout = settings.fetch_attempts, settings.fetch_backoff, settings.fetch_timeout
     root = staging / source.name
     for attempt in range(1, attempts + 1):
@@ -195,8 +195,9 @@ def _download(url: str, root: Path, source: str, day: dt.date, timeout: float) -
     except (aiohttp.ClientError, asyncio.TimeoutError, TimeoutError, ConnectionError) as exc:
         raise TransientFetchError(f"fetching {source} for {day} from {url} failed: "
                                   f"{type(exc).__name__}: {exc}") from exc
-    except Exception as exc:  # other filesystem errors from any fsspec backend
-        raise FetchError(f"fetching {source} for {day} from {url} failed: {type(exc).__name__}: {exc}") from exc
+    except Exception as exc:  # other errors of any fsspec backend: whether they pass, only a retry tells
+        raise UnclassifiedFetchError(f"fetching {source} for {day} from {url} failed: "
+                                     f"{type(exc).__name__}: {exc}") from exc
 
 
 def _combined_sha(fetched: list[dict]) -> str:

@@ -45,6 +45,7 @@ import pyarrow.parquet as pq
 from fsspec.implementations.local import LocalFileSystem
 
 from etl import failpoints
+from etl.settings import lake_location
 
 ROWS_PER_FILE = 200_000
 TMP = "_tmp"
@@ -54,12 +55,7 @@ Location = Path | str  # a local folder, or an fsspec URL (``s3://bucket/prefix`
 
 def resolve(location: str | os.PathLike) -> Location:
     """A lake location as a ``Path`` (a local folder, also from a ``file://`` URL) or a URL string."""
-    text = os.fspath(location)
-    if "://" not in text:
-        return Path(text)
-    if text.startswith("file://"):
-        return Path(text.removeprefix("file://"))
-    return text.rstrip("/")
+    return lake_location(location)
 
 
 def filesystem(lake: Location) -> tuple[fsspec.AbstractFileSystem, str]:

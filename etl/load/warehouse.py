@@ -96,10 +96,13 @@ def engine_for(url: str) -> sa.Engine:
     return engine
 
 
-#: Database errors that may pass: no answer, a dropped connection, a lock or a deadlock.
+#: Database errors that may pass: no answer, a dropped connection, a lock, a deadlock, a server
+#: starting or stopping. PostgreSQL says so by SQLSTATE class; SQLite and a failed connect only in words.
+_TRANSIENT_SQLSTATES = ("08", "53", "57P", "40001", "40P01", "55P03")
 _TRANSIENT = re.compile(r"database is locked|database table is locked|busy|deadlock|could not connect|connection "
-                        r"refused|connection timed out|server closed the connection|terminating connection|"
-                        r"too many clients|the database system is (?:starting up|shutting down)|timeout", re.I)
+                        r"refused|connection reset|connection timed out|server closed the connection|terminating "
+                        r"connection|too many clients|the database system is (?:starting up|shutting down)|timeout|"
+                        r"timed out|name resolution|no route to host|network is unreachable|ssl syscall", re.I)
 
 
 def as_warehouse_error(exc: sa.exc.SQLAlchemyError, url: str) -> WarehouseError:
@@ -107,8 +110,10 @@ def as_warehouse_error(exc: sa.exc.SQLAlchemyError, url: str) -> WarehouseError:
     ``WarehouseError``, in one line that names the warehouse (without its password)."""
     first = str(exc).splitlines()
     message = f"warehouse {url_for_display(url)}: {type(exc).__name__}: {first[0] if first else ''}"
-    transient = isinstance(exc, sa.exc.DisconnectionError) or getattr(exc, "connection_invalidated", False) or (
-        isinstance(exc, sa.exc.OperationalError) and _TRANSIENT.search(str(exc)) is not None)
+    sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None) or ""
+    transient = (isinstance(exc, sa.exc.DisconnectionError) or getattr(exc, "connection_invalidated", False)
+                 or sqlstate.startswith(_TRANSIENT_SQLSTATES)
+                 or (isinstance(exc, sa.exc.OperationalError) and _TRANSIENT.search(str(exc)) is not None))
     return WarehouseUnavailable(message) if transient else WarehouseError(message)
 
 

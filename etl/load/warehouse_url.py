@@ -10,23 +10,24 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import sqlalchemy as sa
 
-from etl.errors import WarehouseError
+from etl.errors import WarehouseError, WarehouseUnavailable
 from etl.settings import Settings
 
 CONN_ID = "urdu_warehouse"
 
 
-def resolve_url(settings: Settings, conn_id: str = CONN_ID) -> str:
+def resolve_url(settings: Settings, conn_id: str | None = CONN_ID) -> str:
     """The warehouse URL: ``settings.warehouse_url`` (``URDU_ETL_WAREHOUSE_URL``), else the Airflow
-    connection ``conn_id``, else SQLite in the data dir.
+    connection ``conn_id`` (``None``: do not look), else SQLite in the data dir.
 
     SQLite is the fallback only when the connection is not defined. A connection that cannot be
-    read (a secrets backend that fails, a value that does not parse) is a ``WarehouseError``: a
-    night of production data must not go quietly into a local file.
+    read is a ``WarehouseUnavailable`` (a secrets backend or the API server that fails: it may pass,
+    and Airflow retries the task), one that is defined but names no database this pipeline loads is
+    a ``WarehouseError``: a night of production data must not go quietly into a local file.
     """
     if settings.warehouse_url:
         return settings.warehouse_url
-    url = url_from_airflow_connection(conn_id)
+    url = url_from_airflow_connection(conn_id) if conn_id else None
     return url if url is not None else settings.default_warehouse_url
 
 
@@ -35,27 +36,33 @@ def url_from_airflow_connection(conn_id: str) -> str | None:
 
     The ``AIRFLOW_CONN_<ID>`` variable is read directly (so the command line in a container finds
     it too). Inside Airflow, the configured secrets backends are asked in Airflow's order. Airflow's
-    own ``Connection.get`` takes a backend that fails for one that has no such connection; here a
-    failing backend is an error.
+    own ``Connection.get`` takes a backend that fails, or an Execution API that does not answer, for
+    one that has no such connection; here either is an error.
     """
-    env = os.environ.get(f"AIRFLOW_CONN_{conn_id.upper()}")
-    if env:
+    variable = f"AIRFLOW_CONN_{conn_id.upper()}"
+    value = os.environ.get(variable)
+    if value:
         try:
-            return _url_from_conn_value(env)
-        except ValueError as exc:
-            raise WarehouseError(f"AIRFLOW_CONN_{conn_id.upper()} is not a connection URI or JSON: {exc}") from None
+            return _url_from_conn_value(value, variable)
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise WarehouseError(f"{variable} is not a connection URI or JSON: {exc}") from None
     if "airflow.sdk" not in sys.modules:
         return None  # not running under Airflow: no other place to look
     conn = _airflow_connection(conn_id)
     if conn is None:
         return None
-    return _url_from_parts(conn.conn_type, conn.host, conn.login, conn.password, conn.port, conn.schema,
-                           conn.extra_dejson or {})
+    try:
+        extra = conn.extra_dejson or {}
+    except Exception as exc:
+        raise WarehouseError(f"the extra of the Airflow connection {conn_id} is not JSON: {exc}") from None
+    return _url_from_parts(conn.conn_type, conn.host, conn.login, conn.password, conn.port, conn.schema, extra,
+                           f"the Airflow connection {conn_id}")
 
 
 def _airflow_connection(conn_id: str):
     """The connection from the first secrets backend that has it; None when none has it."""
     try:
+        from airflow.sdk.execution_time.secrets.execution_api import ExecutionAPISecretsBackend
         from airflow.sdk.execution_time.supervisor import ensure_secrets_backend_loaded
     except ImportError:  # another Airflow layout: its own lookup, which tells only "not defined"
         from airflow.sdk import Connection
@@ -65,43 +72,86 @@ def _airflow_connection(conn_id: str):
         except AirflowNotFoundException:
             return None
         except Exception as exc:
-            raise WarehouseError(f"could not read the Airflow connection {conn_id}: {type(exc).__name__}: {exc}") from exc
+            raise WarehouseUnavailable(f"could not read the Airflow connection {conn_id}: "
+                                       f"{type(exc).__name__}: {exc}") from exc
     for backend in ensure_secrets_backend_loaded():
         try:
-            conn = backend.get_connection(conn_id=conn_id)
+            if isinstance(backend, ExecutionAPISecretsBackend):
+                conn = _from_execution_api(conn_id)
+            else:
+                conn = backend.get_connection(conn_id=conn_id)
+        except WarehouseUnavailable:
+            raise
         except Exception as exc:
-            raise WarehouseError(f"could not read the Airflow connection {conn_id} from the secrets backend "
-                                 f"{type(backend).__name__}: {type(exc).__name__}: {exc}; not falling back to "
-                                 f"SQLite") from exc
+            raise WarehouseUnavailable(f"could not read the Airflow connection {conn_id} from the secrets backend "
+                                       f"{type(backend).__name__}: {type(exc).__name__}: {exc}; not falling back "
+                                       f"to SQLite") from exc
         if conn is not None:
+            _mask(conn)
             return conn
     return None
 
 
-def _url_from_conn_value(value: str) -> str | None:
+def _from_execution_api(conn_id: str):
+    """The connection as the API server gives it to a task; None only when it answers "not found".
+
+    Airflow's own ``ExecutionAPISecretsBackend`` answers None for any failed request, so the
+    request is made here, where "not found" and "failed" can be told apart.
+    """
+    from airflow.sdk.exceptions import ErrorType
+    from airflow.sdk.execution_time import task_runner
+    from airflow.sdk.execution_time.comms import ErrorResponse, GetConnection
+    from airflow.sdk.execution_time.context import _process_connection_result_conn
+
+    answer = task_runner.SUPERVISOR_COMMS.send(GetConnection(conn_id=conn_id))
+    if isinstance(answer, ErrorResponse):
+        if answer.error == ErrorType.CONNECTION_NOT_FOUND:
+            return None
+        raise WarehouseUnavailable(f"could not read the Airflow connection {conn_id} from the API server: "
+                                   f"{answer.error.value} {answer.detail or ''}; not falling back to SQLite")
+    return _process_connection_result_conn(answer)
+
+
+def _mask(conn) -> None:
+    """Keep the connection's password and extra out of task logs, as ``Connection.get`` does."""
+    try:
+        from airflow.sdk.log import mask_secret
+    except ImportError:
+        return
+    if conn.password:
+        mask_secret(conn.password)
+    if conn.extra:
+        mask_secret(conn.extra)
+
+
+def _url_from_conn_value(value: str, where: str) -> str:
     """An ``AIRFLOW_CONN_*`` value (a URI or Airflow's JSON form) as a SQLAlchemy URL."""
     if value.lstrip().startswith("{"):
         d = json.loads(value)
         return _url_from_parts(d.get("conn_type"), d.get("host"), d.get("login"), d.get("password"),
-                               d.get("port"), d.get("schema"), d.get("extra") or {})
+                               d.get("port"), d.get("schema"), d.get("extra") or {}, where)
     parsed = urlsplit(value)
     extra = dict(parse_qsl(parsed.query))
     return _url_from_parts(parsed.scheme.replace("-", "_"), unquote(parsed.hostname or ""),
                            unquote(parsed.username or "") or None, unquote(parsed.password or "") or None,
-                           parsed.port, unquote(parsed.path.lstrip("/")) or None, extra)
+                           parsed.port, unquote(parsed.path.lstrip("/")) or None, extra, where)
 
 
-def _url_from_parts(conn_type, host, login, password, port, schema, extra) -> str | None:
+def _url_from_parts(conn_type, host, login, password, port, schema, extra, where: str) -> str:
+    """A connection's parts as a SQLAlchemy URL; a connection of another kind is an error, never "not defined"."""
     if isinstance(extra, str):
         extra = json.loads(extra or "{}")
+    if not isinstance(extra, dict):
+        raise WarehouseError(f"{where}: its extra must be a JSON object, not {type(extra).__name__}")
     if extra.get("sqlalchemy_url"):
         return extra["sqlalchemy_url"]
-    if conn_type in ("postgres", "postgresql"):
+    if conn_type in ("postgres", "postgresql") or str(conn_type or "").startswith("postgresql+"):
         return sa.URL.create("postgresql+psycopg", username=login, password=password, host=host, port=port,
                              database=schema).render_as_string(hide_password=False)
     if conn_type == "sqlite":
         return f"sqlite:///{host}"
-    return None
+    raise WarehouseError(f"{where} is of type {conn_type!r}: the warehouse is PostgreSQL (a postgres connection) "
+                         f"or any database in the extra's sqlalchemy_url")
 
 
 def url_for_display(url: str) -> str:
