@@ -119,8 +119,8 @@ class LoadReport(TypedDict):
     seconds: float
 
 
-class RunSummary(TypedDict):
-    """A checked run: ``runs/<day>/summary.json``, what ``python -m etl summary`` prints."""
+class RunOutcome(TypedDict):
+    """A checked run's status and accounting: the check task's XCom."""
 
     run_id: str
     day: str
@@ -129,6 +129,11 @@ class RunSummary(TypedDict):
     loaded: int
     duplicates: int
     rejected: int
+
+
+class RunSummary(RunOutcome):
+    """A checked run with its detail: ``runs/<day>/summary.json``, what ``python -m etl summary`` prints."""
+
     sources: dict[str, SourceCounts]
     partitions: list[str]
     lake: str
@@ -137,18 +142,6 @@ class RunSummary(TypedDict):
     problems: list[str]
     stages: dict[str, float]
     report: NotRequired[str]
-
-
-class RunOutcome(TypedDict):
-    """The check task's XCom: the run's status and accounting, without the per-source detail."""
-
-    run_id: str
-    day: str
-    status: str
-    records_in: int
-    loaded: int
-    duplicates: int
-    rejected: int
 
 
 #: How every input record is accounted for: records_in = loaded + duplicates + rejected.
