@@ -23,9 +23,10 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from etl import runner
-from etl.config import FORMATS, make_source
+from etl.config import make_source
 from etl.errors import NOTHING_TO_SHOW, OK, RUN_FAILED, EtlError
 from etl.load import queries, warehouse, warehouse_url
+from etl.read import FORMATS
 from etl.settings import Settings
 from etl.tasks.check import format_summary, read_summary
 from etl.tasks.fetch import declared_sources, fetch, select_sources

@@ -18,7 +18,7 @@ from etl.records import RAW_FIELDS
 _NAME = re.compile(r"^[a-z0-9_]+$")
 _URL_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.I)
 
-__all__ = ["ConfigError", "FORMATS", "Source", "load_sources", "make_source", "source_from_spec"]
+__all__ = ["ConfigError", "Source", "load_sources", "make_source", "source_from_spec"]
 
 
 @dataclass(frozen=True)
