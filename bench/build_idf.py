@@ -26,12 +26,12 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
-from corpus_texts import corpus_texts  # noqa: E402
+from corpus_texts import corpus_texts
 
-from etl.enrich.keywords import IDF_FILE, is_candidate  # noqa: E402
-from etl.text.normalize import collapse_whitespace, normalize  # noqa: E402
-from etl.text.repair import remove_boilerplate, repair_raw  # noqa: E402
-from etl.text.segment_column import segment  # noqa: E402
+from etl.enrich.keywords import IDF_FILE, is_candidate
+from etl.text.normalize import collapse_whitespace, normalize
+from etl.text.repair import remove_boilerplate, repair_raw
+from etl.text.segment_column import segment
 
 
 def clean(raw: str) -> str:
@@ -58,7 +58,7 @@ def document_frequencies(bodies: list[str], batch: int = 5000) -> Counter:
     """In how many bodies each keyword candidate occurs."""
     df: Counter = Counter()
     for start in range(0, len(bodies), batch):
-        seg = segment(bodies[start:start + batch])
+        seg = segment(bodies[start : start + batch])
         words: dict[int, set[str]] = {}
         for doc, toks in zip(seg["doc"].to_pylist(), seg["tokens"].to_pylist()):
             words.setdefault(doc, set()).update(toks)
@@ -77,11 +77,13 @@ def main(argv: list[str] | None = None) -> None:
 
     bodies = distinct_bodies(args.corpora)
     df = document_frequencies(bodies)
-    rows = sorted(((w, c) for w, c in df.items() if c >= args.min_df), key=lambda kv: (-kv[1], kv[0]))[:args.top]
-    lines = ["# Document frequencies of keyword candidates over the distinct clean article bodies of the",
-             "# shared Urdu news corpora; written by bench/build_idf.py (do not edit by hand).",
-             "# word\tdocuments containing it",
-             f"# documents\t{len(bodies)}"]
+    rows = sorted(((w, c) for w, c in df.items() if c >= args.min_df), key=lambda kv: (-kv[1], kv[0]))[: args.top]
+    lines = [
+        "# Document frequencies of keyword candidates over the distinct clean article bodies of the",
+        "# shared Urdu news corpora; written by bench/build_idf.py (do not edit by hand).",
+        "# word\tdocuments containing it",
+        f"# documents\t{len(bodies)}",
+    ]
     lines += [f"{word}\t{count}" for word, count in rows]
     args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"{len(bodies)} distinct bodies, {len(df)} candidate words, {len(rows)} written to {args.out}")

@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TARGET_S = 0.3
 HEAVY = ("pandas", "pyarrow", "sqlalchemy", "numpy", "etl")
 
-_PROBE = r"""
+_PROBE = rf"""
 import importlib, importlib.util, json, os, sys, time
 path, name = sys.argv[1], sys.argv[2]
 sys.path.insert(0, os.path.dirname(path))
@@ -37,7 +37,7 @@ import airflow.sdk
 before = set(sys.modules)
 __import__(name)  # the import statement's path, which -X importtime reports
 spec = importlib.util.spec_from_file_location(name, path)
-heavy = sorted(m for m in set(sys.modules) - before if m.split(".")[0] in {heavy})
+heavy = sorted(m for m in set(sys.modules) - before if m.split(".")[0] in {set(HEAVY)})
 times = []
 for _ in range(5):
     again = importlib.util.module_from_spec(spec)
@@ -45,7 +45,7 @@ for _ in range(5):
     spec.loader.exec_module(again)
     times.append(time.perf_counter() - began)
 print(json.dumps({{"reparse_s": sorted(times)[2], "heavy_modules": heavy}}))
-""".format(heavy=set(HEAVY))
+"""
 
 
 def _import_seconds(stderr: str, name: str) -> float:
@@ -61,16 +61,27 @@ def measure(path: Path, rounds: int) -> dict:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "AIRFLOW__CORE__LOAD_EXAMPLES": "False"}
     sdk, own, again, heavy = [], [], [], []
     for _ in range(rounds):
-        proc = subprocess.run([sys.executable, "-X", "importtime", "-c", _PROBE, str(path), name],
-                              capture_output=True, text=True, env=env, cwd=ROOT, check=True)
+        proc = subprocess.run(
+            [sys.executable, "-X", "importtime", "-c", _PROBE, str(path), name],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=ROOT,
+            check=True,
+        )
         result = json.loads(proc.stdout.strip().splitlines()[-1])
         sdk.append(_import_seconds(proc.stderr, "airflow.sdk"))
         own.append(_import_seconds(proc.stderr, name))
         again.append(result["reparse_s"])
         heavy = result["heavy_modules"]
-    return {"file": str(path.relative_to(ROOT)), "airflow_sdk_s": round(statistics.median(sdk), 4),
-            "import_s": round(statistics.median(own), 4), "reparse_s": round(statistics.median(again), 5),
-            "heavy_modules": heavy, "under_target": statistics.median(own) < TARGET_S}
+    return {
+        "file": str(path.relative_to(ROOT)),
+        "airflow_sdk_s": round(statistics.median(sdk), 4),
+        "import_s": round(statistics.median(own), 4),
+        "reparse_s": round(statistics.median(again), 5),
+        "heavy_modules": heavy,
+        "under_target": statistics.median(own) < TARGET_S,
+    }
 
 
 def main() -> None:
@@ -80,11 +91,14 @@ def main() -> None:
     args = parser.parse_args()
     results = [measure(p, args.rounds) for p in sorted((ROOT / "dags").glob("*.py"))]
     for r in results:
-        print(f"{r['file']}: import {r['import_s']:.3f} s on top of airflow.sdk (target < {TARGET_S} s; "
-              f"airflow.sdk itself {r['airflow_sdk_s']:.2f} s), re-parse {r['reparse_s'] * 1000:.1f} ms, "
-              f"heavy modules added: {len(r['heavy_modules'])}")
-    args.out.write_text(json.dumps({"target_s": TARGET_S, "rounds": args.rounds, "dags": results}, indent=2) + "\n",
-                        encoding="utf-8")
+        print(
+            f"{r['file']}: import {r['import_s']:.3f} s on top of airflow.sdk (target < {TARGET_S} s; "
+            f"airflow.sdk itself {r['airflow_sdk_s']:.2f} s), re-parse {r['reparse_s'] * 1000:.1f} ms, "
+            f"heavy modules added: {len(r['heavy_modules'])}"
+        )
+    args.out.write_text(
+        json.dumps({"target_s": TARGET_S, "rounds": args.rounds, "dags": results}, indent=2) + "\n", encoding="utf-8"
+    )
 
 
 if __name__ == "__main__":

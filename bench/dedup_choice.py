@@ -45,8 +45,8 @@ import pyarrow.dataset as ds
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from etl.dedup import clusters as copy_clusters  # noqa: E402
-from etl.dedup import minhash  # noqa: E402
+from etl.dedup import clusters as copy_clusters
+from etl.dedup import minhash
 
 NEWS = ["news_a", "news_b", "news_c"]
 SEPARATORS = {"letters": r"[^\p{L}\p{M}]+", "letters_digits": r"[^\p{L}\p{M}\p{N}]+"}
@@ -64,6 +64,7 @@ def load(lake: str, sources: list[str] | None = None) -> pa.Table:
 
 # --- 1. exact Jaccard of all pairs that share a shingle ---------------------------------------
 
+
 def shingle_sets(bodies: pa.ChunkedArray, k: int, separators: str) -> tuple[np.ndarray, np.ndarray]:
     """Distinct (doc, shingle value) pairs, sorted by value; the body's set size per doc."""
     tokens, offsets = minhash.word_tokens(bodies, separators)
@@ -77,8 +78,9 @@ def shingle_sets(bodies: pa.ChunkedArray, k: int, separators: str) -> tuple[np.n
     return np.stack((doc, values.astype(np.int64)), 1), np.bincount(doc, minlength=len(offsets) - 1)
 
 
-def exact_pairs(bodies: pa.ChunkedArray, k: int, separators: str = SEPARATORS["letters"],
-                min_j: float = 0.05, cap: int = 1000) -> tuple[np.ndarray, np.ndarray]:
+def exact_pairs(
+    bodies: pa.ChunkedArray, k: int, separators: str = SEPARATORS["letters"], min_j: float = 0.05, cap: int = 1000
+) -> tuple[np.ndarray, np.ndarray]:
     """Every doc pair ``i < j`` with exact shingle-set Jaccard >= ``min_j``, and that Jaccard.
 
     Pairs are generated from shingles held by at most ``cap`` docs; the intersection over the
@@ -101,7 +103,7 @@ def exact_pairs(bodies: pa.ChunkedArray, k: int, separators: str = SEPARATORS["l
     if len(common):
         member = np.zeros((n, len(common)), dtype=np.float32)
         for c, (s, m) in enumerate(zip(starts[common], lens[common])):
-            member[dv[s:s + m, 0], c] = 1
+            member[dv[s : s + m, 0], c] = 1
         for s in range(0, len(i), 200_000):
             sl = slice(s, s + 200_000)
             inter[sl] += np.einsum("ij,ij->i", member[i[sl]], member[j[sl]]).astype(np.int64)
@@ -124,7 +126,7 @@ def url_pairs(table: pa.Table) -> set[tuple[int, int]]:
     for r, u in enumerate(table["url"].to_pylist()):
         if url_key(u):
             by_url.setdefault(url_key(u), []).append(r)
-    return {(a, b) for rows in by_url.values() for x, a in enumerate(rows) for b in rows[x + 1:]}
+    return {(a, b) for rows in by_url.values() for x, a in enumerate(rows) for b in rows[x + 1 :]}
 
 
 _NUMBER = re.compile(r"\d+")
@@ -160,22 +162,33 @@ def sweep_shingles(news: pa.Table) -> dict:
             evidence = number_evidence(bodies, pairs)
             url_j = np.zeros(len(known))
             url_j[: is_url.sum()] = jac[is_url]
-            row = {"tokens": name, "shingle": k, "seconds": round(time.perf_counter() - t0, 2),
-                   "url_pair_jaccard_quantiles": {q: round(float(np.quantile(url_j, q)), 3)
-                                                  for q in (0.01, 0.05, 0.1, 0.5)},
-                   "by_threshold": []}
+            row = {
+                "tokens": name,
+                "shingle": k,
+                "seconds": round(time.perf_counter() - t0, 2),
+                "url_pair_jaccard_quantiles": {
+                    q: round(float(np.quantile(url_j, q)), 3) for q in (0.01, 0.05, 0.1, 0.5)
+                },
+                "by_threshold": [],
+            }
             for t in THRESHOLDS:
                 hit = jac >= t
                 other = hit & ~is_url
-                row["by_threshold"].append({
-                    "threshold": t, "url_recall": round(int((hit & is_url).sum()) / len(known), 4),
-                    "other_pairs": int(other.sum()), "other_same_numbers": int((other & (evidence == 1)).sum()),
-                    "other_other_numbers": int((other & (evidence == -1)).sum())})
+                row["by_threshold"].append(
+                    {
+                        "threshold": t,
+                        "url_recall": round(int((hit & is_url).sum()) / len(known), 4),
+                        "other_pairs": int(other.sum()),
+                        "other_same_numbers": int((other & (evidence == 1)).sum()),
+                        "other_other_numbers": int((other & (evidence == -1)).sum()),
+                    }
+                )
             out["grid"].append(row)
     return out
 
 
 # --- 2. MinHash size and banding ---------------------------------------------------------------
+
 
 def sweep_lsh(news: pa.Table, k: int, threshold: float) -> dict:
     """Recall and flagged-below-threshold pairs of MinHash + LSH for several sizes and bandings."""
@@ -193,19 +206,25 @@ def sweep_lsh(news: pa.Table, k: int, threshold: float) -> dict:
             est = copy_clusters.similarity(sig, cand)
             found = {tuple(p) for p in cand[est >= threshold].tolist()}
             err = [abs(float((sig[a] == sig[c]).mean()) - jac_of[(a, c)]) for a, c in truth]
-            rows_out.append({
-                "num_perm": num_perm, "bands": b, "rows": r,
-                "p_candidate_at_threshold": round(1 - (1 - threshold ** r) ** b, 4),
-                "candidates": len(cand), "found": len(found),
-                "recall_of_exact": round(len(found & truth) / max(len(truth), 1), 4),
-                "found_below_threshold": len(found - truth),
-                "found_below_threshold_minus_0.1": sum(jac_of.get(p, 0) < threshold - 0.1 for p in found),
-                "mean_abs_error_of_estimate": round(float(np.mean(err)), 4),
-            })
+            rows_out.append(
+                {
+                    "num_perm": num_perm,
+                    "bands": b,
+                    "rows": r,
+                    "p_candidate_at_threshold": round(1 - (1 - threshold**r) ** b, 4),
+                    "candidates": len(cand),
+                    "found": len(found),
+                    "recall_of_exact": round(len(found & truth) / max(len(truth), 1), 4),
+                    "found_below_threshold": len(found - truth),
+                    "found_below_threshold_minus_0.1": sum(jac_of.get(p, 0) < threshold - 0.1 for p in found),
+                    "mean_abs_error_of_estimate": round(float(np.mean(err)), 4),
+                }
+            )
     return {"shingle": k, "threshold": threshold, "exact_pairs_at_threshold": len(truth), "grid": rows_out}
 
 
 # --- 3. datasketch against ours ----------------------------------------------------------------
+
 
 def run_ours(bodies: pa.ChunkedArray) -> tuple[set, dict]:
     """``etl.dedup`` as the pipeline runs it: chunked signatures, then LSH and verification."""
@@ -242,8 +261,10 @@ def run_datasketch(bodies: pa.ChunkedArray) -> tuple[set, dict]:
     tokens, offsets = minhash.word_tokens(bodies)
     words = tokens.to_pylist()
     k = minhash.SHINGLE
-    docs = [[" ".join(words[p:p + k]).encode() for p in range(s, e - k + 1)]
-            for s, e in zip(offsets[:-1].tolist(), offsets[1:].tolist())]
+    docs = [
+        [" ".join(words[p : p + k]).encode() for p in range(s, e - k + 1)]
+        for s, e in zip(offsets[:-1].tolist(), offsets[1:].tolist())
+    ]
     t["tokenize_and_shingle"] = time.perf_counter() - t0
     live = [i for i, d in enumerate(docs) if d]
     hashes = MinHash.bulk([docs[i] for i in live], num_perm=minhash.NUM_PERM)
@@ -341,39 +362,54 @@ def compare(lake: str, rounds: int) -> dict:
             t0 = time.perf_counter()
             found[name], stages[name] = fn(bodies)
             times[name].append(time.perf_counter() - t0)
-    out = {"input": "distinct bodies (one per content_hash) of the whole lake", "input_mb": round(mb, 2),
-           "articles": n, "rounds": rounds, "exact_pairs_at_threshold": len(truth), "methods": {}}
+    out = {
+        "input": "distinct bodies (one per content_hash) of the whole lake",
+        "input_mb": round(mb, 2),
+        "articles": n,
+        "rounds": rounds,
+        "exact_pairs_at_threshold": len(truth),
+        "methods": {},
+    }
     labels = {}
     for name in METHODS:
         med = statistics.median(times[name])
         labels[name] = components(found[name], n)
         same = [labels[name][a] == labels[name][b] for a, b in truth]
         out["methods"][name] = {
-            "seconds_median": round(med, 2), "mb_per_s": round(mb / med, 2),
+            "seconds_median": round(med, 2),
+            "mb_per_s": round(mb / med, 2),
             "stage_seconds_last_round": {k: round(v, 2) for k, v in stages[name].items()},
             "peak_rss_mb_above_input": peak_memory_mb(lake, name),
             "pairs_found": len(found[name]),
             "exact_pairs_in_one_cluster": round(float(np.mean(same)), 4),
             "found_pairs_below_threshold": sum(jac_of.get(p, 0.0) < minhash.THRESHOLD for p in found[name]),
-            "found_pairs_below_threshold_minus_0.1": sum(jac_of.get(p, 0.0) < minhash.THRESHOLD - 0.1
-                                                         for p in found[name])}
+            "found_pairs_below_threshold_minus_0.1": sum(
+                jac_of.get(p, 0.0) < minhash.THRESHOLD - 0.1 for p in found[name]
+            ),
+        }
     out["methods"]["ours_numpy"]["signature_stage_seconds_unchunked"] = signature_stages(bodies)
-    out["speedup_ours_over_datasketch"] = round(out["methods"]["datasketch"]["seconds_median"]
-                                                / out["methods"]["ours_numpy"]["seconds_median"], 2)
+    out["speedup_ours_over_datasketch"] = round(
+        out["methods"]["datasketch"]["seconds_median"] / out["methods"]["ours_numpy"]["seconds_median"], 2
+    )
     a, b = found["ours_numpy"], found["datasketch"]
     both = co_clustered(labels["ours_numpy"], labels["datasketch"])
     ours_cc, ds_cc = co_clustered(labels["ours_numpy"]), co_clustered(labels["datasketch"])
     out["agreement"] = {
-        "pairs_both": len(a & b), "pairs_only_ours": len(a - b), "pairs_only_datasketch": len(b - a),
+        "pairs_both": len(a & b),
+        "pairs_only_ours": len(a - b),
+        "pairs_only_datasketch": len(b - a),
         "note": "ours links a bucket of more than 64 articles as a chain, datasketch returns all its pairs; "
-                "so pairs differ by design and the clusters are compared too",
-        "co_clustered_pairs_ours": ours_cc, "co_clustered_pairs_datasketch": ds_cc,
+        "so pairs differ by design and the clusters are compared too",
+        "co_clustered_pairs_ours": ours_cc,
+        "co_clustered_pairs_datasketch": ds_cc,
         "co_clustered_in_both": both,
-        "cluster_agreement": round(both / max(ours_cc + ds_cc - both, 1), 4)}
+        "cluster_agreement": round(both / max(ours_cc + ds_cc - both, 1), 4),
+    }
     return out
 
 
 # --- 4. clusters -----------------------------------------------------------------------------
+
 
 def with_signatures(table: pa.Table) -> pa.Table:
     return table.append_column("signature", minhash.signature_array(minhash.signatures(table["body"])))
@@ -388,9 +424,14 @@ def summarize(result: pa.Table, table: pa.Table) -> dict:
     hist: dict[int, int] = {}
     for s in sizes.values():
         hist[s] = hist.get(s, 0) + 1
-    return {"articles": table.num_rows, "duplicates": result.num_rows, "exact": kinds.get("exact", 0),
-            "near": kinds.get("near", 0), "clusters": len(sizes),
-            "cluster_sizes": {str(k): v for k, v in sorted(hist.items())}}
+    return {
+        "articles": table.num_rows,
+        "duplicates": result.num_rows,
+        "exact": kinds.get("exact", 0),
+        "near": kinds.get("near", 0),
+        "clusters": len(sizes),
+        "cluster_sizes": {str(k): v for k, v in sorted(hist.items())},
+    }
 
 
 def clusters(lake: str) -> dict:
@@ -407,8 +448,11 @@ def clusters(lake: str) -> dict:
             by_url.setdefault(url_key(u), []).append(aid)
     groups = [g for g in by_url.values() if len(g) > 1]
     together = sum(len({root.get(a, a) for a in g}) == 1 for g in groups)
-    out["url_copies"] = {"urls_in_several_files": len(groups), "all_copies_in_one_cluster": together,
-                         "share": round(together / len(groups), 4)}
+    out["url_copies"] = {
+        "urls_in_several_files": len(groups),
+        "all_copies_in_one_cluster": together,
+        "share": round(together / len(groups), 4),
+    }
     # the same three files as three nightly runs, each with the earlier ones as history
     history, runs = None, []
     for n, src in enumerate(NEWS):
@@ -416,10 +460,12 @@ def clusters(lake: str) -> dict:
         res = copy_clusters.find_duplicates(batch, history)
         runs.append(res)
         batch = batch.drop_columns(["ingest_date"]).append_column(
-            "ingest_date", pa.array([f"2024-01-0{n + 1}"] * batch.num_rows))
+            "ingest_date", pa.array([f"2024-01-0{n + 1}"] * batch.num_rows)
+        )
         dup = dict(zip(res["article_id"].to_pylist(), res["duplicate_of"].to_pylist()))
-        batch = batch.append_column("duplicate_of", pa.array([dup.get(a) for a in batch["article_id"].to_pylist()],
-                                                             pa.string()))
+        batch = batch.append_column(
+            "duplicate_of", pa.array([dup.get(a) for a in batch["article_id"].to_pylist()], pa.string())
+        )
         keep = ["article_id", "content_hash", "published_at", "signature", "ingest_date", "duplicate_of"]
         batch = batch.select(keep)
         history = batch if history is None else pa.concat_tables([history.select(keep), batch])
@@ -431,10 +477,15 @@ def clusters(lake: str) -> dict:
     label3 = np.unique([r3.get(a, a) for a in ids], return_inverse=True)[1]
     both = co_clustered(label1, label3)
     out["three_runs_vs_one_batch"] = {
-        "co_clustered_pairs_one_batch": co_clustered(label1), "co_clustered_pairs_three_runs": co_clustered(label3),
-        "in_both": both, "pointing_to_a_news_a_canonical_three_runs":
-            sum(1 for c in r3.values() if c in set(news.filter(pc.equal(news["source"], "news_a"))["article_id"]
-                                                   .to_pylist()))}
+        "co_clustered_pairs_one_batch": co_clustered(label1),
+        "co_clustered_pairs_three_runs": co_clustered(label3),
+        "in_both": both,
+        "pointing_to_a_news_a_canonical_three_runs": sum(
+            1
+            for c in r3.values()
+            if c in set(news.filter(pc.equal(news["source"], "news_a"))["article_id"].to_pylist())
+        ),
+    }
     out["sources_of_duplicates"] = {s: sum(1 for a, src in zip(ids, srcs) if src == s and a in root) for s in NEWS}
     lake_t = load(lake)
     t0 = time.perf_counter()
@@ -444,8 +495,11 @@ def clusters(lake: str) -> dict:
     t2 = time.perf_counter()
     mb = pc.sum(pc.binary_length(lake_t["body"])).as_py() / 1e6
     out["whole_lake"] = summarize(res, lake_t) | {
-        "input_mb": round(mb, 2), "signature_seconds": round(t1 - t0, 2), "find_seconds": round(t2 - t1, 2),
-        "mb_per_s_signatures_plus_find": round(mb / (t2 - t0), 2)}
+        "input_mb": round(mb, 2),
+        "signature_seconds": round(t1 - t0, 2),
+        "find_seconds": round(t2 - t1, 2),
+        "mb_per_s_signatures_plus_find": round(mb / (t2 - t0), 2),
+    }
     return out
 
 
@@ -458,15 +512,26 @@ def main() -> None:
     if not Path(args.lake).is_dir():
         sys.exit(f"no lake at {args.lake}: run the pipeline over ../shared/corpora first")
     news = load(args.lake, NEWS)
-    result = {"python": platform.python_version(), "numpy": np.__version__, "pyarrow": pa.__version__,
-              "chosen": {"DEDUP_VERSION": minhash.DEDUP_VERSION, "SHINGLE": minhash.SHINGLE, "NUM_PERM": minhash.NUM_PERM,
-                         "BANDS": minhash.BANDS, "ROWS": minhash.ROWS, "THRESHOLD": minhash.THRESHOLD}}
+    result = {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "pyarrow": pa.__version__,
+        "chosen": {
+            "DEDUP_VERSION": minhash.DEDUP_VERSION,
+            "SHINGLE": minhash.SHINGLE,
+            "NUM_PERM": minhash.NUM_PERM,
+            "BANDS": minhash.BANDS,
+            "ROWS": minhash.ROWS,
+            "THRESHOLD": minhash.THRESHOLD,
+        },
+    }
     if "shingles" not in args.skip:
         result["shingles"] = sweep_shingles(news)
     if "lsh" not in args.skip:
         result["lsh"] = sweep_lsh(news, minhash.SHINGLE, minhash.THRESHOLD)
     if "implementation" not in args.skip:
         import datasketch
+
         result["implementation"] = compare(args.lake, args.rounds) | {"datasketch": datasketch.__version__}
     if "clusters" not in args.skip:
         result["clusters"] = clusters(args.lake)

@@ -18,15 +18,13 @@ import random
 import sys
 from pathlib import Path
 
-import numpy as np
-
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-from dedup_choice import NEWS, exact_pairs, load, with_signatures  # noqa: E402
+from dedup_choice import NEWS, exact_pairs, load, with_signatures
 
-from etl.dedup import clusters, minhash  # noqa: E402
+from etl.dedup import clusters, minhash
 
 
 def pairs_to_check(lake: str, seed: int) -> tuple[list[dict], list[dict]]:
@@ -35,7 +33,7 @@ def pairs_to_check(lake: str, seed: int) -> tuple[list[dict], list[dict]]:
     ids = news["article_id"].to_pylist()
     row = {a: i for i, a in enumerate(ids)}
     result = clusters.find_duplicates(news)
-    root = {a: c for a, c in zip(result["article_id"].to_pylist(), result["duplicate_of"].to_pylist())}
+    root = dict(zip(result["article_id"].to_pylist(), result["duplicate_of"].to_pylist()))
     sig = minhash.signature_matrix(news["signature"])
     pairs, jac = exact_pairs(news["body"], minhash.SHINGLE, min_j=minhash.THRESHOLD - 0.2)
     jac_of = dict(zip(map(tuple, pairs.tolist()), jac.tolist()))
@@ -45,14 +43,22 @@ def pairs_to_check(lake: str, seed: int) -> tuple[list[dict], list[dict]]:
         return {"a": a, "b": b, "estimate": float((sig[a] == sig[b]).mean()), "exact": jac_of.get((a, b), 0.0)}
 
     rng = random.Random(seed)
-    near = [(row[a], row[c]) for a, c, k in zip(result["article_id"].to_pylist(), result["duplicate_of"].to_pylist(),
-                                                  result["kind"].to_pylist()) if k == "near"]
+    near = [
+        (row[a], row[c])
+        for a, c, k in zip(
+            result["article_id"].to_pylist(), result["duplicate_of"].to_pylist(), result["kind"].to_pylist()
+        )
+        if k == "near"
+    ]
     flagged_all = [info(a, b) for a, b in near]
     low = [p for p in flagged_all if p["estimate"] < minhash.THRESHOLD + 0.2]
     flagged = rng.sample(flagged_all, 10)
     flagged += rng.sample([p for p in low if p not in flagged], min(20, len(low)))
-    unflagged = [info(a, b) for (a, b), j in jac_of.items()
-                 if j < minhash.THRESHOLD and root.get(ids[a], ids[a]) != root.get(ids[b], ids[b])]
+    unflagged = [
+        info(a, b)
+        for (a, b), j in jac_of.items()
+        if j < minhash.THRESHOLD and root.get(ids[a], ids[a]) != root.get(ids[b], ids[b])
+    ]
     unflagged = rng.sample(unflagged, min(30, len(unflagged)))
     for p in flagged + unflagged:
         p["news"] = news

@@ -29,8 +29,17 @@ def _share(mask: pa.ChunkedArray | pa.Array, n: int) -> float:
 
 def coverage(lake: Path) -> dict:
     arts = ds.dataset(lake / "articles", partitioning="hive").to_table(
-        columns=["source", "article_id", *FIELDS, "category_source", "keywords", "quality_flags",
-                 "duplicate_of", "duplicate_kind"])
+        columns=[
+            "source",
+            "article_id",
+            *FIELDS,
+            "category_source",
+            "keywords",
+            "quality_flags",
+            "duplicate_of",
+            "duplicate_kind",
+        ]
+    )
     mentions = ds.dataset(lake / "mentions", partitioning="hive").to_table(columns=["article_id", "entity_type"])
     with_entity = pc.unique(mentions["article_id"])
     out: dict[str, dict] = {}
@@ -50,9 +59,12 @@ def coverage(lake: Path) -> dict:
         out[source] = row
     flags = pc.value_counts(pc.list_flatten(arts["quality_flags"])).to_pylist()
     clusters = pc.count_distinct(arts["duplicate_of"]).as_py()
-    return {"per_source": out, "flags": {d["values"]: d["counts"] for d in flags},
-            "clusters": clusters, "mention_types": {d["values"]: d["counts"] for d in
-                                                    pc.value_counts(mentions["entity_type"]).to_pylist()}}
+    return {
+        "per_source": out,
+        "flags": {d["values"]: d["counts"] for d in flags},
+        "clusters": clusters,
+        "mention_types": {d["values"]: d["counts"] for d in pc.value_counts(mentions["entity_type"]).to_pylist()},
+    }
 
 
 def main() -> None:
@@ -61,8 +73,18 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=HERE / "results" / "enrichment_coverage.json")
     args = ap.parse_args()
     result = coverage(args.lake)
-    cols = ["articles", "dateline_city", "published_at", "category", "category_from_model", "entity", "agency",
-            "keywords", "quality_flagged", "copies"]
+    cols = [
+        "articles",
+        "dateline_city",
+        "published_at",
+        "category",
+        "category_from_model",
+        "entity",
+        "agency",
+        "keywords",
+        "quality_flagged",
+        "copies",
+    ]
     print(f"{'source':<20}" + "".join(f"{c[:12]:>13}" for c in cols))
     for source, row in result["per_source"].items():
         print(f"{source:<20}" + "".join(f"{row[c]:>13}" for c in cols))

@@ -50,8 +50,16 @@ CSVS = {
     "untm/sampled_UNTM.csv": ("Title", "News", "Category", "Link"),
     "express_headlines/express_headlines_all.csv": ("title", "summery", "category", "link"),
 }
-SITES = ("bbc.com", "urdu.voanews.com", "geo.tv", "jang.com.pk", "express.pk", "dunya.com.pk",
-         "samaa.tv", "urdupoint.com")
+SITES = (
+    "bbc.com",
+    "urdu.voanews.com",
+    "geo.tv",
+    "jang.com.pk",
+    "express.pk",
+    "dunya.com.pk",
+    "samaa.tv",
+    "urdupoint.com",
+)
 SHORT_SHARE = 0.3  # share of articles built on an express_headlines lead
 KEEP = 0.3  # chance that a base sentence is kept: two articles on one base share ~9% of sentences
 MIN_SENTENCES = 4  # a short lead is padded with sentences drawn from the long-form articles
@@ -118,18 +126,29 @@ def generate(n: int, seed: int, pool, exact: float, near: float):
             src = rng.choice(ring)
             kind = "exact" if draw < exact else "near"
             body = src["text"] if kind == "exact" else _near(src["text"], rng, sentences)
-            row = {"id": aid, "url": f"https://{site}/urdu/{src['category'] or 'news'}/{aid}",
-                   "title": src["title"], "text": body, "published": _published(rng), "category": src["category"]}
+            row = {
+                "id": aid,
+                "url": f"https://{site}/urdu/{src['category'] or 'news'}/{aid}",
+                "title": src["title"],
+                "text": body,
+                "published": _published(rng),
+                "category": src["category"],
+            }
             yield row, kind, src["id"]
             continue
         base = rng.choice(short if rng.random() < SHORT_SHARE else long_)
         sents = [x if rng.random() < KEEP else rng.choice(long_sents) for x in base["sents"]]
         sents += [rng.choice(long_sents) for _ in range(MIN_SENTENCES - len(sents))]
         rng.shuffle(sents)
-        paras = [" ".join(sents[j:j + PER_PARA]) for j in range(0, len(sents), PER_PARA)]
-        row = {"id": aid, "url": f"https://{site}/urdu/{base['category'] or 'news'}/{i}-{aid[-8:]}",
-               "title": base["title"], "text": "\n\n".join(paras), "published": _published(rng),
-               "category": base["category"]}
+        paras = [" ".join(sents[j : j + PER_PARA]) for j in range(0, len(sents), PER_PARA)]
+        row = {
+            "id": aid,
+            "url": f"https://{site}/urdu/{base['category'] or 'news'}/{i}-{aid[-8:]}",
+            "title": base["title"],
+            "text": "\n\n".join(paras),
+            "published": _published(rng),
+            "category": base["category"],
+        }
         ring.append(row)
         yield row, "original", ""
 
@@ -152,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         paths = [args.out]
     truth_base = args.out.with_suffix("")  # beside the output, never inside the folder a reader lists
-    outs = [open(p, "w", encoding="utf-8") for p in paths]
+    outs = [open(p, "w", encoding="utf-8") for p in paths]  # noqa: SIM115 - closed in the finally below
     counts = {"original": 0, "exact": 0, "near": 0}
     text_bytes = 0
     try:
@@ -168,9 +187,16 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for fh in outs:
             fh.close()
-    summary = {"n": args.n, "seed": args.seed, "parts": len(paths), "counts": counts, "text_bytes": text_bytes,
-               "file_bytes": sum(p.stat().st_size for p in paths), "pool_long_sentences": len(pool[2]),
-               "seconds": round(time.perf_counter() - began, 1)}
+    summary = {
+        "n": args.n,
+        "seed": args.seed,
+        "parts": len(paths),
+        "counts": counts,
+        "text_bytes": text_bytes,
+        "file_bytes": sum(p.stat().st_size for p in paths),
+        "pool_long_sentences": len(pool[2]),
+        "seconds": round(time.perf_counter() - began, 1),
+    }
     Path(f"{truth_base}.truth.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
     print(json.dumps(summary))
     return 0

@@ -52,14 +52,31 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-COLUMNS = {"external_id": "id", "url": "url", "headline": "title", "body": "text", "published": "published",
-           "category": "category"}
+COLUMNS = {
+    "external_id": "id",
+    "url": "url",
+    "headline": "title",
+    "body": "text",
+    "published": "published",
+    "category": "category",
+}
 STOP_WORDS = ["کے", "میں", "،", "کی", "اور", "ہے", "سے", "کا", "نے", "اس", "پر", "کو", "ایک"]
 #: the lake tables the warehouse holds (signatures stay in the lake)
 WAREHOUSE_TABLES = ("articles", "sentences", "mentions", "entities", "rejects", "duplicates")
 APPROACHES = ("floor", "pandas", "urduhack", "datatrove1", "datatrove2", "ours", "ours2", "ours_1file")
 DAY = dt.date(2024, 1, 1)
-PEERS = ("pyarrow", "pandas", "urduhack-lite", "datatrove", "ftfy", "SQLAlchemy", "psycopg", "numpy", "numba", "datasketch")
+PEERS = (
+    "pyarrow",
+    "pandas",
+    "urduhack-lite",
+    "datatrove",
+    "ftfy",
+    "SQLAlchemy",
+    "psycopg",
+    "numpy",
+    "numba",
+    "datasketch",
+)
 
 
 def _parts(inp: Path) -> list[Path]:
@@ -68,9 +85,11 @@ def _parts(inp: Path) -> list[Path]:
 
 # ---- approaches (each runs in its own child process) -------------------------------------------------
 
+
 def run_floor(inp: Path, work: Path) -> dict:
     import pyarrow.json as pj
     import pyarrow.parquet as pq
+
     rows = 0
     for k, path in enumerate(_parts(inp)):
         table = pj.read_json(path, read_options=pj.ReadOptions(block_size=64 << 20))
@@ -82,12 +101,18 @@ def run_floor(inp: Path, work: Path) -> dict:
 def run_pandas(inp: Path, work: Path) -> dict:
     import pandas as pd
     import sqlalchemy as sa
+
     engine = sa.create_engine(f"sqlite:///{work / 'naive.sqlite'}")
     rows = sents = 0
     for k, path in enumerate(_parts(inp)):
         df = pd.read_json(path, lines=True, dtype=False)
-        text = (df["text"].str.replace("ي", "ی", regex=False).str.replace("ك", "ک", regex=False)
-                .str.replace("ه", "ہ", regex=False).str.replace("\r\n", "\n", regex=False))
+        text = (
+            df["text"]
+            .str.replace("ي", "ی", regex=False)
+            .str.replace("ك", "ک", regex=False)
+            .str.replace("ه", "ہ", regex=False)
+            .str.replace("\r\n", "\n", regex=False)
+        )
         df["text"] = text.str.replace(r"[ \t]+", " ", regex=True).str.strip()
         df["sentences"] = df["text"].str.split("۔")
         df.to_parquet(work / f"articles-{k:05d}.parquet")
@@ -104,6 +129,7 @@ def run_urduhack(inp: Path, work: Path) -> dict:
     import pyarrow.parquet as pq
     from urduhack_lite.normalization import normalize
     from urduhack_lite.normalization.character import punctuations_space
+
     rows = 0
     for k, path in enumerate(_parts(inp)):
         ids, texts = [], []
@@ -126,6 +152,7 @@ def run_datatrove(inp: Path, work: Path, tasks: int) -> dict:
     from datatrove.pipeline.readers import JsonlReader
     from datatrove.pipeline.writers import ParquetWriter
     from datatrove.utils.typeshelper import Languages
+
     lang = Languages.urdu__arab  # "urd" alone maps to a Latin-script Stanza tokenizer in 0.10.1
     pipeline = [
         JsonlReader(str(inp), glob_pattern="*.jsonl", text_key="text", id_key="id"),
@@ -140,9 +167,13 @@ def run_datatrove(inp: Path, work: Path, tasks: int) -> dict:
     steps, kept = [], None
     for step in json.loads(stats_file.read_text(encoding="utf-8")) if stats_file.exists() else []:
         counts = {k: (v.get("total") if isinstance(v, dict) else v) for k, v in step.get("stats", {}).items()}
-        steps.append({"step": step["name"].encode("ascii", "ignore").decode().strip(" -"),
-                      "seconds_summed_over_tasks": round(step["time_stats"]["total"], 2),
-                      **{k: counts[k] for k in ("total", "forwarded", "dropped") if k in counts}})
+        steps.append(
+            {
+                "step": step["name"].encode("ascii", "ignore").decode().strip(" -"),
+                "seconds_summed_over_tasks": round(step["time_stats"]["total"], 2),
+                **{k: counts[k] for k in ("total", "forwarded", "dropped") if k in counts},
+            }
+        )
         if "Quality" in step["name"]:
             kept = counts.get("forwarded")
     # the filters are Gopher's English-tuned defaults: they drop many Urdu news articles, so the
@@ -163,6 +194,7 @@ class _Timers:
                 return fn(*args, **kwargs)
             finally:
                 self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - t
+
         return timed
 
 
@@ -192,6 +224,7 @@ def run_ours(inp: Path, work: Path, workers: int, single_file: bool = False) -> 
     from etl.tasks.fetch import fetch
     from etl.tasks.transform import transform_shard
     from etl.tasks.write_lake import write_lake
+
     if single_file:
         one = work / "in" / "all.jsonl"
         one.parent.mkdir(parents=True, exist_ok=True)
@@ -212,6 +245,7 @@ def run_ours(inp: Path, work: Path, workers: int, single_file: bool = False) -> 
         results = [transform_shard(s) for s in shards]
     else:
         import multiprocessing as mp
+
         with mp.get_context("fork").Pool(workers) as pool:
             results = pool.map(transform_shard, shards, chunksize=1)
     t2 = time.perf_counter()
@@ -222,13 +256,22 @@ def run_ours(inp: Path, work: Path, workers: int, single_file: bool = False) -> 
     stages = {"fetch": t1 - t0, "transform": t2 - t1, "write_lake": t3 - t2}
     inner = {k: round(v, 3) for k, v in timers.seconds.items()}
     if inner:
-        inner["read_and_rest"] = round(stages["transform"] - sum(v for k, v in timers.seconds.items()
-                                                               if k != "parquet_write")
-                                       - timers.seconds.get("parquet_write", 0.0), 3)
-    return {"rows_out": rep["loaded"], "shards": len(shards), "copies_found": rep["copies"],
-            "rejected": rep["rejected"], "sentences": rep["sentences"],
-            "stages_wall": {k: round(v, 3) for k, v in stages.items()},
-            "stages_reported": lake_report["stages"], "transform_inner": inner}
+        inner["read_and_rest"] = round(
+            stages["transform"]
+            - sum(v for k, v in timers.seconds.items() if k != "parquet_write")
+            - timers.seconds.get("parquet_write", 0.0),
+            3,
+        )
+    return {
+        "rows_out": rep["loaded"],
+        "shards": len(shards),
+        "copies_found": rep["copies"],
+        "rejected": rep["rejected"],
+        "sentences": rep["sentences"],
+        "stages_wall": {k: round(v, 3) for k, v in stages.items()},
+        "stages_reported": lake_report["stages"],
+        "transform_inner": inner,
+    }
 
 
 def run_pg(kind: str, work: Path, ours_work: Path, url: str) -> dict:
@@ -237,13 +280,14 @@ def run_pg(kind: str, work: Path, ours_work: Path, url: str) -> dict:
 
     from etl.config import make_source
     from etl.tasks.load_warehouse import load_warehouse
+
     lake_report = json.loads((ours_work / "lake_report.json").read_text(encoding="utf-8"))
     if kind == "pg_ours":
         source = make_source("bench", str(ours_work), "jsonl", COLUMNS)
         out = load_warehouse(lake_report, url, "bench-pg", dt.datetime.now(dt.UTC), [source])
         return {"rows_out": sum(out["written"].get(t, 0) for t in WAREHOUSE_TABLES), "written": out["written"]}
-    import pandas as pd
     import pyarrow.dataset as ds
+
     # the same rows ours loads: every lake table the warehouse holds, list columns as JSON text
     engine = sa.create_engine(url)
     rows = 0
@@ -272,9 +316,10 @@ def child(args) -> None:
     profiler = None
     if args.profile:
         import cProfile
+
         profiler = cProfile.Profile()
     t0, c0 = time.perf_counter(), time.process_time()
-    with (profiler or contextlib.nullcontext()):
+    with profiler or contextlib.nullcontext():
         if args.approach == "floor":
             out = run_floor(inp, work)
         elif args.approach == "pandas":
@@ -294,18 +339,34 @@ def child(args) -> None:
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
     if profiler is not None:
         profiler.dump_stats(str(work / "profile.prof"))
-    out.update({"approach": args.approach, "wall_s": round(wall, 3),
-                "cpu_s": round(me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime, 3),
-                "cpu_self_s": round(time.process_time() - c0, 3),
-                "peak_rss_mb": round(me.ru_maxrss / 1024, 1), "peak_rss_worker_mb": round(kids.ru_maxrss / 1024, 1)})
+    out.update(
+        {
+            "approach": args.approach,
+            "wall_s": round(wall, 3),
+            "cpu_s": round(me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime, 3),
+            "cpu_self_s": round(time.process_time() - c0, 3),
+            "peak_rss_mb": round(me.ru_maxrss / 1024, 1),
+            "peak_rss_worker_mb": round(kids.ru_maxrss / 1024, 1),
+        }
+    )
     print("RESULT " + json.dumps(out, ensure_ascii=False))
 
 
 # ---- the parent: run every approach, then the ratios --------------------------------------------------
 
+
 def _one(approach: str, args, work: Path, extra: list[str] | None = None) -> dict:
-    cmd = [sys.executable, str(Path(__file__).resolve()), "one", approach, "--input", str(args.input),
-           "--work", str(work / approach), *(extra or [])]
+    cmd = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "one",
+        approach,
+        "--input",
+        str(args.input),
+        "--work",
+        str(work / approach),
+        *(extra or []),
+    ]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "URDU_ETL_PROGRESS": "0"}
     began = time.perf_counter()
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
@@ -316,9 +377,12 @@ def _one(approach: str, args, work: Path, extra: list[str] | None = None) -> dic
         proc.stdout, proc.stderr = out.read(), err.read()
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
     if proc.returncode or not lines:
-        return {"approach": approach, "error": (proc.stderr or proc.stdout)[-3000:],
-                "wall_s": round(time.perf_counter() - began, 3)}
-    res = json.loads(lines[-1][len("RESULT "):])
+        return {
+            "approach": approach,
+            "error": (proc.stderr or proc.stdout)[-3000:],
+            "wall_s": round(time.perf_counter() - began, 3),
+        }
+    res = json.loads(lines[-1][len("RESULT ") :])
     res["peak_rss_tree_mb"] = tree_peak
     return res
 
@@ -362,6 +426,7 @@ def _ratio(a: float | None, b: float | None) -> float | None:
 def _targets(res: dict[str, dict], text_mb: float) -> dict:
     def wall(k):
         return res.get(k, {}).get("wall_s") if "error" not in res.get(k, {"error": 1}) else None
+
     ours = wall("ours")
     t = {
         "ours_vs_datatrove_1proc": {"ratio": _ratio(wall("datatrove1"), ours), "target": 10.0},
@@ -372,8 +437,10 @@ def _targets(res: dict[str, dict], text_mb: float) -> dict:
         # the same rows of the same six tables, through the same engine
         "pg_load_vs_to_sql": {"ratio": _ratio(wall("pg_pandas"), wall("pg_ours")), "target": 10.0},
     }
+
     def cpu(k):
         return res.get(k, {}).get("cpu_s") if "error" not in res.get(k, {"error": 1}) else None
+
     # CPU seconds of the one-process approaches: less sensitive than wall time to other tenants
     t["ours_vs_datatrove_1proc"]["ratio_cpu"] = _ratio(cpu("datatrove1"), cpu("ours"))
     t["ours_vs_urduhack_normalize"]["ratio_cpu"] = _ratio(cpu("urduhack"), cpu("ours"))
@@ -409,8 +476,12 @@ def parent(args) -> None:
             res["articles_per_s_per_core"] = round(truth["n"] / res["wall_s"] / cores, 1)
             res["cores"] = cores
         results[name] = res
-        print(f"[{args.label}] {name}: {json.dumps({k: v for k, v in res.items() if k != 'error'})}"
-              + (f" ERROR {res['error'][-600:]}" if "error" in res else ""), file=sys.stderr, flush=True)
+        print(
+            f"[{args.label}] {name}: {json.dumps({k: v for k, v in res.items() if k != 'error'})}"
+            + (f" ERROR {res['error'][-600:]}" if "error" in res else ""),
+            file=sys.stderr,
+            flush=True,
+        )
     if args.pg_url and "ours" in results:
         _pg(args, work, results)
     profile = None
@@ -422,10 +493,18 @@ def parent(args) -> None:
     doc = {
         "method": __doc__.split("\n\n")[0] + " See bench/pipeline_bench.py; corpus from bench/make_corpus.py.",
         "command": _command(),
-        "corpus": truth, "text_mb": round(text_mb, 2),
-        "machine": {"nproc": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
-                    "start": started, "end": ended},
-        "versions": _versions(), "results": results, "targets": _targets(results, text_mb),
+        "corpus": truth,
+        "text_mb": round(text_mb, 2),
+        "machine": {
+            "nproc": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "start": started,
+            "end": ended,
+        },
+        "versions": _versions(),
+        "results": results,
+        "targets": _targets(results, text_mb),
         "profile_top_cumulative": profile,
     }
     out = HERE / "results" / f"pipeline_{args.label}.json"
@@ -451,31 +530,38 @@ def repeat_pg(args) -> None:
     doc = json.loads(out.read_text(encoding="utf-8"))
     _pg(args, Path(args.work), doc["results"])
     doc["targets"] = _targets(doc["results"], doc["text_mb"])
-    doc["pg_measured"] = {"command": _command(),
-                          "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "load_avg": os.getloadavg()}
+    doc["pg_measured"] = {
+        "command": _command(),
+        "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "load_avg": os.getloadavg(),
+    }
     out.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     print(json.dumps(doc["targets"]["pg_load_vs_to_sql"]))
 
 
 def _command() -> str:
     """This run's command line, with scratch folders outside the repository written as $SCRATCH/NAME."""
+
     def shown(arg: str) -> str:
         if os.path.isabs(arg) and not Path(arg).resolve().is_relative_to(ROOT):
             return f"$SCRATCH/{Path(arg).name}"
         return arg
+
     return " ".join([Path(sys.executable).name, *map(shown, sys.argv)])
 
 
 def _top_functions(path: Path, n: int) -> list[dict]:
     import pstats
+
     stats = pstats.Stats(str(path))
     rows = []
-    for (file, line, func), (cc, nc, tt, ct, _callers) in stats.stats.items():
+    for (file, line, func), (_cc, nc, tt, ct, _callers) in stats.stats.items():
         rel = file.replace(str(ROOT) + os.sep, "").replace(sys.base_prefix, "<python>").replace(sys.prefix, "<venv>")
         if "site-packages" in rel:
             rel = rel.split("site-packages" + os.sep, 1)[1]
-        rows.append({"function": f"{rel}:{line}({func})", "calls": nc, "tottime_s": round(tt, 2),
-                     "cumtime_s": round(ct, 2)})
+        rows.append(
+            {"function": f"{rel}:{line}({func})", "calls": nc, "tottime_s": round(tt, 2), "cumtime_s": round(ct, 2)}
+        )
     rows.sort(key=lambda r: -r["cumtime_s"])
     return rows[:n]
 
@@ -490,9 +576,11 @@ def table(paths: list[Path]) -> None:
             if "error" in r:
                 print(f"| {doc['corpus']['n']:,} | {name} | error | | | | |")
                 continue
-            print(f"| {doc['corpus']['n']:,} | {name} | {r['wall_s']:.1f} | {r['cpu_s']:.1f} | "
-                  f"{r.get('text_mb_per_s', '')} | {r.get('articles_per_s_per_core', '')} | "
-                  f"{r.get('peak_rss_tree_mb')} |")
+            print(
+                f"| {doc['corpus']['n']:,} | {name} | {r['wall_s']:.1f} | {r['cpu_s']:.1f} | "
+                f"{r.get('text_mb_per_s', '')} | {r.get('articles_per_s_per_core', '')} | "
+                f"{r.get('peak_rss_tree_mb')} |"
+            )
     growth = {}
     for a, b in zip(docs, docs[1:]):
         key = f"{a['corpus']['n']}->{b['corpus']['n']}"
@@ -501,11 +589,15 @@ def table(paths: list[Path]) -> None:
             ra, rb = a["results"].get(name, {}), b["results"][name]
             if "error" in ra or "error" in rb or not ra:
                 continue
-            growth[key][name] = {"wall": _ratio(rb["wall_s"], ra["wall_s"]),
-                                 "peak_rss": _ratio(rb.get("peak_rss_tree_mb"), ra.get("peak_rss_tree_mb"))}
+            growth[key][name] = {
+                "wall": _ratio(rb["wall_s"], ra["wall_s"]),
+                "peak_rss": _ratio(rb.get("peak_rss_tree_mb"), ra.get("peak_rss_tree_mb")),
+            }
     out = HERE / "results" / "pipeline_growth.json"
-    out.write_text(json.dumps({"files": [p.name for p in paths], "growth": growth,
-                               "rss_growth_target_max": 1.3}, indent=1) + "\n", encoding="utf-8")
+    out.write_text(
+        json.dumps({"files": [p.name for p in paths], "growth": growth, "rss_growth_target_max": 1.3}, indent=1) + "\n",
+        encoding="utf-8",
+    )
     print(json.dumps(growth, indent=1))
 
 

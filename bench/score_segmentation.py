@@ -38,7 +38,7 @@ ROOT = HERE.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from etl.text.normalize import normalize  # noqa: E402
+from etl.text.normalize import normalize
 
 #: A segmenter maps a raw paragraph to (sentences, tokens).
 Segmenter = Callable[[str], tuple[list[str], list[str]]]
@@ -57,8 +57,14 @@ def _prf(tp: int, n_pred: int, n_gold: int) -> dict:
     p = tp / n_pred if n_pred else 0.0
     r = tp / n_gold if n_gold else 0.0
     f = 2 * p * r / (p + r) if p + r else 0.0
-    return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4),
-            "tp": tp, "predicted": n_pred, "gold": n_gold}
+    return {
+        "precision": round(p, 4),
+        "recall": round(r, 4),
+        "f1": round(f, 4),
+        "tp": tp,
+        "predicted": n_pred,
+        "gold": n_gold,
+    }
 
 
 def compare(pred: Iterable[str], gold: Iterable[str]) -> tuple[int, int, int, Counter, Counter]:
@@ -78,8 +84,7 @@ def score(segmenter: Segmenter, items: list[dict]) -> dict:
     for item in items:
         sents, toks = segmenter(item["text"])
         row = {"id": item["id"]}
-        for what, pred, gold in (("sentences", sents, item["gold_sentences"]),
-                                 ("tokens", toks, item["gold_tokens"])):
+        for what, pred, gold in (("sentences", sents, item["gold_sentences"]), ("tokens", toks, item["gold_tokens"])):
             tp, n_pred, n_gold, missed, extra = compare(pred, gold)
             t = tot[what]
             t[0] += tp
@@ -87,11 +92,16 @@ def score(segmenter: Segmenter, items: list[dict]) -> dict:
             t[2] += n_gold
             row[what] = (missed, extra)
         per_item.append(row)
-    return {"sentences": _prf(*tot["sentences"]), "tokens": _prf(*tot["tokens"]),
-            "items": len(items), "per_item": per_item}
+    return {
+        "sentences": _prf(*tot["sentences"]),
+        "tokens": _prf(*tot["tokens"]),
+        "items": len(items),
+        "per_item": per_item,
+    }
 
 
 # ---------------------------------------------------------------------------------- segmenters
+
 
 def ours() -> Segmenter:
     from etl.text.segment import paragraphs, sentences, tokens
@@ -134,10 +144,15 @@ def spacy_blank_ur() -> Segmenter:
 
 SEGMENTERS: dict[str, tuple[Callable[[], Segmenter], str]] = {
     "ours": (ours, "etl.text.normalize.normalize + etl.text.segment"),
-    "urduhack_lite": (urduhack_lite, "its normalize + eos._generate_sentences (loaded by file path); "
-                                     "tokens = whitespace split of its sentences (it has no word tokenizer)"),
-    "spacy_blank_ur": (spacy_blank_ur, "spacy.blank('ur') tokenizer + added 'sentencizer' pipe "
-                                       "(a blank pipeline has no sentence splitter)"),
+    "urduhack_lite": (
+        urduhack_lite,
+        "its normalize + eos._generate_sentences (loaded by file path); "
+        "tokens = whitespace split of its sentences (it has no word tokenizer)",
+    ),
+    "spacy_blank_ur": (
+        spacy_blank_ur,
+        "spacy.blank('ur') tokenizer + added 'sentencizer' pipe (a blank pipeline has no sentence splitter)",
+    ),
 }
 
 
@@ -173,8 +188,9 @@ def main() -> None:
     for dist in ("urduhack-lite", "spacy", "pyarrow"):
         try:
             from importlib.metadata import version
+
             versions[dist] = version(dist)
-        except Exception:  # noqa: BLE001 - not installed
+        except Exception:
             pass
 
     head = f"{'segmenter':<15} {'sent P':>7} {'sent R':>7} {'sent F1':>7}  {'tok P':>7} {'tok R':>7} {'tok F1':>7}  items  gold sents  gold toks"
@@ -182,8 +198,10 @@ def main() -> None:
     print("-" * len(head))
     for name, r in results.items():
         s, t = r["sentences"], r["tokens"]
-        print(f"{name:<15} {s['precision']:7.4f} {s['recall']:7.4f} {s['f1']:7.4f}  "
-              f"{t['precision']:7.4f} {t['recall']:7.4f} {t['f1']:7.4f}  {r['items']:5d}  {n_sent:10d}  {n_tok:9d}")
+        print(
+            f"{name:<15} {s['precision']:7.4f} {s['recall']:7.4f} {s['f1']:7.4f}  "
+            f"{t['precision']:7.4f} {t['recall']:7.4f} {t['f1']:7.4f}  {r['items']:5d}  {n_sent:10d}  {n_tok:9d}"
+        )
     print()
     for name, r in results.items():
         print(f"  {name}: {r['note']}")
@@ -195,7 +213,7 @@ def main() -> None:
             return sum(sum(c.values()) for what in ("sentences", "tokens") for c in row[what])
 
         print(f"\nWorst {args.worst} items for ours (gold-only vs predicted-only, comparison keys):")
-        for row in sorted(rows, key=errors, reverse=True)[:args.worst]:
+        for row in sorted(rows, key=errors, reverse=True)[: args.worst]:
             if not errors(row):
                 break
             print(f"\n[{row['id']}] {errors(row)} errors")
@@ -203,14 +221,18 @@ def main() -> None:
                 missed, extra = row[what]
                 if missed or extra:
                     sep = "\n      " if what == "sentences" else " | "
-                    print(f"  {what}:\n    gold: " + (sep.join(missed.elements()) if what == "sentences" else _short(missed, 12)))
+                    print(
+                        f"  {what}:\n    gold: "
+                        + (sep.join(missed.elements()) if what == "sentences" else _short(missed, 12))
+                    )
                     print("    ours: " + (sep.join(extra.elements()) if what == "sentences" else _short(extra, 12)))
 
     out = {
         "command": ".venv/bin/python bench/score_segmentation.py",
         "gold": {"items": len(items), "sentences": n_sent, "tokens": n_tok},
         "comparison": "normalize() both sides, remove all whitespace; multiset per item; micro-averaged",
-        "python": platform.python_version(), "versions": versions,
+        "python": platform.python_version(),
+        "versions": versions,
         "scores": {name: {k: v for k, v in r.items() if k != "per_item"} for name, r in results.items()},
     }
     (HERE / "results").mkdir(exist_ok=True)

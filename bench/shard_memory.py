@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -36,16 +35,36 @@ def _one(dump: Path, shard_mb: float, work: Path) -> dict:
         "print(json.dumps({'rc': p.returncode, 'err': p.stderr[-2000:], 'wall_s': time.perf_counter() - t,"
         " 'peak_rss_mb': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))"
     )
-    cmd = [sys.executable, "-m", "etl", "ingest", str(dump), "--source", "bench", "--format", "jsonl",
-           "--map", MAPPING, "--date", "2024-01-01", "--data-dir", str(work), "--quiet"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "etl",
+        "ingest",
+        str(dump),
+        "--source",
+        "bench",
+        "--format",
+        "jsonl",
+        "--map",
+        MAPPING,
+        "--date",
+        "2024-01-01",
+        "--data-dir",
+        str(work),
+        "--quiet",
+    ]
     env = {**os.environ, "URDU_ETL_SHARD_MB": str(shard_mb), "PYTHONPATH": str(ROOT)}
     out = subprocess.run([sys.executable, "-c", code, *cmd], capture_output=True, text=True, env=env, cwd=ROOT)
     res = json.loads(out.stdout.strip().splitlines()[-1])
     if res["rc"] != 0:
         raise RuntimeError(f"ingest failed at {shard_mb} MB: {res['err']}")
     shards = len(list((work / "lake" / "articles").rglob("*.parquet")))
-    return {"shard_mb": shard_mb, "peak_rss_mb": round(res["peak_rss_mb"], 1), "wall_s": round(res["wall_s"], 2),
-            "article_files": shards}
+    return {
+        "shard_mb": shard_mb,
+        "peak_rss_mb": round(res["peak_rss_mb"], 1),
+        "wall_s": round(res["wall_s"], 2),
+        "article_files": shards,
+    }
 
 
 def main() -> None:
@@ -67,8 +86,12 @@ def main() -> None:
             rows.append(res)
             print(json.dumps(res), flush=True)
             shutil.rmtree(work / f"data-{mb}", ignore_errors=True)
-        doc = {"input_bytes": dump.stat().st_size, "input": args.input.name,
-               "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "runs": rows}
+        doc = {
+            "input_bytes": dump.stat().st_size,
+            "input": args.input.name,
+            "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "runs": rows,
+        }
         args.out.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
     finally:
         shutil.rmtree(work, ignore_errors=True)

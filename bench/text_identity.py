@@ -25,14 +25,13 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-from corpus_texts import corpus_texts  # noqa: E402
+import pyarrow as pa
+from corpus_texts import corpus_texts
 
-import pyarrow as pa  # noqa: E402
-
-from etl import articles as transform  # noqa: E402
-from etl import schema  # noqa: E402
-from etl.records import RawRecord, Reject  # noqa: E402
-from etl.text.normalize import normalize  # noqa: E402
+from etl import articles as transform
+from etl import schema
+from etl.records import RawRecord, Reject
+from etl.text.normalize import normalize
 
 DAY = dt.date(2024, 1, 1)
 
@@ -114,8 +113,10 @@ def main() -> None:
     problems = compare(json.loads(args.check.read_text()), now)
     for p in problems:
         print(p)
-    print(f"{now['texts']} texts, paths {[k for k in ('per_record', 'batch') if k in now]}: "
-          + ("IDENTICAL" if not problems else f"{len(problems)} DIFFERENCES"))
+    print(
+        f"{now['texts']} texts, paths {[k for k in ('per_record', 'batch') if k in now]}: "
+        + ("IDENTICAL" if not problems else f"{len(problems)} DIFFERENCES")
+    )
     sys.exit(1 if problems else 0)
 
 

@@ -27,12 +27,12 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-from corpus_texts import corpus_texts  # noqa: E402
+import pyarrow.compute as pc
+from corpus_texts import corpus_texts
 
-from etl.text.clean_column import clean_batch  # noqa: E402
-from etl.text.segment_column import segment  # noqa: E402
-from etl.articles import clean_body  # noqa: E402
-import pyarrow.compute as pc  # noqa: E402
+from etl.articles import clean_body
+from etl.text.clean_column import clean_batch
+from etl.text.segment_column import segment
 
 
 def per_text_clean(texts: list[str]) -> list[str]:
@@ -87,8 +87,13 @@ def main() -> None:
     if cleaned.to_pylist() != per_text_clean(texts):
         sys.exit("the batch and the per-text cleaning disagree")
     ours_segment_only(cleaned)  # the compiled scans are built (or loaded from their cache) before timing
-    runs = (("ours", ours, texts), ("ours_clean_only", clean, texts), ("ours_segment_only", ours_segment_only, cleaned),
-            ("per_text_clean", per_text_clean, texts), ("urduhack_lite", peer, texts))
+    runs = (
+        ("ours", ours, texts),
+        ("ours_clean_only", clean, texts),
+        ("ours_segment_only", ours_segment_only, cleaned),
+        ("per_text_clean", per_text_clean, texts),
+        ("urduhack_lite", peer, texts),
+    )
     timings: dict[str, list[float]] = {name: [] for name, _, _ in runs}
     for _ in range(args.rounds):
         for name, fn, data in runs:
@@ -96,8 +101,11 @@ def main() -> None:
             fn(data)
             timings[name].append(time.perf_counter() - start)
     result = {
-        "texts": len(texts), "megabytes": round(size_mb, 2), "rounds": args.rounds,
-        "python": platform.python_version(), "machine": platform.machine(),
+        "texts": len(texts),
+        "megabytes": round(size_mb, 2),
+        "rounds": args.rounds,
+        "python": platform.python_version(),
+        "machine": platform.machine(),
         "seconds_median": {k: round(statistics.median(v), 3) for k, v in timings.items()},
         "mb_per_s": {k: round(size_mb / statistics.median(v), 2) for k, v in timings.items()},
     }
@@ -106,7 +114,10 @@ def main() -> None:
     # the same ratio within each round (the two ran seconds apart), to show how far noise moves it
     per_round = sorted(p / o for o, p in zip(timings["ours"], timings["urduhack_lite"]))
     result["ratio_ours_over_urduhack_lite_per_round"] = {
-        "min": round(per_round[0], 2), "median": round(statistics.median(per_round), 2), "max": round(per_round[-1], 2)}
+        "min": round(per_round[0], 2),
+        "median": round(statistics.median(per_round), 2),
+        "max": round(per_round[-1], 2),
+    }
     result["ratio_clean_over_per_text_clean"] = round(mbs["ours_clean_only"] / mbs["per_text_clean"], 2)
     (HERE / "results").mkdir(exist_ok=True)
     (HERE / "results" / "text_throughput.json").write_text(json.dumps(result, indent=1) + "\n")

@@ -44,12 +44,18 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from etl.enrich import category  # noqa: E402
-from etl.enrich.category import (MODEL_VERSION, CategoryModel, article_terms,  # noqa: E402
-                                 canonical_category, predict_categories, unmapped_labels)
-from etl.read.bbc_doc import parse as parse_bbc  # noqa: E402
-from etl.records import RawRecord, Reject  # noqa: E402
-from etl.articles import clean_record  # noqa: E402
+from etl.articles import clean_record
+from etl.enrich import category
+from etl.enrich.category import (
+    MODEL_VERSION,
+    CategoryModel,
+    article_terms,
+    canonical_category,
+    predict_categories,
+    unmapped_labels,
+)
+from etl.read.bbc_doc import parse as parse_bbc
+from etl.records import RawRecord, Reject
 
 DEFAULT_CORPORA = ROOT.parent / "shared" / "corpora"
 RESULTS = HERE / "results" / "category_model.json"
@@ -57,17 +63,30 @@ RESULTS = HERE / "results" / "category_model.json"
 #: CSV corpora: file -> (source name, kind, canonical field -> column).
 CSV_SOURCES = {
     "news_sites/geo_jang_express_2024a.csv": (
-        "news_a", "full", {"headline": "Titles", "url": "Links", "body": "Contents", "category": "Gold Labels"}),
+        "news_a",
+        "full",
+        {"headline": "Titles", "url": "Links", "body": "Contents", "category": "Gold Labels"},
+    ),
     "news_sites/geo_jang_express_dunya_2024b.csv": (
-        "news_b", "full", {"headline": "title", "url": "link", "body": "content", "category": "gold_label"}),
+        "news_b",
+        "full",
+        {"headline": "title", "url": "link", "body": "content", "category": "gold_label"},
+    ),
     "news_sites/jang_express_geo_samaa_dawn_2024c.csv": (
-        "news_c", "full", {"headline": "title", "url": "link", "body": "content", "category": "gold_label"}),
+        "news_c",
+        "full",
+        {"headline": "title", "url": "link", "body": "content", "category": "gold_label"},
+    ),
     "untm/sampled_UNTM.csv": (
-        "untm", "full", {"headline": "Title", "url": "Link", "body": "News", "category": "Category",
-                         "published": "Date"}),
+        "untm",
+        "full",
+        {"headline": "Title", "url": "Link", "body": "News", "category": "Category", "published": "Date"},
+    ),
     "express_headlines/express_headlines_all.csv": (
-        "express", "headline", {"headline": "title", "url": "link", "body": "summery", "category": "category",
-                                "published": "date"}),
+        "express",
+        "headline",
+        {"headline": "title", "url": "link", "body": "summery", "category": "category", "published": "date"},
+    ),
 }
 HELD_OUT_PERCENT = 20
 #: ``(source, raw label) -> records`` of the last ``read_corpora`` call, rejected records included.
@@ -98,9 +117,17 @@ def read_corpora(root: Path, sources: set[str] | None = None) -> list[dict]:
         row = clean_record(rec, today)
         if isinstance(row, Reject):
             continue
-        out.append({"source": rec.source, "kind": kind, "headline": row["headline"], "body": row["body"],
-                    "url": row["url"], "raw_label": rec.fields.get("category"),
-                    "label": canonical_category(rec.fields.get("category"))})
+        out.append(
+            {
+                "source": rec.source,
+                "kind": kind,
+                "headline": row["headline"],
+                "body": row["body"],
+                "url": row["url"],
+                "raw_label": rec.fields.get("category"),
+                "label": canonical_category(rec.fields.get("category")),
+            }
+        )
     return out
 
 
@@ -145,9 +172,13 @@ def split(rows: list[dict]) -> tuple[list[dict], list[dict], dict]:
             best[key] = r
     train = [r for (g, _), r in best.items() if not held_out(g)]
     test = [r for (g, _), r in best.items() if held_out(g)]
-    stats = {"rows": len(rows), "groups": len(labels_in_group),
-             "groups_with_conflicting_labels": sum(len(v) > 1 for v in labels_in_group.values()),
-             "train_rows": len(train), "test_rows": len(test)}
+    stats = {
+        "rows": len(rows),
+        "groups": len(labels_in_group),
+        "groups_with_conflicting_labels": sum(len(v) > 1 for v in labels_in_group.values()),
+        "train_rows": len(train),
+        "test_rows": len(test),
+    }
     return train, test, stats
 
 
@@ -171,8 +202,9 @@ def train(rows: list[dict], max_terms: int, c: float, full_weight: float) -> tup
     from sklearn.pipeline import make_pipeline
 
     docs = term_lists(rows)
-    vec = TfidfVectorizer(analyzer=lambda terms: terms, sublinear_tf=True, min_df=2, max_features=max_terms,
-                          dtype=np.float32)
+    vec = TfidfVectorizer(
+        analyzer=lambda terms: terms, sublinear_tf=True, min_df=2, max_features=max_terms, dtype=np.float32
+    )
     x = vec.fit_transform(docs)
     y = np.array([r["label"] for r in rows])
     # Headline rows outnumber full articles about 14 to 1: weight each kind so neither drowns the other.
@@ -182,9 +214,14 @@ def train(rows: list[dict], max_terms: int, c: float, full_weight: float) -> tup
     clf = LogisticRegression(C=c, max_iter=2000, class_weight="balanced")
     clf.fit(x, y, sample_weight=weights)
     vocab = vec.get_feature_names_out().tolist()  # in column order
-    model = CategoryModel(terms=pa.array(vocab, pa.string()), idf=vec.idf_.astype(np.float32),
-                          coef=clf.coef_.T.astype(np.float32), intercept=clf.intercept_.astype(np.float32),
-                          classes=tuple(clf.classes_.tolist()), meta={})
+    model = CategoryModel(
+        terms=pa.array(vocab, pa.string()),
+        idf=vec.idf_.astype(np.float32),
+        coef=clf.coef_.T.astype(np.float32),
+        intercept=clf.intercept_.astype(np.float32),
+        classes=tuple(clf.classes_.tolist()),
+        meta={},
+    )
     return model, make_pipeline(vec, clf)
 
 
@@ -193,10 +230,13 @@ def scores(y_true: list[str], y_pred: list[str], classes: tuple[str, ...]) -> di
 
     present = [c for c in classes if c in set(y_true)]
     per_class = f1_score(y_true, y_pred, labels=present, average=None, zero_division=0)
-    return {"rows": len(y_true), "accuracy": round(float(accuracy_score(y_true, y_pred)), 4),
-            "macro_f1": round(float(f1_score(y_true, y_pred, labels=present, average="macro", zero_division=0)), 4),
-            "per_class_f1": {c: round(float(f), 4) for c, f in zip(present, per_class)},
-            "label_counts": dict(Counter(y_true).most_common())}
+    return {
+        "rows": len(y_true),
+        "accuracy": round(float(accuracy_score(y_true, y_pred)), 4),
+        "macro_f1": round(float(f1_score(y_true, y_pred, labels=present, average="macro", zero_division=0)), 4),
+        "per_class_f1": {c: round(float(f), 4) for c, f in zip(present, per_class)},
+        "label_counts": dict(Counter(y_true).most_common()),
+    }
 
 
 def lake_throughput(lake: Path, rounds: int = 3) -> dict:
@@ -213,9 +253,14 @@ def lake_throughput(lake: Path, rounds: int = 3) -> dict:
         predict_categories(headlines, bodies)
         times.append(time.perf_counter() - t0)
     seconds = sorted(times)[len(times) // 2]
-    return {"articles": len(bodies), "body_megabytes": round(mb, 2), "rounds": rounds,
-            "seconds_median": round(seconds, 3), "mb_per_s": round(mb / seconds, 2),
-            "articles_per_s": round(len(bodies) / seconds)}
+    return {
+        "articles": len(bodies),
+        "body_megabytes": round(mb, 2),
+        "rounds": rounds,
+        "seconds_median": round(seconds, 3),
+        "mb_per_s": round(mb / seconds, 2),
+        "articles_per_s": round(len(bodies) / seconds),
+    }
 
 
 def main() -> None:
@@ -232,8 +277,11 @@ def main() -> None:
 
     t0 = time.perf_counter()
     rows = read_corpora(args.corpora)
-    raw_counts = {f"{src}:{raw}": n for (src, raw), n in sorted(raw_labels.items(), key=str)
-                  if raw is not None and canonical_category(raw) is not None}
+    raw_counts = {
+        f"{src}:{raw}": n
+        for (src, raw), n in sorted(raw_labels.items(), key=str)
+        if raw is not None and canonical_category(raw) is not None
+    }
     unmapped = unmapped_labels([raw for _, raw in raw_labels.elements()])
     labelled = [r for r in rows if r["label"] not in (None, "misc")]
     train_rows, test_rows, split_stats = split(labelled)
@@ -264,9 +312,9 @@ def main() -> None:
     meta = {
         "model_version": MODEL_VERSION,
         "method": "TF-IDF (word unigrams + bigrams of headline + first "
-                  f"{category.MAX_BODY_CHARS} body chars, sublinear tf, l2) + multinomial logistic regression "
-                  f"(C={args.c}, class_weight=balanced, full-article vs headline rows weighted "
-                  f"{args.full_weight}:1 by kind); float16 arrays, numpy-only prediction",
+        f"{category.MAX_BODY_CHARS} body chars, sublinear tf, l2) + multinomial logistic regression "
+        f"(C={args.c}, class_weight=balanced, full-article vs headline rows weighted "
+        f"{args.full_weight}:1 by kind); float16 arrays, numpy-only prediction",
         "classes": list(shipped.classes),
         "terms": len(shipped.terms),
         "trained_on": dict(Counter(r["label"] for r in train_rows).most_common()),
@@ -289,11 +337,16 @@ def main() -> None:
         "python": platform.python_version(),
         "raw_label_counts": raw_counts,
         # counts only: unmapped values are often spilled article text, which stays out of the repository
-        "unmapped_raw_labels": {"distinct": len(unmapped), "records": sum(unmapped.values()),
-                                "multi_line": sum("\n" in k for k in unmapped)},
-        "not_trained_on": {"misc": sum(r["label"] == "misc" for r in rows),
-                           "unmapped": sum(r["label"] is None for r in rows),
-                           "rejected_by_cleaning": sum(raw_labels.values()) - len(rows)},
+        "unmapped_raw_labels": {
+            "distinct": len(unmapped),
+            "records": sum(unmapped.values()),
+            "multi_line": sum("\n" in k for k in unmapped),
+        },
+        "not_trained_on": {
+            "misc": sum(r["label"] == "misc" for r in rows),
+            "unmapped": sum(r["label"] is None for r in rows),
+            "rejected_by_cleaning": sum(raw_labels.values()) - len(rows),
+        },
         "split": split_stats,
         "label_counts": {"train": meta["trained_on"], "test": dict(Counter(truth).most_common())},
         "accuracy": meta["accuracy"],
@@ -311,8 +364,13 @@ def main() -> None:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(json.dumps({k: result[k] for k in ("model_bytes", "accuracy", "macro_f1", "split")}, indent=1))
-    print(json.dumps({k: {m: v[m] for m in ("rows", "accuracy", "macro_f1", "per_class_f1")}
-                      for k, v in result_scores.items()}, indent=1, ensure_ascii=False))
+    print(
+        json.dumps(
+            {k: {m: v[m] for m in ("rows", "accuracy", "macro_f1", "per_class_f1")} for k, v in result_scores.items()},
+            indent=1,
+            ensure_ascii=False,
+        )
+    )
     print(json.dumps(by_source), json.dumps(result.get("lake_throughput")), json.dumps(result["seconds"]))
 
 

@@ -33,6 +33,7 @@ WAREHOUSE_ASSETS = [Asset(f"urdu_news.warehouse.{t}", group="urdu_news_warehouse
 
 def terminal_errors_fail(fn):
     """Run the task body; a terminal ``EtlError`` fails the task without retries (``AirflowFailException``)."""
+
     @functools.wraps(fn)
     def body(*args, **kwargs):
         from etl.errors import is_terminal
@@ -45,6 +46,7 @@ def terminal_errors_fail(fn):
             from airflow.sdk.exceptions import AirflowFailException
 
             raise AirflowFailException(f"{type(exc).__name__}: {exc}") from exc
+
     return body
 
 
@@ -56,17 +58,33 @@ def terminal_errors_fail(fn):
     catchup=False,
     max_active_runs=4,
     dagrun_timeout=dt.timedelta(hours=12),
-    default_args={"retries": 2, "retry_delay": dt.timedelta(minutes=5),
-                  "retry_exponential_backoff": True, "execution_timeout": dt.timedelta(hours=2)},
+    default_args={
+        "retries": 2,
+        "retry_delay": dt.timedelta(minutes=5),
+        "retry_exponential_backoff": True,
+        "execution_timeout": dt.timedelta(hours=2),
+    },
     params={
-        "date": Param(None, type=["null", "string"], format="date",
-                      description="Day to process (YYYY-MM-DD). Empty: the run's data interval day."),
-        "sources": Param([], type="array", items={"type": "string"},
-                         description="Source names from the sources file. Empty: all of them."),
-        "dump_url": Param(None, type=["null", "string"],
-                          description="Read this dump instead of the source's URL (exactly one source)."),
-        "missing_dump_ok": Param(True, type="boolean",
-                                 description="A source with no dump for the day is skipped, not an error."),
+        "date": Param(
+            None,
+            type=["null", "string"],
+            format="date",
+            description="Day to process (YYYY-MM-DD). Empty: the run's data interval day.",
+        ),
+        "sources": Param(
+            [],
+            type="array",
+            items={"type": "string"},
+            description="Source names from the sources file. Empty: all of them.",
+        ),
+        "dump_url": Param(
+            None,
+            type=["null", "string"],
+            description="Read this dump instead of the source's URL (exactly one source).",
+        ),
+        "missing_dump_ok": Param(
+            True, type="boolean", description="A source with no dump for the day is skipped, not an error."
+        ),
     },
     tags=["urdu", "news", "etl"],
     doc_md=__doc__,
@@ -82,8 +100,14 @@ def urdu_news_nightly():
         params, conf = ctx["params"], Settings.from_env()
         day = stage.resolve_day(params.get("date"), ctx.get("data_interval_start"), conf.timezone)
         sources = stage.select_sources(stage.declared_sources(conf), params.get("sources"))
-        return stage.fetch(sources, day, conf, params.get("dump_url") or None,
-                           params.get("missing_dump_ok", True), ctx["dag_run"].run_id)
+        return stage.fetch(
+            sources,
+            day,
+            conf,
+            params.get("dump_url") or None,
+            params.get("missing_dump_ok", True),
+            ctx["dag_run"].run_id,
+        )
 
     @task(max_active_tis_per_dagrun=4, multiple_outputs=False, execution_timeout=dt.timedelta(hours=1))
     @terminal_errors_fail
@@ -111,8 +135,9 @@ def urdu_news_nightly():
         dag_run = get_current_context()["dag_run"]
         conf = Settings.from_env()
         started = dag_run.start_date or dt.datetime.now(dt.UTC)
-        return load_warehouse(lake_report, warehouse_url.resolve_url(conf), dag_run.run_id, started,
-                              list(declared_sources(conf).values()))
+        return load_warehouse(
+            lake_report, warehouse_url.resolve_url(conf), dag_run.run_id, started, list(declared_sources(conf).values())
+        )
 
     @task(retries=0, multiple_outputs=False, pool=WAREHOUSE_POOL, execution_timeout=dt.timedelta(minutes=30))
     @terminal_errors_fail
@@ -128,8 +153,10 @@ def urdu_news_nightly():
             from airflow.sdk.configuration import conf as airflow_conf
 
             base = airflow_conf.get("api", "base_url", fallback="").rstrip("/")
-            print(f"run report: {base}/urdu-news/report/{summary['day']} (in the Airflow UI: Browse > "
-                  f"Urdu news runs), file {summary['report']}")
+            print(
+                f"run report: {base}/urdu-news/report/{summary['day']} (in the Airflow UI: Browse > "
+                f"Urdu news runs), file {summary['report']}"
+            )
         return outcome(summary)
 
     shards = fetch()

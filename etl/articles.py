@@ -86,8 +86,9 @@ def clean_body(raw_body: str) -> tuple[str, Counter, int, bool]:
     return body, repairs, len(normalized) - len(body) if furniture else 0, bool(furniture)
 
 
-def clean_records(records: list[RawRecord], ingest_date: dt.date,
-                  required: tuple[str, ...] = ("body",)) -> list[dict | Reject]:
+def clean_records(
+    records: list[RawRecord], ingest_date: dt.date, required: tuple[str, ...] = ("body",)
+) -> list[dict | Reject]:
     """``clean_record`` of every record, in order, with the bodies cleaned in one batch
     (``etl.text.clean_column.clean_batch``: the same text, several times faster)."""
     out: list[dict | Reject | None] = [_missing(rec, required) for rec in records]
@@ -95,13 +96,15 @@ def clean_records(records: list[RawRecord], ingest_date: dt.date,
     batch = clean_batch([records[i].fields["body"] for i in todo])
     latest = latest_publication(ingest_date)
     for k, (i, body) in enumerate(zip(todo, batch.bodies.to_pylist())):
-        out[i] = _article(records[i], latest, body, batch.repairs[k] or Counter(), batch.boilerplate_chars[k],
-                          batch.furniture[k])
+        out[i] = _article(
+            records[i], latest, body, batch.repairs[k] or Counter(), batch.boilerplate_chars[k], batch.furniture[k]
+        )
     return out
 
 
-def _article(rec: RawRecord, latest: dt.datetime, body: str, repairs: Counter, boilerplate_chars: int,
-             furniture: bool) -> dict | Reject:
+def _article(
+    rec: RawRecord, latest: dt.datetime, body: str, repairs: Counter, boilerplate_chars: int, furniture: bool
+) -> dict | Reject:
     """The article row of a record whose body is cleaned, or its ``EMPTY_BODY`` reject; a
     publication date after ``latest`` is dropped."""
     f = rec.fields
@@ -152,22 +155,25 @@ def segment_articles(articles: pa.Table) -> tuple[pa.Table, pa.Table]:
     counts = {
         "paragraph_count": np.zeros(n, dtype=np.int32),
         "sentence_count": np.bincount(doc, minlength=n).astype(np.int32),
-        "word_count": np.bincount(doc, weights=seg["word_count"].to_numpy(zero_copy_only=False),
-                                  minlength=n).astype(np.int32),
+        "word_count": np.bincount(doc, weights=seg["word_count"].to_numpy(zero_copy_only=False), minlength=n).astype(
+            np.int32
+        ),
     }
     np.maximum.at(counts["paragraph_count"], doc, seg["paragraph_no"].to_numpy(zero_copy_only=False))
     for name, values in counts.items():
         articles = articles.set_column(articles.schema.get_field_index(name), name, pa.array(values, pa.int32()))
     index = pa.array(doc, pa.int64())
-    sentences = pa.table({
-        "article_id": articles["article_id"].take(index),
-        "sentence_no": seg["sentence_no"],
-        "paragraph_no": seg["paragraph_no"],
-        "text": seg["text"],
-        "tokens": seg["tokens"],
-        "word_count": seg["word_count"],
-        "normalizer_version": pa.array([NORMALIZER_VERSION] * len(doc), pa.string()),
-        "source_file": articles["source_file"].take(index),
-        "record_no": articles["record_no"].take(index),
-    }).cast(SENTENCES_WITH_PROVENANCE)
+    sentences = pa.table(
+        {
+            "article_id": articles["article_id"].take(index),
+            "sentence_no": seg["sentence_no"],
+            "paragraph_no": seg["paragraph_no"],
+            "text": seg["text"],
+            "tokens": seg["tokens"],
+            "word_count": seg["word_count"],
+            "normalizer_version": pa.array([NORMALIZER_VERSION] * len(doc), pa.string()),
+            "source_file": articles["source_file"].take(index),
+            "record_no": articles["record_no"].take(index),
+        }
+    ).cast(SENTENCES_WITH_PROVENANCE)
     return articles, sentences

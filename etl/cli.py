@@ -51,41 +51,64 @@ def _date(text: str) -> dt.date:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m etl", formatter_class=argparse.RawDescriptionHelpFormatter,
+        prog="python -m etl",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         description="The Urdu news pipeline without a scheduler: run declared sources for a day, ingest one "
-                    "dump, fetch only, show a day's summary or report, query the warehouse, check a sources file.",
+        "dump, fetch only, show a day's summary or report, query the warehouse, check a sources file.",
         epilog="exit codes: 0 done; 1 the run failed its check; 2 bad command line; 3 bad configuration; "
-               "4 fetch failed or no dump;\n            5 warehouse unreachable or unusable; 6 nothing to show yet")
+        "4 fetch failed or no dump;\n            5 warehouse unreachable or unusable; 6 nothing to show yet",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     ing = sub.add_parser("ingest", help="ingest one dump (file, folder, archive or URL) now")
     ing.add_argument("url", metavar="PATH_OR_URL")
     ing.add_argument("--source", required=True, help="source name the articles are stored under")
     ing.add_argument("--format", required=True, choices=list(FORMATS))
-    ing.add_argument("--map", type=_mapping, default={}, metavar="field=column,...",
-                     help="column mapping for csv/jsonl, e.g. headline=title,body=content,url=link")
+    ing.add_argument(
+        "--map",
+        type=_mapping,
+        default={},
+        metavar="field=column,...",
+        help="column mapping for csv/jsonl, e.g. headline=title,body=content,url=link",
+    )
     ing.add_argument("--encoding", default="utf-8")
     ing.add_argument("--date", type=_date, default=None, help="the day to file the dump under (default: today)")
     ing.add_argument("--data-dir", type=Path, default=None, help="lake, staging and default warehouse root")
-    ing.add_argument("--warehouse", default=None, help="SQLAlchemy URL (default: $URDU_ETL_WAREHOUSE_URL, else "
-                                                       "$AIRFLOW_CONN_URDU_WAREHOUSE, else SQLite in the data dir)")
-    ing.add_argument("--run-id", default=None, help="name the run; give a crashed run's id to resume it "
-                                                    "(its finished shards are not redone)")
+    ing.add_argument(
+        "--warehouse",
+        default=None,
+        help="SQLAlchemy URL (default: $URDU_ETL_WAREHOUSE_URL, else "
+        "$AIRFLOW_CONN_URDU_WAREHOUSE, else SQLite in the data dir)",
+    )
+    ing.add_argument(
+        "--run-id",
+        default=None,
+        help="name the run; give a crashed run's id to resume it (its finished shards are not redone)",
+    )
     ing.add_argument("-q", "--quiet", action="store_true", help="print errors only (no progress, log or summary)")
 
     day = sub.add_parser("run", help="run declared sources for one day, as the nightly DAG does")
     day.add_argument("--date", type=_date, required=True)
     day.add_argument("--sources", default="", help="comma-separated source names (default: all)")
-    day.add_argument("--config", type=Path, default=None, help="sources file (default: $URDU_ETL_SOURCES, else config/sources.yaml)")
+    day.add_argument(
+        "--config", type=Path, default=None, help="sources file (default: $URDU_ETL_SOURCES, else config/sources.yaml)"
+    )
     day.add_argument("--data-dir", type=Path, default=None)
     day.add_argument("--warehouse", default=None)
     day.add_argument("--run-id", default=None, help="name the run; give a crashed run's id to resume it")
-    day.add_argument("--dump", default=None, metavar="PATH_OR_URL",
-                     help="read this dump instead of the source's URL for the day (needs exactly one --sources)")
+    day.add_argument(
+        "--dump",
+        default=None,
+        metavar="PATH_OR_URL",
+        help="read this dump instead of the source's URL for the day (needs exactly one --sources)",
+    )
     day.add_argument("-q", "--quiet", action="store_true", help="print errors only (no progress, log or summary)")
 
-    fet = sub.add_parser("fetch", help="fetch and stage the declared sources' dumps for a day, without "
-                                       "transforming them; prints what each manifest holds")
+    fet = sub.add_parser(
+        "fetch",
+        help="fetch and stage the declared sources' dumps for a day, without "
+        "transforming them; prints what each manifest holds",
+    )
     fet.add_argument("--date", type=_date, required=True)
     fet.add_argument("--sources", default="", help="comma-separated source names (default: all)")
     fet.add_argument("--config", type=Path, default=None)
@@ -98,19 +121,28 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--rebuild", action="store_true", help="rebuild the report from the summary and the lake")
 
     chk = sub.add_parser("check-config", help="validate a sources file and list its sources")
-    chk.add_argument("--config", type=Path, default=None, help="sources file (default: $URDU_ETL_SOURCES, "
-                                                              "else config/sources.yaml)")
+    chk.add_argument(
+        "--config", type=Path, default=None, help="sources file (default: $URDU_ETL_SOURCES, else config/sources.yaml)"
+    )
 
     show = sub.add_parser("summary", help="print the summary of the last run for a day")
     show.add_argument("--date", type=_date, required=True)
     show.add_argument("--data-dir", type=Path, default=None)
-    q = sub.add_parser("query", help="run a named warehouse query, or read-only SQL; no name lists the queries",
-                       description="Named queries: " + "; ".join(f"{n}: {q.description}"
-                                                                 for n, q in queries.QUERIES.items()))
+    q = sub.add_parser(
+        "query",
+        help="run a named warehouse query, or read-only SQL; no name lists the queries",
+        description="Named queries: " + "; ".join(f"{n}: {q.description}" for n, q in queries.QUERIES.items()),
+    )
     q.add_argument("name", nargs="?", choices=sorted(queries.QUERIES), metavar="NAME")
     q.add_argument("--sql", help="read-only SQL to run instead of a named query")
-    q.add_argument("--param", action="append", type=_param, default=[], metavar="key=value",
-                   help="query parameter, e.g. start=2024-11-01 end=2024-11-30 limit=50 (repeatable)")
+    q.add_argument(
+        "--param",
+        action="append",
+        type=_param,
+        default=[],
+        metavar="key=value",
+        help="query parameter, e.g. start=2024-11-01 end=2024-11-30 limit=50 (repeatable)",
+    )
     q.add_argument("--csv", type=Path, default=None, help="write the rows to this CSV file instead of printing")
     q.add_argument("--data-dir", type=Path, default=None)
     q.add_argument("--warehouse", default=None)
@@ -131,7 +163,7 @@ def _query(args, url: str) -> int:
             print(f"{name:<26}{q.description} ({params})")
         return 0
     if url.startswith("sqlite:///"):
-        path = Path(url[len("sqlite:///"):])
+        path = Path(url[len("sqlite:///") :])
         if not path.exists():
             return _error(f"no warehouse at {path}: run the pipeline first", NOTHING_TO_SHOW)
         url = f"sqlite:///file:{path}?mode=ro&uri=true"
@@ -234,12 +266,26 @@ def _command(args, settings: Settings, quiet: bool) -> int:
     if args.command == "ingest":
         sources = [make_source(args.source, args.url, args.format, args.map, args.encoding, base_dir=Path.cwd())]
         day = args.date or dt.date.today()
-        summary = runner.run(sources, day, settings, run_id=args.run_id, dump_url=sources[0].url_for(day),
-                             missing_ok=False, progress=progress)
+        summary = runner.run(
+            sources,
+            day,
+            settings,
+            run_id=args.run_id,
+            dump_url=sources[0].url_for(day),
+            missing_ok=False,
+            progress=progress,
+        )
     else:
         sources = select_sources(declared_sources(settings), _names(args.sources))
-        summary = runner.run(sources, args.date, settings, run_id=args.run_id, progress=progress,
-                             dump_url=args.dump, missing_ok=args.dump is None)
+        summary = runner.run(
+            sources,
+            args.date,
+            settings,
+            run_id=args.run_id,
+            progress=progress,
+            dump_url=args.dump,
+            missing_ok=args.dump is None,
+        )
     if not quiet:
         print(format_summary(summary))
     return OK
@@ -248,13 +294,17 @@ def _command(args, settings: Settings, quiet: bool) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     quiet = getattr(args, "quiet", False)
-    logging.basicConfig(level=logging.WARNING if quiet else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=logging.WARNING if quiet else logging.INFO,
+        format="%(asctime)s %(levelname)s %(message)s",
+        stream=sys.stderr,
+    )
     try:
         flags = {"data_dir": getattr(args, "data_dir", None), "sources_file": getattr(args, "config", None)}
-        settings = Settings.from_env().replace(**{k: v.resolve() for k, v in flags.items() if v is not None},
-                                               warehouse_url=getattr(args, "warehouse", None))
+        settings = Settings.from_env().replace(
+            **{k: v.resolve() for k, v in flags.items() if v is not None},
+            warehouse_url=getattr(args, "warehouse", None),
+        )
         return _command(args, settings, quiet)
     except EtlError as exc:  # the exit code says which class of failure it was (etl/errors.py)
         return _error(str(exc), exc.exit_code)
-

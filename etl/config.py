@@ -40,24 +40,40 @@ class Source:
     required: tuple[str, ...] = ("body",)
 
     def url_for(self, day: dt.date) -> str:
-        return self.url.format(date=day.isoformat(), yyyymmdd=day.strftime("%Y%m%d"),
-                               yyyy=f"{day.year:04d}", mm=f"{day.month:02d}", dd=f"{day.day:02d}")
+        return self.url.format(
+            date=day.isoformat(),
+            yyyymmdd=day.strftime("%Y%m%d"),
+            yyyy=f"{day.year:04d}",
+            mm=f"{day.month:02d}",
+            dd=f"{day.day:02d}",
+        )
 
     def spec(self) -> SourceSpec:
         """The declaration as JSON, as it travels inside a ``Shard``."""
-        return SourceSpec(name=self.name, url=self.url, format=self.format, columns=dict(self.columns),
-                          encoding=self.encoding, required=list(self.required))
+        return SourceSpec(
+            name=self.name,
+            url=self.url,
+            format=self.format,
+            columns=dict(self.columns),
+            encoding=self.encoding,
+            required=list(self.required),
+        )
 
 
 def source_from_spec(spec: SourceSpec) -> Source:
     """The ``Source`` a ``SourceSpec`` describes, validated again."""
-    return make_source(spec["name"], spec["url"], spec["format"], spec["columns"], spec["encoding"],
-                       spec["required"])
+    return make_source(spec["name"], spec["url"], spec["format"], spec["columns"], spec["encoding"], spec["required"])
 
 
-def make_source(name: str, url: str, fmt: str, columns: dict[str, str] | None = None,
-                encoding: str = "utf-8", required: list[str] | tuple[str, ...] | None = None,
-                base_dir: Path | None = None) -> Source:
+def make_source(
+    name: str,
+    url: str,
+    fmt: str,
+    columns: dict[str, str] | None = None,
+    encoding: str = "utf-8",
+    required: list[str] | tuple[str, ...] | None = None,
+    base_dir: Path | None = None,
+) -> Source:
     """Validate one declaration and build a ``Source``; relative paths resolve against ``base_dir``."""
     if not name or not _NAME.match(name):
         raise ConfigError(f"source name {name!r}: use lower-case letters, digits and _")
@@ -66,8 +82,9 @@ def make_source(name: str, url: str, fmt: str, columns: dict[str, str] | None = 
     columns = dict(columns or {})
     unknown = sorted(set(columns) - set(RAW_FIELDS))
     if unknown:
-        raise ConfigError(f"source {name}: unknown field(s) in columns: {', '.join(unknown)}; "
-                          f"known fields: {', '.join(RAW_FIELDS)}")
+        raise ConfigError(
+            f"source {name}: unknown field(s) in columns: {', '.join(unknown)}; known fields: {', '.join(RAW_FIELDS)}"
+        )
     bad_required = sorted(set(required or ()) - set(RAW_FIELDS))
     if bad_required:
         raise ConfigError(f"source {name}: unknown field(s) in required: {', '.join(bad_required)}")
@@ -81,8 +98,9 @@ def make_source(name: str, url: str, fmt: str, columns: dict[str, str] | None = 
         "".encode(encoding)
     except LookupError as exc:
         raise ConfigError(f"source {name}: unknown encoding {encoding!r}") from exc
-    src = Source(name=name, url=url, format=fmt, columns=columns, encoding=encoding,
-                 required=tuple(required or ("body",)))
+    src = Source(
+        name=name, url=url, format=fmt, columns=columns, encoding=encoding, required=tuple(required or ("body",))
+    )
     try:
         src.url_for(dt.date(2000, 1, 1))
     except (KeyError, IndexError, ValueError) as exc:
@@ -109,9 +127,15 @@ def load_sources(path: str | os.PathLike) -> dict[str, Source]:
         missing = [k for k in ("name", "url", "format") if k not in entry]
         if missing:
             raise ConfigError(f"sources file {path}: entry {i} lacks {', '.join(missing)}")
-        src = make_source(entry["name"], entry["url"], entry["format"], entry.get("columns"),
-                          entry.get("encoding", "utf-8"), entry.get("required"),
-                          base_dir=path.parent)
+        src = make_source(
+            entry["name"],
+            entry["url"],
+            entry["format"],
+            entry.get("columns"),
+            entry.get("encoding", "utf-8"),
+            entry.get("required"),
+            base_dir=path.parent,
+        )
         if src.name in out:
             raise ConfigError(f"sources file {path}: source {src.name} is declared twice")
         out[src.name] = src

@@ -150,5 +150,14 @@ ACCOUNTING = ("records_in", "loaded", "duplicates", "rejected")
 #: The tables of the lake and of the warehouse, as the DAG declares them as Assets (``etl.schema``
 #: defines their columns; a test holds the two equal).
 LAKE_TABLES = ("articles", "sentences", "rejects", "duplicates", "entities", "mentions", "signatures")
-WAREHOUSE_TABLES = ("articles", "sentences", "rejects", "duplicates", "entities", "mentions", "sources", "runs",
-                    "dumps")
+WAREHOUSE_TABLES = (
+    "articles",
+    "sentences",
+    "rejects",
+    "duplicates",
+    "entities",
+    "mentions",
+    "sources",
+    "runs",
+    "dumps",
+)

@@ -5,8 +5,18 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 #: Canonical raw fields a reader may fill. ``body`` is the only one every record needs.
-RAW_FIELDS = ("headline", "summary", "body", "caption", "photo_credit", "url",
-              "external_id", "category", "published", "dateline")
+RAW_FIELDS = (
+    "headline",
+    "summary",
+    "body",
+    "caption",
+    "photo_credit",
+    "url",
+    "external_id",
+    "category",
+    "published",
+    "dateline",
+)
 
 # Reason codes for records that cannot be loaded. Stable: they are stored in `rejects`.
 UNDECODABLE = "undecodable_bytes"

@@ -20,8 +20,7 @@ def _is_entry(line: str) -> bool:
 
 def numbered_lines(path: Path) -> list[tuple[int, str]]:
     """``(line number, line)`` of every entry of ``path``, numbered from 1 as an editor shows them."""
-    return [(no, line) for no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
-            if _is_entry(line)]
+    return [(no, line) for no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if _is_entry(line)]
 
 
 def lines(path: Path) -> list[str]:

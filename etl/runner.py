@@ -21,9 +21,17 @@ def _progress(enabled: bool):
     from rich.console import Console
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 
-    return Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
-                    TimeRemainingColumn(), TextColumn("{task.fields[info]}"),
-                    console=Console(stderr=True), disable=not enabled, transient=True)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        TextColumn("{task.fields[info]}"),
+        console=Console(stderr=True),
+        disable=not enabled,
+        transient=True,
+    )
 
 
 def _size(shard: Shard) -> int:
@@ -34,8 +42,15 @@ def _size(shard: Shard) -> int:
     return sum(f.stat().st_size for f in files if f.is_file())
 
 
-def run(sources: list[Source], day: dt.date, settings: Settings, run_id: str | None = None,
-        dump_url: str | None = None, missing_ok: bool = True, progress: bool = False) -> RunSummary:
+def run(
+    sources: list[Source],
+    day: dt.date,
+    settings: Settings,
+    run_id: str | None = None,
+    dump_url: str | None = None,
+    missing_ok: bool = True,
+    progress: bool = False,
+) -> RunSummary:
     """Every stage in order, in this process: what the DAG does, without a scheduler.
 
     The warehouse is ``settings.warehouse_url``, else the Airflow connection, else SQLite in the
@@ -55,8 +70,9 @@ def run(sources: list[Source], day: dt.date, settings: Settings, run_id: str | N
             res = transform_shard(shard)
             results.append(res)
             records, loaded = records + res["records_in"], loaded + res["articles"]
-            bar.update(task, advance=size, info=f"{records} records, {loaded} articles, "
-                                                f"shard {len(results)}/{len(shards)}")
+            bar.update(
+                task, advance=size, info=f"{records} records, {loaded} articles, shard {len(results)}/{len(shards)}"
+            )
     lake_report = write_lake(results, settings, day.isoformat())
     load_report = load_warehouse(lake_report, url, run_id, started, sources)
     return check(lake_report, load_report, settings, url)

@@ -116,29 +116,74 @@ class Knob:
 
 
 KNOBS: tuple[Knob, ...] = (
-    Knob("data_dir", "URDU_ETL_DATA_DIR", "`data/` in the repository",
-         "root of the lake, staging, run summaries and the default SQLite warehouse", _path),
-    Knob("lake_url", "URDU_ETL_LAKE_URL", "`<data dir>/lake`",
-         "the lake: a local folder or an fsspec URL such as `s3://bucket/prefix`"),
-    Knob("warehouse_url", "URDU_ETL_WAREHOUSE_URL", "the Airflow connection `urdu_warehouse`, else "
-         "SQLite at `<data dir>/warehouse.db`", "SQLAlchemy URL of the warehouse (PostgreSQL or SQLite)"),
+    Knob(
+        "data_dir",
+        "URDU_ETL_DATA_DIR",
+        "`data/` in the repository",
+        "root of the lake, staging, run summaries and the default SQLite warehouse",
+        _path,
+    ),
+    Knob(
+        "lake_url",
+        "URDU_ETL_LAKE_URL",
+        "`<data dir>/lake`",
+        "the lake: a local folder or an fsspec URL such as `s3://bucket/prefix`",
+    ),
+    Knob(
+        "warehouse_url",
+        "URDU_ETL_WAREHOUSE_URL",
+        "the Airflow connection `urdu_warehouse`, else SQLite at `<data dir>/warehouse.db`",
+        "SQLAlchemy URL of the warehouse (PostgreSQL or SQLite)",
+    ),
     Knob("sources_file", "URDU_ETL_SOURCES", "`config/sources.yaml`", "the sources file", _path),
-    Knob("timezone", "URDU_ETL_TIMEZONE", "`Asia/Karachi`",
-         "time zone of the nightly schedule: a scheduled run processes the previous day, midnight to "
-         "midnight here", _timezone),
-    Knob("shard_bytes", "URDU_ETL_SHARD_MB", "`8`",
-         "a CSV or JSONL file larger than this many MiB is cut into shards of whole records of about this size",
-         _megabytes),
-    Knob("dedup_days", "URDU_ETL_DEDUP_DAYS", "`30`",
-         "how many earlier days of the lake the copy search looks back over (a number, or `all`)", _days),
-    Knob("fetch_attempts", "URDU_ETL_FETCH_ATTEMPTS", "`3`",
-         "attempts per dump when fetching meets a transient fault", _count),
-    Knob("fetch_backoff", "URDU_ETL_FETCH_BACKOFF", "`2` s",
-         "seconds to wait before the second attempt; doubled before each later one", _wait),
-    Knob("fetch_timeout", "URDU_ETL_FETCH_TIMEOUT", "`60` s",
-         "seconds a fetch waits to connect, and between bytes read", _timeout),
-    Knob("failpoint", "URDU_ETL_FAILPOINT", "unset",
-         "for tests only: `name` or `name:n` kills the process at a named point (`etl/failpoints.py`)"),
+    Knob(
+        "timezone",
+        "URDU_ETL_TIMEZONE",
+        "`Asia/Karachi`",
+        "time zone of the nightly schedule: a scheduled run processes the previous day, midnight to midnight here",
+        _timezone,
+    ),
+    Knob(
+        "shard_bytes",
+        "URDU_ETL_SHARD_MB",
+        "`8`",
+        "a CSV or JSONL file larger than this many MiB is cut into shards of whole records of about this size",
+        _megabytes,
+    ),
+    Knob(
+        "dedup_days",
+        "URDU_ETL_DEDUP_DAYS",
+        "`30`",
+        "how many earlier days of the lake the copy search looks back over (a number, or `all`)",
+        _days,
+    ),
+    Knob(
+        "fetch_attempts",
+        "URDU_ETL_FETCH_ATTEMPTS",
+        "`3`",
+        "attempts per dump when fetching meets a transient fault",
+        _count,
+    ),
+    Knob(
+        "fetch_backoff",
+        "URDU_ETL_FETCH_BACKOFF",
+        "`2` s",
+        "seconds to wait before the second attempt; doubled before each later one",
+        _wait,
+    ),
+    Knob(
+        "fetch_timeout",
+        "URDU_ETL_FETCH_TIMEOUT",
+        "`60` s",
+        "seconds a fetch waits to connect, and between bytes read",
+        _timeout,
+    ),
+    Knob(
+        "failpoint",
+        "URDU_ETL_FAILPOINT",
+        "unset",
+        "for tests only: `name` or `name:n` kills the process at a named point (`etl/failpoints.py`)",
+    ),
 )
 
 _DEFAULTS: dict[str, Any] = {

@@ -49,14 +49,18 @@ TEMPLATES = Path(__file__).with_name("urdu_news_templates")
 DAY_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 # Our own pages: no scripts, no external resources, framed only by the Airflow UI (same origin).
-PAGE_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
-            "form-action 'none'; frame-ancestors 'self'")
+PAGE_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
+    "form-action 'none'; frame-ancestors 'self'"
+)
 # The report is a self-contained file written by the DAG: it may not load anything from outside,
 # and it runs in an opaque origin (CSP sandbox) so that even a script in it cannot use the
 # viewer's Airflow session.
-REPORT_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; "
-              "script-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; "
-              "frame-ancestors 'self'; sandbox allow-scripts")
+REPORT_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; "
+    "script-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'self'; sandbox allow-scripts"
+)
 
 _RUNS_SQL = """
 select run_id, day, started_at, finished_at, status, sources, records_in, loaded, duplicates, rejected
@@ -116,12 +120,14 @@ def _read_only_engine(url: str) -> Engine:
 
         path = Path(parsed.database or "").resolve()
         uri = f"file:{urllib.parse.quote(str(path))}?mode=ro"
-        return sa.create_engine("sqlite://", poolclass=NullPool,
-                                creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False))
+        return sa.create_engine(
+            "sqlite://", poolclass=NullPool, creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False)
+        )
     if backend == "postgresql":
         # The server refuses any write in these sessions, whatever the statement.
-        return sa.create_engine(parsed, poolclass=NullPool,
-                                connect_args={"options": "-c default_transaction_read_only=on"})
+        return sa.create_engine(
+            parsed, poolclass=NullPool, connect_args={"options": "-c default_transaction_read_only=on"}
+        )
     return sa.create_engine(parsed, poolclass=NullPool)
 
 
@@ -167,22 +173,25 @@ def read_runs(url: str, root: Path, limit: int = DEFAULT_LIMIT) -> list[dict[str
             query = sa.text(_DUMPS_SQL).bindparams(sa.bindparam("run_ids", expanding=True))
             for dump in conn.execute(query, {"run_ids": [r["run_id"] for r in rows]}).mappings():
                 per_run.setdefault(dump["run_id"], []).append(
-                    {"source": dump["source"], **{k: _count(dump[k]) for k in _COUNTS}})
+                    {"source": dump["source"], **{k: _count(dump[k]) for k in _COUNTS}}
+                )
     runs = []
     for row in rows:
         day = _iso(row["day"])
         has_report = day is not None and parse_day(day) is not None and (root / "runs" / day / "report.html").is_file()
-        runs.append({
-            "run_id": row["run_id"],
-            "day": day,
-            "started_at": _iso(row["started_at"]),
-            "finished_at": _iso(row["finished_at"]),
-            "status": row["status"],
-            "sources": [s for s in (row["sources"] or "").split(",") if s],
-            **{k: _count(row[k]) for k in _COUNTS},
-            "dumps": per_run.get(row["run_id"], []),
-            "report": f"report/{day}" if has_report else None,
-        })
+        runs.append(
+            {
+                "run_id": row["run_id"],
+                "day": day,
+                "started_at": _iso(row["started_at"]),
+                "finished_at": _iso(row["finished_at"]),
+                "status": row["status"],
+                "sources": [s for s in (row["sources"] or "").split(",") if s],
+                **{k: _count(row[k]) for k in _COUNTS},
+                "dumps": per_run.get(row["run_id"], []),
+                "report": f"report/{day}" if has_report else None,
+            }
+        )
     return runs
 
 
@@ -195,16 +204,23 @@ def read_runs(url: str, root: Path, limit: int = DEFAULT_LIMIT) -> list[dict[str
 def _templates():
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-    return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True),
-                       trim_blocks=True, lstrip_blocks=True)
+    return Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(default=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
 
 
 def _page(template: str, status_code: int = 200, **context: Any):
     from fastapi.responses import HTMLResponse
 
     html = _templates().get_template(template).render(view_name=VIEW_NAME, dag_id=DAG_ID, **context)
-    return HTMLResponse(html, status_code=status_code,
-                        headers={"Content-Security-Policy": PAGE_CSP, "X-Content-Type-Options": "nosniff"})
+    return HTMLResponse(
+        html,
+        status_code=status_code,
+        headers={"Content-Security-Policy": PAGE_CSP, "X-Content-Type-Options": "nosniff"},
+    )
 
 
 def _airflow_reader_check():
@@ -224,8 +240,13 @@ def create_app(authorize=None) -> FastAPI:
     from fastapi import Depends, FastAPI, Query
     from fastapi.responses import FileResponse, JSONResponse
 
-    app = FastAPI(title=VIEW_NAME, docs_url=None, redoc_url=None, openapi_url=None,
-                  dependencies=[Depends(authorize or _airflow_reader_check())])
+    app = FastAPI(
+        title=VIEW_NAME,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        dependencies=[Depends(authorize or _airflow_reader_check())],
+    )
 
     def _runs_or_problem(limit: int) -> tuple[list[dict[str, Any]], str | None, str, int]:
         """(runs, problem for the reader or None, warehouse backend, HTTP status)."""
@@ -259,8 +280,12 @@ def create_app(authorize=None) -> FastAPI:
     @app.get("/report/{day}")
     def report(day: str):
         if parse_day(day) is None:
-            return _page("message.html", status_code=400, title="Not a day",
-                         message=f"{day!r} is not a date: a report is addressed by its day, as YYYY-MM-DD.")
+            return _page(
+                "message.html",
+                status_code=400,
+                title="Not a day",
+                message=f"{day!r} is not a date: a report is addressed by its day, as YYYY-MM-DD.",
+            )
         from etl.errors import EtlError
 
         try:
@@ -268,11 +293,18 @@ def create_app(authorize=None) -> FastAPI:
         except EtlError as exc:
             return _page("message.html", status_code=503, title="No data dir", message=str(exc))
         if not path.is_file():
-            return _page("message.html", status_code=404, title="No report",
-                         message=f"No run report for {day}: the DAG's check task writes "
-                                 f"runs/{day}/report.html, and no checked run of that day has written it.")
-        return FileResponse(path, media_type="text/html; charset=utf-8",
-                            headers={"Content-Security-Policy": REPORT_CSP, "X-Content-Type-Options": "nosniff"})
+            return _page(
+                "message.html",
+                status_code=404,
+                title="No report",
+                message=f"No run report for {day}: the DAG's check task writes "
+                f"runs/{day}/report.html, and no checked run of that day has written it.",
+            )
+        return FileResponse(
+            path,
+            media_type="text/html; charset=utf-8",
+            headers={"Content-Security-Policy": REPORT_CSP, "X-Content-Type-Options": "nosniff"},
+        )
 
     return app
 
@@ -281,14 +313,16 @@ class UrduNewsPlugin(AirflowPlugin):
     """Registers the runs view: its FastAPI app and its entry in the UI's Browse menu."""
 
     name = "urdu_news"
-    external_views = [{
-        "name": VIEW_NAME,
-        # relative (no leading slash): resolved against the UI's base URL, so it works behind a prefix
-        "href": URL_PREFIX.lstrip("/") + "/",
-        "url_route": URL_PREFIX.lstrip("/"),
-        "destination": "nav",
-        "category": "browse",
-    }]
+    external_views = [
+        {
+            "name": VIEW_NAME,
+            # relative (no leading slash): resolved against the UI's base URL, so it works behind a prefix
+            "href": URL_PREFIX.lstrip("/") + "/",
+            "url_route": URL_PREFIX.lstrip("/"),
+            "destination": "nav",
+            "category": "browse",
+        }
+    ]
 
     @functools.cached_property
     def fastapi_apps(self) -> list[dict[str, Any]]:  # type: ignore[override]

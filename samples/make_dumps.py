@@ -29,7 +29,7 @@ WIDTH = 70
 
 def wrap_block(text: str) -> list[str]:
     """Hard-wrap at exactly WIDTH characters, breaking anywhere; right-align the last line."""
-    lines = [text[i:i + WIDTH] for i in range(0, len(text), WIDTH)]
+    lines = [text[i : i + WIDTH] for i in range(0, len(text), WIDTH)]
     lines[-1] = lines[-1].rjust(WIDTH)
     return lines
 
@@ -59,12 +59,17 @@ def build(out_root: Path) -> Path:
     with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0) as gz, tarfile.open(fileobj=gz, mode="w") as tar:
         for f in sorted((src / "bbc_voa").glob("*/*.txt")):
             title, summary, date, body = f.read_text(encoding="utf-8").strip().split("\n", 3)
-            _tar_add(tar, f"bbc_voa/{f.parent.name}/{title}.doc",
-                     bbc_doc(title, summary, date, body.replace("\n", " ")).encode())
+            _tar_add(
+                tar,
+                f"bbc_voa/{f.parent.name}/{title}.doc",
+                bbc_doc(title, summary, date, body.replace("\n", " ")).encode(),
+            )
     (out / "bbc_voa.tar.gz").write_bytes(buf.getvalue())
 
-    with open(out / "news.csv.gz", "wb") as fh, gzip.GzipFile(filename="news.csv", fileobj=fh, mode="wb",
-                                                               mtime=0) as gz:
+    with (
+        open(out / "news.csv.gz", "wb") as fh,
+        gzip.GzipFile(filename="news.csv", fileobj=fh, mode="wb", mtime=0) as gz,
+    ):
         gz.write((src / "news.csv").read_bytes())
 
     with zipfile.ZipFile(out / "news.jsonl.zip", "w", zipfile.ZIP_DEFLATED) as zf:

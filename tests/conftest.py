@@ -19,13 +19,15 @@ pytest_plugins = ["tests.support.services"]
 ROOT = Path(__file__).resolve().parents[1]
 CORPORA = ROOT.parent / "shared" / "corpora"
 _AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="urdu-etl-airflow-"))
-os.environ.update({
-    "AIRFLOW_HOME": str(_AIRFLOW_HOME),
-    "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
-    "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
-    "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-    "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
-})
+os.environ.update(
+    {
+        "AIRFLOW_HOME": str(_AIRFLOW_HOME),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+    }
+)
 # Fetch retries keep their count but not their waits, so fault tests stay quick.
 os.environ["URDU_ETL_FETCH_BACKOFF"] = "0.05"
 for var in ("URDU_ETL_WAREHOUSE_URL", "URDU_ETL_DATA_DIR", "URDU_ETL_SOURCES", "AIRFLOW_CONN_URDU_WAREHOUSE"):

@@ -25,15 +25,20 @@ def _dumps(root: Path) -> Path:
         day = FIRST + dt.timedelta(days=k)
         folder = root / "dumps" / day.isoformat()
         folder.mkdir(parents=True)
-        rows = [f"{i},سرخی {day} {i},https://example.pk/{day}/{i},لاہور: {day} کی خبر نمبر {i}۔ دوسرا جملہ۔,misc"
-                for i in range(PER_DAY)]
-        (folder / "news.csv").write_text("id,title,link,content,gold_label\n" + "\n".join(rows) + "\n",
-                                         encoding="utf-8")
+        rows = [
+            f"{i},سرخی {day} {i},https://example.pk/{day}/{i},لاہور: {day} کی خبر نمبر {i}۔ دوسرا جملہ۔,misc"
+            for i in range(PER_DAY)
+        ]
+        (folder / "news.csv").write_text(
+            "id,title,link,content,gold_label\n" + "\n".join(rows) + "\n", encoding="utf-8"
+        )
     sources = root / "sources.yaml"
-    sources.write_text("sources:\n  - name: news\n    url: '" + str(root / "dumps") + "/{date}/news.csv'\n"
-                       "    format: csv\n"
-                       "    columns: {external_id: id, headline: title, url: link, body: content, category: gold_label}\n",
-                       encoding="utf-8")
+    sources.write_text(
+        "sources:\n  - name: news\n    url: '" + str(root / "dumps") + "/{date}/news.csv'\n"
+        "    format: csv\n"
+        "    columns: {external_id: id, headline: title, url: link, body: content, category: gold_label}\n",
+        encoding="utf-8",
+    )
     return sources
 
 
@@ -56,7 +61,9 @@ def test_backfill_with_the_real_scheduler(tmp_path, pg_server):
     pg_server.create_database(warehouse_db)
     api_port = _free_port()
     env = standalone_env(
-        tmp_path / "airflow", pg_server.url(metadata_db), api_port,
+        tmp_path / "airflow",
+        pg_server.url(metadata_db),
+        api_port,
         AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="False",
         URDU_ETL_DATA_DIR=str(tmp_path / "data"),
         URDU_ETL_SOURCES=str(_dumps(tmp_path)),
@@ -68,11 +75,24 @@ def test_backfill_with_the_real_scheduler(tmp_path, pg_server):
             listed = _airflow(env, "dags", "list", "-o", "json")
             if listed.returncode == 0 and "urdu_news_nightly" in listed.stdout:
                 break
-            assert time.monotonic() < deadline, "the DAG never appeared:\n" + (tmp_path / "standalone.log").read_text()[-3000:]
+            assert time.monotonic() < deadline, (
+                "the DAG never appeared:\n" + (tmp_path / "standalone.log").read_text()[-3000:]
+            )
             time.sleep(3)
         create_pools(env)
-        created = _airflow(env, "backfill", "create", "--dag-id", "urdu_news_nightly", "--from-date",
-                           FIRST.isoformat(), "--to-date", LAST.isoformat(), "--max-active-runs", "4")
+        created = _airflow(
+            env,
+            "backfill",
+            "create",
+            "--dag-id",
+            "urdu_news_nightly",
+            "--from-date",
+            FIRST.isoformat(),
+            "--to-date",
+            LAST.isoformat(),
+            "--max-active-runs",
+            "4",
+        )
         assert created.returncode == 0, created.stderr[-3000:]
         deadline = time.monotonic() + 600
         while True:
@@ -85,8 +105,9 @@ def test_backfill_with_the_real_scheduler(tmp_path, pg_server):
     engine = sa.create_engine(pg_server.url(warehouse_db))
     with engine.connect() as conn:
         per_day = dict(conn.execute(sa.text("select ingest_date, count(*) from articles group by 1")).all())
-        duplicate_ids = conn.execute(sa.text(
-            "select count(*) from (select article_id from articles group by 1 having count(*) > 1) d")).scalar_one()
+        duplicate_ids = conn.execute(
+            sa.text("select count(*) from (select article_id from articles group by 1 having count(*) > 1) d")
+        ).scalar_one()
         ok_runs = conn.execute(sa.text("select count(*) from runs where status = 'ok'")).scalar_one()
     engine.dispose()
     assert len(per_day) == len(backfill) and set(per_day.values()) == {PER_DAY}

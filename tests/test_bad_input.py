@@ -29,12 +29,15 @@ def _reasons(tmp_path):
     return [tuple(r) for r in rows]
 
 
-@pytest.mark.parametrize("fmt, content, columns", [
-    ("csv", b"title,content,link\n", None),                       # header only
-    ("csv", b"", None),                                            # empty file
-    ("jsonl", b"not json\n{broken\n", {"body": "b"}),              # nothing valid
-    ("seed_txt", " \n\t\n".encode(), {}),                          # whitespace only
-])
+@pytest.mark.parametrize(
+    "fmt, content, columns",
+    [
+        ("csv", b"title,content,link\n", None),  # header only
+        ("csv", b"", None),  # empty file
+        ("jsonl", b"not json\n{broken\n", {"body": "b"}),  # nothing valid
+        ("seed_txt", b" \n\t\n", {}),  # whitespace only
+    ],
+)
 def test_a_source_with_no_articles_still_completes(tmp_path, fmt, content, columns):
     dump = tmp_path / ("d.txt" if fmt == "seed_txt" else f"d.{fmt}")
     dump.write_bytes(content)
@@ -63,8 +66,13 @@ def test_bom_with_utf8_spelled_differently(tmp_path):
 def test_required_fields_are_validated_and_enforced(tmp_path):
     with pytest.raises(ConfigError, match="unknown field"):
         make_source("s", "x", "csv", COLS, required=["body", "bogus"])
-    summary = _run(tmp_path, "s", "csv", "title,content,link\n,متن ایک,u1\nسرخی,متن دو,u2\n".encode(),
-                   required=["body", "headline"])
+    summary = _run(
+        tmp_path,
+        "s",
+        "csv",
+        "title,content,link\n,متن ایک,u1\nسرخی,متن دو,u2\n".encode(),
+        required=["body", "headline"],
+    )
     assert (summary["loaded"], summary["rejected"]) == (1, 1)
     assert _reasons(tmp_path) == [(1, "missing_field")]
 
@@ -83,4 +91,7 @@ def test_cli_finds_the_warehouse_in_the_airflow_connection_variable(monkeypatch,
     u = sa.make_url(pg_url)
     monkeypatch.delenv("URDU_ETL_WAREHOUSE_URL", raising=False)
     monkeypatch.setenv("AIRFLOW_CONN_URDU_WAREHOUSE", f"postgresql://{u.username}@{u.host}:{u.port}/{u.database}")
-    assert warehouse_url.resolve_url(Settings.from_env()) == f"postgresql+psycopg://{u.username}@{u.host}:{u.port}/{u.database}"
+    assert (
+        warehouse_url.resolve_url(Settings.from_env())
+        == f"postgresql+psycopg://{u.username}@{u.host}:{u.port}/{u.database}"
+    )

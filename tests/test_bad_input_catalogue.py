@@ -31,13 +31,32 @@ CASES = [
     ("empty_file", "csv", {"bad.csv": b""}, {"empty_file"}, 1),
     ("whitespace_only", "seed_txt", {"bad.txt": b" \n\t \n"}, {"empty_body"}, 1),
     ("binary_garbage", "seed_txt", {"bad.txt": bytes(range(256)) * 40}, {"undecodable_bytes"}, 1),
-    ("utf16_with_bom", "csv", {"bad.csv": "title,content,link\nخبر,متن,u\n".encode("utf-16")}, {"undecodable_bytes"}, 1),
+    (
+        "utf16_with_bom",
+        "csv",
+        {"bad.csv": "title,content,link\nخبر,متن,u\n".encode("utf-16")},
+        {"undecodable_bytes"},
+        1,
+    ),
     ("utf16_with_bom_txt", "seed_txt", {"bad.txt": "سرخی\n\nمتن".encode("utf-16")}, {"undecodable_bytes"}, 1),
-    ("cp1256_declared_utf8", "csv", {"bad.csv": "title,content,link\nخبر,متن خبر,u\n".encode("cp1256")},
-     {"undecodable_bytes"}, 1),
-    ("invalid_utf8_mid_file", "csv",
-     {"bad.csv": GOOD_CSV.replace(b"https://ok/1", b"https://ok/3") + "خبر,".encode() + b"\xc3\x28 bad,https://x/4\n"},
-     {"undecodable_bytes"}, 2),
+    (
+        "cp1256_declared_utf8",
+        "csv",
+        {"bad.csv": "title,content,link\nخبر,متن خبر,u\n".encode("cp1256")},
+        {"undecodable_bytes"},
+        1,
+    ),
+    (
+        "invalid_utf8_mid_file",
+        "csv",
+        {
+            "bad.csv": GOOD_CSV.replace(b"https://ok/1", b"https://ok/3")
+            + "خبر,".encode()
+            + b"\xc3\x28 bad,https://x/4\n"
+        },
+        {"undecodable_bytes"},
+        2,
+    ),
     ("truncated_gzip", "csv", {"bad.csv.gz": gzip.compress(GOOD_CSV)[:30]}, {"bad_archive"}, 1),
     ("corrupt_zip", "csv", {"bad.zip": zip_bytes({"a.csv": GOOD_CSV})[:40]}, {"bad_archive"}, 1),
     ("zip_slip_dotdot", "csv", {"bad.zip": zip_bytes({"../../evil.csv": GOOD_CSV})}, {"bad_archive"}, 1),
@@ -45,31 +64,71 @@ CASES = [
     ("zip_bomb", "csv", {"bad.zip": zip_bytes({"bomb.csv": b"0" * 60_000_000})}, {"bad_archive"}, 1),
     ("symlink_in_archive", "csv", {"bad.tar.gz": tar_gz_bytes({}, symlink="link.csv")}, {"bad_archive"}, 1),
     ("csv_embedded_newlines", "csv", {"bad.csv": _row("خبر", "پہلی سطر\nدوسری سطر")}, set(), 2),
-    ("csv_stray_quote", "csv", {"bad.csv": b'title,content,link\n"\xd8\xae"\xd8\xa8\xd8\xb1",text,u\n'},
-     set(), 2),
+    ("csv_stray_quote", "csv", {"bad.csv": b'title,content,link\n"\xd8\xae"\xd8\xa8\xd8\xb1",text,u\n'}, set(), 2),
     ("csv_missing_columns", "csv", {"bad.csv": "title,content,link\nخبر,متن\n".encode()}, {"bad_row_shape"}, 1),
     ("csv_extra_columns", "csv", {"bad.csv": "title,content,link\nخبر,متن,u,زائد\n".encode()}, {"bad_row_shape"}, 1),
     ("csv_missing_required_column", "csv", {"bad.csv": "title,text,link\nخبر,متن,u\n".encode()}, {"missing_field"}, 1),
     ("jsonl_invalid_lines", "jsonl", {"bad.jsonl": b'{"t": 1\n[1,2]\nnull\n'}, {"bad_json"}, 1),
-    ("html_page_instead_of_text", "seed_txt",
-     {"bad.txt": "<html><head><title>x</title></head><body><p>سرخی</p><p>لاہور: صفحہ &amp; متن۔</p></body></html>"
-      .encode()}, {"html_page"}, 1),
-    ("sql_in_text", "csv", {"bad.csv": _row("خبر'); DROP TABLE articles;--", "متن'); DROP TABLE articles;--")},
-     set(), 2),
-    ("template_syntax", "csv", {"bad.csv": _row("{{ 7*7 }}", "{% for x in y %}متن{% endfor %} {{ config }}")},
-     set(), 2),
-    ("rtl_override_characters", "csv", {"bad.csv": _row("\u202eخبر\u202c", "متن \u202e\u2066الٹا\u2069\u202c خبر")},
-     set(), 2),
+    (
+        "html_page_instead_of_text",
+        "seed_txt",
+        {
+            "bad.txt": "<html><head><title>x</title></head><body><p>سرخی</p><p>لاہور: صفحہ &amp; متن۔</p></body></html>".encode()
+        },
+        {"html_page"},
+        1,
+    ),
+    (
+        "sql_in_text",
+        "csv",
+        {"bad.csv": _row("خبر'); DROP TABLE articles;--", "متن'); DROP TABLE articles;--")},
+        set(),
+        2,
+    ),
+    (
+        "template_syntax",
+        "csv",
+        {"bad.csv": _row("{{ 7*7 }}", "{% for x in y %}متن{% endfor %} {{ config }}")},
+        set(),
+        2,
+    ),
+    (
+        "rtl_override_characters",
+        "csv",
+        {"bad.csv": _row("\u202eخبر\u202c", "متن \u202e\u2066الٹا\u2069\u202c خبر")},
+        set(),
+        2,
+    ),
     ("one_megabyte_title", "csv", {"bad.csv": _row("خ" * 1_000_000, "متن خبر")}, set(), 2),
-    ("future_and_year_zero_dates", "jsonl",
-     {"bad.jsonl": ('{"t": "a", "b": "متن ایک", "u": "u1", "p": "2999-01-01"}\n'
-                    '{"t": "b", "b": "متن دو", "u": "u2", "p": "0000-01-01"}\n').encode()}, set(), 3),
+    (
+        "future_and_year_zero_dates",
+        "jsonl",
+        {
+            "bad.jsonl": (
+                '{"t": "a", "b": "متن ایک", "u": "u1", "p": "2999-01-01"}\n'
+                '{"t": "b", "b": "متن دو", "u": "u2", "p": "0000-01-01"}\n'
+            ).encode()
+        },
+        set(),
+        3,
+    ),
     ("nul_bytes", "csv", {"bad.csv": _row("خبر", "متن\x00خبر")}, {"invalid_characters"}, 1),
-    ("lone_surrogate", "jsonl", {"bad.jsonl": b'{"t": "a", "b": "\\ud83d text", "u": "s"}\n'}, {"invalid_characters"}, 1),
+    (
+        "lone_surrogate",
+        "jsonl",
+        {"bad.jsonl": b'{"t": "a", "b": "\\ud83d text", "u": "s"}\n'},
+        {"invalid_characters"},
+        1,
+    ),
     ("unexpected_file_type", "csv", {"notes.docx": b"PK\x03\x04 not a csv"}, {"unexpected_file"}, 1),
     ("same_file_twice", "csv", {"good.csv.gz": gzip.compress(GOOD_CSV)}, {"duplicate_file"}, 1),
-    ("two_hundred_megabyte_line", "jsonl", {"bad.jsonl": b'{"b": "' + b"x" * 200_000_000 + b'"}\n'},
-     {"record_too_large"}, 1),
+    (
+        "two_hundred_megabyte_line",
+        "jsonl",
+        {"bad.jsonl": b'{"b": "' + b"x" * 200_000_000 + b'"}\n'},
+        {"record_too_large"},
+        1,
+    ),
 ]
 
 

@@ -47,6 +47,7 @@ def apply_all(text: str) -> str:
 
 # --------------------------------------------------------------------------- the table itself
 
+
 def test_table_is_well_formed():
     names = [name for name, _, _ in RULES]
     assert names, "boilerplate.tsv has no rules"
@@ -64,72 +65,96 @@ def test_table_is_well_formed():
 
 # (rule, text, expected text after that rule alone)
 POSITIVE = [
-    ("bbc_share_widget",
-     "اس پوسٹ کو شیئر کریں ای میل فیس بک Messenger Messenger ٹوئٹر گوگل پلس وٹس ایپ اس لنک کو کاپی کیجیے "
-     "لاہور میں آج موسم خوشگوار رہا۔",
-     "لاہور میں آج موسم خوشگوار رہا۔"),
-    ("bbc_share_widget",
-     "اس پوسٹ کو شیئر کریں ای میل فیس بک ٹویٹر واٹس ایپ اس لنک کو کاپی کیجئے شہر میں بارش ہوئی۔",
-     "شہر میں بارش ہوئی۔"),
-    ("bbc_external_links_notice",
-     "یہ بیرونی لنک ہیں جو ایک نئی ونڈو میں کھلیں گے کراچی میں تاجروں کا اجلاس ہوا۔",
-     "کراچی میں تاجروں کا اجلاس ہوا۔"),
-    ("voa_embed_code",
-     "کانفرنس ختم ہوئی۔ Copy and paste the embed code below. The code changes based on your selection. "
-     "The code has been copied to your clipboard. Video size http://www.urduvoa.com/a/sample-story/1234.html "
-     "وزیر نے کہا کہ بات چیت جاری رہے گی۔",
-     "کانفرنس ختم ہوئی۔ وزیر نے کہا کہ بات چیت جاری رہے گی۔"),
-    ("voa_embed_code",
-     "طیارہ روانہ ہوا۔ Oops, as you can see, this is not what we wanted to show you! This URL has been sent "
-     "to our support web team to the can look into it immediately. Our apologies. Please use Search above "
-     "to see if you can find it elsewhere حکام نے تحقیقات شروع کر دیں۔",
-     "طیارہ روانہ ہوا۔ حکام نے تحقیقات شروع کر دیں۔"),
-    ("voa_print_header",
-     "فائل فوٹو Print تبصرے دیکھیں اسلام آباد میں کابینہ کا اجلاس ہوا۔",
-     "اسلام آباد میں کابینہ کا اجلاس ہوا۔"),
-    ("voa_print_header",
-     "وزیر خارجہ ایک تقریب میں (فائل فوٹو) Print پشاور میں بارش ہوئی۔\n\nدوسرا پیراگراف۔",
-     "پشاور میں بارش ہوئی۔\n\nدوسرا پیراگراف۔"),
-    ("voa_print_header",
-     "تبصرے دیکھیں شہر میں میلہ لگا۔",
-     "شہر میں میلہ لگا۔"),
-    ("voa_byline",
-     "انہوں نے کہا کہ مذاکرات جاری رہیں گے۔ Ahmed R. Khan reports for VOA Urdu Web from Lahore",
-     "انہوں نے کہا کہ مذاکرات جاری رہیں گے۔"),
-    ("voa_byline",
-     "اجلاس کل ہوگا۔ Sara Ali is a multimedia journalist for VOA Urdu based in Washington تبصرے دکھائیں",
-     "اجلاس کل ہوگا۔ تبصرے دکھائیں"),
-    ("voa_byline",
-     "میچ برابر رہا۔ Broadcast Journalist VOA News Urdu TV",
-     "میچ برابر رہا۔"),
-    ("voa_comments_link",
-     "اجلاس کل دوبارہ ہوگا۔ تبصرے دکھائیں",
-     "اجلاس کل دوبارہ ہوگا۔"),
-    ("urdupoint_continued",
-     "اجلاس میں وزرا نے شرکت کی۔(جاری ہے)اس موقع پر خطاب کیا گیا۔",
-     "اجلاس میں وزرا نے شرکت کی۔ اس موقع پر خطاب کیا گیا۔"),
-    ("related_link_marker",
-     "ٹیم نے میچ جیت لیا۔ مزید پڑھیں:کپتان کی شاندار اننگز میچ کے بعد کوچ نے بات کی۔",
-     "ٹیم نے میچ جیت لیا۔ کپتان کی شاندار اننگز میچ کے بعد کوچ نے بات کی۔"),
-    ("related_link_marker",
-     "ٹیم نے میچ جیت لیا۔ مزید پڑھیںکپتان کی شاندار اننگز میچ کے بعد کوچ نے بات کی۔",
-     "ٹیم نے میچ جیت لیا۔ کپتان کی شاندار اننگز میچ کے بعد کوچ نے بات کی۔"),
-    ("related_link_marker",
-     "عدالت نے فیصلہ سنا دیا۔ یہ بھی پڑھیں: نیا قانون منظور وکیل نے اپیل کا اعلان کیا۔",
-     "عدالت نے فیصلہ سنا دیا۔ نیا قانون منظور وکیل نے اپیل کا اعلان کیا۔"),
-    ("instagram_embed",
-     "اداکارہ نے تصویر شیئر کی۔ A post shared by Some Star (@some.star_1) مداحوں نے اسے پسند کیا۔",
-     "اداکارہ نے تصویر شیئر کی۔ مداحوں نے اسے پسند کیا۔"),
-    ("instagram_embed",
-     "گلوکار نے نیا گانا جاری کیا۔ View this post on Instagram",
-     "گلوکار نے نیا گانا جاری کیا۔"),
-    ("dawn_read_in_english",
-     "حکومت کو فوری اقدامات کرنے ہوں گے۔ یہ تحریر انگریزی میں پڑھیے۔",
-     "حکومت کو فوری اقدامات کرنے ہوں گے۔"),
-    ("ary_video_embed",
-     "بیان جاری کیا گیا۔Watch Latest Pakistani Talk shows and Headlines - ARY NEWSvideos.arynews.tv"
-     "واضح رہے کہ اجلاس کل ہوگا۔",
-     "بیان جاری کیا گیا۔ واضح رہے کہ اجلاس کل ہوگا۔"),
+    (
+        "bbc_share_widget",
+        "اس پوسٹ کو شیئر کریں ای میل فیس بک Messenger Messenger ٹوئٹر گوگل پلس وٹس ایپ اس لنک کو کاپی کیجیے "
+        "لاہور میں آج موسم خوشگوار رہا۔",
+        "لاہور میں آج موسم خوشگوار رہا۔",
+    ),
+    (
+        "bbc_share_widget",
+        "اس پوسٹ کو شیئر کریں ای میل فیس بک ٹویٹر واٹس ایپ اس لنک کو کاپی کیجئے شہر میں بارش ہوئی۔",
+        "شہر میں بارش ہوئی۔",
+    ),
+    (
+        "bbc_external_links_notice",
+        "یہ بیرونی لنک ہیں جو ایک نئی ونڈو میں کھلیں گے کراچی میں تاجروں کا اجلاس ہوا۔",
+        "کراچی میں تاجروں کا اجلاس ہوا۔",
+    ),
+    (
+        "voa_embed_code",
+        "کانفرنس ختم ہوئی۔ Copy and paste the embed code below. The code changes based on your selection. "
+        "The code has been copied to your clipboard. Video size http://www.urduvoa.com/a/sample-story/1234.html "
+        "وزیر نے کہا کہ بات چیت جاری رہے گی۔",
+        "کانفرنس ختم ہوئی۔ وزیر نے کہا کہ بات چیت جاری رہے گی۔",
+    ),
+    (
+        "voa_embed_code",
+        "طیارہ روانہ ہوا۔ Oops, as you can see, this is not what we wanted to show you! This URL has been sent "
+        "to our support web team to the can look into it immediately. Our apologies. Please use Search above "
+        "to see if you can find it elsewhere حکام نے تحقیقات شروع کر دیں۔",
+        "طیارہ روانہ ہوا۔ حکام نے تحقیقات شروع کر دیں۔",
+    ),
+    (
+        "voa_print_header",
+        "فائل فوٹو Print تبصرے دیکھیں اسلام آباد میں کابینہ کا اجلاس ہوا۔",
+        "اسلام آباد میں کابینہ کا اجلاس ہوا۔",
+    ),
+    (
+        "voa_print_header",
+        "وزیر خارجہ ایک تقریب میں (فائل فوٹو) Print پشاور میں بارش ہوئی۔\n\nدوسرا پیراگراف۔",
+        "پشاور میں بارش ہوئی۔\n\nدوسرا پیراگراف۔",
+    ),
+    ("voa_print_header", "تبصرے دیکھیں شہر میں میلہ لگا۔", "شہر میں میلہ لگا۔"),
+    (
+        "voa_byline",
+        "انہوں نے کہا کہ مذاکرات جاری رہیں گے۔ Ahmed R. Khan reports for VOA Urdu Web from Lahore",
+        "انہوں نے کہا کہ مذاکرات جاری رہیں گے۔",
+    ),
+    (
+        "voa_byline",
+        "اجلاس کل ہوگا۔ Sara Ali is a multimedia journalist for VOA Urdu based in Washington تبصرے دکھائیں",
+        "اجلاس کل ہوگا۔ تبصرے دکھائیں",
+    ),
+    ("voa_byline", "میچ برابر رہا۔ Broadcast Journalist VOA News Urdu TV", "میچ برابر رہا۔"),
+    ("voa_comments_link", "اجلاس کل دوبارہ ہوگا۔ تبصرے دکھائیں", "اجلاس کل دوبارہ ہوگا۔"),
+    (
+        "urdupoint_continued",
+        "اجلاس میں وزرا نے شرکت کی۔(جاری ہے)اس موقع پر خطاب کیا گیا۔",
+        "اجلاس میں وزرا نے شرکت کی۔ اس موقع پر خطاب کیا گیا۔",
+    ),
+    (
+        "related_link_marker",
+        "ٹیم نے میچ جیت لیا۔ مزید پڑھیں:کپتان کی شاندار اننگز میچ کے بعد کوچ نے بات کی۔",
+        "ٹیم نے میچ جیت لیا۔ کپتان کی شاندار اننگز میچ کے بعد کوچ نے بات کی۔",
+    ),
+    (
+        "related_link_marker",
+        "ٹیم نے میچ جیت لیا۔ مزید پڑھیںکپتان کی شاندار اننگز میچ کے بعد کوچ نے بات کی۔",
+        "ٹیم نے میچ جیت لیا۔ کپتان کی شاندار اننگز میچ کے بعد کوچ نے بات کی۔",
+    ),
+    (
+        "related_link_marker",
+        "عدالت نے فیصلہ سنا دیا۔ یہ بھی پڑھیں: نیا قانون منظور وکیل نے اپیل کا اعلان کیا۔",
+        "عدالت نے فیصلہ سنا دیا۔ نیا قانون منظور وکیل نے اپیل کا اعلان کیا۔",
+    ),
+    (
+        "instagram_embed",
+        "اداکارہ نے تصویر شیئر کی۔ A post shared by Some Star (@some.star_1) مداحوں نے اسے پسند کیا۔",
+        "اداکارہ نے تصویر شیئر کی۔ مداحوں نے اسے پسند کیا۔",
+    ),
+    ("instagram_embed", "گلوکار نے نیا گانا جاری کیا۔ View this post on Instagram", "گلوکار نے نیا گانا جاری کیا۔"),
+    (
+        "dawn_read_in_english",
+        "حکومت کو فوری اقدامات کرنے ہوں گے۔ یہ تحریر انگریزی میں پڑھیے۔",
+        "حکومت کو فوری اقدامات کرنے ہوں گے۔",
+    ),
+    (
+        "ary_video_embed",
+        "بیان جاری کیا گیا۔Watch Latest Pakistani Talk shows and Headlines - ARY NEWSvideos.arynews.tv"
+        "واضح رہے کہ اجلاس کل ہوگا۔",
+        "بیان جاری کیا گیا۔ واضح رہے کہ اجلاس کل ہوگا۔",
+    ),
 ]
 
 # (rule, article-like text the rule must leave exactly as it is)
@@ -171,9 +196,13 @@ def test_rule_leaves_article_text(name, text):
 
 # --------------------------------------------------------------------------- fingerprinted blocks
 
-UNITS = ["شہر میں نئی سڑک کا افتتاح کر دیا گیا", "کھلاڑیوں نے تربیتی کیمپ میں حصہ لیا",
-         "بازار میں سبزیوں کی قیمتیں کم ہو گئیں", "طلبہ کے لیے نئی لائبریری کھول دی گئی",
-         "دریا میں پانی کی سطح بلند ہو گئی"]
+UNITS = [
+    "شہر میں نئی سڑک کا افتتاح کر دیا گیا",
+    "کھلاڑیوں نے تربیتی کیمپ میں حصہ لیا",
+    "بازار میں سبزیوں کی قیمتیں کم ہو گئیں",
+    "طلبہ کے لیے نئی لائبریری کھول دی گئی",
+    "دریا میں پانی کی سطح بلند ہو گئی",
+]
 
 
 def _table(units):
@@ -212,23 +241,23 @@ def test_fingerprint_table_is_well_formed():
 # rule -> {corpus: minimum bodies it fires in}; measured counts in brackets, rounded down a little.
 # A rule must not fire in any corpus not listed for it.
 MIN_FIRES = {
-    "bbc_share_widget": {"bbc": 320},                      # 333
-    "bbc_external_links_notice": {"bbc": 28},              # 31
-    "voa_embed_code": {"voa": 20},                         # 24
-    "voa_print_header": {"voa": 850},                      # 870 of 884
-    "voa_byline": {"voa": 105},                            # 115
-    "voa_comments_link": {"voa": 410},                     # 429
-    "urdupoint_continued": {"untm": 320},                  # 331 of 399
+    "bbc_share_widget": {"bbc": 320},  # 333
+    "bbc_external_links_notice": {"bbc": 28},  # 31
+    "voa_embed_code": {"voa": 20},  # 24
+    "voa_print_header": {"voa": 850},  # 870 of 884
+    "voa_byline": {"voa": 105},  # 115
+    "voa_comments_link": {"voa": 410},  # 429
+    "urdupoint_continued": {"untm": 320},  # 331 of 399
     "related_link_marker": {"news_2024a": 40, "news_2024b": 45, "news_2024c": 45},  # 46 / 51 / 52
-    "instagram_embed": {"news_2024a": 22, "news_2024c": 60},                       # 26 / 68
-    "dawn_read_in_english": {"news_2024c": 10},            # 11
-    "ary_video_embed": {"untm": 1},                        # 1
-    "jang_sidebar": {"news_2024b": 390},                   # 395 (every jang.com.pk body)
+    "instagram_embed": {"news_2024a": 22, "news_2024c": 60},  # 26 / 68
+    "dawn_read_in_english": {"news_2024c": 10},  # 11
+    "ary_video_embed": {"untm": 1},  # 1
+    "jang_sidebar": {"news_2024b": 390},  # 395 (every jang.com.pk body)
 }
-MAX_SHARE = 0.60          # of a body's characters that all rules together may remove
-STUB_CHARS = 250          # bodies shorter than this may be mostly furniture (BBC video stubs)
-JANG_MAX_SHARE = 0.96     # the Jang sidebar is most of the scraped body (measured max 0.949)
-JANG_MIN_LEFT = 100       # ... but a real story always remains (measured min 132 chars)
+MAX_SHARE = 0.60  # of a body's characters that all rules together may remove
+STUB_CHARS = 250  # bodies shorter than this may be mostly furniture (BBC video stubs)
+JANG_MAX_SHARE = 0.96  # the Jang sidebar is most of the scraped body (measured max 0.949)
+JANG_MIN_LEFT = 100  # ... but a real story always remains (measured min 132 chars)
 
 _CSV_BODIES = {
     "news_2024a": ("news_sites/geo_jang_express_2024a.csv", "Contents"),

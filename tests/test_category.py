@@ -16,8 +16,15 @@ import numpy as np
 import pytest
 
 from etl.enrich import category
-from etl.enrich.category import (CATEGORIES, MODEL_VERSION, article_terms, canonical_category, features,
-                                 predict_categories, unmapped_labels)
+from etl.enrich.category import (
+    CATEGORIES,
+    MODEL_VERSION,
+    article_terms,
+    canonical_category,
+    features,
+    predict_categories,
+    unmapped_labels,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "category_model.json"
@@ -57,6 +64,7 @@ def _corpus_labels(corpora: Path) -> dict[str, int]:
 
 # --- labels -------------------------------------------------------------------------------------
 
+
 def test_every_label_in_the_corpora_maps(corpora):
     labels = _corpus_labels(corpora)
     # A label is one short line; the express sheet also holds a few rows spilled into the category
@@ -73,18 +81,30 @@ def test_every_label_in_the_corpora_maps(corpora):
     assert set(unmapped_labels(labels)) == broken
 
 
-@pytest.mark.parametrize("variants, slug", [
-    (["world", "World", "international", "International", " INTERNATIONAL ", "world news"], "world"),
-    (["miscleneous", "misc", "Miscellaneous"], "misc"),
-    (["science-technology", "Science & Technology", "science technology", "Science_and_Technology",
-      "Technology", "science"], "science-tech"),
-    (["sports", "Sports", "SPORT"], "sports"),
-    (["entertainment", "Showbiz", "show-biz", "شوبز"], "entertainment"),
-    (["business", "Business", "economy", "Economy"], "business"),
-    (["weird news", "Weird", "WeirdNews"], "offbeat"),
-    (["Politics", "politics", "سیاست"], "politics"),
-    (["Health", "صحت"], "health"),
-])
+@pytest.mark.parametrize(
+    "variants, slug",
+    [
+        (["world", "World", "international", "International", " INTERNATIONAL ", "world news"], "world"),
+        (["miscleneous", "misc", "Miscellaneous"], "misc"),
+        (
+            [
+                "science-technology",
+                "Science & Technology",
+                "science technology",
+                "Science_and_Technology",
+                "Technology",
+                "science",
+            ],
+            "science-tech",
+        ),
+        (["sports", "Sports", "SPORT"], "sports"),
+        (["entertainment", "Showbiz", "show-biz", "شوبز"], "entertainment"),
+        (["business", "Business", "economy", "Economy"], "business"),
+        (["weird news", "Weird", "WeirdNews"], "offbeat"),
+        (["Politics", "politics", "سیاست"], "politics"),
+        (["Health", "صحت"], "health"),
+    ],
+)
 def test_variants_map_to_one_label(variants, slug):
     assert {canonical_category(v) for v in variants} == {slug}
 
@@ -119,6 +139,7 @@ def test_taxonomy_and_table_are_well_formed():
 
 # --- features -----------------------------------------------------------------------------------
 
+
 def test_features_are_words_then_word_pairs():
     terms = features("Cricket خبر،", "قومی ٹیم (اے پی پی) نے 20 رنز۔")
     words = ["cricket", "خبر", "قومی", "ٹیم", "اے", "پی", "پی", "نے", "رنز"]
@@ -139,6 +160,7 @@ def test_mismatched_batch_is_refused():
 
 # --- the model ----------------------------------------------------------------------------------
 
+
 def test_model_file_is_small_versioned_and_loads():
     path = category.MODEL_PATH
     assert MODEL_VERSION in path.name
@@ -152,10 +174,11 @@ def test_model_file_is_small_versioned_and_loads():
 
 def test_clear_handwritten_examples():
     headlines = ["قومی کرکٹ ٹیم نے ٹیسٹ میچ جیت لیا", "اسٹاک ایکسچینج میں تیزی", None]
-    bodies = ["کپتان نے سنچری اسکور کی اور بولرز نے پانچ وکٹیں حاصل کیں ۔ میچ میں شائقین کی بڑی تعداد موجود تھی ۔",
-              "کاروبار کے دوران انڈیکس میں 500 پوائنٹس کا اضافہ ہوا اور حصص کی قیمتیں بڑھ گئیں ۔"
-              " ڈالر کی قدر میں کمی ہوئی ۔",
-              "اداکارہ کی نئی فلم سینما گھروں میں ریلیز کر دی گئی ۔ فلم کے گانے اور ڈرامے کے مداح بہت خوش ہیں ۔"]
+    bodies = [
+        "کپتان نے سنچری اسکور کی اور بولرز نے پانچ وکٹیں حاصل کیں ۔ میچ میں شائقین کی بڑی تعداد موجود تھی ۔",
+        "کاروبار کے دوران انڈیکس میں 500 پوائنٹس کا اضافہ ہوا اور حصص کی قیمتیں بڑھ گئیں ۔ ڈالر کی قدر میں کمی ہوئی ۔",
+        "اداکارہ کی نئی فلم سینما گھروں میں ریلیز کر دی گئی ۔ فلم کے گانے اور ڈرامے کے مداح بہت خوش ہیں ۔",
+    ]
     labels = [label for label, _ in predict_categories(headlines, bodies)]
     assert labels == ["sports", "business", "entertainment"]
 
@@ -170,8 +193,9 @@ def test_predicts_held_out_corpus_articles(corpora):
     right = np.array([p == r["label"] for (p, _), r in zip(predicted, held)])
     assert right.mean() >= 0.85
     # UNTM's sports, business and politics stories are clear-cut: nearly all must come out right
-    clear = [ok for ok, r in zip(right, held)
-             if r["source"] == "untm" and r["label"] in {"sports", "business", "politics"}]
+    clear = [
+        ok for ok, r in zip(right, held) if r["source"] == "untm" and r["label"] in {"sports", "business", "politics"}
+    ]
     assert len(clear) >= 15 and np.mean(clear) >= 0.85
 
 
@@ -221,8 +245,13 @@ calls = [category.article_terms([head], [body])[1].to_pylist() for _ in range(3)
 probs = [category.predict_categories([head], [body])[0][1] for _ in range(3)]
 print(json.dumps({"calls": calls, "probs": probs}, ensure_ascii=False))
 """
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     assert out["calls"][0] == out["calls"][1] == out["calls"][2]

@@ -27,8 +27,16 @@ import pyarrow.dataset as ds
 import pytest
 import sqlalchemy as sa
 
-from tests.support.airflow import (AIRFLOW, airflow_cli, api_call, create_pools, log_tails, process_groups,
-                                   standalone_env, wait_for)
+from tests.support.airflow import (
+    AIRFLOW,
+    airflow_cli,
+    api_call,
+    create_pools,
+    log_tails,
+    process_groups,
+    standalone_env,
+    wait_for,
+)
 from tests.support.archives import zip_bytes
 from tests.support.services import _free_port
 
@@ -41,21 +49,51 @@ RUN_DEADLINE_S = 240
 
 CITIES = ["لاہور", "کراچی", "اسلام آباد", "پشاور", "کوئٹہ", "ملتان", "فیصل آباد", "حیدرآباد", "سیالکوٹ"]
 STORIES = [  # (category, headline, sentences); {c} a city, {n} a number
-    ("sports", "{c} میں کرکٹ ٹورنامنٹ کا {n}واں میچ",
-     ["{c}: مقامی ٹیم نے {n} رنز سے کامیابی حاصل کر لی۔", "کپتان نے کھلاڑیوں کی محنت کی تعریف کی۔",
-      "اگلا میچ ہفتے کے روز کھیلا جائے گا۔"]),
-    ("business", "{c} کی منڈی میں سبزیوں کی قیمتیں {n} فیصد بڑھ گئیں",
-     ["{c}: تاجروں کے مطابق رسد کم ہونے سے قیمتوں میں {n} فیصد اضافہ ہوا ہے۔",
-      "شہریوں نے حکومت سے نرخ مقرر کرنے کا مطالبہ کیا۔", "انتظامیہ نے منڈی کا دورہ کرنے کا اعلان کیا۔"]),
-    ("health", "{c} کے ہسپتال میں {n} نئے بستروں کا اضافہ",
-     ["{c}: محکمہ صحت نے ضلعی ہسپتال میں {n} نئے بستر فراہم کر دیے۔",
-      "ڈاکٹروں کا کہنا ہے کہ اس سے مریضوں کا انتظار کم ہو گا۔", "نئے وارڈ میں جدید آلات بھی نصب کیے گئے ہیں۔"]),
-    ("national", "{c} میں {n} کلومیٹر نئی سڑک کا افتتاح",
-     ["{c}: وزیر بلدیات نے {n} کلومیٹر طویل سڑک کا افتتاح کیا۔", "منصوبے پر کام دو سال پہلے شروع ہوا تھا۔",
-      "مقامی لوگوں نے سفر آسان ہونے پر خوشی کا اظہار کیا۔"]),
-    ("weather", "{c} میں درجہ حرارت {n} ڈگری تک گر گیا",
-     ["{c}: محکمہ موسمیات کے مطابق رات کا درجہ حرارت {n} ڈگری ریکارڈ کیا گیا۔",
-      "آئندہ دو دنوں میں بارش کا امکان ہے۔", "شہریوں کو احتیاط کرنے کی ہدایت کی گئی ہے۔"]),
+    (
+        "sports",
+        "{c} میں کرکٹ ٹورنامنٹ کا {n}واں میچ",
+        [
+            "{c}: مقامی ٹیم نے {n} رنز سے کامیابی حاصل کر لی۔",
+            "کپتان نے کھلاڑیوں کی محنت کی تعریف کی۔",
+            "اگلا میچ ہفتے کے روز کھیلا جائے گا۔",
+        ],
+    ),
+    (
+        "business",
+        "{c} کی منڈی میں سبزیوں کی قیمتیں {n} فیصد بڑھ گئیں",
+        [
+            "{c}: تاجروں کے مطابق رسد کم ہونے سے قیمتوں میں {n} فیصد اضافہ ہوا ہے۔",
+            "شہریوں نے حکومت سے نرخ مقرر کرنے کا مطالبہ کیا۔",
+            "انتظامیہ نے منڈی کا دورہ کرنے کا اعلان کیا۔",
+        ],
+    ),
+    (
+        "health",
+        "{c} کے ہسپتال میں {n} نئے بستروں کا اضافہ",
+        [
+            "{c}: محکمہ صحت نے ضلعی ہسپتال میں {n} نئے بستر فراہم کر دیے۔",
+            "ڈاکٹروں کا کہنا ہے کہ اس سے مریضوں کا انتظار کم ہو گا۔",
+            "نئے وارڈ میں جدید آلات بھی نصب کیے گئے ہیں۔",
+        ],
+    ),
+    (
+        "national",
+        "{c} میں {n} کلومیٹر نئی سڑک کا افتتاح",
+        [
+            "{c}: وزیر بلدیات نے {n} کلومیٹر طویل سڑک کا افتتاح کیا۔",
+            "منصوبے پر کام دو سال پہلے شروع ہوا تھا۔",
+            "مقامی لوگوں نے سفر آسان ہونے پر خوشی کا اظہار کیا۔",
+        ],
+    ),
+    (
+        "weather",
+        "{c} میں درجہ حرارت {n} ڈگری تک گر گیا",
+        [
+            "{c}: محکمہ موسمیات کے مطابق رات کا درجہ حرارت {n} ڈگری ریکارڈ کیا گیا۔",
+            "آئندہ دو دنوں میں بارش کا امکان ہے۔",
+            "شہریوں کو احتیاط کرنے کی ہدایت کی گئی ہے۔",
+        ],
+    ),
 ]
 
 
@@ -86,9 +124,11 @@ def _dump(root: Path) -> Path:
     dumps.mkdir(parents=True)
     (dumps / f"{DAY}.zip").write_bytes(zip_bytes(entries))
     sources = root / "sources.yaml"
-    sources.write_text("sources:\n  - name: news\n    url: '" + str(dumps) + "/{date}.zip'\n    format: csv\n"
-                       "    columns: {external_id: id, headline: title, url: link, body: content, category: gold_label}\n",
-                       encoding="utf-8")
+    sources.write_text(
+        "sources:\n  - name: news\n    url: '" + str(dumps) + "/{date}.zip'\n    format: csv\n"
+        "    columns: {external_id: id, headline: title, url: link, body: content, category: gold_label}\n",
+        encoding="utf-8",
+    )
     return sources
 
 
@@ -98,8 +138,9 @@ def _lake_rows(lake: Path) -> dict[str, list[str]]:
     tables = {}
     for folder in sorted(p for p in lake.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):
         table = ds.dataset(folder, format="parquet", partitioning="hive", ignore_prefixes=[".", "_"]).to_table()
-        tables[folder.name] = sorted(json.dumps(row, sort_keys=True, default=repr, ensure_ascii=False)
-                                     for row in table.to_pylist())
+        tables[folder.name] = sorted(
+            json.dumps(row, sort_keys=True, default=repr, ensure_ascii=False) for row in table.to_pylist()
+        )
     return tables
 
 
@@ -112,9 +153,13 @@ def _warehouse_rows(url: str) -> dict[str, list[str]]:
     engine = sa.create_engine(url)
     try:
         with engine.connect() as conn:
-            return {t: sorted(json.dumps(dict(r._mapping), sort_keys=True, default=str, ensure_ascii=False)
-                              for r in conn.execute(sa.text(f"select * from {t}")))
-                    for t in WAREHOUSE_TABLES}
+            return {
+                t: sorted(
+                    json.dumps(dict(r._mapping), sort_keys=True, default=str, ensure_ascii=False)
+                    for r in conn.execute(sa.text(f"select * from {t}"))
+                )
+                for t in WAREHOUSE_TABLES
+            }
     finally:
         engine.dispose()
 
@@ -142,15 +187,33 @@ def test_mapped_shards_run_on_two_celery_workers(tmp_path, pg_server, redis_serv
     # the reference: the same day and input in one process, run while the cluster starts
     single_data = tmp_path / "single"
     single = subprocess.Popen(
-        [sys.executable, "-m", "etl", "run", "--date", DAY.isoformat(), "--config", str(sources),
-         "--data-dir", str(single_data), "--warehouse", pg_server.url(single_wh), "--quiet"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        [
+            sys.executable,
+            "-m",
+            "etl",
+            "run",
+            "--date",
+            DAY.isoformat(),
+            "--config",
+            str(sources),
+            "--data-dir",
+            str(single_data),
+            "--warehouse",
+            pg_server.url(single_wh),
+            "--quiet",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
     api_port = _free_port()
     base = f"http://127.0.0.1:{api_port}"
     broker = redis_server.url(0)
     env = standalone_env(
-        tmp_path / "airflow", pg_server.url(metadata_db), api_port,
+        tmp_path / "airflow",
+        pg_server.url(metadata_db),
+        api_port,
         AIRFLOW__CORE__EXECUTOR="CeleryExecutor",
         AIRFLOW__CELERY__BROKER_URL=broker,
         AIRFLOW__CELERY__RESULT_BACKEND="db+" + pg_server.url(metadata_db),
@@ -186,28 +249,41 @@ def test_mapped_shards_run_on_two_celery_workers(tmp_path, pg_server, redis_serv
         "dag-processor": ([str(AIRFLOW), "dag-processor"], env),
     }
     for worker in WORKERS:
-        commands[worker] = ([str(AIRFLOW), "celery", "worker", "--celery-hostname", worker, "--concurrency", "2"], {
-            **env, "URDU_ETL_TEST_HOSTNAME": worker,
-            "AIRFLOW__CORE__HOSTNAME_CALLABLE": "tests.support.hostname.from_env",
-            # each worker serves its task logs on a port of its own
-            "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(_free_port())})
+        commands[worker] = (
+            [str(AIRFLOW), "celery", "worker", "--celery-hostname", worker, "--concurrency", "2"],
+            {
+                **env,
+                "URDU_ETL_TEST_HOSTNAME": worker,
+                "AIRFLOW__CORE__HOSTNAME_CALLABLE": "tests.support.hostname.from_env",
+                # each worker serves its task logs on a port of its own
+                "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(_free_port()),
+            },
+        )
     logs = [tmp_path / f"{name}.log" for name in commands]
     run_id = f"celery_test__{uuid.uuid4().hex[:8]}"
     began = time.monotonic()
     with process_groups(commands, tmp_path) as procs:
+
         def up(check):
             def probe():
                 dead = [n for n, p in procs.items() if p.poll() is not None]
                 assert not dead, f"exited early: {dead}\n{log_tails(logs)}"
                 return check()
+
             return probe
 
         wait_for("API server", up(lambda: api_call("GET", f"{base}/api/v2/monitor/health")[0] == 200), 180, logs)
         wait_for("two Celery workers", up(lambda: _workers_ready(broker)), 120, logs)
         wait_for("the DAG", up(lambda: api_call("GET", f"{base}/api/v2/dags/{DAG_ID}")[0] == 200), 180, logs)
-        status, answer = api_call("POST", f"{base}/api/v2/dags/{DAG_ID}/dagRuns", body={
-            "dag_run_id": run_id, "logical_date": dt.datetime.now(dt.UTC).isoformat(),
-            "conf": {"date": DAY.isoformat()}})
+        status, answer = api_call(
+            "POST",
+            f"{base}/api/v2/dags/{DAG_ID}/dagRuns",
+            body={
+                "dag_run_id": run_id,
+                "logical_date": dt.datetime.now(dt.UTC).isoformat(),
+                "conf": {"date": DAY.isoformat()},
+            },
+        )
         assert status == 200, answer
 
         def finished():
@@ -223,7 +299,7 @@ def test_mapped_shards_run_on_two_celery_workers(tmp_path, pg_server, redis_serv
     print(f"cluster run: {time.monotonic() - began:.0f} s from start to finish")
 
     transforms = [t for t in tis if t["task_id"] == "transform"]
-    assert len(transforms) >= 2 * FILES, summary      # every file was cut into two or more shards
+    assert len(transforms) >= 2 * FILES, summary  # every file was cut into two or more shards
     assert sorted(t["map_index"] for t in transforms) == list(range(len(transforms))), summary
     assert {t["state"] for t in tis} == {"success"}, summary
     per_worker = Counter(t["hostname"] for t in transforms)
@@ -233,15 +309,25 @@ def test_mapped_shards_run_on_two_celery_workers(tmp_path, pg_server, redis_serv
     out, _ = single.communicate(timeout=120)
     assert single.returncode == 0, out[-3000:]
     cluster_lake, single_lake = _lake_rows(tmp_path / "data" / "lake"), _lake_rows(single_data / "lake")
-    assert set(cluster_lake) == {"articles", "sentences", "mentions", "entities", "rejects", "duplicates",
-                                 "signatures"}, sorted(cluster_lake)
+    assert set(cluster_lake) == {
+        "articles",
+        "sentences",
+        "mentions",
+        "entities",
+        "rejects",
+        "duplicates",
+        "signatures",
+    }, sorted(cluster_lake)
     counts = {t: len(rows) for t, rows in cluster_lake.items()}
     # the dump's duplicate, copy and reject made it through, so the comparison covers them
     assert counts["articles"] == FILES * PER_FILE + 1 and counts["duplicates"] == 1 and counts["rejects"] == 1, counts
     for table in cluster_lake:
         assert cluster_lake[table] == single_lake[table], f"lake table {table} differs from the single-process run"
     assert any('"duplicate_kind": "exact"' in row for row in cluster_lake["articles"]), "the copy was not found"
-    cluster_wh_rows, single_wh_rows = _warehouse_rows(pg_server.url(cluster_wh)), _warehouse_rows(pg_server.url(single_wh))
+    cluster_wh_rows, single_wh_rows = (
+        _warehouse_rows(pg_server.url(cluster_wh)),
+        _warehouse_rows(pg_server.url(single_wh)),
+    )
     assert len(cluster_wh_rows["articles"]) == counts["articles"]
     for table in WAREHOUSE_TABLES:
         assert cluster_wh_rows[table] == single_wh_rows[table], f"warehouse table {table} differs"

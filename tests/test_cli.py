@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -14,46 +15,90 @@ def _etl(*args, cwd=ROOT):
 
 
 def test_ingest_untm_csv_with_mapping(corpora, tmp_path):
-    proc = _etl("ingest", str(corpora / "untm" / "sampled_UNTM.csv"), "--source", "untm", "--format", "csv",
-                "--map", "headline=Title,body=News,url=Link,category=Category,published=Date",
-                "--date", "2023-04-30", "--data-dir", str(tmp_path))
+    proc = _etl(
+        "ingest",
+        str(corpora / "untm" / "sampled_UNTM.csv"),
+        "--source",
+        "untm",
+        "--format",
+        "csv",
+        "--map",
+        "headline=Title,body=News,url=Link,category=Category,published=Date",
+        "--date",
+        "2023-04-30",
+        "--data-dir",
+        str(tmp_path),
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "records in 399" in proc.stdout and ": ok" in proc.stdout
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'warehouse.db'}")
     with engine.connect() as conn:
-        loaded, dated, lahore = conn.execute(sa.text(
-            "select count(*), count(published_at), sum(case when dateline_city = 'لاہور' then 1 else 0 end) "
-            "from articles")).one()
+        loaded, dated, lahore = conn.execute(
+            sa.text(
+                "select count(*), count(published_at), sum(case when dateline_city = 'لاہور' then 1 else 0 end) "
+                "from articles"
+            )
+        ).one()
     engine.dispose()
     assert loaded > 390 and dated == loaded and lahore > 10
 
 
 def test_ingest_express_headlines_into_postgresql(corpora, tmp_path, pg_url):
-    proc = _etl("ingest", str(corpora / "express_headlines" / "express_headlines_all.csv"), "--source", "express",
-                "--format", "csv", "--map", "headline=title,body=summery,url=link,category=category,published=date",
-                "--date", "2018-04-24", "--data-dir", str(tmp_path), "--warehouse", pg_url)
+    proc = _etl(
+        "ingest",
+        str(corpora / "express_headlines" / "express_headlines_all.csv"),
+        "--source",
+        "express",
+        "--format",
+        "csv",
+        "--map",
+        "headline=title,body=summery,url=link,category=category,published=date",
+        "--date",
+        "2018-04-24",
+        "--data-dir",
+        str(tmp_path),
+        "--warehouse",
+        pg_url,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     engine = sa.create_engine(pg_url)
     with engine.connect() as conn:
-        n, dup = conn.execute(sa.text("select (select count(*) from articles), (select count(*) from duplicates)")).one()
+        n, dup = conn.execute(
+            sa.text("select (select count(*) from articles), (select count(*) from duplicates)")
+        ).one()
     engine.dispose()
     assert n > 70_000 and dup >= 144  # the file repeats 144 links
 
 
 def test_missing_dump_fails_with_a_clear_message(tmp_path):
-    proc = _etl("ingest", str(tmp_path / "nope.csv"), "--source", "x", "--format", "csv", "--map", "body=b",
-                "--date", "2024-01-01", "--data-dir", str(tmp_path))
+    proc = _etl(
+        "ingest",
+        str(tmp_path / "nope.csv"),
+        "--source",
+        "x",
+        "--format",
+        "csv",
+        "--map",
+        "body=b",
+        "--date",
+        "2024-01-01",
+        "--data-dir",
+        str(tmp_path),
+    )
     assert proc.returncode == 4
     assert "error: no dump for source x on 2024-01-01" in proc.stderr
     assert "Traceback" not in proc.stderr
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--format", "xml"], "invalid choice"),
-    (["--format", "csv"], "needs a column for 'body'"),
-    (["--format", "csv", "--map", "body"], "is not field=column"),
-    (["--format", "csv", "--map", "body=b", "--date", "yesterday"], "is not a YYYY-MM-DD date"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--format", "xml"], "invalid choice"),
+        (["--format", "csv"], "needs a column for 'body'"),
+        (["--format", "csv", "--map", "body"], "is not field=column"),
+        (["--format", "csv", "--map", "body=b", "--date", "yesterday"], "is not a YYYY-MM-DD date"),
+    ],
+)
 def test_argument_errors(tmp_path, args, message):
     proc = _etl("ingest", str(tmp_path), "--source", "x", *args, "--data-dir", str(tmp_path))
     assert proc.returncode != 0 and message in proc.stderr
@@ -84,7 +129,7 @@ def test_quiet_run_prints_nothing_and_the_report_and_queries_follow(tmp_path):
     rep = _etl("report", "--date", "2021-04-07", "--data-dir", str(tmp_path))
     html, js = rep.stdout.split()
     assert rep.returncode == 0 and html.endswith("report.html") and js.endswith("report.json")
-    assert "Urdu news run report" in open(html, encoding="utf-8").read()
+    assert "Urdu news run report" in Path(html).read_text(encoding="utf-8")
     assert _etl("report", "--date", "2021-04-07", "--data-dir", str(tmp_path), "--rebuild").returncode == 0
     assert _etl("report", "--date", "2020-01-01", "--data-dir", str(tmp_path)).returncode == 6
     q = _etl("query", "dateline_cities", "--data-dir", str(tmp_path))
@@ -126,8 +171,18 @@ def test_check_config(tmp_path):
 
 
 def test_unreachable_warehouse_is_exit_5(tmp_path):
-    proc = _etl("run", "--date", "2021-04-07", "--sources", "sample_seed", "--data-dir", str(tmp_path),
-                "--warehouse", "postgresql://nobody@127.0.0.1:1/none", "--quiet")
+    proc = _etl(
+        "run",
+        "--date",
+        "2021-04-07",
+        "--sources",
+        "sample_seed",
+        "--data-dir",
+        str(tmp_path),
+        "--warehouse",
+        "postgresql://nobody@127.0.0.1:1/none",
+        "--quiet",
+    )
     assert proc.returncode == 5 and "error: warehouse" in proc.stderr and "Traceback" not in proc.stderr
 
 
@@ -137,8 +192,13 @@ def test_progress_bar_on_a_terminal(tmp_path):
 
     # a pseudo-terminal on stderr, as when a person runs the command
     leader, follower = pty.openpty()
-    proc = subprocess.run([sys.executable, "-m", "etl", "run", "--date", "2021-04-07", "--data-dir", str(tmp_path)],
-                          stdout=subprocess.PIPE, stderr=follower, cwd=ROOT, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "etl", "run", "--date", "2021-04-07", "--data-dir", str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=follower,
+        cwd=ROOT,
+        text=True,
+    )
     os.close(follower)
     shown = b""
     while True:
@@ -156,10 +216,22 @@ def test_progress_bar_on_a_terminal(tmp_path):
 
 def test_run_one_declared_source_from_an_explicit_dump(tmp_path):
     late = tmp_path / "late.csv"
-    late.write_text("id,title,link,content,gold_label\n1,دیر سے آنے والی خبر,https://example.pk/late,"
-                    "لاہور: یہ خبر دیر سے موصول ہوئی اور اسے الگ سے شامل کیا گیا۔,national\n", encoding="utf-8")
-    proc = _etl("run", "--date", "2021-04-07", "--sources", "sample_csv", "--dump", str(late),
-                "--data-dir", str(tmp_path / "data"))
+    late.write_text(
+        "id,title,link,content,gold_label\n1,دیر سے آنے والی خبر,https://example.pk/late,"
+        "لاہور: یہ خبر دیر سے موصول ہوئی اور اسے الگ سے شامل کیا گیا۔,national\n",
+        encoding="utf-8",
+    )
+    proc = _etl(
+        "run",
+        "--date",
+        "2021-04-07",
+        "--sources",
+        "sample_csv",
+        "--dump",
+        str(late),
+        "--data-dir",
+        str(tmp_path / "data"),
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "records in 1, loaded 1" in proc.stdout
     two = _etl("run", "--date", "2021-04-07", "--dump", str(late), "--data-dir", str(tmp_path / "data"))

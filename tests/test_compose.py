@@ -300,8 +300,13 @@ def test_secrets_are_required_interpolations(compose):
     ops = {}
     for name, op in compose_interpolations(compose):
         ops.setdefault(name, set()).add(op)
-    for secret in ("POSTGRES_PASSWORD", "AIRFLOW_ADMIN_PASSWORD", "AIRFLOW_FERNET_KEY",
-                   "AIRFLOW_JWT_SECRET", "AIRFLOW_API_SECRET_KEY"):
+    for secret in (
+        "POSTGRES_PASSWORD",
+        "AIRFLOW_ADMIN_PASSWORD",
+        "AIRFLOW_FERNET_KEY",
+        "AIRFLOW_JWT_SECRET",
+        "AIRFLOW_API_SECRET_KEY",
+    ):
         assert secret in ops, f"{secret} is not used in docker-compose.yml"
         assert ops[secret] == {":?"}, f"{secret} must always be ${{{secret}:?message}}, got {ops[secret]}"
 
@@ -332,8 +337,13 @@ def test_secret_checker_would_catch_literals():
 
 
 def test_env_example_has_only_placeholders(env_example):
-    for name in ("POSTGRES_PASSWORD", "AIRFLOW_ADMIN_PASSWORD", "AIRFLOW_FERNET_KEY",
-                 "AIRFLOW_JWT_SECRET", "AIRFLOW_API_SECRET_KEY"):
+    for name in (
+        "POSTGRES_PASSWORD",
+        "AIRFLOW_ADMIN_PASSWORD",
+        "AIRFLOW_FERNET_KEY",
+        "AIRFLOW_JWT_SECRET",
+        "AIRFLOW_API_SECRET_KEY",
+    ):
         assert name in env_example, f"{name} missing from .env.example"
         assert "change-me" in env_example[name], f"{name} in .env.example must be a placeholder"
 
@@ -341,9 +351,11 @@ def test_env_example_has_only_placeholders(env_example):
 def test_env_file_is_used(services):
     for name in AIRFLOW_SERVICES:
         env_file = services[name].get("env_file")
-        files = [env_file] if isinstance(env_file, str) else [
-            e["path"] if isinstance(e, dict) else e for e in (env_file or [])
-        ]
+        files = (
+            [env_file]
+            if isinstance(env_file, str)
+            else [e["path"] if isinstance(e, dict) else e for e in (env_file or [])]
+        )
         assert ".env" in files, f"{name} must read env_file .env"
 
 

@@ -22,14 +22,17 @@ def test_url_placeholders():
     assert s.url_for(dt.date(2024, 1, 9)) == "https://h/2024/01/09/20240109-2024-01-09.csv"
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(name="Bad Name", url="u", fmt="csv", columns={"body": "b"}), "lower-case"),
-    (dict(name="a", url="u", fmt="xml"), "not one of"),
-    (dict(name="a", url="u", fmt="csv"), "needs a column for 'body'"),
-    (dict(name="a", url="u", fmt="csv", columns={"body": "b", "titel": "t"}), "unknown field"),
-    (dict(name="a", url="u/{day}", fmt="seed_txt"), "bad placeholder"),
-    (dict(name="a", url="u", fmt="seed_txt", encoding="klingon"), "unknown encoding"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(name="Bad Name", url="u", fmt="csv", columns={"body": "b"}), "lower-case"),
+        (dict(name="a", url="u", fmt="xml"), "not one of"),
+        (dict(name="a", url="u", fmt="csv"), "needs a column for 'body'"),
+        (dict(name="a", url="u", fmt="csv", columns={"body": "b", "titel": "t"}), "unknown field"),
+        (dict(name="a", url="u/{day}", fmt="seed_txt"), "bad placeholder"),
+        (dict(name="a", url="u", fmt="seed_txt", encoding="klingon"), "unknown encoding"),
+    ],
+)
 def test_declaration_errors(kwargs, message):
     with pytest.raises(ConfigError, match=message):
         make_source(**kwargs)

@@ -10,8 +10,15 @@ import json
 import pytest
 
 from etl.settings import ROOT
-from etl.text.normalize import (compose, digit_space, latin_space, normalize_characters, parse_digits,
-                                punctuation_space, remove_diacritics)
+from etl.text.normalize import (
+    compose,
+    digit_space,
+    latin_space,
+    normalize_characters,
+    parse_digits,
+    punctuation_space,
+    remove_diacritics,
+)
 
 CASES = ROOT.parent / "shared" / "peer_tests" / "urduhack_cases.json"
 
@@ -27,11 +34,15 @@ EQUIVALENT = {
 
 #: (suite, input) -> why our output differs from urduhack's expected one.
 DEVIATIONS: dict[tuple[str, str], str] = {
-    ("normalize_characters", "\ufeeb\ufeee\ufe8b\ufbaf"):
-        "urduhack folds the initial-form heh to ھ (do-chashmi), giving ھوئے; Urdu spells the word ہوئے "
-        "with goal heh, which is what an Arabic heh at the start of a word stands for",
-    ("normalize_characters", "\ufead\ufeeb\ufe98\ufbfd"):
-        "urduhack gives رھتی; after ر Urdu writes goal heh (رہتی, 'stays'), so an Arabic heh there is ہ",
+    (
+        "normalize_characters",
+        "\ufeeb\ufeee\ufe8b\ufbaf",
+    ): "urduhack folds the initial-form heh to ھ (do-chashmi), giving ھوئے; Urdu spells the word ہوئے "
+    "with goal heh, which is what an Arabic heh at the start of a word stands for",
+    (
+        "normalize_characters",
+        "\ufead\ufeeb\ufe98\ufbfd",
+    ): "urduhack gives رھتی; after ر Urdu writes goal heh (رہتی, 'stays'), so an Arabic heh there is ہ",
 }
 
 
@@ -53,7 +64,9 @@ def test_every_suite_has_an_equivalent():
     assert suites <= set(EQUIVALENT), suites - set(EQUIVALENT)
 
 
-@pytest.mark.parametrize("suite, given, expected", _cases(), ids=lambda v: v if isinstance(v, str) and len(v) < 30 else None)
+@pytest.mark.parametrize(
+    "suite, given, expected", _cases(), ids=lambda v: v if isinstance(v, str) and len(v) < 30 else None
+)
 def test_urduhack_case(suite, given, expected):
     got = EQUIVALENT[suite](given)
     if (suite, given) in DEVIATIONS:

@@ -22,14 +22,22 @@ def _etl(data_dir, run_id, failpoint=None):
     env = {k: v for k, v in os.environ.items() if k != "URDU_ETL_FAILPOINT"}
     if failpoint:
         env["URDU_ETL_FAILPOINT"] = failpoint
-    return subprocess.run([sys.executable, "-m", "etl", "run", "--date", DAY, "--data-dir", str(data_dir),
-                           "--run-id", run_id], capture_output=True, text=True, cwd=ROOT, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "etl", "run", "--date", DAY, "--data-dir", str(data_dir), "--run-id", run_id],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+    )
 
 
 def _lake(data_dir):
     lake = data_dir / "lake"
-    return {str(p.relative_to(lake)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(lake.rglob("*.parquet")) if not p.relative_to(lake).parts[0].startswith("_")}
+    return {
+        str(p.relative_to(lake)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(lake.rglob("*.parquet"))
+        if not p.relative_to(lake).parts[0].startswith("_")
+    }
 
 
 def _warehouse(data_dir):

@@ -62,7 +62,8 @@ def test_schedule_has_a_one_day_data_interval():
     core = coerce_to_core_timetable(dag.timetable)
     info = core.next_dagrun_info(
         last_automated_data_interval=None,
-        restriction=TimeRestriction(earliest=pendulum.datetime(2024, 1, 1), latest=None, catchup=False))
+        restriction=TimeRestriction(earliest=pendulum.datetime(2024, 1, 1), latest=None, catchup=False),
+    )
     start, end = info.data_interval.start, info.data_interval.end
     assert end - start == dt.timedelta(days=1)
     assert info.run_after == end  # the run starts once its day is over
@@ -83,11 +84,17 @@ def test_params_for_manual_runs():
 
 def test_dag_file_has_no_heavy_imports_at_top_level():
     """Parsing the DAG file adds nothing heavy to what ``airflow.sdk`` itself imports."""
-    code = ("import runpy, sys, json; import airflow.sdk; before = set(sys.modules); "
-            "runpy.run_path(sys.argv[1]); "
-            "print(json.dumps(sorted(m for m in set(sys.modules) - before if not m.startswith('airflow'))))")
-    out = subprocess.run([sys.executable, "-c", code, str(ROOT / "dags" / "urdu_news_nightly.py")],
-                         capture_output=True, text=True, check=True)
+    code = (
+        "import runpy, sys, json; import airflow.sdk; before = set(sys.modules); "
+        "runpy.run_path(sys.argv[1]); "
+        "print(json.dumps(sorted(m for m in set(sys.modules) - before if not m.startswith('airflow'))))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(ROOT / "dags" / "urdu_news_nightly.py")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     added = json.loads(out.stdout.strip().splitlines()[-1])
     assert not [m for m in added if m.split(".")[0] in ("pandas", "pyarrow", "sqlalchemy", "fsspec", "numba")], added
     # of the pipeline, only what the DAG reads at parse time, all standard library: settings, errors, contracts

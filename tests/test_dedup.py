@@ -17,13 +17,79 @@ from etl import schema
 from etl.dedup import clusters, minhash
 
 ROOT = Path(__file__).resolve().parents[1]
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 # A hand-made vocabulary: common Urdu function words and news words, so texts look like prose.
-_VOCAB = ("حکومت وزیر اعظم نے کہا کہ ملک میں کے لیے اور سے پر کی کو ہے تھا گیا عوام قومی اسمبلی اجلاس "
-          "بجٹ قیمت اضافہ کمی رپورٹ ذرائع مطابق پاکستان کراچی لاہور اسلام آباد پولیس عدالت فیصلہ "
-          "بارش موسم ٹیم میچ کھلاڑی کپتان سیریز جیت شکست بینک ڈالر روپے تعلیم اسکول ہسپتال صحت "
-          "منصوبہ سڑک پانی بجلی گیس شہر گاؤں کسان فصل برآمد درآمد معاہدہ دورہ ملاقات بیان").split()
+_VOCAB = [
+    "حکومت",
+    "وزیر",
+    "اعظم",
+    "نے",
+    "کہا",
+    "کہ",
+    "ملک",
+    "میں",
+    "کے",
+    "لیے",
+    "اور",
+    "سے",
+    "پر",
+    "کی",
+    "کو",
+    "ہے",
+    "تھا",
+    "گیا",
+    "عوام",
+    "قومی",
+    "اسمبلی",
+    "اجلاس",
+    "بجٹ",
+    "قیمت",
+    "اضافہ",
+    "کمی",
+    "رپورٹ",
+    "ذرائع",
+    "مطابق",
+    "پاکستان",
+    "کراچی",
+    "لاہور",
+    "اسلام",
+    "آباد",
+    "پولیس",
+    "عدالت",
+    "فیصلہ",
+    "بارش",
+    "موسم",
+    "ٹیم",
+    "میچ",
+    "کھلاڑی",
+    "کپتان",
+    "سیریز",
+    "جیت",
+    "شکست",
+    "بینک",
+    "ڈالر",
+    "روپے",
+    "تعلیم",
+    "اسکول",
+    "ہسپتال",
+    "صحت",
+    "منصوبہ",
+    "سڑک",
+    "پانی",
+    "بجلی",
+    "گیس",
+    "شہر",
+    "گاؤں",
+    "کسان",
+    "فصل",
+    "برآمد",
+    "درآمد",
+    "معاہدہ",
+    "دورہ",
+    "ملاقات",
+    "بیان",
+]
 
 
 def article(seed: int, words: int = 200) -> list[str]:
@@ -63,7 +129,7 @@ def test_signature_shape_type_and_empty_rows():
     sig = minhash.signatures([text(article(1)), "دو لفظ", None, ""])
     assert sig.shape == (4, minhash.NUM_PERM) and sig.dtype == np.uint32
     assert (sig[0] != minhash.EMPTY).all()
-    assert (sig[1:] == minhash.EMPTY).all()          # fewer words than a shingle: no signature
+    assert (sig[1:] == minhash.EMPTY).all()  # fewer words than a shingle: no signature
     col = minhash.signature_array(sig)
     assert col.type == minhash.signature_type() == schema.SIGNATURE
     assert minhash.DEDUP_VERSION and 0 < minhash.THRESHOLD < 1
@@ -81,12 +147,12 @@ def test_punctuation_and_digits_do_not_change_the_signature():
 def test_near_copies_are_caught(edit):
     words = article(3)
     copy = list(words)
-    if edit == "paragraph":                        # a 30-word paragraph rewritten
+    if edit == "paragraph":  # a 30-word paragraph rewritten
         copy[80:110] = article(99, 30)
-    elif edit == "swaps":                          # six pairs of neighbouring words swapped
+    elif edit == "swaps":  # six pairs of neighbouring words swapped
         for i in (20, 50, 90, 120, 150, 180):
             copy[i], copy[i + 1] = copy[i + 1], copy[i]
-    else:                                          # the last fifth missing
+    else:  # the last fifth missing
         copy = copy[:160]
     batch = table([{"id": "a", "body": text(words)}, {"id": "b", "body": text(copy)}])
     got = pointers(clusters.find_duplicates(batch))
@@ -102,8 +168,15 @@ def test_unrelated_articles_are_not_paired():
 
 def test_exact_copies_and_short_bodies():
     short = "بارش ہوگئی"
-    batch = table([{"id": "x", "body": text(article(4))}, {"id": "y", "body": text(article(4))},
-                   {"id": "s1", "body": short}, {"id": "s2", "body": short}, {"id": "s3", "body": "بارش ہو گئی"}])
+    batch = table(
+        [
+            {"id": "x", "body": text(article(4))},
+            {"id": "y", "body": text(article(4))},
+            {"id": "s1", "body": short},
+            {"id": "s2", "body": short},
+            {"id": "s3", "body": "بارش ہو گئی"},
+        ]
+    )
     got = pointers(clusters.find_duplicates(batch))
     assert got == {"y": ("x", "exact", 1.0), "s2": ("s1", "exact", 1.0)}
 
@@ -122,9 +195,11 @@ def test_canonical_is_earliest_published_then_smallest_id():
     v1, v2, v3 = list(body), list(body), list(body)
     v2[10:14] = article(6, 4)
     v3[100:104] = article(7, 4)
-    rows = [{"id": "c", "body": text(v1), "published": dt.datetime(2024, 3, 2, tzinfo=UTC)},
-            {"id": "b", "body": text(v2), "published": dt.datetime(2024, 3, 1, tzinfo=UTC)},
-            {"id": "a", "body": text(v3)}]           # no date: after every dated article
+    rows = [
+        {"id": "c", "body": text(v1), "published": dt.datetime(2024, 3, 2, tzinfo=UTC)},
+        {"id": "b", "body": text(v2), "published": dt.datetime(2024, 3, 1, tzinfo=UTC)},
+        {"id": "a", "body": text(v3)},
+    ]  # no date: after every dated article
     got = pointers(clusters.find_duplicates(table(rows)))
     assert {k: v[0] for k, v in got.items()} == {"c": "b", "a": "b"}
     undated = [dict(r, published=None) for r in rows]
@@ -135,9 +210,9 @@ def test_canonical_is_earliest_published_then_smallest_id():
 def test_cluster_members_share_one_canonical():
     base = article(8, 300)
     chain = [list(base)]
-    for step in range(1, 4):                        # each copy drifts a little further from the first
+    for step in range(1, 4):  # each copy drifts a little further from the first
         nxt = list(chain[-1])
-        nxt[step * 60:step * 60 + 12] = article(50 + step, 12)
+        nxt[step * 60 : step * 60 + 12] = article(50 + step, 12)
         chain.append(nxt)
     batch = table([{"id": f"m{i}", "body": text(w)} for i, w in enumerate(chain)])
     got = pointers(clusters.find_duplicates(batch))
@@ -158,15 +233,23 @@ def test_history_article_is_canonical_and_its_own_canonical_is_followed():
     got = pointers(clusters.find_duplicates(batch, history))
     assert got["new"][0] == "first"
     # an exact copy of a history article
-    got = pointers(clusters.find_duplicates(table([{"id": "again", "body": text(body)}]),
-                                         table([{"id": "old", "body": text(body)}], history=True)))
+    got = pointers(
+        clusters.find_duplicates(
+            table([{"id": "again", "body": text(body)}]), table([{"id": "old", "body": text(body)}], history=True)
+        )
+    )
     assert got == {"again": ("old", "exact", 1.0)}
 
 
 def test_history_before_batch_and_earlier_ingest_first():
     body = text(article(12))
-    history = table([{"id": "z-late", "body": body, "ingest_date": "2024-02-01"},
-                     {"id": "y-early", "body": body, "ingest_date": "2024-01-01"}], history=True)
+    history = table(
+        [
+            {"id": "z-late", "body": body, "ingest_date": "2024-02-01"},
+            {"id": "y-early", "body": body, "ingest_date": "2024-01-01"},
+        ],
+        history=True,
+    )
     got = pointers(clusters.find_duplicates(table([{"id": "a-batch", "body": body}]), history))
     assert got == {"a-batch": ("y-early", "exact", 1.0)}
 
@@ -195,9 +278,14 @@ def test_signatures_are_the_same_in_another_process():
     texts = [text(article(s)) for s in range(5)] + ["چند الفاظ پر مشتمل ایک مختصر خبر یہاں ہے"]
     here = minhash.signatures(texts).tobytes().hex()
     outs = []
-    for seed in ("1", "2"):                         # Python's str hash differs per seed; ours must not
-        proc = subprocess.run([sys.executable, "-c", _CHILD.format(root=str(ROOT), texts=texts)],
-                              capture_output=True, text=True, env={"PYTHONHASHSEED": seed}, check=True)
+    for seed in ("1", "2"):  # Python's str hash differs per seed; ours must not
+        proc = subprocess.run(
+            [sys.executable, "-c", _CHILD.format(root=str(ROOT), texts=texts)],
+            capture_output=True,
+            text=True,
+            env={"PYTHONHASHSEED": seed},
+            check=True,
+        )
         outs.append(proc.stdout)
     assert outs == [here, here]
 
@@ -214,9 +302,11 @@ def test_news_sites_copies_sharing_a_url_are_found(corpora):
     from etl.text.normalize import collapse_whitespace, normalize
     from etl.text.repair import remove_boilerplate, repair_raw
 
-    files = {"geo_jang_express_2024a.csv": ("Links", "Contents"),
-             "geo_jang_express_dunya_2024b.csv": ("link", "content"),
-             "jang_express_geo_samaa_dawn_2024c.csv": ("link", "content")}
+    files = {
+        "geo_jang_express_2024a.csv": ("Links", "Contents"),
+        "geo_jang_express_dunya_2024b.csv": ("link", "content"),
+        "jang_express_geo_samaa_dawn_2024c.csv": ("link", "content"),
+    }
     frames = []
     for name, (link, content) in files.items():
         df = pd.read_csv(corpora / "news_sites" / name, dtype=str).dropna(subset=[link, content])
@@ -225,23 +315,28 @@ def test_news_sites_copies_sharing_a_url_are_found(corpora):
     shared = rows.groupby("url")["file"].nunique()
     rows = rows[rows["url"].isin(shared[shared > 1].index)].reset_index(drop=True)
 
-    def clean(raw: str) -> str:                      # as the pipeline cleans a body
+    def clean(raw: str) -> str:  # as the pipeline cleans a body
         body, furniture = remove_boilerplate(normalize(repair_raw(raw)[0]))
         return collapse_whitespace(body) if furniture else body
 
     bodies = [clean(r) for r in rows["raw"]]
     ids = [f"{i:05d}" for i in range(len(rows))]
     batch = table([{"id": i, "body": b} for i, b in zip(ids, bodies)])
-    root = {a: d for a, d in zip(*(clusters.find_duplicates(batch)[c].to_pylist() for c in ("article_id", "duplicate_of")))}
+    root = dict(zip(*(clusters.find_duplicates(batch)[c].to_pylist() for c in ("article_id", "duplicate_of"))))
     groups = rows.assign(cluster=[root.get(i, i) for i in ids]).groupby("url")["cluster"].nunique()
-    assert len(groups) > 500                          # the files do share hundreds of URLs
-    assert (groups == 1).mean() >= 0.95               # and nearly every such group is one cluster (0.99 measured)
+    assert len(groups) > 500  # the files do share hundreds of URLs
+    assert (groups == 1).mean() >= 0.95  # and nearly every such group is one cluster (0.99 measured)
 
 
 def test_exact_copy_of_two_history_rows_points_to_the_earliest():
     body = text(article(15))
-    history = table([{"id": "h1", "body": body, "published": dt.datetime(2024, 1, 1, tzinfo=UTC)},
-                     {"id": "h0", "body": body, "published": dt.datetime(2024, 1, 5, tzinfo=UTC)},
-                     {"id": "h2", "body": body, "published": dt.datetime(2024, 1, 3, tzinfo=UTC)}], history=True)
+    history = table(
+        [
+            {"id": "h1", "body": body, "published": dt.datetime(2024, 1, 1, tzinfo=UTC)},
+            {"id": "h0", "body": body, "published": dt.datetime(2024, 1, 5, tzinfo=UTC)},
+            {"id": "h2", "body": body, "published": dt.datetime(2024, 1, 3, tzinfo=UTC)},
+        ],
+        history=True,
+    )
     got = pointers(clusters.find_duplicates(table([{"id": "b", "body": body}]), history))
     assert got == {"b": ("h1", "exact", 1.0)}

@@ -25,8 +25,9 @@ def _run_dag(conf: dict):
 
 
 def _lake_digest(lake: Path) -> dict[str, str]:
-    return {str(p.relative_to(lake)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(lake.rglob("*.parquet"))}
+    return {
+        str(p.relative_to(lake)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(lake.rglob("*.parquet"))
+    }
 
 
 def _warehouse_digest(url: str) -> dict[str, str]:
@@ -89,8 +90,10 @@ def test_lake_is_readable_by_pandas_and_duckdb(airflow_db, data_dir):
     lake = data_dir / "lake"
     frame = pd.read_parquet(lake / "articles")
     assert len(frame) == 6 and set(frame["source"].astype(str)) == {"sample_csv", "sample_seed"}
-    rows = duckdb.sql(f"select source, count(*) from read_parquet('{lake}/articles/*/*/*.parquet', "
-                      "hive_partitioning = true) group by source order by source").fetchall()
+    rows = duckdb.sql(
+        f"select source, count(*) from read_parquet('{lake}/articles/*/*/*.parquet', "
+        "hive_partitioning = true) group by source order by source"
+    ).fetchall()
     assert rows == [("sample_csv", 3), ("sample_seed", 3)]
 
 
@@ -107,27 +110,34 @@ def test_warehouse_on_postgresql(airflow_db, data_dir, pg_url, monkeypatch):
 
 def test_explicit_dump_url_for_one_source(airflow_db, data_dir, tmp_path):
     other = tmp_path / "late.csv"
-    other.write_text("id,title,link,content,gold_label\n9,دیر سے آنے والی خبر,https://example.pk/late,"
-                     "حیدرآباد: یہ خبر دیر سے موصول ہوئی۔,misc\n", encoding="utf-8")
+    other.write_text(
+        "id,title,link,content,gold_label\n9,دیر سے آنے والی خبر,https://example.pk/late,"
+        "حیدرآباد: یہ خبر دیر سے موصول ہوئی۔,misc\n",
+        encoding="utf-8",
+    )
     _run_dag({"date": SAMPLE_DAY, "sources": ["sample_csv"], "dump_url": str(other)})
     articles = _table(data_dir / "lake", "articles").to_pylist()
     assert [(a["source"], a["url"], a["dateline_city"]) for a in articles] == [
-        ("sample_csv", "https://example.pk/late", "حیدرآباد")]
+        ("sample_csv", "https://example.pk/late", "حیدرآباد")
+    ]
 
 
 @pytest.mark.slow
 def test_real_corpora_end_to_end(airflow_db, data_dir, corpora, tmp_path, monkeypatch):
     sources = tmp_path / "sources.yaml"
-    sources.write_text(f"""
+    sources.write_text(
+        f"""
 sources:
   - name: bbc_voa
-    url: {corpora / 'bbc_voa'}
+    url: {corpora / "bbc_voa"}
     format: bbc_doc
   - name: news_b
-    url: {corpora / 'news_sites' / 'geo_jang_express_dunya_2024b.csv'}
+    url: {corpora / "news_sites" / "geo_jang_express_dunya_2024b.csv"}
     format: csv
     columns: {{external_id: id, headline: title, url: link, body: content, category: gold_label}}
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     monkeypatch.setenv("URDU_ETL_SOURCES", str(sources))
     _run_dag({"date": "2024-11-08"})
     summary = json.loads((data_dir / "runs" / "2024-11-08" / "summary.json").read_text(encoding="utf-8"))
@@ -152,14 +162,21 @@ sources:
         for name, rep in summary["sources"].items():
             n = conn.execute(sa.text("select count(*) from articles where source = :s"), {"s": name}).scalar_one()
             assert n == rep["loaded"] == _table(lake, "articles").filter(ds.field("source") == name).num_rows
-        orphans = conn.execute(sa.text(
-            "select count(*) from duplicates d left join articles a on a.article_id = d.article_id "
-            "where a.article_id is null")).scalar_one()
+        orphans = conn.execute(
+            sa.text(
+                "select count(*) from duplicates d left join articles a on a.article_id = d.article_id "
+                "where a.article_id is null"
+            )
+        ).scalar_one()
         assert orphans == 0
-        cats = dict(conn.execute(sa.text(
-            "select category_raw, count(*) from articles where source = 'bbc_voa' group by category_raw")).all())
+        cats = dict(
+            conn.execute(
+                sa.text("select category_raw, count(*) from articles where source = 'bbc_voa' group by category_raw")
+            ).all()
+        )
         assert set(cats) == {"politics", "sports", "miscleneous", "entertainment", "misc"}
-        dated = conn.execute(sa.text(
-            "select count(*) from articles where source = 'bbc_voa' and published_at is not null")).scalar_one()
+        dated = conn.execute(
+            sa.text("select count(*) from articles where source = 'bbc_voa' and published_at is not null")
+        ).scalar_one()
         assert dated == bbc["loaded"]
     engine.dispose()

@@ -21,9 +21,12 @@ def keys(headline, body, typ=None):
 
 # ----------------------------------------------------------------- variants and boundaries
 
+
 def test_variants_share_one_key():
-    body = normalize("آرمی چیف جنرل قمر جاوید باجوہ نے امریکا کا دورہ کیا۔ امریکہ میں آئی ایس پی آر اور "
-                     "انٹر سروسز پبلک ریلیشنز کے حکام، اقوام متحدہ اور یو این کے نمائندے موجود تھے۔")
+    body = normalize(
+        "آرمی چیف جنرل قمر جاوید باجوہ نے امریکا کا دورہ کیا۔ امریکہ میں آئی ایس پی آر اور "
+        "انٹر سروسز پبلک ریلیشنز کے حکام، اقوام متحدہ اور یو این کے نمائندے موجود تھے۔"
+    )
     ms = extract_entities("باجوہ کا دورہ امریکا", body)
     by_key = {}
     for m in ms:
@@ -39,12 +42,20 @@ def test_offsets_point_at_the_surface():
     headline, body = "لاہور میں بارش", normalize("کراچی اور لاہور میں وزیراعظم شہباز شریف نے کہا۔")
     for m in extract_entities(headline, body):
         text = headline if m.field == "headline" else body
-        assert text[m.start:m.start + len(m.surface)] == m.surface
+        assert text[m.start : m.start + len(m.surface)] == m.surface
     assert isinstance(extract_entities(None, body)[0], Mention)
 
 
-@pytest.mark.parametrize("text", ["لاہوری کھانے مشہور ہیں", "پاکستانی ٹیم جیت گئی", "ایرانیوں نے کہا",
-                                  "چینی کی قیمت بڑھ گئی", "امریکیوں کا خیال ہے"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "لاہوری کھانے مشہور ہیں",
+        "پاکستانی ٹیم جیت گئی",
+        "ایرانیوں نے کہا",
+        "چینی کی قیمت بڑھ گئی",
+        "امریکیوں کا خیال ہے",
+    ],
+)
 def test_no_match_inside_a_longer_word(text):
     assert keys(None, text, "location") == []
 
@@ -66,6 +77,7 @@ def test_evening_is_not_syria():
 
 # ----------------------------------------------------------------- title patterns
 
+
 def test_title_pattern_finds_an_unknown_person_and_their_surname_later():
     body = normalize("سری لنکا کی وزیر اعظم ہرینی امر سوریا نے حلف اٹھا لیا۔ سوریا نے کہا کہ وہ خوش ہیں۔")
     ms = [m for m in extract_entities("وزیراعظم سوریا کا حلف", body) if m.type == "person"]
@@ -76,20 +88,32 @@ def test_title_pattern_finds_an_unknown_person_and_their_surname_later():
     ]
 
 
-@pytest.mark.parametrize("text, person", [
-    ("وزیراعظم عمران خان نے کہا", "عمران خان"),
-    ("وزیر ریلوے شیخ رشید نے کہا", "شیخ رشید احمد"),
-    ("صدر اوباما سے ملاقات", "براک اوباما"),
-    ("چیئرمین پی سی بی نجم سیٹھی کا بیان", "نجم سیٹھی"),
-    ("اداکارہ میرا نے شادی کرلی", "میرا"),
-    ("کپتان الزاری جوزف کپتان نے کہا", "الزاری جوزف"),
-])
+@pytest.mark.parametrize(
+    "text, person",
+    [
+        ("وزیراعظم عمران خان نے کہا", "عمران خان"),
+        ("وزیر ریلوے شیخ رشید نے کہا", "شیخ رشید احمد"),
+        ("صدر اوباما سے ملاقات", "براک اوباما"),
+        ("چیئرمین پی سی بی نجم سیٹھی کا بیان", "نجم سیٹھی"),
+        ("اداکارہ میرا نے شادی کرلی", "میرا"),
+        ("کپتان الزاری جوزف کپتان نے کہا", "الزاری جوزف"),
+    ],
+)
 def test_title_then_name(text, person):
     assert person in keys(None, text, "person")
 
 
-@pytest.mark.parametrize("text", ["صدر نے کہا کہ", "جنرل اسمبلی کے اجلاس میں", "کپتان مقرر کر دیا گیا",
-                                  "وزیراعظم کے دفتر سے", "صدر منتخب ہونے کے بعد", "کپتان ناخوش ہیں"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "صدر نے کہا کہ",
+        "جنرل اسمبلی کے اجلاس میں",
+        "کپتان مقرر کر دیا گیا",
+        "وزیراعظم کے دفتر سے",
+        "صدر منتخب ہونے کے بعد",
+        "کپتان ناخوش ہیں",
+    ],
+)
 def test_title_without_a_name_gives_no_person(text):
     assert keys(None, text, "person") == []
 
@@ -102,20 +126,24 @@ def test_a_common_surname_is_not_resolved_alone():
 
 # ----------------------------------------------------------------- agency
 
-@pytest.mark.parametrize("body, expected", [
-    ("لاہور (اُردو پوائنٹ اخبارتازہ ترین - اے پی پی۔ 02 مارچ2023ء) کچھ ہوا", "اے پی پی"),
-    ("ڈھاکہ ۔ یکم دسمبر (اے پی پی) بنگلہ دیش میں", "اے پی پی"),
-    ("اسلام آباد(نمائندہ جنگ) وفاقی حکومت نے", "نمائندہ"),
-    ("لاہور (یوسف انجم/ ایکسپریس نیوز) گھڑی کی ٹک ٹک", "ایکسپریس نیوز"),
-    ("ریاض (اردو پوائنٹ اخبارتازہ ترین۔ 30 دسمبر 2020ء، نمائندہ خصوصی، حافظ عرفان) ریاض میں", "نمائندہ خصوصی"),
-    ("بس سڑک سے ٹکرا گئی، غیرملکی خبررساں ایجنسی", "ایجنسیاں"),
-    ("کچھ ہوا۔ خبر رساں ادارے روئٹرز کے مطابق بہت سے لوگ", "رائٹرز"),
-    ("کچھ ہوا۔ غیر ملکی خبر ایجنسی کے مطابق بہت سے لوگ", "ایجنسیاں"),
-    ("لاہور (اردو پوائنٹ اخبارتازہ ترین۔ 16 مئی 2020ء) ادارے نے", None),
-    ("اسلام آباد: عالمی مالیاتی ادارے (آئی ایم ایف) نے منی بجٹ", None),
-    ("لوگ آن لائن خریداری کرتے ہیں", None),
-    ("شہر میں آگ لگ گئی۔ فوٹو: اے ایف پی", None),
-])
+
+@pytest.mark.parametrize(
+    "body, expected",
+    [
+        ("لاہور (اُردو پوائنٹ اخبارتازہ ترین - اے پی پی۔ 02 مارچ2023ء) کچھ ہوا", "اے پی پی"),
+        ("ڈھاکہ ۔ یکم دسمبر (اے پی پی) بنگلہ دیش میں", "اے پی پی"),
+        ("اسلام آباد(نمائندہ جنگ) وفاقی حکومت نے", "نمائندہ"),
+        ("لاہور (یوسف انجم/ ایکسپریس نیوز) گھڑی کی ٹک ٹک", "ایکسپریس نیوز"),
+        ("ریاض (اردو پوائنٹ اخبارتازہ ترین۔ 30 دسمبر 2020ء، نمائندہ خصوصی، حافظ عرفان) ریاض میں", "نمائندہ خصوصی"),
+        ("بس سڑک سے ٹکرا گئی، غیرملکی خبررساں ایجنسی", "ایجنسیاں"),
+        ("کچھ ہوا۔ خبر رساں ادارے روئٹرز کے مطابق بہت سے لوگ", "رائٹرز"),
+        ("کچھ ہوا۔ غیر ملکی خبر ایجنسی کے مطابق بہت سے لوگ", "ایجنسیاں"),
+        ("لاہور (اردو پوائنٹ اخبارتازہ ترین۔ 16 مئی 2020ء) ادارے نے", None),
+        ("اسلام آباد: عالمی مالیاتی ادارے (آئی ایم ایف) نے منی بجٹ", None),
+        ("لوگ آن لائن خریداری کرتے ہیں", None),
+        ("شہر میں آگ لگ گئی۔ فوٹو: اے ایف پی", None),
+    ],
+)
 def test_agency_forms(body, expected):
     assert agency(normalize(body)) == expected
 
@@ -126,6 +154,7 @@ def test_headline_credit_is_used_when_the_body_has_none():
 
 
 # ----------------------------------------------------------------- data files
+
 
 def test_gazetteer_data_is_consistent():
     assert re.fullmatch(r"\d+\.\d+\.\d+\+[0-9a-f]{8}", GAZETTEER_VERSION)
@@ -138,6 +167,7 @@ def test_gazetteer_data_is_consistent():
 
 
 # ----------------------------------------------------------------- real corpora
+
 
 def _bbc_articles(corpora):
     for path in sorted((corpora / "bbc_voa").rglob("*.doc")):
@@ -164,7 +194,7 @@ def test_bbc_voa_nawaz_sharif_spellings_aggregate(corpora):
     for headline, body in _bbc_articles(corpora):
         if "نواز" in body:
             surfaces |= {m.surface for m in extract_entities(headline, body) if m.key == "نواز شریف"}
-    assert {"نواز شریف"} < surfaces   # at least one other spelling or form maps to the same key
+    assert {"نواز شریف"} < surfaces  # at least one other spelling or form maps to the same key
 
 
 def _rows(path):
@@ -184,9 +214,15 @@ def test_urdupoint_datelines_give_their_agency(corpora):
 
 
 def test_news_sites_byline_and_express_closing_credit(corpora):
-    bylines = [normalize(r["content"]) for r in _rows(corpora / "news_sites" / "jang_express_geo_samaa_dawn_2024c.csv")
-               if "ایکسپریس نیوز)" in r["content"][:80]]
+    bylines = [
+        normalize(r["content"])
+        for r in _rows(corpora / "news_sites" / "jang_express_geo_samaa_dawn_2024c.csv")
+        if "ایکسپریس نیوز)" in r["content"][:80]
+    ]
     assert bylines and all(agency(b) == "ایکسپریس نیوز" for b in bylines)
-    credits = [normalize(r["summery"]) for r in _rows(corpora / "express_headlines" / "express_headlines_all.csv")
-               if r["summery"].rstrip(" ۔.").endswith("، کشمیر میڈیا سروس")]
+    credits = [
+        normalize(r["summery"])
+        for r in _rows(corpora / "express_headlines" / "express_headlines_all.csv")
+        if r["summery"].rstrip(" ۔.").endswith("، کشمیر میڈیا سروس")
+    ]
     assert len(credits) >= 5 and all(agency(c) == "کشمیر میڈیا سروس" for c in credits)

@@ -22,16 +22,19 @@ from etl.settings import ROOT, Settings
 SAMPLE_DAY = "2021-04-07"
 
 
-@pytest.mark.parametrize("cls, code, transient", [
-    (errors.ConfigError, 3, False),
-    (errors.FetchError, 4, False),
-    (errors.NoDumpError, 4, True),
-    (errors.TransientFetchError, 4, True),
-    (errors.UnclassifiedFetchError, 4, True),
-    (errors.WarehouseError, 5, False),
-    (errors.WarehouseUnavailable, 5, True),
-    (errors.InvariantError, 1, False),
-])
+@pytest.mark.parametrize(
+    "cls, code, transient",
+    [
+        (errors.ConfigError, 3, False),
+        (errors.FetchError, 4, False),
+        (errors.NoDumpError, 4, True),
+        (errors.TransientFetchError, 4, True),
+        (errors.UnclassifiedFetchError, 4, True),
+        (errors.WarehouseError, 5, False),
+        (errors.WarehouseUnavailable, 5, True),
+        (errors.InvariantError, 1, False),
+    ],
+)
 def test_each_class_has_its_exit_code_and_kind(cls, code, transient, monkeypatch, tmp_path):
     assert (cls.exit_code, cls.transient, errors.is_terminal(cls("x"))) == (code, transient, not transient)
 
@@ -41,13 +44,25 @@ def test_each_class_has_its_exit_code_and_kind(cls, code, transient, monkeypatch
     monkeypatch.setattr(runner, "run", fail)
     dump = tmp_path / "d.csv"
     dump.write_text("body\nخبر\n", encoding="utf-8")
-    argv = ["ingest", str(dump), "--source", "s", "--format", "csv", "--map", "body=body", "--quiet",
-            "--data-dir", str(tmp_path / "data")]
+    argv = [
+        "ingest",
+        str(dump),
+        "--source",
+        "s",
+        "--format",
+        "csv",
+        "--map",
+        "body=body",
+        "--quiet",
+        "--data-dir",
+        str(tmp_path / "data"),
+    ]
     assert cli.main(argv) == code
 
 
 def test_an_unexpected_value_error_is_a_bug_not_bad_configuration(monkeypatch, tmp_path):
     """pyarrow's errors are ValueErrors too: the CLI no longer calls every ValueError a bad configuration."""
+
     def fail(*args, **kwargs):
         raise pa.ArrowInvalid("a bug in the pipeline")
 
@@ -63,16 +78,13 @@ def test_a_locked_database_is_transient_and_a_broken_row_is_not(tmp_path):
     holder = sqlite3.connect(tmp_path / "wh.db")
     holder.execute("BEGIN EXCLUSIVE")  # another run holds the database (SQLite gives up after 5 s)
     try:
-        with pytest.raises(errors.WarehouseUnavailable, match="database is locked"):
-            with warehouse.opened(url):
-                pass
+        with pytest.raises(errors.WarehouseUnavailable, match="database is locked"), warehouse.opened(url):
+            pass
     finally:
         holder.rollback()
         holder.close()
-    with pytest.raises(errors.WarehouseError) as raised:
-        with warehouse.opened(url) as engine:
-            with engine.begin() as conn:
-                conn.execute(warehouse.sources.insert(), {"name": "x"})  # NOT NULL columns missing
+    with pytest.raises(errors.WarehouseError) as raised, warehouse.opened(url) as engine, engine.begin() as conn:
+        conn.execute(warehouse.sources.insert(), {"name": "x"})  # NOT NULL columns missing
     assert not raised.value.transient and "IntegrityError" in str(raised.value)
 
 
@@ -82,26 +94,29 @@ def test_on_postgresql_a_lock_timeout_is_transient_and_a_missing_table_is_not(pg
         holder.begin()
         holder.execute(sa.text("LOCK TABLE runs IN ACCESS EXCLUSIVE MODE"))
         try:
-            with pytest.raises(errors.WarehouseUnavailable, match="LockNotAvailable|lock timeout"):
-                with warehouse.opened(pg_url) as other:
-                    with other.connect() as conn:
-                        conn.execute(sa.text("SET lock_timeout = '200ms'"))
-                        conn.execute(sa.text("SELECT count(*) FROM runs"))  # SQLSTATE 55P03
+            with (
+                pytest.raises(errors.WarehouseUnavailable, match="LockNotAvailable|lock timeout"),
+                warehouse.opened(pg_url) as other,
+                other.connect() as conn,
+            ):
+                conn.execute(sa.text("SET lock_timeout = '200ms'"))
+                conn.execute(sa.text("SELECT count(*) FROM runs"))  # SQLSTATE 55P03
         finally:
             holder.rollback()
             holder.close()
-        with pytest.raises(errors.WarehouseError) as raised:
-            with warehouse.opened(pg_url) as other:
-                with other.connect() as conn:
-                    conn.execute(sa.text("SELECT * FROM no_such_table"))  # SQLSTATE 42P01
+        with pytest.raises(errors.WarehouseError) as raised, warehouse.opened(pg_url) as other, other.connect() as conn:
+            conn.execute(sa.text("SELECT * FROM no_such_table"))  # SQLSTATE 42P01
         assert not raised.value.transient
 
 
-@pytest.mark.parametrize("value, message", [
-    ('{"conn_type": "postgres", ', "not a connection URI or JSON"),
-    ('{"conn_type": "postgres", "extra": 5}', "extra must be a JSON object"),
-    ("mysql://u:p@h/db", "is of type 'mysql'"),
-])
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ('{"conn_type": "postgres", ', "not a connection URI or JSON"),
+        ('{"conn_type": "postgres", "extra": 5}', "extra must be a JSON object"),
+        ("mysql://u:p@h/db", "is of type 'mysql'"),
+    ],
+)
 def test_a_connection_that_names_no_usable_database_is_an_error_not_sqlite(monkeypatch, value, message):
     monkeypatch.delenv("URDU_ETL_WAREHOUSE_URL", raising=False)
     monkeypatch.setenv("AIRFLOW_CONN_URDU_WAREHOUSE", value)
@@ -132,11 +147,13 @@ def test_an_api_server_that_fails_is_no_missing_connection(monkeypatch):
             assert message.conn_id == "urdu_warehouse"
             return self.answer
 
-    monkeypatch.setattr(task_runner, "SUPERVISOR_COMMS", Channel(ErrorResponse(error=ErrorType.CONNECTION_NOT_FOUND)),
-                        raising=False)
+    monkeypatch.setattr(
+        task_runner, "SUPERVISOR_COMMS", Channel(ErrorResponse(error=ErrorType.CONNECTION_NOT_FOUND)), raising=False
+    )
     assert warehouse_url._from_execution_api("urdu_warehouse") is None
-    monkeypatch.setattr(task_runner, "SUPERVISOR_COMMS", Channel(ErrorResponse(error=ErrorType.API_SERVER_ERROR)),
-                        raising=False)
+    monkeypatch.setattr(
+        task_runner, "SUPERVISOR_COMMS", Channel(ErrorResponse(error=ErrorType.API_SERVER_ERROR)), raising=False
+    )
     with pytest.raises(errors.WarehouseUnavailable, match="API_SERVER_ERROR"):
         warehouse_url._from_execution_api("urdu_warehouse")
 
@@ -155,9 +172,17 @@ except WarehouseError as exc:
 
 
 def _resolve_in_airflow(data_dir: Path, **env: str) -> dict:
-    environ = {k: v for k, v in os.environ.items() if k not in ("URDU_ETL_WAREHOUSE_URL", "AIRFLOW_CONN_URDU_WAREHOUSE")}
-    done = subprocess.run([sys.executable, "-c", _RESOLVE], capture_output=True, text=True, timeout=120, cwd=ROOT,
-                          env={**environ, "PYTHONPATH": str(ROOT), "URDU_ETL_DATA_DIR": str(data_dir), **env})
+    environ = {
+        k: v for k, v in os.environ.items() if k not in ("URDU_ETL_WAREHOUSE_URL", "AIRFLOW_CONN_URDU_WAREHOUSE")
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", _RESOLVE],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        env={**environ, "PYTHONPATH": str(ROOT), "URDU_ETL_DATA_DIR": str(data_dir), **env},
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -185,14 +210,28 @@ print(json.dumps({"state": run.state,
 def _dag_test(airflow_home: Path, data_dir: Path, conf: dict, retries: str = "retries", **env: str) -> dict:
     """``dag.test()`` of the nightly DAG in a process of its own. A task that Airflow retries would
     wait out its five-minute retry delay first: the time limit turns that into a failure."""
-    environ = {k: v for k, v in os.environ.items() if k not in ("URDU_ETL_WAREHOUSE_URL", "AIRFLOW_CONN_URDU_WAREHOUSE")}
+    environ = {
+        k: v for k, v in os.environ.items() if k not in ("URDU_ETL_WAREHOUSE_URL", "AIRFLOW_CONN_URDU_WAREHOUSE")
+    }
     try:
-        done = subprocess.run([sys.executable, "-c", _DAG_TEST, str(ROOT / "dags"), json.dumps(conf), retries],
-                              capture_output=True, text=True, timeout=240, cwd=ROOT,
-                              env={**environ, "AIRFLOW_HOME": str(airflow_home), "PYTHONPATH": str(ROOT),
-                                   "URDU_ETL_DATA_DIR": str(data_dir), **env})
+        done = subprocess.run(
+            [sys.executable, "-c", _DAG_TEST, str(ROOT / "dags"), json.dumps(conf), retries],
+            capture_output=True,
+            text=True,
+            timeout=240,
+            cwd=ROOT,
+            env={
+                **environ,
+                "AIRFLOW_HOME": str(airflow_home),
+                "PYTHONPATH": str(ROOT),
+                "URDU_ETL_DATA_DIR": str(data_dir),
+                **env,
+            },
+        )
     except subprocess.TimeoutExpired as exc:
-        pytest.fail(f"dag.test() did not end in 240 s: a failed task waits for a retry\n{(exc.stderr or b'')[-3000:]!r}")
+        pytest.fail(
+            f"dag.test() did not end in 240 s: a failed task waits for a retry\n{(exc.stderr or b'')[-3000:]!r}"
+        )
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1]) | {"log": done.stdout + done.stderr}
 
@@ -210,8 +249,13 @@ def test_a_failing_secrets_backend_stops_the_load_instead_of_loading_into_sqlite
     """The backend's failure may pass, so Airflow would retry the load; with no retries left the
     run fails, and nothing has gone into a local SQLite file meanwhile."""
     data = tmp_path / "data"
-    result = _dag_test(airflow_db, data, {"date": SAMPLE_DAY}, "no-retries",
-                       AIRFLOW__SECRETS__BACKEND="tests.support.secrets.FailingSecretsBackend")
+    result = _dag_test(
+        airflow_db,
+        data,
+        {"date": SAMPLE_DAY},
+        "no-retries",
+        AIRFLOW__SECRETS__BACKEND="tests.support.secrets.FailingSecretsBackend",
+    )
     assert result["state"] == "failed"
     assert result["tis"]["write_lake"] == ["success", 1]
     assert result["tis"]["load_warehouse"] == ["failed", 1]

@@ -69,14 +69,17 @@ def test_tar_and_zip_expand(tmp_path):
     assert [p.read_bytes() for p in expand(tmp_path / "d.zip", tmp_path / "o2")] == [CSV]
 
 
-@pytest.mark.parametrize("archive, message", [
-    (lambda: zip_bytes({"../evil.csv": CSV}), "outside the staging folder"),
-    (lambda: zip_bytes({"/etc/evil.csv": CSV}), "outside the staging folder"),
-    (lambda: tar_gz_bytes({"../../evil.csv": CSV}), "outside the staging folder"),
-    (lambda: tar_gz_bytes({"ok.csv": CSV}, symlink="link.csv"), "link or special file"),
-    (lambda: zip_bytes({"bomb.csv": b"0" * 50_000_000}), "zip bomb"),
-    (lambda: zip_bytes({"a.csv": CSV})[:40], "corrupt"),
-])
+@pytest.mark.parametrize(
+    "archive, message",
+    [
+        (lambda: zip_bytes({"../evil.csv": CSV}), "outside the staging folder"),
+        (lambda: zip_bytes({"/etc/evil.csv": CSV}), "outside the staging folder"),
+        (lambda: tar_gz_bytes({"../../evil.csv": CSV}), "outside the staging folder"),
+        (lambda: tar_gz_bytes({"ok.csv": CSV}, symlink="link.csv"), "link or special file"),
+        (lambda: zip_bytes({"bomb.csv": b"0" * 50_000_000}), "zip bomb"),
+        (lambda: zip_bytes({"a.csv": CSV})[:40], "corrupt"),
+    ],
+)
 def test_unsafe_or_corrupt_archives_are_refused(tmp_path, archive, message):
     name = "d.zip" if archive().startswith(b"PK") else "d.tar.gz"
     (tmp_path / name).write_bytes(archive())
@@ -106,12 +109,14 @@ def test_http_server_error_is_a_fetch_error_not_a_missing_dump(http_server, tmp_
 def test_http_name_drops_query_and_decodes(http_server, tmp_path):
     (http_server.root / "خبریں.csv").write_bytes(CSV)
     from urllib.parse import quote
+
     m = fetch_dump(_source(http_server.url(quote("خبریں.csv") + "?day={date}")), DAY, tmp_path / "st")
     assert m["files"] == ["خبریں.csv"]
 
 
 def test_names_pointing_outside_the_dump_are_refused():
     from etl.fetch.fetch import _safe_name
+
     with pytest.raises(FetchError, match="outside the dump"):
         _safe_name("../../../../tmp/evil.txt", "http://h/d/", web=True)
     with pytest.raises(FetchError, match="outside the dump"):
@@ -129,7 +134,9 @@ def test_same_file_twice_in_a_dump_is_read_once(tmp_path):
     m = fetch_dump(_source(str(dump)), DAY, tmp_path / "st")
     assert m["files"] == ["news.csv"]
     assert sorted((r["file"], r["reason"]) for r in m["rejects"]) == [
-        ("broken.gz", "bad_archive"), ("news.csv.gz", "duplicate_file")]
+        ("broken.gz", "bad_archive"),
+        ("news.csv.gz", "duplicate_file"),
+    ]
     assert (tmp_path / "st" / "src" / "files" / "news.csv").read_bytes() == CSV
 
 

@@ -12,8 +12,10 @@ from etl.settings import ROOT
 
 
 def _rows(n):
-    return pa.Table.from_pylist([{"source_file": f"f{i}", "record_no": i, "reason": "r", "detail": "", "excerpt": ""}
-                                 for i in range(n)], schema=schema.REJECTS)
+    return pa.Table.from_pylist(
+        [{"source_file": f"f{i}", "record_no": i, "reason": "r", "detail": "", "excerpt": ""} for i in range(n)],
+        schema=schema.REJECTS,
+    )
 
 
 def test_replace_partition_swaps_whole_partition(tmp_path):
@@ -46,8 +48,11 @@ def test_committed_sample_dumps_match_their_sources(tmp_path):
 
     out = build(tmp_path)
     committed = ROOT / "samples" / "dumps" / DAY
-    digest = lambda root: {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()  # noqa: E731
-                           for p in sorted(root.rglob("*")) if p.is_file()}
+    digest = lambda root: {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
     assert digest(out) == digest(committed), "run `make samples` and commit samples/dumps"
 
 

@@ -24,10 +24,14 @@ STORY = (
     "ضلعی انتظامیہ نے نکاسی آب کے لیے اضافی عملہ تعینات کر دیا ہے جبکہ اسکولوں میں چھٹی کا اعلان بھی کیا گیا۔ "
     "ایک دکاندار نے بتایا کہ اس کی دکان میں پانی داخل ہونے سے سامان خراب ہو گیا ہے اور حکومت کو فوری مدد کرنی چاہیے۔"
 )
-ENGLISH = ("The provincial government announced on Monday that schools in the city will remain closed "
-           "for two more days because of heavy rain and flooding in several low lying areas.")
-ROMAN_URDU = ("Lahore mein aaj subah shadeed barish hui aur kai ilaqon mein pani jama ho gaya hai. "
-              "Shehriyon ka kehna hai ke hukumat ko foran madad karni chahiye kyun ke unka bohat nuqsan hua hai.")
+ENGLISH = (
+    "The provincial government announced on Monday that schools in the city will remain closed "
+    "for two more days because of heavy rain and flooding in several low lying areas."
+)
+ROMAN_URDU = (
+    "Lahore mein aaj subah shadeed barish hui aur kai ilaqon mein pani jama ho gaya hai. "
+    "Shehriyon ka kehna hai ke hukumat ko foran madad karni chahiye kyun ke unka bohat nuqsan hua hai."
+)
 
 
 def tokens_of(text: str) -> list[str]:
@@ -36,6 +40,7 @@ def tokens_of(text: str) -> list[str]:
 
 
 # ----------------------------------------------------------------------------------- counts
+
 
 def test_urdu_share_counts_letters_only():
     assert urdu_share(STORY) == 1.0
@@ -65,6 +70,7 @@ def test_word_count_matches_the_segmenter():
 
 
 # ------------------------------------------------------------------------------------ flags
+
 
 def test_clean_story_has_no_flags_with_or_without_tokens():
     assert text_counts.word_count(tokens_of(STORY)) >= quality.MIN_WORDS
@@ -96,9 +102,60 @@ def test_repeated_text_is_heavy_repetition():
 
 
 def test_word_list_without_stop_words_is_flagged():
-    nouns = ("بارش سیلاب پانی شہر سڑک گاڑی بجلی اسکول بازار دکان حکومت عملہ موسم دریا پل گاؤں کھیت فصل "
-             "گندم چاول کپاس مزدور کسان ڈاکٹر ہسپتال دوا مریض استاد طالب کتاب قلم میز کرسی دروازہ کھڑکی "
-             "چھت دیوار صحن باغ درخت پھول پتا شاخ جڑ مٹی پتھر ریت لکڑی لوہا تانبا سونا چاندی").split()
+    nouns = [
+        "بارش",
+        "سیلاب",
+        "پانی",
+        "شہر",
+        "سڑک",
+        "گاڑی",
+        "بجلی",
+        "اسکول",
+        "بازار",
+        "دکان",
+        "حکومت",
+        "عملہ",
+        "موسم",
+        "دریا",
+        "پل",
+        "گاؤں",
+        "کھیت",
+        "فصل",
+        "گندم",
+        "چاول",
+        "کپاس",
+        "مزدور",
+        "کسان",
+        "ڈاکٹر",
+        "ہسپتال",
+        "دوا",
+        "مریض",
+        "استاد",
+        "طالب",
+        "کتاب",
+        "قلم",
+        "میز",
+        "کرسی",
+        "دروازہ",
+        "کھڑکی",
+        "چھت",
+        "دیوار",
+        "صحن",
+        "باغ",
+        "درخت",
+        "پھول",
+        "پتا",
+        "شاخ",
+        "جڑ",
+        "مٹی",
+        "پتھر",
+        "ریت",
+        "لکڑی",
+        "لوہا",
+        "تانبا",
+        "سونا",
+        "چاندی",
+    ]
     assert len(nouns) >= quality.MIN_WORDS
     assert quality_flags(" ".join(nouns)) == ["low_stopword_ratio"]
 
@@ -114,11 +171,12 @@ def test_boilerplate_only_needs_furniture_to_dominate_a_stub():
 def test_batch_form_matches_single():
     bodies = [STORY, "", ENGLISH, None]
     assert quality.quality_flags_batch(bodies, boilerplate_chars=[0, 0, 0, None]) == [
-        quality_flags(b or "") for b in bodies]
+        quality_flags(b or "") for b in bodies
+    ]
 
 
 def test_fineweb2_urdu_stop_words_and_list_is_normalized():
-    assert quality.core_stop_words() == set("کے میں ، کی اور ہے سے کا نے اس پر کو ایک".split())
+    assert quality.core_stop_words() == {"کے", "میں", "،", "کی", "اور", "ہے", "سے", "کا", "نے", "اس", "پر", "کو", "ایک"}
     assert all(normalize(w) == w for w in quality.stop_words())
     assert quality.core_stop_words() < quality.stop_words()
 
@@ -128,6 +186,7 @@ def test_version_is_stable_text():
 
 
 # --------------------------------------------------------------------------- the n-gram tests
+
 
 def _reference_repetition(body: str, tokens: list[str]) -> str | None:
     """Gopher's repetition tests written plainly (datatrove's loops), with the module's thresholds."""

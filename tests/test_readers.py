@@ -2,7 +2,6 @@
 
 from pathlib import Path
 
-
 from etl.config import make_source
 from etl.read import read_file
 from etl.read.bbc_doc import parse as parse_bbc
@@ -30,14 +29,15 @@ def test_seed_layout(corpora):
 
 def test_seed_layout_without_repeat_or_caption():
     f = parse_seed("سرخی\n\nپہلا پیراگراف۔\n\nدوسرا پیراگراف۔\n", "a.txt")
-    assert f == {"headline": "سرخی", "caption": None, "photo_credit": None,
-                 "body": "پہلا پیراگراف۔\n\nدوسرا پیراگراف۔"}
+    assert f == {"headline": "سرخی", "caption": None, "photo_credit": None, "body": "پہلا پیراگراف۔\n\nدوسرا پیراگراف۔"}
 
 
 def test_bbc_unwrap_joins_inside_words_and_keeps_boundaries():
-    lines = ["ہوا وقت کئی لوگوں کے زخموں پر مرہم بن رہا ہے اور وزیر اع",
-             "ظم کے خلاف بات ہوئی اور یہ بات کے",
-             "                      خلاف تھی"]
+    lines = [
+        "ہوا وقت کئی لوگوں کے زخموں پر مرہم بن رہا ہے اور وزیر اع",
+        "ظم کے خلاف بات ہوئی اور یہ بات کے",
+        "                      خلاف تھی",
+    ]
     width = max(map(len, lines))
     lines = [ln.ljust(width) if i < 2 else ln.rjust(width) for i, ln in enumerate(lines)]
     text = unwrap([lines[0].rstrip(), lines[1].rstrip() + " ", lines[2]])
@@ -68,8 +68,10 @@ def test_bbc_doc_corpus_file(corpora):
 def test_bbc_sample_rejoins_split_word():
     # samples/make_dumps.py wraps at 70 columns anywhere, so words are cut across lines
     import sys
+
     sys.path.insert(0, str(ROOT / "samples"))
     from make_dumps import bbc_doc
+
     body = "اسلام آباد میں قومی اسمبلی کے اجلاس میں حکومتی اور اپوزیشن ارکان نے بجٹ تجاویز پر اظہار خیال کیا۔ وزیر خزانہ نے کہا"
     doc = bbc_doc("سرخی", "خلاصہ", "Wed, 07 Apr 2021 14:20:00 GMT", body)
     assert "بجٹ" not in doc.replace("\n", " ").split()  # the wrap cut at least one word in two
@@ -81,12 +83,16 @@ CSV_SOURCE = dict(name="t", url="x", fmt="csv", columns={"headline": "title", "b
 
 def test_csv_rows_shapes_and_encoding(tmp_path):
     path = tmp_path / "d.csv"
-    path.write_bytes("title,content,link\n"
-                     "ایک,پہلی خبر,https://a/1\n"
-                     "\n"
-                     "دو,\"دوسری\nخبر، کئی سطروں میں\",https://a/2\n"
-                     "تین,زائد,کالم,https://a/3\n".encode() +
-                     "چار,".encode() + b"\xff\xfe bad" + b",https://a/4\n")
+    path.write_bytes(
+        "title,content,link\n"
+        "ایک,پہلی خبر,https://a/1\n"
+        "\n"
+        'دو,"دوسری\nخبر، کئی سطروں میں",https://a/2\n'
+        "تین,زائد,کالم,https://a/3\n".encode()
+        + "چار,".encode()
+        + b"\xff\xfe bad"
+        + b",https://a/4\n"
+    )
     recs, rejs = _records(path, "d.csv", make_source(**CSV_SOURCE))
     assert [r.record_no for r in recs] == [1, 2]
     assert recs[1].fields["body"] == "دوسری\nخبر، کئی سطروں میں"
@@ -113,8 +119,7 @@ def test_csv_in_cp1256(tmp_path):
 
 def test_jsonl_bad_lines(tmp_path):
     path = tmp_path / "d.jsonl"
-    path.write_text('{"t": "ا", "b": "متن", "n": 5}\nnot json\n[1, 2]\n\n{"t": "ب", "b": "دوسرا"}\n',
-                    encoding="utf-8")
+    path.write_text('{"t": "ا", "b": "متن", "n": 5}\nnot json\n[1, 2]\n\n{"t": "ب", "b": "دوسرا"}\n', encoding="utf-8")
     src = make_source("t", "x", "jsonl", {"headline": "t", "body": "b", "external_id": "n"})
     recs, rejs = _records(path, "d.jsonl", src)
     assert [(r.record_no, r.fields["headline"]) for r in recs] == [(1, "ا"), (4, "ب")]
@@ -132,8 +137,12 @@ def test_unexpected_file_and_undecodable_text(tmp_path):
 
 
 def test_gzip_csv_roundtrip_of_corpus_csv(corpora, tmp_path):
-    src = make_source("ns", "x", "csv", {"headline": "title", "body": "content", "url": "link",
-                                         "external_id": "id", "category": "gold_label"})
+    src = make_source(
+        "ns",
+        "x",
+        "csv",
+        {"headline": "title", "body": "content", "url": "link", "external_id": "id", "category": "gold_label"},
+    )
     path = corpora / "news_sites" / "geo_jang_express_dunya_2024b.csv"
     recs, rejs = _records(path, path.name, src)
     assert len(recs) + len(rejs) == 1465

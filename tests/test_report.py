@@ -31,9 +31,10 @@ def run(tmp_path_factory):
     makes a duplicate cluster whose canonical headline is shown) and one with only rejects."""
     tmp = tmp_path_factory.mktemp("report")
     evil = tmp / "evil.csv"
-    evil.write_text("title,content,link\n"
-                    f'"{EVIL}",{BODY},https://example.com/a\n'
-                    f'"{EVIL}",{BODY},https://example.com/b\n', encoding="utf-8")
+    evil.write_text(
+        f'title,content,link\n"{EVIL}",{BODY},https://example.com/a\n"{EVIL}",{BODY},https://example.com/b\n',
+        encoding="utf-8",
+    )
     empty = tmp / "empty.csv"
     empty.write_text("title,content,link\nخالی,,https://example.com/c\n", encoding="utf-8")
     cols = {"headline": "title", "body": "content", "url": "link"}
@@ -91,8 +92,13 @@ def test_counts_match_summary(run):
     summary, data = run["summary"], run["json"]
     assert summary["status"] == "ok"
     assert data["report_version"] == REPORT_VERSION
-    assert data["run"] == {"run_id": "r1", "day": "2021-04-07", "status": "ok",
-                           "warehouse": summary["warehouse"], "problems": []}
+    assert data["run"] == {
+        "run_id": "r1",
+        "day": "2021-04-07",
+        "status": "ok",
+        "warehouse": summary["warehouse"],
+        "problems": [],
+    }
     assert sorted(data["counts"]["sources"]) == sorted(summary["sources"])
     for name, rep in summary["sources"].items():
         for key in ("records_in", "loaded", "duplicates", "copies", "rejected"):
@@ -191,20 +197,35 @@ def test_builds_are_byte_identical(run):
         assert Path(again[kind]).read_bytes() == Path(run["paths"][kind]).read_bytes()
     # another process with another string-hash seed gives the same bytes
     (tmp / "summary.json").write_text(json.dumps(summary, ensure_ascii=False), encoding="utf-8")
-    code = ("import json, sys; from pathlib import Path; from etl.report import build_report; "
-            "summary = json.loads(Path(sys.argv[1]).read_text(encoding='utf-8')); "
-            "build_report(summary, Path(sys.argv[2]), Path(sys.argv[3]))")
+    code = (
+        "import json, sys; from pathlib import Path; from etl.report import build_report; "
+        "summary = json.loads(Path(sys.argv[1]).read_text(encoding='utf-8')); "
+        "build_report(summary, Path(sys.argv[2]), Path(sys.argv[3]))"
+    )
     env = {**os.environ, "PYTHONHASHSEED": "12345", "PYTHONPATH": str(ROOT)}
-    subprocess.run([sys.executable, "-c", code, str(tmp / "summary.json"), str(tmp / "data" / "lake"),
-                    str(tmp / "other")], check=True, env=env, cwd=ROOT)
+    subprocess.run(
+        [sys.executable, "-c", code, str(tmp / "summary.json"), str(tmp / "data" / "lake"), str(tmp / "other")],
+        check=True,
+        env=env,
+        cwd=ROOT,
+    )
     for kind in ("html", "json"):
         assert (tmp / "other" / f"report.{kind}").read_bytes() == Path(run["paths"][kind]).read_bytes()
 
 
 def test_empty_day_and_missing_lake(tmp_path):
-    summary = {"run_id": "r0", "day": "2030-01-01", "status": "failed", "records_in": 0, "loaded": 0,
-               "duplicates": 0, "rejected": 0, "warehouse": "sqlite://", "problems": ["nothing <b>fetched</b>"],
-               "sources": {"a": {"records_in": 0, "loaded": 0, "duplicates": 0, "rejected": 0}}}
+    summary = {
+        "run_id": "r0",
+        "day": "2030-01-01",
+        "status": "failed",
+        "records_in": 0,
+        "loaded": 0,
+        "duplicates": 0,
+        "rejected": 0,
+        "warehouse": "sqlite://",
+        "problems": ["nothing <b>fetched</b>"],
+        "sources": {"a": {"records_in": 0, "loaded": 0, "duplicates": 0, "rejected": 0}},
+    }
     paths = build_report(summary, tmp_path / "no-lake", tmp_path / "out")
     page = Path(paths["html"]).read_text(encoding="utf-8")
     data = json.loads(Path(paths["json"]).read_text(encoding="utf-8"))
@@ -221,18 +242,41 @@ def test_old_partition_and_hostile_labels(tmp_path):
     or mathtext: read with nulls for the missing columns, drawn as literal, escaped text."""
     lake, day = tmp_path / "lake", "2030-01-02"
     city = "$x^2$ <b>&"
-    replace_partition(lake, "articles", day, "old", pa.table({
-        "article_id": ["a1", "a2", "a3"], "headline": ["h1", "h2", "h3"],
-        "word_count": pa.array([10, 30, 6000], pa.int32()),
-        "dateline_city": [city, city, None], "duplicate_of": [None, None, "a1"]}))
-    summary = {"run_id": "r2", "day": day, "status": "ok", "warehouse": "x",
-               "sources": {"old": {"records_in": 3, "loaded": 3, "duplicates": 0, "rejected": 0, "copies": 1}}}
+    replace_partition(
+        lake,
+        "articles",
+        day,
+        "old",
+        pa.table(
+            {
+                "article_id": ["a1", "a2", "a3"],
+                "headline": ["h1", "h2", "h3"],
+                "word_count": pa.array([10, 30, 6000], pa.int32()),
+                "dateline_city": [city, city, None],
+                "duplicate_of": [None, None, "a1"],
+            }
+        ),
+    )
+    summary = {
+        "run_id": "r2",
+        "day": day,
+        "status": "ok",
+        "warehouse": "x",
+        "sources": {"old": {"records_in": 3, "loaded": 3, "duplicates": 0, "rejected": 0, "copies": 1}},
+    }
     page = Path(build_report(summary, lake, tmp_path / "out")["html"]).read_text(encoding="utf-8")
     data = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
     assert data["charts"]["top_dateline_cities"] == [{"city": city, "articles": 2}]
     assert data["charts"]["word_count"]["counts"]["old"] == [1, 1] + [0] * 10 + [1]
     assert data["charts"]["duplicate_clusters"]["largest"][0] == {
-        "canonical_id": "a1", "canonical_source": "old", "canonical_headline": "h1", "in_this_day": True,
-        "copies": 1, "exact": 0, "near": 0, "copy_sources": ["old"]}
+        "canonical_id": "a1",
+        "canonical_source": "old",
+        "canonical_headline": "h1",
+        "in_this_day": True,
+        "copies": 1,
+        "exact": 0,
+        "near": 0,
+        "copy_sources": ["old"],
+    }
     assert "<b>" not in page and "&lt;b&gt;" in page
     assert re.search(r"<text [^>]*>\$x\^2\$ &lt;b&gt;&amp;</text>", page)  # not rendered as mathtext

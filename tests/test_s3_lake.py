@@ -48,18 +48,22 @@ def _objects(url: str) -> dict[str, str]:
     """Every object under the lake URL, relative to it, with the sha256 of its bytes."""
     fs, root = lake.filesystem(url)
     fs.invalidate_cache()
-    return {path[len(root) + 1:]: hashlib.sha256(fs.cat_file(path)).hexdigest() for path in fs.find(root)}
+    return {path[len(root) + 1 :]: hashlib.sha256(fs.cat_file(path)).hexdigest() for path in fs.find(root)}
 
 
 def _files(folder: Path) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in folder.rglob("*") if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in folder.rglob("*")
+        if p.is_file()
+    }
 
 
 def _rows(location, table: str) -> list[dict]:
     fs, root = lake.filesystem(location)
-    data = ds.dataset(f"{root}/{table}", filesystem=lake.arrow_filesystem(fs), format="parquet",
-                      partitioning="hive").to_table()
+    data = ds.dataset(
+        f"{root}/{table}", filesystem=lake.arrow_filesystem(fs), format="parquet", partitioning="hive"
+    ).to_table()
     return sorted(data.to_pylist(), key=repr)
 
 
@@ -103,8 +107,9 @@ def test_sample_day_on_s3_matches_a_local_lake_and_reruns_in_place(tmp_path, s3_
 
     # the load and the check read the lake from S3: the warehouse holds what the S3 lake holds
     counts = _warehouse_counts(s3_wh)
-    assert counts == _warehouse_counts(local_wh) == {t: n for t, n in summary["warehouse_tables"].items()
-                                                     if t in counts}
+    assert (
+        counts == _warehouse_counts(local_wh) == {t: n for t, n in summary["warehouse_tables"].items() if t in counts}
+    )
     for table in counts:  # an entity named by several sources is one warehouse row
         held = _rows(s3_lake, table)
         assert counts[table] == len({r["entity_id"] for r in held} if table == "entities" else held), table
@@ -122,16 +127,21 @@ def test_sample_day_on_s3_matches_a_local_lake_and_reruns_in_place(tmp_path, s3_
 
 def test_replacing_a_partition_on_s3_removes_what_the_old_one_had_more_of(s3_lake, monkeypatch):
     monkeypatch.setattr(lake, "ROWS_PER_FILE", 2)
-    rows = lambda n: pa.Table.from_pylist(  # noqa: E731
+    rows = lambda n: pa.Table.from_pylist(
         [{"source_file": f"f{i}", "record_no": i, "reason": "r", "detail": "", "excerpt": ""} for i in range(n)],
-        schema=schema.REJECTS)
+        schema=schema.REJECTS,
+    )
     assert len(lake.replace_partition(s3_lake, "rejects", "d", "s", rows(5))) == 3
     lake.replace_partition(s3_lake, "rejects", "d2", "s", rows(1))
     assert lake.replace_partition(s3_lake, "rejects", "d", "s", rows(3)) == [
-        "rejects/ingest_date=d/source=s/part-00000.parquet", "rejects/ingest_date=d/source=s/part-00001.parquet"]
-    assert sorted(_objects(s3_lake)) == ["rejects/ingest_date=d/source=s/part-00000.parquet",
-                                         "rejects/ingest_date=d/source=s/part-00001.parquet",
-                                         "rejects/ingest_date=d2/source=s/part-00000.parquet"]
+        "rejects/ingest_date=d/source=s/part-00000.parquet",
+        "rejects/ingest_date=d/source=s/part-00001.parquet",
+    ]
+    assert sorted(_objects(s3_lake)) == [
+        "rejects/ingest_date=d/source=s/part-00000.parquet",
+        "rejects/ingest_date=d/source=s/part-00001.parquet",
+        "rejects/ingest_date=d2/source=s/part-00000.parquet",
+    ]
     assert lake.read_partition(s3_lake, "rejects", "d", "s", schema.REJECTS).num_rows == 3
 
     def failing():  # a writer that dies half-way leaves the old partition whole and nothing staged
@@ -152,16 +162,29 @@ def test_a_copy_on_a_later_day_is_found_in_the_s3_lake(tmp_path, s3_lake):
     def run(name, day, rows):
         path = tmp_path / f"{name}-{day}.csv"
         path.write_text(HEADER + "".join(f'{i},"{t}",{u},"{b}",{c}\n' for i, t, u, b, c in rows), encoding="utf-8")
-        summary = run_pipeline([make_source(name, str(path), "csv", MAP)], day, tmp_path / "data",
-                               f"sqlite:///{tmp_path / 'wh.db'}", run_id=f"{name}-{day}")
+        summary = run_pipeline(
+            [make_source(name, str(path), "csv", MAP)],
+            day,
+            tmp_path / "data",
+            f"sqlite:///{tmp_path / 'wh.db'}",
+            run_id=f"{name}-{day}",
+        )
         assert summary["status"] == "ok"
-        return {a["url"]: a for a in lake.read_partition(s3_lake, "articles", day.isoformat(), name,
-                                                         schema.ARTICLES).to_pylist()}
+        return {
+            a["url"]: a
+            for a in lake.read_partition(s3_lake, "articles", day.isoformat(), name, schema.ARTICLES).to_pylist()
+        }
 
     first = run("site_a", dt.date(2024, 11, 7), [(1, "تعلیم کا منصوبہ", "https://site-a.pk/1", STORY, "pakistan")])
     copy = STORY.replace("آج", "بدھ کے روز").replace("مگر", "لیکن")
-    later = run("site_b", dt.date(2024, 11, 8), [(1, "منصوبے کا اعلان", "https://site-b.pk/9", copy, "pakistan"),
-                                                 (2, "بارش", "https://site-b.pk/10", OTHER, "pakistan")])
+    later = run(
+        "site_b",
+        dt.date(2024, 11, 8),
+        [
+            (1, "منصوبے کا اعلان", "https://site-b.pk/9", copy, "pakistan"),
+            (2, "بارش", "https://site-b.pk/10", OTHER, "pakistan"),
+        ],
+    )
     assert not (tmp_path / "data" / "lake").exists()
     assert later["https://site-b.pk/9"]["duplicate_of"] == first["https://site-a.pk/1"]["article_id"]
     assert later["https://site-b.pk/9"]["duplicate_kind"] == "near"

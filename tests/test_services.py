@@ -18,7 +18,6 @@ import fsspec
 import pytest
 import sqlalchemy as sa
 
-
 # --------------------------------------------------------------------------- #
 # PostgreSQL
 # --------------------------------------------------------------------------- #
@@ -58,9 +57,8 @@ def test_pg_url_databases_are_isolated(pg_server, pg_url: str) -> None:
                 conn.execute(sa.text("INSERT INTO only_here VALUES (42)"))
             assert sa.inspect(e1).has_table("only_here")
             assert not sa.inspect(e2).has_table("only_here")
-            with e2.connect() as conn:
-                with pytest.raises(sa.exc.ProgrammingError):
-                    conn.execute(sa.text("SELECT * FROM only_here"))
+            with e2.connect() as conn, pytest.raises(sa.exc.ProgrammingError):
+                conn.execute(sa.text("SELECT * FROM only_here"))
         finally:
             e1.dispose()
             e2.dispose()
@@ -138,9 +136,8 @@ def test_http_missing_path_is_404(http_server) -> None:
     with pytest.raises(urllib.error.HTTPError) as exc_info:
         urllib.request.urlopen(http_server.url("..%2f..%2fetc%2fpasswd"), timeout=10)
     assert exc_info.value.code == 404
-    with pytest.raises(FileNotFoundError):
-        with fsspec.open(http_server.url("nope.txt"), "rb") as f:
-            f.read()
+    with pytest.raises(FileNotFoundError), fsspec.open(http_server.url("nope.txt"), "rb") as f:
+        f.read()
 
 
 def test_http_fail_times_then_ok(http_server) -> None:
@@ -178,9 +175,8 @@ def test_http_truncate_is_detectable(http_server) -> None:
 
     # fsspec/aiohttp must not silently return the short body
     for kwargs in ({}, {"block_size": 0}):
-        with pytest.raises(aiohttp.ClientPayloadError):
-            with fsspec.open(url, "rb", **kwargs) as f:
-                f.read()
+        with pytest.raises(aiohttp.ClientPayloadError), fsspec.open(url, "rb", **kwargs) as f:
+            f.read()
 
 
 def test_http_delay(http_server) -> None:

@@ -23,13 +23,15 @@ from etl.tasks.fetch import fetch
 from tests.support.runs import run_pipeline, settings_for
 
 COLUMNS = {"external_id": "id", "headline": "title", "url": "link", "body": "content"}
-WORDS = ["خبر", "لاہور", "وزیراعظم", "۲۰۲۴", "کے", "خلاف", "news", "ہے۔", "\"قوسین\"", "،"]
+WORDS = ["خبر", "لاہور", "وزیراعظم", "۲۰۲۴", "کے", "خلاف", "news", "ہے۔", '"قوسین"', "،"]
 
 
 def _records(path: Path, rel: str, source, span=None) -> list[tuple]:
     """What the reader yields, comparable across runs: kind, number and fields or reason."""
-    return [(type(r).__name__, r.record_no, getattr(r, "fields", None) or (r.reason, r.detail))
-            for r in read_file(path, rel, source, span)]
+    return [
+        (type(r).__name__, r.record_no, getattr(r, "fields", None) or (r.reason, r.detail))
+        for r in read_file(path, rel, source, span)
+    ]
 
 
 def _assert_parts_read_the_file(path: Path, source, target: int) -> int:
@@ -43,13 +45,13 @@ def _assert_parts_read_the_file(path: Path, source, target: int) -> int:
     return len(spans)
 
 
-_row = st.tuples(st.lists(st.sampled_from(WORDS + ["\n", "\r\n", ","]), min_size=0, max_size=30),
-                 st.booleans(), st.booleans())
+_row = st.tuples(
+    st.lists(st.sampled_from(WORDS + ["\n", "\r\n", ","]), min_size=0, max_size=30), st.booleans(), st.booleans()
+)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(rows=st.lists(_row, min_size=1, max_size=60), target=st.integers(1, 400), bom=st.booleans(),
-       crlf=st.booleans())
+@given(rows=st.lists(_row, min_size=1, max_size=60), target=st.integers(1, 400), bom=st.booleans(), crlf=st.booleans())
 def test_csv_parts_read_exactly_the_records_of_the_file(rows, target, bom, crlf):
     """Quoted fields with line breaks, blank lines, CRLF, a byte-order mark, short rows."""
     buf = io.StringIO()
@@ -66,8 +68,11 @@ def test_csv_parts_read_exactly_the_records_of_the_file(rows, target, bom, crlf)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(rows=st.lists(_row, min_size=1, max_size=60), target=st.integers(1, 400),
-       bad=st.sets(st.integers(0, 59), max_size=5))
+@given(
+    rows=st.lists(_row, min_size=1, max_size=60),
+    target=st.integers(1, 400),
+    bad=st.sets(st.integers(0, 59), max_size=5),
+)
 def test_jsonl_parts_read_exactly_the_records_of_the_file(rows, target, bad):
     """Blank and whitespace-only lines, lines that are not JSON, records after them."""
     lines = []
@@ -105,9 +110,52 @@ def test_which_files_are_cut(tmp_path):
     assert split_file(tmp_path / "one.jsonl", make_source("news", "u", "jsonl", COLUMNS), 4_000) is None
 
 
-VOCABULARY = ("لاہور کراچی اسلام آباد پشاور کوئٹہ حکومت عدالت اسمبلی اجلاس بجٹ تعلیم صحت پانی بجلی سڑک "
-              "ٹیکس زراعت کسان مزدور طلبہ اساتذہ ڈاکٹر مریض ہسپتال سکول کالج بارش سیلاب گرمی سردی ٹرین بس "
-              "پولیس شہری وزیر افسر رپورٹ منصوبہ فیصلہ اعلان مطالبہ احتجاج معاہدہ").split()
+VOCABULARY = [
+    "لاہور",
+    "کراچی",
+    "اسلام",
+    "آباد",
+    "پشاور",
+    "کوئٹہ",
+    "حکومت",
+    "عدالت",
+    "اسمبلی",
+    "اجلاس",
+    "بجٹ",
+    "تعلیم",
+    "صحت",
+    "پانی",
+    "بجلی",
+    "سڑک",
+    "ٹیکس",
+    "زراعت",
+    "کسان",
+    "مزدور",
+    "طلبہ",
+    "اساتذہ",
+    "ڈاکٹر",
+    "مریض",
+    "ہسپتال",
+    "سکول",
+    "کالج",
+    "بارش",
+    "سیلاب",
+    "گرمی",
+    "سردی",
+    "ٹرین",
+    "بس",
+    "پولیس",
+    "شہری",
+    "وزیر",
+    "افسر",
+    "رپورٹ",
+    "منصوبہ",
+    "فیصلہ",
+    "اعلان",
+    "مطالبہ",
+    "احتجاج",
+    "معاہدہ",
+]
 
 
 def _day_dump(folder: Path) -> Path:
@@ -120,7 +168,7 @@ def _day_dump(folder: Path) -> Path:
         sentences = [" ".join(rng.choices(VOCABULARY, k=12)) + "۔" for _ in range(6)]
         body = f'"{" ".join(sentences[:3])}\n{" ".join(sentences[3:])}"'
         if i in (10, 400):
-            body = '"' + " ".join(" ".join(VOCABULARY[k:k + 10]) + "۔" for k in range(0, 40, 5)) + '"'
+            body = '"' + " ".join(" ".join(VOCABULARY[k : k + 10]) + "۔" for k in range(0, 40, 5)) + '"'
         lines.append(f"{i},سرخی {i},{link},{body if i % 97 else ''}")
     path = folder / "news.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")

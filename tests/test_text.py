@@ -11,28 +11,31 @@ from etl.text.segment import is_word, paragraphs, sentences, tokens
 PRESENTATION_FORMS = [*range(0xFB50, 0xFE00), *range(0xFE70, 0xFF00)]
 
 
-@pytest.mark.parametrize("raw, clean", [
-    ("كتاب", "کتاب"),                       # Arabic kaf -> Urdu keheh
-    ("علي", "علی"),                         # Arabic yeh -> Farsi yeh
-    ("بهی", "بھی"),                         # aspirated heh after a consonant
-    ("کہ مه", "کہ مہ"),                      # word-final heh -> goal heh
-    ("\ufef3\ufef4", "یی"),                 # the yeh forms urduhack maps to ے
-    ("ا\u0653", "آ"),                        # composition
-    ("ی\u0654", "ئ"),
-    ("ہ\u0654", "ۂ"),
-    ("پاکستان\u0640\u0640", "پاکستان"),      # tatweel
-    ("\ufeffپاک\u200bستان", "پاک ستان"),     # BOM dropped, zero-width space is a space
-    ("اَمن", "امن"),                          # diacritics removed
-    ("۲۰۲۴ اور ٢٠", "2024 اور 20"),          # digit policy: ASCII
-    ("a\u00a0 \t b", "a b"),                 # NBSP and runs of spaces
-    ("ایک\r\n\r\n\r\nدو", "ایک\n\nدو"),     # CRLF and blank-line runs
-    ("ہے۔کیا", "ہے۔ کیا"),                   # space after a full stop glued to a word
-    ("کیا ،مگر", "کیا، مگر"),                 # no space before ، and one after
-    ("پی۔ٹی۔آئی", "پی۔ٹی۔آئی"),              # abbreviations keep their ۔
-    ("۲۰فیصد", "20 فیصد"),                   # digits against letters
-    ("1990ء میں 11ویں", "1990ء میں 11ویں"),  # year and ordinal suffixes stay on their number
-    ("صوبےLahj", "صوبے Lahj"),               # Latin against Urdu
-])
+@pytest.mark.parametrize(
+    "raw, clean",
+    [
+        ("كتاب", "کتاب"),  # Arabic kaf -> Urdu keheh
+        ("علي", "علی"),  # Arabic yeh -> Farsi yeh
+        ("بهی", "بھی"),  # aspirated heh after a consonant
+        ("کہ مه", "کہ مہ"),  # word-final heh -> goal heh
+        ("\ufef3\ufef4", "یی"),  # the yeh forms urduhack maps to ے
+        ("ا\u0653", "آ"),  # composition
+        ("ی\u0654", "ئ"),
+        ("ہ\u0654", "ۂ"),
+        ("پاکستان\u0640\u0640", "پاکستان"),  # tatweel
+        ("\ufeffپاک\u200bستان", "پاک ستان"),  # BOM dropped, zero-width space is a space
+        ("اَمن", "امن"),  # diacritics removed
+        ("۲۰۲۴ اور ٢٠", "2024 اور 20"),  # digit policy: ASCII
+        ("a\u00a0 \t b", "a b"),  # NBSP and runs of spaces
+        ("ایک\r\n\r\n\r\nدو", "ایک\n\nدو"),  # CRLF and blank-line runs
+        ("ہے۔کیا", "ہے۔ کیا"),  # space after a full stop glued to a word
+        ("کیا ،مگر", "کیا، مگر"),  # no space before ، and one after
+        ("پی۔ٹی۔آئی", "پی۔ٹی۔آئی"),  # abbreviations keep their ۔
+        ("۲۰فیصد", "20 فیصد"),  # digits against letters
+        ("1990ء میں 11ویں", "1990ء میں 11ویں"),  # year and ordinal suffixes stay on their number
+        ("صوبےLahj", "صوبے Lahj"),  # Latin against Urdu
+    ],
+)
 def test_normalize_cases(raw, clean):
     assert normalize(raw) == clean
 
@@ -60,8 +63,7 @@ def test_parse_digits_both_sets():
 
 def test_sentences_keep_one_word_sentences_and_abbreviations():
     para = "جی ہاں۔ ٹھیک۔ پی۔ٹی۔آئی نے کہا: ’یہ درست ہے؟‘ شرح 3.5 فیصد ہے! آخر"
-    assert sentences(para) == ["جی ہاں۔", "ٹھیک۔", "پی۔ٹی۔آئی نے کہا: ’یہ درست ہے؟‘",
-                               "شرح 3.5 فیصد ہے!", "آخر"]
+    assert sentences(para) == ["جی ہاں۔", "ٹھیک۔", "پی۔ٹی۔آئی نے کہا: ’یہ درست ہے؟‘", "شرح 3.5 فیصد ہے!", "آخر"]
 
 
 def test_ellipsis_is_one_boundary():
@@ -72,21 +74,24 @@ def test_paragraphs_skip_blank_lines():
     assert paragraphs("ایک\n\n دو \n\nتین") == ["ایک", "دو", "تین"]
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("ہے۔کیا", ["ہے", "۔", "کیا"]),
-    ("کیا،مگر", ["کیا", "،", "مگر"]),
-    ("لاہور(ایجنسیاں)وزیراعظم", ["لاہور", "(", "ایجنسیاں", ")", "وزیراعظم"]),
-    ("۲۰فیصد", ["۲۰", "فیصد"]),
-    ("ملک کیخلاف", ["ملک", "کے", "خلاف"]),
-    ("امن کیلئے", ["امن", "کے", "لئے"]),
-    ("روس کیساتھ", ["روس", "کے", "ساتھ"]),
-    ("کاغذاور", ["کاغذاور"]),  # whole-token rules never cut inside another word
-    ("GDP 3.5% بڑھا", ["GDP", "3.5", "%", "بڑھا"]),
-    ("پی۔ٹی۔آئی کا جلسہ", ["پی۔ٹی۔آئی", "کا", "جلسہ"]),  # abbreviation: one token
-    ("ہے۔کیا وہ", ["ہے", "۔", "کیا", "وہ"]),  # not letter names: split at ۔
-    ("1990ء میں 11ویں بار", ["1990ء", "میں", "11ویں", "بار"]),
-    ("وہ رکا۔۔۔ پھر", ["وہ", "رکا", "۔۔۔", "پھر"]),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("ہے۔کیا", ["ہے", "۔", "کیا"]),
+        ("کیا،مگر", ["کیا", "،", "مگر"]),
+        ("لاہور(ایجنسیاں)وزیراعظم", ["لاہور", "(", "ایجنسیاں", ")", "وزیراعظم"]),
+        ("۲۰فیصد", ["۲۰", "فیصد"]),
+        ("ملک کیخلاف", ["ملک", "کے", "خلاف"]),
+        ("امن کیلئے", ["امن", "کے", "لئے"]),
+        ("روس کیساتھ", ["روس", "کے", "ساتھ"]),
+        ("کاغذاور", ["کاغذاور"]),  # whole-token rules never cut inside another word
+        ("GDP 3.5% بڑھا", ["GDP", "3.5", "%", "بڑھا"]),
+        ("پی۔ٹی۔آئی کا جلسہ", ["پی۔ٹی۔آئی", "کا", "جلسہ"]),  # abbreviation: one token
+        ("ہے۔کیا وہ", ["ہے", "۔", "کیا", "وہ"]),  # not letter names: split at ۔
+        ("1990ء میں 11ویں بار", ["1990ء", "میں", "11ویں", "بار"]),
+        ("وہ رکا۔۔۔ پھر", ["وہ", "رکا", "۔۔۔", "پھر"]),
+    ],
+)
 def test_tokens(text, expected):
     assert tokens(text) == expected
 

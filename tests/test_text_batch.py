@@ -31,13 +31,17 @@ DAY = dt.date(2024, 1, 1)
 
 def per_text(texts: list[str]) -> list[tuple[str, dict, int, bool]]:
     """What ``clean_record`` does to each body."""
-    return [(body, dict(repairs), chars, furniture) for body, repairs, chars, furniture in map(articles.clean_body, texts)]
+    return [
+        (body, dict(repairs), chars, furniture) for body, repairs, chars, furniture in map(articles.clean_body, texts)
+    ]
 
 
 def batched(texts: list[str]) -> list[tuple[str, dict, int, bool]]:
     b = clean_batch(texts)
-    return [(body, dict(r or Counter()), chars, f)
-            for body, r, chars, f in zip(b.bodies.to_pylist(), b.repairs, b.boilerplate_chars, b.furniture)]
+    return [
+        (body, dict(r or Counter()), chars, f)
+        for body, r, chars, f in zip(b.bodies.to_pylist(), b.repairs, b.boilerplate_chars, b.furniture)
+    ]
 
 
 ROWS = [
@@ -133,12 +137,88 @@ def test_utf8_trim_whitespace_strips_what_str_strip_does():
     assert [c for c, g in zip(chars, got) if g != (c + "x" + c).strip()] == []
 
 
-PIECES = ["پاکستان", "کی", "ہے", "ا", "ی", "ے", "و", "ہ", "ە", "آ", "ئ", "أ", "ۂ", "پی", "ٹی", "آئی", "ایم",
-          "ء", "ویں", "واں", "۔", "،", "؟", "!", "?", "(", ")", "1", "20", "۲۰", "٣", "A", "Lahj", " ", " ", " ",
-          "  ", "\n", "\r", "\t", "\xa0", "\u2028", "\u3000", "\u200b", "\u200c", "\u200e", "\ufeff", "\u0640",
-          "\u064b", "\u064e", "\u0650", "\u0651", "\u0652", "\u0653", "\u0654", "\u0655", "\u0670", "\u06e1",
-          "\u0301", "\u0323", "e", "\u093c", "\u0915", "\u1161", "\u1100", "\ufdd2", "\ufb8e", "\ufefb",
-          "ه", "ك", "ي", "ى", "ة", "<b>", "&amp;", "Ø§", "(جاری ہے)", "مزید پڑھیں:", "日", "😀"]
+PIECES = [
+    "پاکستان",
+    "کی",
+    "ہے",
+    "ا",
+    "ی",
+    "ے",
+    "و",
+    "ہ",
+    "ە",
+    "آ",
+    "ئ",
+    "أ",
+    "ۂ",
+    "پی",
+    "ٹی",
+    "آئی",
+    "ایم",
+    "ء",
+    "ویں",
+    "واں",
+    "۔",
+    "،",
+    "؟",
+    "!",
+    "?",
+    "(",
+    ")",
+    "1",
+    "20",
+    "۲۰",
+    "٣",
+    "A",
+    "Lahj",
+    " ",
+    " ",
+    " ",
+    "  ",
+    "\n",
+    "\r",
+    "\t",
+    "\xa0",
+    "\u2028",
+    "\u3000",
+    "\u200b",
+    "\u200c",
+    "\u200e",
+    "\ufeff",
+    "\u0640",
+    "\u064b",
+    "\u064e",
+    "\u0650",
+    "\u0651",
+    "\u0652",
+    "\u0653",
+    "\u0654",
+    "\u0655",
+    "\u0670",
+    "\u06e1",
+    "\u0301",
+    "\u0323",
+    "e",
+    "\u093c",
+    "\u0915",
+    "\u1161",
+    "\u1100",
+    "\ufdd2",
+    "\ufb8e",
+    "\ufefb",
+    "ه",
+    "ك",
+    "ي",
+    "ى",
+    "ة",
+    "<b>",
+    "&amp;",
+    "Ø§",
+    "(جاری ہے)",
+    "مزید پڑھیں:",
+    "日",
+    "😀",
+]
 texts = st.lists(st.sampled_from(PIECES), max_size=30).map("".join)
 
 
@@ -163,8 +243,9 @@ def test_real_bodies_agree():
 
 def _records() -> list[RawRecord]:
     bodies = [ROWS[2], None, "(جاری ہے)", ROWS[6], " \u200b ", ROWS[10]]
-    return [RawRecord("src", "f.csv", i, {"body": b, "headline": "سرخی" if i != 3 else None})
-            for i, b in enumerate(bodies)]
+    return [
+        RawRecord("src", "f.csv", i, {"body": b, "headline": "سرخی" if i != 3 else None}) for i, b in enumerate(bodies)
+    ]
 
 
 def test_clean_records_equals_clean_record_in_order():

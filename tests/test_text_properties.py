@@ -11,18 +11,25 @@ from etl.text.normalize import normalize
 
 URDU_LETTERS = "ابپتٹثجچحخدڈذرڑزژسشصضطظعغفقکگلمنںوہھءیےآئۂۓؤۃأإ"
 ARABIC_VARIANTS = "كيىةه"
-PRESENTATION = [chr(c) for c in (*range(0xFB50, 0xFE00), *range(0xFE70, 0xFF00))
-                if unicodedata.normalize("NFKC", chr(c)) != chr(c)]
+PRESENTATION = [
+    chr(c) for c in (*range(0xFB50, 0xFE00), *range(0xFE70, 0xFF00)) if unicodedata.normalize("NFKC", chr(c)) != chr(c)
+]
 MARKS = "\u064b\u064c\u064d\u064e\u064f\u0650\u0651\u0652\u0670\u0653\u0654"
 CONTROLS = "\u200b\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff\u00a0\u0640\u00ad"
 PUNCT = "۔،؟؛!?:()\"'’‘“”-%"
 DIGITS = "0123456789۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩"
 SPACES = " \t\n\r"
 
-dirty_text = st.text(st.sampled_from(list(URDU_LETTERS + ARABIC_VARIANTS + MARKS + CONTROLS + PUNCT + DIGITS +
-                                          SPACES + "abcXYZ") + PRESENTATION), max_size=200)
-FORBIDDEN = re.compile("[\u0643\u064a\u0649\u0629\u0647\ufb50-\ufdff\ufe70-\ufeff\u0640\u200b\u200d-\u200f"
-                       "\u202a-\u202e\u2066-\u2069\u00a0\u00ad\u064b-\u065f\u0670\t\r]")
+dirty_text = st.text(
+    st.sampled_from(
+        list(URDU_LETTERS + ARABIC_VARIANTS + MARKS + CONTROLS + PUNCT + DIGITS + SPACES + "abcXYZ") + PRESENTATION
+    ),
+    max_size=200,
+)
+FORBIDDEN = re.compile(
+    "[\u0643\u064a\u0649\u0629\u0647\ufb50-\ufdff\ufe70-\ufeff\u0640\u200b\u200d-\u200f"
+    "\u202a-\u202e\u2066-\u2069\u00a0\u00ad\u064b-\u065f\u0670\t\r]"
+)
 LETTER = re.compile(f"[{URDU_LETTERS}{ARABIC_VARIANTS}]")
 
 

@@ -25,8 +25,8 @@ import pytest
 import sqlalchemy as sa
 
 from etl.settings import ROOT
-from tests.support.airflow import create_pools, standalone, standalone_env
 from tests.support.airflow import api_call as _call
+from tests.support.airflow import create_pools, standalone, standalone_env
 from tests.support.airflow import wait_for as _wait
 from tests.support.services import _free_port
 
@@ -76,29 +76,53 @@ def sample_run(tmp_path_factory) -> tuple[Path, str]:
 
 
 def test_airflow_loads_the_plugin_and_loading_it_stays_cheap(tmp_path):
-    env = {**os.environ, "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
-           "AIRFLOW_HOME": str(tmp_path), "PYTHONPATH": str(ROOT)}
-    probe = subprocess.run([sys.executable, "-c", (
-        "import sys, json\n"
-        "from airflow import plugins_manager\n"
-        "plugins, errors = plugins_manager._get_plugins()\n"
-        "ours = [p for p in plugins if p.name == 'urdu_news']\n"
-        "views = plugins_manager._get_ui_plugins()[0]\n"
-        "print(json.dumps({'errors': errors, 'found': len(ours), 'views': views,\n"
-        "                  'heavy': [m for m in ('fastapi', 'etl') if m in sys.modules]}))\n"
-    )], env=env, capture_output=True, text=True, timeout=120)
+    env = {
+        **os.environ,
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
+        "AIRFLOW_HOME": str(tmp_path),
+        "PYTHONPATH": str(ROOT),
+    }
+    probe = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            (
+                "import sys, json\n"
+                "from airflow import plugins_manager\n"
+                "plugins, errors = plugins_manager._get_plugins()\n"
+                "ours = [p for p in plugins if p.name == 'urdu_news']\n"
+                "views = plugins_manager._get_ui_plugins()[0]\n"
+                "print(json.dumps({'errors': errors, 'found': len(ours), 'views': views,\n"
+                "                  'heavy': [m for m in ('fastapi', 'etl') if m in sys.modules]}))\n"
+            ),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert probe.returncode == 0, probe.stderr[-3000:]
     loaded = json.loads(probe.stdout.strip().splitlines()[-1])
     assert loaded["errors"] == {} and loaded["found"] == 1
     assert loaded["heavy"] == []  # the scheduler, dag-processor and workers import the file too
     (view,) = [v for v in loaded["views"] if v["url_route"] == "urdu-news"]
-    assert view == {"name": "Urdu news runs", "href": "urdu-news/", "url_route": "urdu-news",
-                    "destination": "nav", "category": "browse"}
+    assert view == {
+        "name": "Urdu news runs",
+        "href": "urdu-news/",
+        "url_route": "urdu-news",
+        "destination": "nav",
+        "category": "browse",
+    }
 
-    listed = subprocess.run([str(Path(sys.executable).with_name("airflow")), "plugins", "-o", "json"], env=env,
-                            capture_output=True, text=True, timeout=120)
+    listed = subprocess.run(
+        [str(Path(sys.executable).with_name("airflow")), "plugins", "-o", "json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert listed.returncode == 0, listed.stderr[-3000:]
-    (info,) = [p for p in json.loads(listed.stdout[listed.stdout.index("["):]) if p["name"] == "urdu_news"]
+    (info,) = [p for p in json.loads(listed.stdout[listed.stdout.index("[") :]) if p["name"] == "urdu_news"]
     assert [(a["url_prefix"], a["name"]) for a in info["fastapi_apps"]] == [("/urdu-news", "Urdu news runs")]
 
 
@@ -155,17 +179,20 @@ def test_text_from_the_warehouse_is_escaped(sample_run, monkeypatch, tmp_path):
     (copy / "warehouse.db").write_bytes((root / "warehouse.db").read_bytes())
     engine = sa.create_engine(f"sqlite:///{copy / 'warehouse.db'}")
     with engine.begin() as conn:
-        conn.execute(sa.text(
-            "insert into runs (run_id, day, started_at, finished_at, status, sources, records_in, loaded, duplicates, "
-            "rejected) "
-            "values ('<script>alert(1)</script>', '2030-01-01', '2030-01-01 00:00:00', '2030-01-01 00:00:01', '<b>ok</b>', "
-            "'<i>src</i>', 1, 1, 0, 0)"))
+        conn.execute(
+            sa.text(
+                "insert into runs (run_id, day, started_at, finished_at, status, sources, records_in, loaded, duplicates, "
+                "rejected) "
+                "values ('<script>alert(1)</script>', '2030-01-01', '2030-01-01 00:00:00', '2030-01-01 00:00:01', '<b>ok</b>', "
+                "'<i>src</i>', 1, 1, 0, 0)"
+            )
+        )
     engine.dispose()
     monkeypatch.setenv("URDU_ETL_DATA_DIR", str(copy))
     page = _client().get("/").text
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "<b>ok</b>" not in page and "&lt;b&gt;ok&lt;/b&gt;" in page and "<i>src</i>" not in page
-    assert page.index("&lt;script&gt;") < page.index("data-run-id=\"cli__")  # newest first
+    assert page.index("&lt;script&gt;") < page.index('data-run-id="cli__')  # newest first
 
 
 def test_no_warehouse_yet_is_said_and_nothing_is_created(tmp_path, monkeypatch):
@@ -203,16 +230,22 @@ def test_the_warehouse_is_opened_read_only(sample_run, pg_url):
 
     engine = sa.create_engine(pg_url)
     with engine.begin() as conn:
-        conn.execute(sa.text("create table runs (run_id varchar(250) primary key, day date, started_at timestamptz, "
-                             "finished_at timestamptz, status varchar(20), sources text, records_in int, loaded int, "
-                             "duplicates int, rejected int)"))
+        conn.execute(
+            sa.text(
+                "create table runs (run_id varchar(250) primary key, day date, started_at timestamptz, "
+                "finished_at timestamptz, status varchar(20), sources text, records_in int, loaded int, "
+                "duplicates int, rejected int)"
+            )
+        )
         conn.execute(sa.text("insert into runs values ('r1', '2021-04-07', now(), now(), 'ok', 'a,b', 3, 2, 1, 0)"))
     engine.dispose()
     (run,) = plugin.read_runs(pg_url, root)
     assert run["run_id"] == "r1" and run["day"] == DAY and run["sources"] == ["a", "b"] and run["dumps"] == []
-    with plugin._read_only_engine(pg_url).connect() as conn:
-        with pytest.raises(sa.exc.InternalError, match="read-only transaction"):
-            conn.execute(sa.text("delete from runs"))
+    with (
+        plugin._read_only_engine(pg_url).connect() as conn,
+        pytest.raises(sa.exc.InternalError, match="read-only transaction"),
+    ):
+        conn.execute(sa.text("delete from runs"))
 
 
 # --------------------------------------------------------------------------- #
@@ -227,9 +260,19 @@ def _browser(profile: Path):
 
     options = Options()
     options.binary_location = str(CHROMIUM)
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-                "--disable-dev-shm-usage", "--window-size=1440,1000", f"--user-data-dir={profile}"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-quic",
+        "--disable-dev-shm-usage",
+        "--window-size=1440,1000",
+        f"--user-data-dir={profile}",
+    ):
         options.add_argument(arg)
     return webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
 
@@ -249,7 +292,9 @@ def test_the_runs_view_in_the_airflow_ui(tmp_path, pg_server):
     base = f"http://127.0.0.1:{api_port}"
     home = tmp_path / "airflow"
     env = standalone_env(
-        home, pg_server.url(metadata_db), api_port,
+        home,
+        pg_server.url(metadata_db),
+        api_port,
         AIRFLOW__API__HOST="127.0.0.1",
         AIRFLOW__CORE__PLUGINS_FOLDER=str(ROOT / "plugins"),
         AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="True",
@@ -265,8 +310,13 @@ def test_the_runs_view_in_the_airflow_ui(tmp_path, pg_server):
         _wait("API server", lambda: _call("GET", f"{base}/api/v2/monitor/health")[0] == 200, 180, log)
         # standalone generates the admin's password for the simple auth manager here
         passwords = home / "simple_auth_manager_passwords.json.generated"
-        password = _wait("admin password", lambda: passwords.exists() and json.loads(
-            passwords.read_text() or "{}").get("admin"), 60, log, every=1)
+        password = _wait(
+            "admin password",
+            lambda: passwords.exists() and json.loads(passwords.read_text() or "{}").get("admin"),
+            60,
+            log,
+            every=1,
+        )
         status, answer = _call("POST", f"{base}/auth/token", body={"username": "admin", "password": password})
         assert status in (200, 201), answer
         token = answer["access_token"]
@@ -275,8 +325,12 @@ def test_the_runs_view_in_the_airflow_ui(tmp_path, pg_server):
         create_pools(env)
         status, answer = _call("PATCH", f"{base}/api/v2/dags/{DAG_ID}", token, {"is_paused": False})
         assert status == 200 and answer["is_paused"] is False, answer
-        status, answer = _call("POST", f"{base}/api/v2/dags/{DAG_ID}/dagRuns", token, {
-            "dag_run_id": run_id, "logical_date": dt.datetime.now(dt.UTC).isoformat(), "conf": {"date": DAY}})
+        status, answer = _call(
+            "POST",
+            f"{base}/api/v2/dags/{DAG_ID}/dagRuns",
+            token,
+            {"dag_run_id": run_id, "logical_date": dt.datetime.now(dt.UTC).isoformat(), "conf": {"date": DAY}},
+        )
         assert status == 200, answer
 
         def finished():
@@ -305,11 +359,13 @@ def test_the_runs_view_in_the_airflow_ui(tmp_path, pg_server):
             driver.find_element(By.XPATH, "//button[normalize-space()='Sign in']").click()
 
             # the Browse menu of the Airflow UI holds the link to the view
-            browse = wait.until(ec.element_to_be_clickable(
-                (By.CSS_SELECTOR, "button[aria-label='Browse']")))
+            browse = wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, "button[aria-label='Browse']")))
             browse.click()
-            link = wait.until(ec.visibility_of_element_located(
-                (By.XPATH, "//*[@role='menuitem'][contains(normalize-space(), 'Urdu news runs')]")))
+            link = wait.until(
+                ec.visibility_of_element_located(
+                    (By.XPATH, "//*[@role='menuitem'][contains(normalize-space(), 'Urdu news runs')]")
+                )
+            )
             driver.save_screenshot(str(ARTIFACTS / "ui-1-airflow-nav-link.png"))
             link.click()
             wait.until(ec.url_contains("/plugin/urdu-news"))
@@ -317,10 +373,18 @@ def test_the_runs_view_in_the_airflow_ui(tmp_path, pg_server):
             # the view, inside the Airflow page: the run's row as a person reads it
             wait.until(ec.frame_to_be_available_and_switch_to_it((By.TAG_NAME, "iframe")))
             row = wait.until(ec.visibility_of_element_located((By.CSS_SELECTOR, f"tr[data-run-id='{run_id}']")))
-            cells = {name: row.find_element(By.CSS_SELECTOR, f"td.{name}").text
-                     for name in ("day", "run-id", "records-in", "loaded", "duplicates", "rejected")}
-            assert cells == {"day": DAY, "run-id": run_id, "records-in": "15", "loaded": "12",
-                             "duplicates": "1", "rejected": "2"}, cells
+            cells = {
+                name: row.find_element(By.CSS_SELECTOR, f"td.{name}").text
+                for name in ("day", "run-id", "records-in", "loaded", "duplicates", "rejected")
+            }
+            assert cells == {
+                "day": DAY,
+                "run-id": run_id,
+                "records-in": "15",
+                "loaded": "12",
+                "duplicates": "1",
+                "rejected": "2",
+            }, cells
             assert row.find_element(By.CSS_SELECTOR, "span.status").text == "ok"
             per_source = row.find_element(By.CSS_SELECTOR, "td.per-source").text
             assert all(source in per_source for source in SAMPLE_SOURCES), per_source

@@ -6,10 +6,10 @@ import pyarrow.dataset as ds
 import pytest
 import sqlalchemy as sa
 
+from etl.config import load_sources
 from etl.load import queries, warehouse
 from etl.settings import ROOT
 from tests.support.runs import run_pipeline
-from etl.config import load_sources
 
 DAY = dt.date(2021, 4, 7)
 
@@ -50,8 +50,9 @@ def test_the_copied_story_forms_a_cluster_across_sources(loaded):
     engine, _ = loaded
     with engine.connect() as conn:
         _, clusters = queries.run_query(conn, "duplicate_clusters")
-        members = conn.execute(sa.text(
-            "select source, duplicate_kind from articles where duplicate_of is not null")).all()
+        members = conn.execute(
+            sa.text("select source, duplicate_kind from articles where duplicate_of is not null")
+        ).all()
     # the JSONL dump carries an agency's copy of the seed story about the Orange Line
     assert len(clusters) == 1
     canonical_source, copies, copy_sources = clusters[0][1], clusters[0][4], clusters[0][6]

@@ -45,8 +45,11 @@ def test_sample_run_loads_every_table(url, tmp_path):
     assert counts["sentences"] == sum(s["sentences"] for s in summary["sources"].values())
     reasons = _rows(url, "select source, reason from rejects order by source")
     assert reasons == [("sample_csv", "empty_body"), ("sample_jsonl", "bad_json")]
-    dup = _rows(url, "select d.source_file, d.record_no, a.record_no from duplicates d "
-                     "join articles a on a.article_id = d.article_id")
+    dup = _rows(
+        url,
+        "select d.source_file, d.record_no, a.record_no from duplicates d "
+        "join articles a on a.article_id = d.article_id",
+    )
     assert dup == [("news.csv", 3, 1)]
     runs = _rows(url, "select run_id, status, records_in, loaded, duplicates, rejected from runs")
     assert runs == [("r1", "ok", 15, 12, 1, 2)]
@@ -69,22 +72,34 @@ def test_rerun_after_dump_shrinks_removes_old_rows(url, tmp_path):
     (dump / "a.txt").write_text("سرخی ایک\n\nپہلی خبر کا متن۔", encoding="utf-8")
     (dump / "b.txt").write_text("سرخی دو\n\nدوسری خبر کا متن۔", encoding="utf-8")
     from etl.config import make_source
+
     src = make_source("tiny", str(dump), "seed_txt")
     run_pipeline([src], DAY, tmp_path / "data", url, run_id="a")
     assert _rows(url, "select count(*) from articles where source = 'tiny'") == [(2,)]
     (dump / "b.txt").unlink()
     run_pipeline([src], DAY, tmp_path / "data", url, run_id="b")
     assert _rows(url, "select headline from articles where source = 'tiny'") == [("سرخی ایک",)]
-    assert _rows(url, "select count(*) from sentences s join articles a on a.article_id = s.article_id "
-                      "where a.source = 'tiny'") == _rows(url, "select count(*) from sentences")
+    assert _rows(
+        url, "select count(*) from sentences s join articles a on a.article_id = s.article_id where a.source = 'tiny'"
+    ) == _rows(url, "select count(*) from sentences")
 
 
 def test_failed_load_rolls_back(url, tmp_path):
     engine = warehouse.engine_for(url)
     good = {"articles": [], "sentences": [], "rejects": [], "duplicates": []}
     bad_article = {"article_id": "x" * 16}  # missing NOT NULL columns
-    run = {"run_id": "r", "day": DAY, "started_at": dt.datetime.now(dt.UTC), "finished_at": dt.datetime.now(dt.UTC),
-           "status": "loaded", "sources": "s", "records_in": 1, "loaded": 1, "duplicates": 0, "rejected": 0}
+    run = {
+        "run_id": "r",
+        "day": DAY,
+        "started_at": dt.datetime.now(dt.UTC),
+        "finished_at": dt.datetime.now(dt.UTC),
+        "status": "loaded",
+        "sources": "s",
+        "records_in": 1,
+        "loaded": 1,
+        "duplicates": 0,
+        "rejected": 0,
+    }
     with pytest.raises(sa.exc.SQLAlchemyError):
         warehouse.load_run(engine, DAY, {"s": {**good, "articles": [bad_article]}}, run, [], [])
     assert warehouse.table_counts(engine)["runs"] == 0
@@ -101,6 +116,7 @@ def test_url_resolution(monkeypatch, tmp_path):
 
 def test_airflow_connection_gives_the_url(monkeypatch, pg_url):
     import sqlalchemy as sa
+
     u = sa.make_url(pg_url)
     monkeypatch.setenv("AIRFLOW_CONN_URDU_WAREHOUSE", f"postgres://{u.username}@{u.host}:{u.port}/{u.database}")
     url = warehouse_url.url_from_airflow_connection("urdu_warehouse")
@@ -112,12 +128,14 @@ def test_airflow_connection_gives_the_url(monkeypatch, pg_url):
 
 def _table_rows(url: str, table: str) -> list[tuple]:
     """Every row of ``table`` in a form both databases give alike: times in UTC, floats as repr."""
+
     def norm(v):
         if isinstance(v, dt.datetime):
             return (v if v.tzinfo else v.replace(tzinfo=dt.UTC)).astimezone(dt.UTC).isoformat()
         if isinstance(v, dt.date):
             return v.isoformat()
         return repr(v) if isinstance(v, float) else v
+
     t = warehouse.metadata.tables[table]
     engine = sa.create_engine(url)
     try:
@@ -146,23 +164,47 @@ def test_postgresql_copy_loads_exactly_what_sqlite_inserts(pg_url, tmp_path):
     # hand-made values that CSV could mangle, through the same load
     import pyarrow.dataset as ds
 
-    art = ds.dataset(tmp_path / "sqlite" / "lake" / "articles", partitioning="hive").to_table(
-        columns=schema.ARTICLES.names).to_pylist()[0]
-    art.update(summary=None, article_id="edge-1", source_file="f.jsonl", record_no=1, headline="", body='قول "نقل"، دوسرا,\nتیسرا',
-               keywords=["a\"b", "ج"], quality_flags=[], category_confidence=0.41633325815200806,
-               published_at=dt.datetime(2021, 4, 7, 3, 4, 5, 123456, tzinfo=dt.UTC), word_count=3)
+    art = (
+        ds.dataset(tmp_path / "sqlite" / "lake" / "articles", partitioning="hive")
+        .to_table(columns=schema.ARTICLES.names)
+        .to_pylist()[0]
+    )
+    art.update(
+        summary=None,
+        article_id="edge-1",
+        source_file="f.jsonl",
+        record_no=1,
+        headline="",
+        body='قول "نقل"، دوسرا,\nتیسرا',
+        keywords=['a"b', "ج"],
+        quality_flags=[],
+        category_confidence=0.41633325815200806,
+        published_at=dt.datetime(2021, 4, 7, 3, 4, 5, 123456, tzinfo=dt.UTC),
+        word_count=3,
+    )
     batch = pa.RecordBatch.from_pylist([art], schema=schema.ARTICLES)
     converted = list(warehouse_rows("articles", [batch]))
-    run = {"run_id": "r-edge", "day": DAY, "started_at": dt.datetime.now(dt.UTC), "finished_at": dt.datetime.now(dt.UTC),
-           "status": "loaded", "sources": "edge", "records_in": 1, "loaded": 1, "duplicates": 0, "rejected": 0}
+    run = {
+        "run_id": "r-edge",
+        "day": DAY,
+        "started_at": dt.datetime.now(dt.UTC),
+        "finished_at": dt.datetime.now(dt.UTC),
+        "status": "loaded",
+        "sources": "edge",
+        "records_in": 1,
+        "loaded": 1,
+        "duplicates": 0,
+        "rejected": 0,
+    }
     for url in urls.values():
         engine = warehouse.engine_for(url)
         try:
             warehouse.load_run(engine, DAY, {"edge": {"articles": converted}}, run, [], [])
         finally:
             engine.dispose()
-    pick = "select headline, body, keywords, quality_flags, category_confidence, summary from articles " \
-           "where article_id = 'edge-1'"
+    pick = (
+        "select headline, body, keywords, quality_flags, category_confidence, summary from articles "
+        "where article_id = 'edge-1'"
+    )
     sqlite_row, pg_row = _rows(urls["sqlite"], pick), _rows(urls["postgresql"], pick)
-    assert pg_row == sqlite_row == [("", 'قول "نقل"، دوسرا,\nتیسرا', '["a\\"b", "ج"]', "[]", 0.41633325815200806,
-                                     None)]
+    assert pg_row == sqlite_row == [("", 'قول "نقل"، دوسرا,\nتیسرا', '["a\\"b", "ج"]', "[]", 0.41633325815200806, None)]

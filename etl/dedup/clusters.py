@@ -16,14 +16,16 @@ import pyarrow.compute as pc
 from etl.dedup.minhash import _MIX, BANDS, EMPTY, ROWS, THRESHOLD, _fmix, signature_matrix
 
 #: Result columns of :func:`find_duplicates`.
-RESULT_SCHEMA = pa.schema([
-    ("article_id", pa.string()),
-    ("duplicate_of", pa.string()),
-    ("kind", pa.string()),
-    ("similarity", pa.float32()),
-])
+RESULT_SCHEMA = pa.schema(
+    [
+        ("article_id", pa.string()),
+        ("duplicate_of", pa.string()),
+        ("kind", pa.string()),
+        ("similarity", pa.float32()),
+    ]
+)
 
-_BIG_BUCKET = 64                    # larger LSH buckets are linked as a chain (in row order), not all pairs
+_BIG_BUCKET = 64  # larger LSH buckets are linked as a chain (in row order), not all pairs
 
 
 def band_keys(sig: np.ndarray, band: int, rows: int = ROWS, index: np.ndarray | None = None) -> np.ndarray:
@@ -34,12 +36,17 @@ def band_keys(sig: np.ndarray, band: int, rows: int = ROWS, index: np.ndarray | 
         h *= _MIX
         column = sig[:, band * rows + r]
         h ^= (column if index is None else column[index]).astype(np.uint64)
-    h += np.uint64(band)                          # the same values in two bands are different buckets
+    h += np.uint64(band)  # the same values in two bands are different buckets
     return _fmix(h)
 
 
-def candidate_pairs(sig: np.ndarray, active: np.ndarray | None = None,
-                    bands: int = BANDS, rows: int = ROWS, live: np.ndarray | None = None) -> np.ndarray:
+def candidate_pairs(
+    sig: np.ndarray,
+    active: np.ndarray | None = None,
+    bands: int = BANDS,
+    rows: int = ROWS,
+    live: np.ndarray | None = None,
+) -> np.ndarray:
     """``(m, 2)`` row pairs ``i < j`` sharing at least one LSH bucket; rows with ``EMPTY`` never pair.
 
     When ``active`` (bool per row) is given, only pairs with at least one active row are returned;
@@ -83,9 +90,9 @@ def similarity(sig: np.ndarray, pairs: np.ndarray) -> np.ndarray:
     if len(pairs) == 0:
         return np.zeros(0, dtype=np.float32)
     out = np.empty(len(pairs), dtype=np.float32)
-    for s in range(0, len(pairs), 65536):       # bounded temporaries
-        p = pairs[s:s + 65536]
-        out[s:s + 65536] = (sig[p[:, 0]] == sig[p[:, 1]]).mean(axis=1)
+    for s in range(0, len(pairs), 65536):  # bounded temporaries
+        p = pairs[s : s + 65536]
+        out[s : s + 65536] = (sig[p[:, 0]] == sig[p[:, 1]]).mean(axis=1)
     return out
 
 
@@ -125,8 +132,9 @@ def _column(table: pa.Table, name: str, n: int, type_: pa.DataType) -> pa.Array:
     return pa.nulls(n, type_)
 
 
-def find_duplicates(batch: pa.Table, history: pa.Table | None = None,
-                    batch_signatures: np.ndarray | None = None) -> pa.Table:
+def find_duplicates(
+    batch: pa.Table, history: pa.Table | None = None, batch_signatures: np.ndarray | None = None
+) -> pa.Table:
     """The duplicates among ``batch`` articles, within the batch and against ``history``.
 
     ``batch`` has article_id, content_hash, published_at and signature (or its signatures come as
@@ -145,14 +153,20 @@ def find_duplicates(batch: pa.Table, history: pa.Table | None = None,
     tables = [hist, batch] if hist is not None else [batch]
     ids = pa.concat_arrays([_column(t, "article_id", t.num_rows, pa.string()) for t in tables]).to_pylist()
     hashes = pa.concat_arrays([_column(t, "content_hash", t.num_rows, pa.string()) for t in tables])
-    published = pa.concat_arrays([_column(t, "published_at", t.num_rows, pa.timestamp("us", tz="UTC"))
-                                  for t in tables]).cast(pa.int64()).to_pylist()
+    published = (
+        pa.concat_arrays([_column(t, "published_at", t.num_rows, pa.timestamp("us", tz="UTC")) for t in tables])
+        .cast(pa.int64())
+        .to_pylist()
+    )
     own = batch_signatures if batch_signatures is not None else signature_matrix(batch["signature"])
     if len(own) != nb:
         raise ValueError(f"{len(own)} signatures for {nb} articles")
     sig = np.concatenate([signature_matrix(hist["signature"]), own]) if hist is not None else own
-    ingest = ([str(v) if v is not None else "" for v in _column(hist, "ingest_date", nh, pa.string())
-               .to_pylist()] if hist is not None else []) + ["\uffff"] * nb      # batch after history
+    ingest = (
+        [str(v) if v is not None else "" for v in _column(hist, "ingest_date", nh, pa.string()).to_pylist()]
+        if hist is not None
+        else []
+    ) + ["\uffff"] * nb  # batch after history
     dup_of = _column(hist, "duplicate_of", nh, pa.string()).to_pylist() if hist is not None else []
     n = nh + nb
     active = np.zeros(n, dtype=bool)
@@ -201,21 +215,24 @@ def find_duplicates(batch: pa.Table, history: pa.Table | None = None,
                 kind, sim = "exact", 1.0
             else:
                 ref = crow if crow is not None and sig[crow, 0] != EMPTY else None
-                if ref is None or sig[x, 0] == EMPTY:   # canonical unknown here: best known member
+                if ref is None or sig[x, 0] == EMPTY:  # canonical unknown here: best known member
                     others = [y for y in comp if y != x and sig[y, 0] != EMPTY]
-                    sim = max((float((sig[x] == sig[y]).mean()) for y in others), default=0.0) \
-                        if sig[x, 0] != EMPTY else 0.0
+                    sim = (
+                        max((float((sig[x] == sig[y]).mean()) for y in others), default=0.0)
+                        if sig[x, 0] != EMPTY
+                        else 0.0
+                    )
                 else:
                     sim = float((sig[x] == sig[ref]).mean())
                 kind = "near"
             rows.append((ids[x], canon, kind, sim))
     rows.sort()
-    return pa.table([pa.array([r[i] for r in rows], f.type) for i, f in enumerate(RESULT_SCHEMA)],
-                    schema=RESULT_SCHEMA)
+    return pa.table([pa.array([r[i] for r in rows], f.type) for i, f in enumerate(RESULT_SCHEMA)], schema=RESULT_SCHEMA)
 
 
-def _canonical(comp: list[int], ids: list[str], published: list, ingest: list[str],
-               dup_of: list, index: dict[str, int]) -> str:
+def _canonical(
+    comp: list[int], ids: list[str], published: list, ingest: list[str], dup_of: list, index: dict[str, int]
+) -> str:
     """The canonical id of one component: earliest published, earliest ingested, smallest id.
 
     History rows that already point elsewhere are not candidates; the article they point to is
@@ -227,11 +244,11 @@ def _canonical(comp: list[int], ids: list[str], published: list, ingest: list[st
         key = (published[x] is None, published[x] or 0, ingest[x], ids[x])
         if target and target != ids[x]:
             if target in index:
-                continue                 # the target row is itself ranked (it is in this component)
+                continue  # the target row is itself ranked (it is in this component)
             stub_key = (key[0], key[1], key[2], target)
             best[target] = min(best.get(target, stub_key), stub_key)
             continue
         best[ids[x]] = key
-    if not best:                         # only re-pointing rows: keep the smallest id
+    if not best:  # only re-pointing rows: keep the smallest id
         return min(ids[x] for x in comp)
     return min(best, key=lambda k: best[k])

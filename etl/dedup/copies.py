@@ -29,19 +29,27 @@ def history_signatures(lake_root: lake.Location, day: str, days: int | None = No
     if not lake.table_exists(lake_root, "signatures"):
         return None
     fs, root = lake.filesystem(lake_root)
-    dataset = ds.dataset(f"{root}/signatures", filesystem=lake.arrow_filesystem(fs), format="parquet",
-                         partitioning="hive", exclude_invalid_files=True, ignore_prefixes=[".", "_"])
+    dataset = ds.dataset(
+        f"{root}/signatures",
+        filesystem=lake.arrow_filesystem(fs),
+        format="parquet",
+        partitioning="hive",
+        exclude_invalid_files=True,
+        ignore_prefixes=[".", "_"],
+    )
     window = ds.field("ingest_date") < day
     if days is not None:
         window &= ds.field("ingest_date") >= (dt.date.fromisoformat(day) - dt.timedelta(days=days)).isoformat()
-    table = dataset.to_table(filter=window,
-                             columns=["article_id", "content_hash", "published_at", "duplicate_of", "signature",
-                                      "ingest_date"])
+    table = dataset.to_table(
+        filter=window,
+        columns=["article_id", "content_hash", "published_at", "duplicate_of", "signature", "ingest_date"],
+    )
     return table if table.num_rows else None
 
 
-def find_copies(day_signatures: Iterable[pa.Table], total: int, lake_root: lake.Location, day: str,
-                days: int | None) -> pa.Table:
+def find_copies(
+    day_signatures: Iterable[pa.Table], total: int, lake_root: lake.Location, day: str, days: int | None
+) -> pa.Table:
     """Copies among the day's loaded articles and against the ``days`` earlier days (None: all):
     ``clusters.find_duplicates``'s result. ``day_signatures`` yields the signature rows of the day's
     loaded articles a shard at a time, ``total`` rows in all."""
@@ -50,7 +58,7 @@ def find_copies(day_signatures: Iterable[pa.Table], total: int, lake_root: lake.
     matrix = np.empty((total, minhash.NUM_PERM), dtype=np.uint32)
     meta, at = [], 0
     for part in day_signatures:
-        matrix[at:at + part.num_rows] = minhash.signature_matrix(part["signature"])
+        matrix[at : at + part.num_rows] = minhash.signature_matrix(part["signature"])
         at += part.num_rows
         meta.append(part.drop_columns(["signature"]))
     batch = pa.concat_tables(meta)
@@ -58,9 +66,14 @@ def find_copies(day_signatures: Iterable[pa.Table], total: int, lake_root: lake.
     if history is not None:  # an article filed again on a later day is not a copy of its older self
         history = history.filter(pc.invert(pc.is_in(history["article_id"], value_set=batch["article_id"])))
     found = clusters.find_duplicates(batch, history, batch_signatures=matrix)
-    log.info("dedup %s: %d of %d articles are copies (%d exact, %d near)", day, found.num_rows,
-             batch.num_rows, pc.sum(pc.equal(found["kind"], "exact")).as_py() or 0,
-             pc.sum(pc.equal(found["kind"], "near")).as_py() or 0)
+    log.info(
+        "dedup %s: %d of %d articles are copies (%d exact, %d near)",
+        day,
+        found.num_rows,
+        batch.num_rows,
+        pc.sum(pc.equal(found["kind"], "exact")).as_py() or 0,
+        pc.sum(pc.equal(found["kind"], "near")).as_py() or 0,
+    )
     return found
 
 
@@ -73,8 +86,11 @@ def found_for(ids: pa.Array | pa.ChunkedArray, found: pa.Table, column: str) -> 
 
 def mark_copies(articles: pa.Table, found: pa.Table) -> pa.Table:
     """Fill ``duplicate_of``, ``duplicate_kind`` and ``duplicate_similarity`` from the search's result."""
-    for name, col in (("duplicate_of", "duplicate_of"), ("duplicate_kind", "kind"),
-                      ("duplicate_similarity", "similarity")):
+    for name, col in (
+        ("duplicate_of", "duplicate_of"),
+        ("duplicate_kind", "kind"),
+        ("duplicate_similarity", "similarity"),
+    ):
         values = found_for(articles["article_id"], found, col).cast(schema.ARTICLES.field(name).type)
         articles = articles.set_column(articles.schema.get_field_index(name), name, values)
     return articles

@@ -48,11 +48,11 @@ DEDUP_VERSION = f"minhash-w{SHINGLE}-p{NUM_PERM}-b{BANDS}r{ROWS}-t{THRESHOLD}-m{
 #: The signature value of an article without shingles (never produced by a permutation, all < 2**31).
 EMPTY = np.uint32(0xFFFFFFFF)
 
-_WORD = r"[^\p{L}\p{M}]+"           # separators: anything that is not a letter or a combining mark
-_PRIME = np.uint64((1 << 31) - 1)   # Mersenne prime: x mod p by a shift-and-add fold
+_WORD = r"[^\p{L}\p{M}]+"  # separators: anything that is not a letter or a combining mark
+_PRIME = np.uint64((1 << 31) - 1)  # Mersenne prime: x mod p by a shift-and-add fold
 _MIX = np.uint64(0x9E3779B97F4A7C15)
-_BLOCK = 1024                       # shingles per permutation block: 1024 x 128 x 8 B = 1 MiB (cache)
-_TEXT_CHUNK = 8_000_000             # bytes of body text per signature chunk
+_BLOCK = 1024  # shingles per permutation block: 1024 x 128 x 8 B = 1 MiB (cache)
+_TEXT_CHUNK = 8_000_000  # bytes of body text per signature chunk
 assert BANDS * ROWS == NUM_PERM
 
 
@@ -86,8 +86,9 @@ def _fmix(h: np.ndarray) -> np.ndarray:
     return h
 
 
-def word_tokens(bodies: pa.Array | pa.ChunkedArray | Sequence[str | None],
-                separators: str = _WORD) -> tuple[pa.Array, np.ndarray]:
+def word_tokens(
+    bodies: pa.Array | pa.ChunkedArray | Sequence[str | None], separators: str = _WORD
+) -> tuple[pa.Array, np.ndarray]:
     """All word tokens of all bodies, flat, and the per-body offsets into them (``n + 1`` values)."""
     arr = bodies if isinstance(bodies, (pa.Array, pa.ChunkedArray)) else pa.array(list(bodies), pa.string())
     if isinstance(arr, pa.ChunkedArray):
@@ -111,8 +112,11 @@ def word_hashes(tokens: pa.Array, cache: dict[str, int] | None = None) -> np.nda
     enc = tokens.dictionary_encode()
     cache = {} if cache is None else cache
     words = enc.dictionary.to_pylist()
-    table = np.fromiter((cache[w] if w in cache else cache.setdefault(w, _stable_u64(w)) for w in words),
-                        dtype=np.uint64, count=len(words))
+    table = np.fromiter(
+        (cache[w] if w in cache else cache.setdefault(w, _stable_u64(w)) for w in words),
+        dtype=np.uint64,
+        count=len(words),
+    )
     return table[enc.indices.to_numpy()]
 
 
@@ -134,8 +138,7 @@ def shingle_values(words: np.ndarray, offsets: np.ndarray, k: int = SHINGLE) -> 
     return _fmix(h) >> np.uint64(33), out_offsets
 
 
-def minhash(values: np.ndarray, offsets: np.ndarray, num_perm: int = NUM_PERM,
-            block: int = _BLOCK) -> np.ndarray:
+def minhash(values: np.ndarray, offsets: np.ndarray, num_perm: int = NUM_PERM, block: int = _BLOCK) -> np.ndarray:
     """MinHash signatures ``(n, num_perm)`` uint32 from per-body shingle values (``EMPTY`` rows for none)."""
     a, b = (_A, _B) if num_perm == NUM_PERM else _permutations(num_perm)
     n = len(offsets) - 1
@@ -155,7 +158,7 @@ def minhash(values: np.ndarray, offsets: np.ndarray, num_perm: int = NUM_PERM,
         j = max(i + 1, int(np.searchsorted(ends, end_pos, side="right")))
         group = docs[i:j]
         s0, s1 = int(offsets[group[0]]), int(offsets[group[-1] + 1])
-        w = s1 - s0                              # contiguous views: strided ones are 3x slower
+        w = s1 - s0  # contiguous views: strided ones are 3x slower
         v, t = buf[: num_perm * w].reshape(num_perm, w), tmp[: num_perm * w].reshape(num_perm, w)
         np.multiply(a[:, None], values[None, s0:s1], out=v)
         # a*x + b < 2**62 + 2**31; one fold y = (v & p) + (v >> 31) is congruent and below 2p + 3,
@@ -217,9 +220,9 @@ def signature_matrix(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
                 raise ValueError(f"signatures must have {NUM_PERM} values (DEDUP_VERSION {DEDUP_VERSION})")
             values = pc.list_flatten(rows).to_numpy(zero_copy_only=False).reshape(-1, NUM_PERM)
             if valid.all():
-                out[at:at + n] = values
+                out[at : at + n] = values
             else:
-                out[at:at + n][valid] = values
+                out[at : at + n][valid] = values
         at += n
     return out
 
@@ -229,12 +232,15 @@ def signature_table(articles: pa.Table) -> pa.Table:
     record's provenance until same-key duplicates are resolved."""
     sig_type = signature_type()
     sigs = signature_array(signatures(articles["body"])).cast(sig_type)
-    return pa.table({
-        "article_id": articles["article_id"],
-        "content_hash": articles["content_hash"],
-        "published_at": articles["published_at"],
-        "duplicate_of": pa.nulls(articles.num_rows, pa.string()),
-        "signature": sigs,
-        "source_file": articles["source_file"],
-        "record_no": articles["record_no"],
-    }, schema=pa.schema([*schema.SIGNATURES, ("source_file", pa.string()), ("record_no", pa.int64())]))
+    return pa.table(
+        {
+            "article_id": articles["article_id"],
+            "content_hash": articles["content_hash"],
+            "published_at": articles["published_at"],
+            "duplicate_of": pa.nulls(articles.num_rows, pa.string()),
+            "signature": sigs,
+            "source_file": articles["source_file"],
+            "record_no": articles["record_no"],
+        },
+        schema=pa.schema([*schema.SIGNATURES, ("source_file", pa.string()), ("record_no", pa.int64())]),
+    )

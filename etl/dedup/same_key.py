@@ -27,8 +27,16 @@ def first_of_each_key(keys: pa.Table) -> tuple[list[int], pa.Table]:
         if j == i:
             keep.append(i)
         else:
-            rows.append({"source_file": files[i], "record_no": nos[i], "article_id": aid,
-                         "duplicate_of_file": files[j], "duplicate_of_record_no": nos[j], "reason": "same_key"})
+            rows.append(
+                {
+                    "source_file": files[i],
+                    "record_no": nos[i],
+                    "article_id": aid,
+                    "duplicate_of_file": files[j],
+                    "duplicate_of_record_no": nos[j],
+                    "reason": "same_key",
+                }
+            )
     return keep, pa.Table.from_pylist(rows, schema=schema.DUPLICATES)
 
 

@@ -51,7 +51,7 @@ def _byline(body: str) -> str | None:
     m = _BYLINE.search(body, 0, 200)
     if m is None or m.start() > 60:
         return None
-    before = body[:m.start()]
+    before = body[: m.start()]
     # Only a dateline ("ڈھاکہ۔ یکم دسمبر", "دیر لوئر، 19 اپریل") may precede the bracket.
     if len(before.split()) > 6 or any(ch in before for ch in "؟!"):
         return None
@@ -64,7 +64,7 @@ def _credit(text: str) -> str | None:
     if m is None:
         return None
     surface = " ".join(m.group(1).split())
-    before = text[:len(text) - 60 + m.start()] if len(text) > 60 else text[:m.start()]
+    before = text[: len(text) - 60 + m.start()] if len(text) > 60 else text[: m.start()]
     if before.rstrip().endswith(("فوٹو", "فوٹو:", "تصویر", "فائل")):
         return None
     table = _agencies()[0]
@@ -87,7 +87,7 @@ def _attribution(body: str) -> str | None:
             generic = generic or key
         elif generic is None and table[m.group(0)] == "ایجنسیاں":
             # "خبر رساں ادارے روئٹرز کے مطابق": the named agency right after the generic wins.
-            nxt = pattern.match(lead, m.end() + 1) if lead[m.end():m.end() + 1] == " " else None
+            nxt = pattern.match(lead, m.end() + 1) if lead[m.end() : m.end() + 1] == " " else None
             if nxt and nxt.group(0) in anywhere and _ATTRIBUTION.match(lead, nxt.end()):
                 return table[nxt.group(0)]
     return generic

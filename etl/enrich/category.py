@@ -37,8 +37,18 @@ RULES = HERE / "rules" / "categories.tsv"
 #: The canonical taxonomy. ``national`` (a paper's home news section) and ``misc`` (what sources
 #: file as miscellaneous) come only from labels: no labelled corpus trains them, so the model never
 #: predicts them.
-CATEGORIES: tuple[str, ...] = ("politics", "world", "business", "sports", "entertainment",
-                               "science-tech", "health", "offbeat", "national", "misc")
+CATEGORIES: tuple[str, ...] = (
+    "politics",
+    "world",
+    "business",
+    "sports",
+    "entertainment",
+    "science-tech",
+    "health",
+    "offbeat",
+    "national",
+    "misc",
+)
 
 #: Version of the model (its features and training recipe); the model file is named after it.
 MODEL_VERSION = "tfidf-lr-1"
@@ -144,8 +154,11 @@ def article_terms(headlines: Sequence[str | None], bodies: Sequence[str | None])
     keep = pc.not_equal(flat, "")  # split_whitespace leaves "" where a text starts or ends with a blank
     flat, doc = flat.filter(keep), doc[keep.to_numpy(zero_copy_only=False)]
     same = doc[1:] == doc[:-1]
-    pairs = pc.binary_join_element_wise(flat[:-1], flat[1:], " ").filter(pa.array(same)) if len(doc) > 1 else \
-        pa.array([], pa.string())
+    pairs = (
+        pc.binary_join_element_wise(flat[:-1], flat[1:], " ").filter(pa.array(same))
+        if len(doc) > 1
+        else pa.array([], pa.string())
+    )
     return np.concatenate([doc, doc[1:][same]]), pa.concat_arrays([flat, pairs])
 
 
@@ -158,10 +171,10 @@ def features(headline: str | None, body: str) -> list[str]:
 class CategoryModel:
     """A saved linear text classifier: ``softmax(l2norm(tf_sublinear * idf) @ coef + intercept)``."""
 
-    terms: pa.StringArray    # (n_terms,) the vocabulary, in column order
-    idf: np.ndarray          # (n_terms,) float32
-    coef: np.ndarray         # (n_terms, n_classes) float32
-    intercept: np.ndarray    # (n_classes,) float32
+    terms: pa.StringArray  # (n_terms,) the vocabulary, in column order
+    idf: np.ndarray  # (n_terms,) float32
+    coef: np.ndarray  # (n_terms, n_classes) float32
+    intercept: np.ndarray  # (n_classes,) float32
     classes: tuple[str, ...]
     meta: dict
 
@@ -186,11 +199,14 @@ class CategoryModel:
     def load(cls, path: Path) -> CategoryModel:
         with np.load(path, allow_pickle=False) as z:
             terms = z["terms"].tobytes().decode().split("\n")
-            model = cls(terms=pa.array(terms, pa.string()),
-                        idf=z["idf"].astype(np.float32), coef=z["coef"].astype(np.float32),
-                        intercept=z["intercept"].astype(np.float32),
-                        classes=tuple(z["classes"].tobytes().decode().split("\n")),
-                        meta=json.loads(z["meta"].tobytes().decode()))
+            model = cls(
+                terms=pa.array(terms, pa.string()),
+                idf=z["idf"].astype(np.float32),
+                coef=z["coef"].astype(np.float32),
+                intercept=z["intercept"].astype(np.float32),
+                classes=tuple(z["classes"].tobytes().decode().split("\n")),
+                meta=json.loads(z["meta"].tobytes().decode()),
+            )
         if model.coef.shape != (len(terms), len(model.classes)) or model.idf.shape != (len(terms),):
             raise ValueError(f"{path.name}: array shapes do not agree with {len(terms)} terms")
         unknown = set(model.classes) - set(CATEGORIES)
@@ -245,5 +261,15 @@ def model_metadata() -> dict:
     return dict(load_model().meta)
 
 
-__all__ = ["CATEGORIES", "MODEL_VERSION", "canonical_category", "predict_categories", "unmapped_labels",
-           "features", "label_key", "CategoryModel", "load_model", "model_metadata"]
+__all__ = [
+    "CATEGORIES",
+    "MODEL_VERSION",
+    "canonical_category",
+    "predict_categories",
+    "unmapped_labels",
+    "features",
+    "label_key",
+    "CategoryModel",
+    "load_model",
+    "model_metadata",
+]

@@ -15,13 +15,15 @@ from etl.dedup import minhash
 from etl.enrich import category, entities, keywords, quality
 
 #: Everything the enrichment columns depend on besides the clean text.
-ENRICHMENT_VERSION = "+".join([
-    f"gazetteer-{entities.GAZETTEER_VERSION}",
-    f"category-{category.CATEGORY_VERSION}",
-    f"keywords-{keywords.KEYWORDS_VERSION}",
-    f"quality-{quality.QUALITY_VERSION}",
-    f"dedup-{minhash.DEDUP_VERSION}",
-])
+ENRICHMENT_VERSION = "+".join(
+    [
+        f"gazetteer-{entities.GAZETTEER_VERSION}",
+        f"category-{category.CATEGORY_VERSION}",
+        f"keywords-{keywords.KEYWORDS_VERSION}",
+        f"quality-{quality.QUALITY_VERSION}",
+        f"dedup-{minhash.DEDUP_VERSION}",
+    ]
+)
 
 
 def _set(table: pa.Table, name: str, values, type_: pa.DataType) -> pa.Table:
@@ -74,18 +76,32 @@ def enrich(articles: pa.Table, sentences: pa.Table) -> tuple[pa.Table, pa.Table]
     articles = _set(articles, "urdu_share", quality.urdu_shares(bodies), pa.float32())
     articles = _set(articles, "reading_time_s", [quality.reading_time_seconds(int(w)) for w in words], pa.int32())
     articles = _set(articles, "keywords", [keywords.keywords(t) for t in tokens], pa.list_(pa.string()))
-    articles = _set(articles, "quality_flags",
-                    [quality.quality_flags(b, t, c or 0) for b, t, c in zip(bodies, tokens, boiler)],
-                    pa.list_(pa.string()))
+    articles = _set(
+        articles,
+        "quality_flags",
+        [quality.quality_flags(b, t, c or 0) for b, t, c in zip(bodies, tokens, boiler)],
+        pa.list_(pa.string()),
+    )
     articles = _set(articles, "enrichment_version", [ENRICHMENT_VERSION] * n, pa.string())
 
     agencies, rows = [], []
-    for aid, (file, no), headline, body in zip(articles["article_id"].to_pylist(), _record_keys(articles),
-                                                headlines, bodies):
+    for aid, (file, no), headline, body in zip(
+        articles["article_id"].to_pylist(), _record_keys(articles), headlines, bodies
+    ):
         agencies.append(entities.agency(body, headline))
         for m in entities.extract_entities(headline, body):
-            rows.append({"article_id": aid, "entity_id": f"{m.type}:{m.key}", "entity_type": m.type,
-                         "entity_name": m.key, "surface": m.surface, "field": m.field, "position": m.start,
-                         "source_file": file, "record_no": no})
+            rows.append(
+                {
+                    "article_id": aid,
+                    "entity_id": f"{m.type}:{m.key}",
+                    "entity_type": m.type,
+                    "entity_name": m.key,
+                    "surface": m.surface,
+                    "field": m.field,
+                    "position": m.start,
+                    "source_file": file,
+                    "record_no": no,
+                }
+            )
     articles = _set(articles, "agency", agencies, pa.string())
     return articles, pa.Table.from_pylist(rows, schema=MENTIONS_WITH_PROVENANCE)

@@ -8,8 +8,20 @@ import re
 
 from etl.text.normalize import parse_digits
 
-URDU_MONTHS = {"جنوری": 1, "فروری": 2, "مارچ": 3, "اپریل": 4, "مئی": 5, "جون": 6, "جولائی": 7,
-               "اگست": 8, "ستمبر": 9, "اکتوبر": 10, "نومبر": 11, "دسمبر": 12}
+URDU_MONTHS = {
+    "جنوری": 1,
+    "فروری": 2,
+    "مارچ": 3,
+    "اپریل": 4,
+    "مئی": 5,
+    "جون": 6,
+    "جولائی": 7,
+    "اگست": 8,
+    "ستمبر": 9,
+    "اکتوبر": 10,
+    "نومبر": 11,
+    "دسمبر": 12,
+}
 _URDU_DATE = re.compile(r"(\d{1,2})\s*(" + "|".join(URDU_MONTHS) + r")\s*[،,]?\s*(\d{4})\s*ء?")
 # Day first, as Pakistani papers write it: 24.04.18, 24.04.2018, 24/04/2018, 24-04-2018.
 _DMY = re.compile(r"^(\d{1,2})([./-])(\d{1,2})\2(\d{2}|\d{4})$")
@@ -41,14 +53,14 @@ def strip_trailing_date(headline: str) -> tuple[str, dt.datetime | None]:
     """Split a date glued to the end of a title (``…دیا08 نومبر ، 2024``) off the title."""
     s = parse_digits(headline)
     m = None
-    for m in _URDU_DATE.finditer(s):
+    for m in _URDU_DATE.finditer(s):  # noqa: B007 - the last match is wanted
         pass
-    if m is None or s[m.end():].strip():
+    if m is None or s[m.end() :].strip():
         return headline, None
     value = _urdu_from_match(m)
     if value is None:
         return headline, None
-    return headline[:m.start()].rstrip(" ،,-–"), value
+    return headline[: m.start()].rstrip(" ،,-–"), value
 
 
 def _parse_iso(s: str) -> dt.datetime | None:

@@ -39,11 +39,11 @@ __all__ = ["GAZETTEER_VERSION", "Mention", "agency", "extract_entities"]
 
 
 class Mention(NamedTuple):
-    type: str      # "person" | "location" | "organization"
-    surface: str   # text as it appears
-    key: str       # canonical Urdu name, the same for all variants
-    field: str     # "headline" or "body"
-    start: int     # offset in that field
+    type: str  # "person" | "location" | "organization"
+    surface: str  # text as it appears
+    key: str  # canonical Urdu name, the same for all variants
+    field: str  # "headline" or "body"
+    start: int  # offset in that field
 
 
 # --------------------------------------------------------------------------- matchers
@@ -56,6 +56,7 @@ _ABBREV_NEIGHBOURS = _LETTER_NAMES - {"کے", "آئی", "جی", "او", "ای"}
 
 # ``_gazetteer_re`` and ``_title_re`` define what is matched; extraction runs ``_scan_re``, which
 # finds the same matches in one pass.
+
 
 @lru_cache(maxsize=1)
 def _gazetteer_re() -> re.Pattern:
@@ -99,7 +100,7 @@ def _scan(text: str) -> tuple[list[tuple[int, int]], list[int]]:
         if end >= 0 and start >= gazetteer_end:
             gazetteer_spans.append((start, end))
             gazetteer_end = end
-        end = max(m.end(2), m.end(3))   # the group that did not take part gives -1
+        end = max(m.end(2), m.end(3))  # the group that did not take part gives -1
         if end >= 0 and start >= title_end:
             title_ends.append(end)
             title_end = end
@@ -126,12 +127,13 @@ _TOKEN = re.compile(f" *([{LETTERS}\u200c]+|[^ ])")
 
 # --------------------------------------------------------------------------- extraction
 
+
 class _Span(NamedTuple):
     start: int
     end: int
     type: str
     key: str
-    titled: bool = False   # found by a title pattern
+    titled: bool = False  # found by a title pattern
 
 
 def _is_abbreviation(surface: str) -> bool:
@@ -142,15 +144,14 @@ def _is_abbreviation(surface: str) -> bool:
 def _gazetteer_hits() -> dict[str, tuple[str, str, bool]]:
     """``{surface: (type, key, is an abbreviation)}``: what a gazetteer match needs, worked out
     once per surface instead of once per match (the type is "" for a blocking phrase)."""
-    return {surface: (entry.type, entry.key, _is_abbreviation(surface))
-            for surface, entry in gazetteer().items()}
+    return {surface: (entry.type, entry.key, _is_abbreviation(surface)) for surface, entry in gazetteer().items()}
 
 
 def _neighbour_letters(text: str, start: int, end: int) -> bool:
     """Whether a letter name directly precedes or follows ``text[start:end]`` (a longer abbreviation)."""
-    before = text[max(0, start - 8):start].rstrip(" ").rsplit(" ", 1)[-1] if text[start - 1:start] == " " else ""
+    before = text[max(0, start - 8) : start].rstrip(" ").rsplit(" ", 1)[-1] if text[start - 1 : start] == " " else ""
     m = _TOKEN.match(text, end)
-    after = m.group(1) if m and text[end:end + 1] == " " else ""
+    after = m.group(1) if m and text[end : end + 1] == " " else ""
     return before in _ABBREV_NEIGHBOURS or after in _ABBREV_NEIGHBOURS
 
 
@@ -172,7 +173,7 @@ def _title_spans(text: str, title_ends: list[int], known: list[_Span]) -> list[_
     """People named right after a title (``title_ends``, from ``_scan``); skips names the
     gazetteer already found."""
     out: list[_Span] = []
-    if not title_ends:          # most texts name no title: nothing to set up
+    if not title_ends:  # most texts name no title: nothing to set up
         return out
     by_start = {s.start: s for s in known}
     stops, quals = word_set("name_stops.txt"), _qualifier_words()
@@ -180,12 +181,12 @@ def _title_spans(text: str, title_ends: list[int], known: list[_Span]) -> list[_
     for title_end in title_ends:
         pos, name_start, name_end, n_words, ended = title_end, -1, -1, 0, False
         while pos < len(text) and n_words <= _MAX_NAME_WORDS:
-            while text[pos:pos + 1] == " ":
+            while text[pos : pos + 1] == " ":
                 pos += 1
             span = by_start.get(pos)
             if span is not None:
                 if n_words == 0 and span.type != "person":
-                    pos = span.end       # a place or body between title and name
+                    pos = span.end  # a place or body between title and name
                     continue
                 ended = n_words > 0 or span.type == "person"
                 break
@@ -195,7 +196,7 @@ def _title_spans(text: str, title_ends: list[int], known: list[_Span]) -> list[_
                 break
             word = tok.group(1)
             if n_words and word in _title_words():
-                ended = True     # "الزاری جوزف کپتان …": the next title starts another phrase
+                ended = True  # "الزاری جوزف کپتان …": the next title starts another phrase
                 break
             if n_words == 0 and word in quals:
                 pos = tok.end()
@@ -235,7 +236,7 @@ def _local_names(fields: dict[str, list[_Span]], texts: dict[str, str]) -> dict[
         for s in spans:
             if s.type != "person" or not s.titled:
                 continue
-            words = texts[field][s.start:s.end].split()
+            words = texts[field][s.start : s.end].split()
             if len(words) < 2:
                 continue
             names.setdefault(" ".join(words), s.key)
@@ -260,8 +261,13 @@ def _find_local(text: str, names: dict[str, str], taken: list[_Span]) -> list[_S
 
 def _unsure(span: _Span, names: dict[str, str]) -> bool:
     """A one-word title capture that is neither a known name nor a surname from this article."""
-    return (span.titled and " " not in span.key and span.key not in names
-            and span.key not in word_set("mononyms.txt") and span.key not in gazetteer())
+    return (
+        span.titled
+        and " " not in span.key
+        and span.key not in names
+        and span.key not in word_set("mononyms.txt")
+        and span.key not in gazetteer()
+    )
 
 
 _new_tuple = tuple.__new__
@@ -290,10 +296,16 @@ def extract_entities(headline: str | None, body: str) -> list[Mention]:
         for field, spans in fields.items():
             # A lone word after a title ("جنرل سوریا") is a name only if it is a known one-word
             # name or the surname of someone this article names in full; it then takes their key.
-            spans[:] = [s if names.get(s.key, s.key) == s.key else s._replace(key=names[s.key])
-                        for s in spans if not _unsure(s, names)]
+            spans[:] = [
+                s if names.get(s.key, s.key) == s.key else s._replace(key=names[s.key])
+                for s in spans
+                if not _unsure(s, names)
+            ]
             if names:
                 spans[:] = _resolve(spans + _find_local(texts[field], names, spans))
     # tuple.__new__ builds the Mention without the Python-level NamedTuple constructor (same tuple).
-    return [_new_tuple(Mention, (s.type, texts[field][s.start:s.end], s.key, field, s.start))
-            for field, spans in fields.items() for s in spans]
+    return [
+        _new_tuple(Mention, (s.type, texts[field][s.start : s.end], s.key, field, s.start))
+        for field, spans in fields.items()
+        for s in spans
+    ]

@@ -15,7 +15,7 @@ changes the version stored with the rows.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
@@ -24,8 +24,18 @@ from etl.text.normalize import LETTERS, normalize
 
 HERE = Path(__file__).resolve().parent / "gazetteer"
 CODE_VERSION = "1.0.0"
-_FILES = ("locations.tsv", "organizations.tsv", "persons.tsv", "titles.txt", "qualifiers.txt",
-          "name_stops.txt", "common_name_parts.txt", "mononyms.txt", "not_entities.txt", "agencies.tsv")
+_FILES = (
+    "locations.tsv",
+    "organizations.tsv",
+    "persons.tsv",
+    "titles.txt",
+    "qualifiers.txt",
+    "name_stops.txt",
+    "common_name_parts.txt",
+    "mononyms.txt",
+    "not_entities.txt",
+    "agencies.tsv",
+)
 
 
 #: Stored with entity rows: changes whenever the code version or any gazetteer file changes.
@@ -33,6 +43,7 @@ GAZETTEER_VERSION = f"{CODE_VERSION}+{rule_files.files_digest(HERE / name for na
 
 
 # --------------------------------------------------------------------------- data files
+
 
 def table_rows(name: str) -> list[list[str]]:
     """Rows of a TSV file of ``gazetteer/`` without comments and its ``key…`` header line."""
@@ -44,14 +55,14 @@ def norm(s: str) -> str:
     return " ".join(normalize(s).split())
 
 
-@lru_cache(maxsize=None)
+@cache
 def word_set(name: str) -> frozenset[str]:
     """The entries of a one-column list of ``gazetteer/``, spelled as ``norm`` spells them."""
     return frozenset(norm(w) for w in rule_files.lines(HERE / name))
 
 
 class _Entry(NamedTuple):
-    type: str   # person/location/organization, or "" for a blocking phrase
+    type: str  # person/location/organization, or "" for a blocking phrase
     key: str
 
 
@@ -70,8 +81,7 @@ def gazetteer() -> dict[str, _Entry]:
 
 def _all_surfaces() -> list[tuple[str, _Entry]]:
     pairs: list[tuple[str, _Entry]] = []
-    for file, typ in (("organizations.tsv", "organization"), ("locations.tsv", "location"),
-                      ("persons.tsv", "person")):
+    for file, typ in (("organizations.tsv", "organization"), ("locations.tsv", "location"), ("persons.tsv", "person")):
         for row in table_rows(file):
             key = norm(row[0])
             aliases = row[2] if typ == "location" else (row[1] if len(row) > 1 else "")
@@ -127,4 +137,3 @@ def trie_regex(words) -> str:
 def bounded(alternation: str) -> re.Pattern:
     """``alternation`` as whole words: no letter or digit may touch either end."""
     return re.compile(f"(?<![{WORD_CHARS}])(?:{alternation})(?![{WORD_CHARS}])")
-

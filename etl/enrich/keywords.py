@@ -81,6 +81,7 @@ _NOT_IN_TABLE = object()
 try:  # the C loop behind Counter.update, without building a Counter for every article
     from collections import _count_elements
 except ImportError:  # another Python implementation: the same counts, more slowly
+
     def _count_elements(mapping: dict, iterable) -> None:
         mapping.update(Counter(iterable))
 

@@ -85,15 +85,42 @@ from functools import lru_cache
 from pathlib import Path
 
 from etl import rule_files
-from etl.enrich.repetition import (DUP_LINE_CHAR_FRAC, DUP_LINE_FRAC, DUP_NGRAMS, MIN_WORDS, TOP_NGRAMS,
-                                   repetition_reason)
+from etl.enrich.repetition import (
+    DUP_LINE_CHAR_FRAC,
+    DUP_LINE_FRAC,
+    DUP_NGRAMS,
+    MIN_WORDS,
+    TOP_NGRAMS,
+    repetition_reason,
+)
 from etl.enrich.text_counts import letter_counts, reading_time_seconds, urdu_share, urdu_shares, word_count
 
-__all__ = ["MIN_WORDS", "MIN_URDU_SHARE", "MIN_ROMAN_SHARE", "MIN_LATIN_WORDS", "DUP_LINE_FRAC", "DUP_LINE_CHAR_FRAC",
-           "TOP_NGRAMS", "DUP_NGRAMS", "MIN_STOP_WORDS", "MIN_STOPWORD_RATIO", "MAX_BOILERPLATE_SHARE",
-           "ROMAN_URDU_WORDS", "STOP_WORDS_FILE", "QUALITY_VERSION", "stop_words", "core_stop_words",
-           "quality_flags", "quality_flags_batch", "repetition_reason", "letter_counts", "urdu_share",
-           "urdu_shares", "reading_time_seconds", "word_count"]
+__all__ = [
+    "MIN_WORDS",
+    "MIN_URDU_SHARE",
+    "MIN_ROMAN_SHARE",
+    "MIN_LATIN_WORDS",
+    "DUP_LINE_FRAC",
+    "DUP_LINE_CHAR_FRAC",
+    "TOP_NGRAMS",
+    "DUP_NGRAMS",
+    "MIN_STOP_WORDS",
+    "MIN_STOPWORD_RATIO",
+    "MAX_BOILERPLATE_SHARE",
+    "ROMAN_URDU_WORDS",
+    "STOP_WORDS_FILE",
+    "QUALITY_VERSION",
+    "stop_words",
+    "core_stop_words",
+    "quality_flags",
+    "quality_flags_batch",
+    "repetition_reason",
+    "letter_counts",
+    "urdu_share",
+    "urdu_shares",
+    "reading_time_seconds",
+    "word_count",
+]
 
 #: Urdu stop words, one a line; "core" in a second column marks FineWeb-2's thirteen.
 STOP_WORDS_FILE = Path(__file__).resolve().parent / "rules" / "urdu_stop_words.txt"
@@ -110,10 +137,74 @@ MAX_BOILERPLATE_SHARE = 0.5
 #: Common Roman-Urdu function words; none is also a common English word (to, me, in, is, us,
 #: the, main, par, or and the news agency AP are left out for that reason).
 ROMAN_URDU_WORDS = frozenset(
-    "hai hain hy ki ke ka ko se mein mai aur nahi nahin nai bhi tha thi thay kya yeh ye woh wo "
-    "kar karna karne kiya liye lekin magar agar raha rahe rahi gaya gayi diya apne apni apna hum aap "
-    "sab kuch koi wala wali wale tak jab phir abhi sirf bohat bahut hota hoti hotay kyun kyunke "
-    "hoga hogi sakta sakte chahiye".split())
+    [
+        "hai",
+        "hain",
+        "hy",
+        "ki",
+        "ke",
+        "ka",
+        "ko",
+        "se",
+        "mein",
+        "mai",
+        "aur",
+        "nahi",
+        "nahin",
+        "nai",
+        "bhi",
+        "tha",
+        "thi",
+        "thay",
+        "kya",
+        "yeh",
+        "ye",
+        "woh",
+        "wo",
+        "kar",
+        "karna",
+        "karne",
+        "kiya",
+        "liye",
+        "lekin",
+        "magar",
+        "agar",
+        "raha",
+        "rahe",
+        "rahi",
+        "gaya",
+        "gayi",
+        "diya",
+        "apne",
+        "apni",
+        "apna",
+        "hum",
+        "aap",
+        "sab",
+        "kuch",
+        "koi",
+        "wala",
+        "wali",
+        "wale",
+        "tak",
+        "jab",
+        "phir",
+        "abhi",
+        "sirf",
+        "bohat",
+        "bahut",
+        "hota",
+        "hoti",
+        "hotay",
+        "kyun",
+        "kyunke",
+        "hoga",
+        "hogi",
+        "sakta",
+        "sakte",
+        "chahiye",
+    ]
+)
 _LATIN_WORD = re.compile(r"[A-Za-z]+")
 
 
@@ -138,13 +229,29 @@ def core_stop_words() -> frozenset[str]:
     return frozenset(w for w, core in _stopword_table().items() if core)
 
 
-QUALITY_VERSION = "1.0.0+" + rule_files.files_digest([STOP_WORDS_FILE], repr((
-    MIN_WORDS, MIN_URDU_SHARE, MIN_ROMAN_SHARE, MIN_LATIN_WORDS, DUP_LINE_FRAC, DUP_LINE_CHAR_FRAC,
-    TOP_NGRAMS, DUP_NGRAMS, MIN_STOP_WORDS, MIN_STOPWORD_RATIO, MAX_BOILERPLATE_SHARE,
-    sorted(ROMAN_URDU_WORDS))))
+QUALITY_VERSION = "1.0.0+" + rule_files.files_digest(
+    [STOP_WORDS_FILE],
+    repr(
+        (
+            MIN_WORDS,
+            MIN_URDU_SHARE,
+            MIN_ROMAN_SHARE,
+            MIN_LATIN_WORDS,
+            DUP_LINE_FRAC,
+            DUP_LINE_CHAR_FRAC,
+            TOP_NGRAMS,
+            DUP_NGRAMS,
+            MIN_STOP_WORDS,
+            MIN_STOPWORD_RATIO,
+            MAX_BOILERPLATE_SHARE,
+            sorted(ROMAN_URDU_WORDS),
+        )
+    ),
+)
 
 
 # --------------------------------------------------------------------------------------- flags
+
 
 def quality_flags(body: str, tokens: list[str] | None = None, boilerplate_chars: int = 0) -> list[str]:
     """Reason codes for a clean body (empty list: clean), in a fixed order.
@@ -183,10 +290,15 @@ def quality_flags(body: str, tokens: list[str] | None = None, boilerplate_chars:
     return flags
 
 
-def quality_flags_batch(bodies: Sequence[str | None], tokens: Sequence[Sequence[str] | None] | None = None,
-                        boilerplate_chars: Sequence[int | None] | None = None) -> list[list[str]]:
+def quality_flags_batch(
+    bodies: Sequence[str | None],
+    tokens: Sequence[Sequence[str] | None] | None = None,
+    boilerplate_chars: Sequence[int | None] | None = None,
+) -> list[list[str]]:
     """``quality_flags`` of many articles; the lists are parallel to ``bodies``."""
     n = len(bodies)
     toks = tokens if tokens is not None else [None] * n
     boiler = boilerplate_chars if boilerplate_chars is not None else [0] * n
-    return [quality_flags(b or "", None if t is None else list(t), int(c or 0)) for b, t, c in zip(bodies, toks, boiler)]
+    return [
+        quality_flags(b or "", None if t is None else list(t), int(c or 0)) for b, t, c in zip(bodies, toks, boiler)
+    ]

@@ -84,9 +84,9 @@ class _Grams:
             if shorter is None:
                 key = np.zeros(count, dtype=np.int64)
                 for j in range(n):
-                    key = (key << self.bits) | self.ids[j:j + count]
+                    key = (key << self.bits) | self.ids[j : j + count]
             else:
-                key = (shorter[:count] << self.bits) | self.ids[n - 1:]
+                key = (shorter[:count] << self.bits) | self.ids[n - 1 :]
             self._keys[n] = key
         return key
 
@@ -98,7 +98,7 @@ class _Grams:
                 out = np.bincount(self.ids)[self.ids]
             else:
                 shorter = self.rarest(n - 1)
-                out = np.minimum(shorter[:-1], self.rarest(1)[n - 1:])
+                out = np.minimum(shorter[:-1], self.rarest(1)[n - 1 :])
             self._rarest[n] = out
         return out
 
@@ -122,7 +122,7 @@ class _Grams:
             return False
         ordered = np.sort(key)
         starts = np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1], [True]]))
-        best = int((starts[1:] - starts[:-1]).max())   # the longest run of equal keys
+        best = int((starts[1:] - starts[:-1]).max())  # the longest run of equal keys
         if best * int(width.max()) <= limit:
             return False
         return self.top_chars(n) > limit
@@ -150,9 +150,9 @@ class _Grams:
         key = self.keys(n)
         if key is None:
             return int(self.cum[-1])
-        order = np.argsort(key, kind="stable")   # equal keys stay in text order
+        order = np.argsort(key, kind="stable")  # equal keys stay in text order
         ordered = key[order]
-        at = order[1:][ordered[1:] == ordered[:-1]]   # where an n-gram occurs again
+        at = order[1:][ordered[1:] == ordered[:-1]]  # where an n-gram occurs again
         if not len(at):
             return 0
         edges = np.zeros(len(self.ids) + 1, dtype=np.int64)
@@ -184,7 +184,7 @@ def repetition_reason(body: str, tokens: Sequence[str], words: int | None = None
     size = len(body)
     if not size:
         return None
-    lines = _lines(body) if "\n" in body else ()   # one line (most bodies): no line test applies
+    lines = _lines(body) if "\n" in body else ()  # one line (most bodies): no line test applies
     if len(lines) > 1:
         dup_lines, dup_chars = _duplicates(lines)
         if dup_lines / len(lines) > DUP_LINE_FRAC:

@@ -19,13 +19,15 @@ def dateline_city(body: str) -> str | None:
     return m.group(1).strip() if m else None
 
 
-def publication_date(published: str | None, headline: str | None, body: str,
-                     latest: dt.datetime | None = None) -> tuple[dt.datetime | None, str | None]:
+def publication_date(
+    published: str | None, headline: str | None, body: str, latest: dt.datetime | None = None
+) -> tuple[dt.datetime | None, str | None]:
     """Best publication date and the headline with any glued date removed.
 
     Order: the metadata field, a date glued to the end of the headline, a date in the first
     100 characters of the body (UrduPoint-style datelines).
     """
+
     def plausible(value: dt.datetime | None) -> dt.datetime | None:
         return value if value and value >= EARLIEST and (latest is None or value <= latest) else None
 

@@ -28,7 +28,7 @@ def _letter_classes() -> np.ndarray:
     """Per code point of the Basic Multilingual Plane: 0 not a letter, 1 a letter, 2 an Arabic-script letter."""
     table = np.array([chr(cp).isalpha() for cp in range(0x10000)], dtype=np.uint8)
     for lo, hi in ARABIC_RANGES:
-        table[lo:hi + 1] *= 2
+        table[lo : hi + 1] *= 2
     return table
 
 

@@ -74,8 +74,10 @@ def _copy_capped(src, out, budget: int, archive: str) -> int:
     while chunk := src.read(_CHUNK):
         written += len(chunk)
         if written > budget:
-            raise ArchiveError(f"{archive}: expands past the {budget} byte limit "
-                               f"(size or compression-ratio cap); refusing a possible zip bomb")
+            raise ArchiveError(
+                f"{archive}: expands past the {budget} byte limit "
+                f"(size or compression-ratio cap); refusing a possible zip bomb"
+            )
         out.write(chunk)
     return written
 

@@ -7,7 +7,6 @@ safely. The manifest records every fetched file's URL, size and sha256.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import hashlib
 import json
@@ -90,13 +89,14 @@ def _list(fs, path: str, url: str, source: str, day: dt.date, timeout: float) ->
         raise NoDumpError(f"no dump for source {source} on {day}: {url} does not exist") from exc
     if info.get("type") == "directory":
         base = path.rstrip("/")
-        return [(m, _safe_name(m[len(base) + 1:], url, web)) for m in sorted(fs.find(path))]
+        return [(m, _safe_name(m[len(base) + 1 :], url, web)) for m in sorted(fs.find(path))]
     name = PurePosixPath(urlparse(url).path).name if web else PurePosixPath(path).name
     return [(path, _safe_name(name, url, web))]
 
 
-def fetch_dump(source: Source, day: dt.date, staging: Path, url: str | None = None,
-               settings: Settings | None = None) -> dict:
+def fetch_dump(
+    source: Source, day: dt.date, staging: Path, url: str | None = None, settings: Settings | None = None
+) -> dict:
     """Stage ``source``'s dump for ``day`` under ``staging/<source>/`` and return its manifest.
 
     Transient faults (server errors, timeouts, truncated transfers) are retried with exponential
@@ -129,9 +129,15 @@ def fetch_dump(source: Source, day: dt.date, staging: Path, url: str | None = No
 
     def stage(src: Path, rel: str, origin: str) -> None:
         if rel in staged:
-            rejects.append(Reject(source.name, origin, 0, DUPLICATE_FILE,
-                                  f"{rel} appears more than once in the dump; only the first copy is read"
-                                  ).as_row())
+            rejects.append(
+                Reject(
+                    source.name,
+                    origin,
+                    0,
+                    DUPLICATE_FILE,
+                    f"{rel} appears more than once in the dump; only the first copy is read",
+                ).as_row()
+            )
             return
         target = files_dir / rel
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -177,8 +183,11 @@ def fetch_dump(source: Source, day: dt.date, staging: Path, url: str | None = No
 def _download(url: str, root: Path, source: str, day: dt.date, timeout: float) -> tuple[list[dict], str]:
     """Copy every file the URL names into ``root/raw``; returns their manifest entries and the fsspec path."""
     try:
-        options = {"client_kwargs": {"timeout": aiohttp.ClientTimeout(sock_connect=timeout, sock_read=timeout)}} \
-            if _web(url) else {}
+        options = (
+            {"client_kwargs": {"timeout": aiohttp.ClientTimeout(sock_connect=timeout, sock_read=timeout)}}
+            if _web(url)
+            else {}
+        )
         fs, path = fsspec.core.url_to_fs(url, **options)
         members = _list(fs, path, url, source, day, timeout)
         shutil.rmtree(root, ignore_errors=True)
@@ -187,17 +196,25 @@ def _download(url: str, root: Path, source: str, day: dt.date, timeout: float) -
         fetched = []
         for member, name in members:
             size, sha = _copy(fs, member, root / "raw" / name)
-            fetched.append({"url": url if member == path else f"{url.rstrip('/')}/{name}",
-                            "file": name, "bytes": size, "sha256": sha})
+            fetched.append(
+                {
+                    "url": url if member == path else f"{url.rstrip('/')}/{name}",
+                    "file": name,
+                    "bytes": size,
+                    "sha256": sha,
+                }
+            )
         return fetched, path
     except FetchError:
         raise
-    except (aiohttp.ClientError, asyncio.TimeoutError, TimeoutError, ConnectionError) as exc:
-        raise TransientFetchError(f"fetching {source} for {day} from {url} failed: "
-                                  f"{type(exc).__name__}: {exc}") from exc
+    except (aiohttp.ClientError, TimeoutError, ConnectionError) as exc:
+        raise TransientFetchError(
+            f"fetching {source} for {day} from {url} failed: {type(exc).__name__}: {exc}"
+        ) from exc
     except Exception as exc:  # other errors of any fsspec backend: whether they pass, only a retry tells
-        raise UnclassifiedFetchError(f"fetching {source} for {day} from {url} failed: "
-                                     f"{type(exc).__name__}: {exc}") from exc
+        raise UnclassifiedFetchError(
+            f"fetching {source} for {day} from {url} failed: {type(exc).__name__}: {exc}"
+        ) from exc
 
 
 def _combined_sha(fetched: list[dict]) -> str:

@@ -31,6 +31,7 @@ writes leaves the partition as it was. How the new files then replace the old di
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import shutil
@@ -92,8 +93,9 @@ def partition_dir(lake: Location, table: str, day: str, source: str) -> Location
     return lake / tail if isinstance(lake, Path) else f"{lake}/{tail}"
 
 
-def replace_partition(lake: Location, table: str, day: str, source: str,
-                      data: pa.Table | Iterable[pa.Table]) -> list[str]:
+def replace_partition(
+    lake: Location, table: str, day: str, source: str, data: pa.Table | Iterable[pa.Table]
+) -> list[str]:
     """Make ``data`` the whole content of one partition; no rows removes the partition.
 
     ``data`` is a table, or tables written one after another (a shard at a time, so a day never
@@ -107,11 +109,12 @@ def replace_partition(lake: Location, table: str, day: str, source: str,
     names = []
     try:
         sink = arrow_filesystem(fs)
-        for part in ([data] if isinstance(data, pa.Table) else data):
+        for part in [data] if isinstance(data, pa.Table) else data:
             for start in range(0, part.num_rows, ROWS_PER_FILE):
                 name = f"part-{len(names):05d}.parquet"
-                pq.write_table(part.slice(start, ROWS_PER_FILE), f"{staged}/{name}", compression="zstd",
-                               filesystem=sink)
+                pq.write_table(
+                    part.slice(start, ROWS_PER_FILE), f"{staged}/{name}", compression="zstd", filesystem=sink
+                )
                 names.append(name)
                 failpoints.hit("lake_file")
     except BaseException:
@@ -128,10 +131,8 @@ def _remove_staged(fs: fsspec.AbstractFileSystem, staged: str) -> None:
     if isinstance(fs, LocalFileSystem):
         shutil.rmtree(staged, ignore_errors=True)
     else:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             fs.rm(staged, recursive=True)
-        except FileNotFoundError:
-            pass
 
 
 def _swap_local(lake: Path, staged: Path, final: Path, any_rows: bool) -> None:
@@ -187,8 +188,7 @@ def _list_files(fs: fsspec.AbstractFileSystem, folder: str) -> list[str]:
 def partition_files(lake: Location, table: str, day: str, source: str) -> list[str]:
     """The partition's Parquet files, in name order, as paths on ``filesystem(lake)[0]``."""
     fs, root = filesystem(lake)
-    return [p for p in _list_files(fs, f"{root}/{_relative(table, day, source)}")
-            if p.endswith(".parquet")]
+    return [p for p in _list_files(fs, f"{root}/{_relative(table, day, source)}") if p.endswith(".parquet")]
 
 
 def open_parquet(lake: Location, path: str) -> pq.ParquetFile:
@@ -201,13 +201,13 @@ def read_partition(lake: Location, table: str, day: str, source: str, schema: pa
     return pa.Table.from_batches(list(iter_partition(lake, table, day, source, schema)), schema)
 
 
-def iter_partition(lake: Location, table: str, day: str, source: str, schema: pa.Schema,
-                   batch_size: int = 5_000) -> Iterator[pa.RecordBatch]:
+def iter_partition(
+    lake: Location, table: str, day: str, source: str, schema: pa.Schema, batch_size: int = 5_000
+) -> Iterator[pa.RecordBatch]:
     """Read one partition back a batch at a time, so a large day never sits whole in memory."""
     for path in partition_files(lake, table, day, source):
         with open_parquet(lake, path) as f:
-            for batch in f.iter_batches(batch_size=batch_size, columns=schema.names):
-                yield batch
+            yield from f.iter_batches(batch_size=batch_size, columns=schema.names)
 
 
 def table_exists(lake: Location, table: str) -> bool:

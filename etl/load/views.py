@@ -62,8 +62,9 @@ def create_views(conn: sa.Connection) -> None:
     """Create the views, or replace those whose definition changed."""
     for name, body in VIEWS.items():
         if conn.dialect.name == "sqlite":
-            current = conn.execute(sa.text("SELECT sql FROM sqlite_master WHERE type = 'view' AND name = :n"),
-                                   {"n": name}).scalar()
+            current = conn.execute(
+                sa.text("SELECT sql FROM sqlite_master WHERE type = 'view' AND name = :n"), {"n": name}
+            ).scalar()
             wanted = f"CREATE VIEW {name} AS{body}"
             if current == wanted:
                 continue
@@ -72,8 +73,7 @@ def create_views(conn: sa.Connection) -> None:
         else:
             # PostgreSQL rewrites a view's text, so the definition's digest is kept as its comment.
             digest = hashlib.sha256(body.encode()).hexdigest()[:16]
-            current = conn.execute(sa.text("SELECT obj_description(to_regclass(:n), 'pg_class')"),
-                                   {"n": name}).scalar()
+            current = conn.execute(sa.text("SELECT obj_description(to_regclass(:n), 'pg_class')"), {"n": name}).scalar()
             if current == digest:
                 continue
             conn.execute(sa.text(f"DROP VIEW IF EXISTS {name}"))

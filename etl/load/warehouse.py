@@ -30,8 +30,14 @@ _BATCH = 2000
 
 metadata = sa.MetaData()
 
-_SQL_TYPES = {"text": sa.Text, "integer": sa.Integer, "bigint": sa.BigInteger, "float": sa.Float, "date": sa.Date,
-              "timestamp with time zone": lambda: sa.DateTime(timezone=True)}
+_SQL_TYPES = {
+    "text": sa.Text,
+    "integer": sa.Integer,
+    "bigint": sa.BigInteger,
+    "float": sa.Float,
+    "date": sa.Date,
+    "timestamp with time zone": lambda: sa.DateTime(timezone=True),
+}
 _VARCHAR = re.compile(r"varchar\((\d+)\)")
 
 
@@ -43,8 +49,10 @@ def _sql_type(name: str) -> sa.types.TypeEngine:
 
 def _table(spec: schema.Table) -> sa.Table:
     """The warehouse table of a table of ``etl.schema``: its columns, key and indexes."""
-    columns = [sa.Column(c.name, _sql_type(c.sql_type), primary_key=c.key, nullable=c.warehouse_nullable)
-               for c in spec.warehouse_columns]
+    columns = [
+        sa.Column(c.name, _sql_type(c.sql_type), primary_key=c.key, nullable=c.warehouse_nullable)
+        for c in spec.warehouse_columns
+    ]
     indexes = [sa.Index(name, *cols) for name, cols in spec.indexes]
     return sa.Table(spec.name, metadata, *columns, *indexes)
 
@@ -81,10 +89,10 @@ def engine_for(url: str) -> sa.Engine:
     A warehouse made by an older version gains the nullable columns it lacks (``ALTER TABLE …
     ADD COLUMN``); a missing required column is an error, since old rows have no value for it.
     """
-    if url.startswith("postgresql://") or url.startswith("postgres://"):
+    if url.startswith(("postgresql://", "postgres://")):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     if url.startswith("sqlite:///"):
-        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+        Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
     engine = sa.create_engine(url)
     if engine.dialect.name not in ("postgresql", "sqlite"):
         raise WarehouseError(f"the warehouse supports PostgreSQL and SQLite, not {engine.dialect.name}")
@@ -99,10 +107,13 @@ def engine_for(url: str) -> sa.Engine:
 #: Database errors that may pass: no answer, a dropped connection, a lock, a deadlock, a server
 #: starting or stopping. PostgreSQL says so by SQLSTATE class; SQLite and a failed connect only in words.
 _TRANSIENT_SQLSTATES = ("08", "53", "57P", "40001", "40P01", "55P03")
-_TRANSIENT = re.compile(r"database is locked|database table is locked|busy|deadlock|could not connect|connection "
-                        r"refused|connection reset|connection timed out|server closed the connection|terminating "
-                        r"connection|too many clients|the database system is (?:starting up|shutting down)|timeout|"
-                        r"timed out|name resolution|no route to host|network is unreachable|ssl syscall", re.I)
+_TRANSIENT = re.compile(
+    r"database is locked|database table is locked|busy|deadlock|could not connect|connection "
+    r"refused|connection reset|connection timed out|server closed the connection|terminating "
+    r"connection|too many clients|the database system is (?:starting up|shutting down)|timeout|"
+    r"timed out|name resolution|no route to host|network is unreachable|ssl syscall",
+    re.I,
+)
 
 
 def as_warehouse_error(exc: sa.exc.SQLAlchemyError, url: str) -> WarehouseError:
@@ -111,9 +122,12 @@ def as_warehouse_error(exc: sa.exc.SQLAlchemyError, url: str) -> WarehouseError:
     first = str(exc).splitlines()
     message = f"warehouse {url_for_display(url)}: {type(exc).__name__}: {first[0] if first else ''}"
     sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None) or ""
-    transient = (isinstance(exc, sa.exc.DisconnectionError) or getattr(exc, "connection_invalidated", False)
-                 or sqlstate.startswith(_TRANSIENT_SQLSTATES)
-                 or (isinstance(exc, sa.exc.OperationalError) and _TRANSIENT.search(str(exc)) is not None))
+    transient = (
+        isinstance(exc, sa.exc.DisconnectionError)
+        or getattr(exc, "connection_invalidated", False)
+        or sqlstate.startswith(_TRANSIENT_SQLSTATES)
+        or (isinstance(exc, sa.exc.OperationalError) and _TRANSIENT.search(str(exc)) is not None)
+    )
     return WarehouseUnavailable(message) if transient else WarehouseError(message)
 
 
@@ -141,8 +155,10 @@ def _upgrade(conn: sa.Connection) -> None:
         missing = [c for c in table.columns if c.name not in present]
         required = [c.name for c in missing if not c.nullable]
         if required:
-            raise WarehouseError(f"warehouse table {table.name} lacks column(s) {', '.join(required)}: it was "
-                                 f"created by an older version of this pipeline; add them or load into a new database")
+            raise WarehouseError(
+                f"warehouse table {table.name} lacks column(s) {', '.join(required)}: it was "
+                f"created by an older version of this pipeline; add them or load into a new database"
+            )
         for column in missing:
             kind = column.type.compile(dialect=conn.dialect)
             conn.execute(sa.text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
@@ -167,8 +183,14 @@ def _batches(rows: Iterable[dict], size: int = _BATCH) -> Iterator[list[dict]]:
         yield batch
 
 
-def load_run(engine: sa.Engine, day: dt.date, source_rows: dict[str, dict[str, Iterable[dict]]],
-             run: dict, dump_rows: list[dict], source_rows_meta: list[dict]) -> dict[str, int]:
+def load_run(
+    engine: sa.Engine,
+    day: dt.date,
+    source_rows: dict[str, dict[str, Iterable[dict]]],
+    run: dict,
+    dump_rows: list[dict],
+    source_rows_meta: list[dict],
+) -> dict[str, int]:
     """Replace what ``day`` held for each source in ``source_rows`` with the new rows, in one transaction.
 
     ``source_rows[source]`` has iterables ``articles``, ``sentences``, ``rejects``, ``duplicates``,
@@ -177,15 +199,14 @@ def load_run(engine: sa.Engine, day: dt.date, source_rows: dict[str, dict[str, I
     (an advisory lock); SQLite takes multi-row inserts. Returns the row counts written per table.
     """
     names = sorted(source_rows)
-    counts = {t: 0 for t in ("articles", "sentences", "rejects", "duplicates", "entities", "mentions")}
+    counts = dict.fromkeys(("articles", "sentences", "rejects", "duplicates", "entities", "mentions"), 0)
     pg = engine.dialect.name == "postgresql"
     with engine.begin() as conn:
         if pg:
             conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_SCHEMA_LOCK, _day_key(day))))
         in_day = sa.and_(articles.c.ingest_date == day, articles.c.source.in_(names))
         for child in (sentences, mentions):
-            conn.execute(child.delete().where(
-                child.c.article_id.in_(sa.select(articles.c.article_id).where(in_day))))
+            conn.execute(child.delete().where(child.c.article_id.in_(sa.select(articles.c.article_id).where(in_day))))
         conn.execute(articles.delete().where(in_day))
         for table in (rejects, duplicates):
             conn.execute(table.delete().where(sa.and_(table.c.ingest_date == day, table.c.source.in_(names))))
@@ -212,12 +233,20 @@ def load_run(engine: sa.Engine, day: dt.date, source_rows: dict[str, dict[str, I
                 conn.execute(child.delete().where(child.c.article_id.in_(moved)))
             columns = ", ".join(f'"{c.name}"' for c in articles.c)
             updates = ", ".join(f'"{c.name}" = EXCLUDED."{c.name}"' for c in articles.c if c.name != "article_id")
-            conn.execute(sa.text(f"INSERT INTO articles ({columns}) SELECT {columns} FROM _load_articles "
-                                 f"ON CONFLICT (article_id) DO UPDATE SET {updates}"))
+            conn.execute(
+                sa.text(
+                    f"INSERT INTO articles ({columns}) SELECT {columns} FROM _load_articles "
+                    f"ON CONFLICT (article_id) DO UPDATE SET {updates}"
+                )
+            )
         for name in names:
             tables = source_rows[name]
-            for key, table in (("sentences", sentences), ("mentions", mentions), ("rejects", rejects),
-                               ("duplicates", duplicates)):
+            for key, table in (
+                ("sentences", sentences),
+                ("mentions", mentions),
+                ("rejects", rejects),
+                ("duplicates", duplicates),
+            ):
                 extra = {} if key in ("sentences", "mentions") else {"ingest_date": day, "source": name}
                 if pg:
                     counts[key] += _copy(conn, table.name, table, tables.get(key, ()), extra)
@@ -227,13 +256,21 @@ def load_run(engine: sa.Engine, day: dt.date, source_rows: dict[str, dict[str, I
                         counts[key] += len(batch)
         for meta in source_rows_meta:
             stmt = _insert(engine, sources)
-            conn.execute(stmt.on_conflict_do_update(
-                index_elements=[sources.c.name],
-                set_={c.name: stmt.excluded[c.name] for c in sources.c if c.name != "name"}), meta)
+            conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=[sources.c.name],
+                    set_={c.name: stmt.excluded[c.name] for c in sources.c if c.name != "name"},
+                ),
+                meta,
+            )
         stmt = _insert(engine, runs)
-        conn.execute(stmt.on_conflict_do_update(
-            index_elements=[runs.c.run_id],
-            set_={c.name: stmt.excluded[c.name] for c in runs.c if c.name != "run_id"}), run)
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[runs.c.run_id],
+                set_={c.name: stmt.excluded[c.name] for c in runs.c if c.name != "run_id"},
+            ),
+            run,
+        )
         conn.execute(dumps.delete().where(dumps.c.run_id == run["run_id"]))
         if dump_rows:
             conn.execute(dumps.insert(), dump_rows)
@@ -254,7 +291,8 @@ def _upsert_articles(conn: sa.Connection, engine: sa.Engine, batch: list[dict]) 
     stmt = _insert(engine, articles)
     stmt = stmt.on_conflict_do_update(
         index_elements=[articles.c.article_id],
-        set_={c.name: stmt.excluded[c.name] for c in articles.c if c.name != "article_id"})
+        set_={c.name: stmt.excluded[c.name] for c in articles.c if c.name != "article_id"},
+    )
     conn.execute(stmt, batch)
 
 
@@ -268,8 +306,9 @@ def _rows(items: Iterable[dict | pa.RecordBatch], extra: dict) -> Iterator[dict]
             yield {**item, **extra}
 
 
-def _copy(conn: sa.Connection, target: str, table: sa.Table, items: Iterable[dict | pa.RecordBatch],
-          extra: dict) -> int:
+def _copy(
+    conn: sa.Connection, target: str, table: sa.Table, items: Iterable[dict | pa.RecordBatch], extra: dict
+) -> int:
     """Stream rows into ``target`` (columns of ``table``) with PostgreSQL ``COPY``, ``extra``'s
     columns set on each. Arrow record batches travel as CSV written by Arrow, a batch at a time,
     with no Python object per row; dicts (callers other than the pipeline) one row at a time."""
@@ -314,19 +353,29 @@ def _csv(batch: pa.RecordBatch, names: list[str], extra: dict) -> bytes:
         else:
             arrays.append(pa.nulls(n))
     out = io.BytesIO()
-    pa_csv.write_csv(pa.RecordBatch.from_arrays(arrays, names=names), out,
-                     pa_csv.WriteOptions(include_header=False, quoting_style="all_valid"))
+    pa_csv.write_csv(
+        pa.RecordBatch.from_arrays(arrays, names=names),
+        out,
+        pa_csv.WriteOptions(include_header=False, quoting_style="all_valid"),
+    )
     return out.getvalue()
 
 
 def table_counts(engine: sa.Engine) -> dict[str, int]:
     """Row count of every warehouse table."""
     with engine.connect() as conn:
-        return {t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
-                for t in metadata.sorted_tables}
+        return {
+            t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one() for t in metadata.sorted_tables
+        }
 
 
 def sources_row(source, run_id: str) -> dict:
     """The ``sources`` row of a declared source, as last read by run ``run_id``."""
-    return {"name": source.name, "format": source.format, "url_template": source.url, "last_run_id": run_id,
-            "encoding": source.encoding, "columns": json.dumps(source.columns, ensure_ascii=False, sort_keys=True)}
+    return {
+        "name": source.name,
+        "format": source.format,
+        "url_template": source.url,
+        "last_run_id": run_id,
+        "encoding": source.encoding,
+        "columns": json.dumps(source.columns, ensure_ascii=False, sort_keys=True),
+    }

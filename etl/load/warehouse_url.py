@@ -55,8 +55,16 @@ def url_from_airflow_connection(conn_id: str) -> str | None:
         extra = conn.extra_dejson or {}
     except Exception as exc:
         raise WarehouseError(f"the extra of the Airflow connection {conn_id} is not JSON: {exc}") from None
-    return _url_from_parts(conn.conn_type, conn.host, conn.login, conn.password, conn.port, conn.schema, extra,
-                           f"the Airflow connection {conn_id}")
+    return _url_from_parts(
+        conn.conn_type,
+        conn.host,
+        conn.login,
+        conn.password,
+        conn.port,
+        conn.schema,
+        extra,
+        f"the Airflow connection {conn_id}",
+    )
 
 
 def _airflow_connection(conn_id: str):
@@ -67,13 +75,15 @@ def _airflow_connection(conn_id: str):
     except ImportError:  # another Airflow layout: its own lookup, which tells only "not defined"
         from airflow.sdk import Connection
         from airflow.sdk.exceptions import AirflowNotFoundException
+
         try:
             return Connection.get(conn_id)
         except AirflowNotFoundException:
             return None
         except Exception as exc:
-            raise WarehouseUnavailable(f"could not read the Airflow connection {conn_id}: "
-                                       f"{type(exc).__name__}: {exc}") from exc
+            raise WarehouseUnavailable(
+                f"could not read the Airflow connection {conn_id}: {type(exc).__name__}: {exc}"
+            ) from exc
     for backend in ensure_secrets_backend_loaded():
         try:
             if isinstance(backend, ExecutionAPISecretsBackend):
@@ -83,9 +93,11 @@ def _airflow_connection(conn_id: str):
         except WarehouseUnavailable:
             raise
         except Exception as exc:
-            raise WarehouseUnavailable(f"could not read the Airflow connection {conn_id} from the secrets backend "
-                                       f"{type(backend).__name__}: {type(exc).__name__}: {exc}; not falling back "
-                                       f"to SQLite") from exc
+            raise WarehouseUnavailable(
+                f"could not read the Airflow connection {conn_id} from the secrets backend "
+                f"{type(backend).__name__}: {type(exc).__name__}: {exc}; not falling back "
+                f"to SQLite"
+            ) from exc
         if conn is not None:
             _mask(conn)
             return conn
@@ -107,8 +119,10 @@ def _from_execution_api(conn_id: str):
     if isinstance(answer, ErrorResponse):
         if answer.error == ErrorType.CONNECTION_NOT_FOUND:
             return None
-        raise WarehouseUnavailable(f"could not read the Airflow connection {conn_id} from the API server: "
-                                   f"{answer.error.value} {answer.detail or ''}; not falling back to SQLite")
+        raise WarehouseUnavailable(
+            f"could not read the Airflow connection {conn_id} from the API server: "
+            f"{answer.error.value} {answer.detail or ''}; not falling back to SQLite"
+        )
     return _process_connection_result_conn(answer)
 
 
@@ -128,13 +142,28 @@ def _url_from_conn_value(value: str, where: str) -> str:
     """An ``AIRFLOW_CONN_*`` value (a URI or Airflow's JSON form) as a SQLAlchemy URL."""
     if value.lstrip().startswith("{"):
         d = json.loads(value)
-        return _url_from_parts(d.get("conn_type"), d.get("host"), d.get("login"), d.get("password"),
-                               d.get("port"), d.get("schema"), d.get("extra") or {}, where)
+        return _url_from_parts(
+            d.get("conn_type"),
+            d.get("host"),
+            d.get("login"),
+            d.get("password"),
+            d.get("port"),
+            d.get("schema"),
+            d.get("extra") or {},
+            where,
+        )
     parsed = urlsplit(value)
     extra = dict(parse_qsl(parsed.query))
-    return _url_from_parts(parsed.scheme.replace("-", "_"), unquote(parsed.hostname or ""),
-                           unquote(parsed.username or "") or None, unquote(parsed.password or "") or None,
-                           parsed.port, unquote(parsed.path.lstrip("/")) or None, extra, where)
+    return _url_from_parts(
+        parsed.scheme.replace("-", "_"),
+        unquote(parsed.hostname or ""),
+        unquote(parsed.username or "") or None,
+        unquote(parsed.password or "") or None,
+        parsed.port,
+        unquote(parsed.path.lstrip("/")) or None,
+        extra,
+        where,
+    )
 
 
 def _url_from_parts(conn_type, host, login, password, port, schema, extra, where: str) -> str:
@@ -146,12 +175,15 @@ def _url_from_parts(conn_type, host, login, password, port, schema, extra, where
     if extra.get("sqlalchemy_url"):
         return extra["sqlalchemy_url"]
     if conn_type in ("postgres", "postgresql") or str(conn_type or "").startswith("postgresql+"):
-        return sa.URL.create("postgresql+psycopg", username=login, password=password, host=host, port=port,
-                             database=schema).render_as_string(hide_password=False)
+        return sa.URL.create(
+            "postgresql+psycopg", username=login, password=password, host=host, port=port, database=schema
+        ).render_as_string(hide_password=False)
     if conn_type == "sqlite":
         return f"sqlite:///{host}"
-    raise WarehouseError(f"{where} is of type {conn_type!r}: the warehouse is PostgreSQL (a postgres connection) "
-                         f"or any database in the extra's sqlalchemy_url")
+    raise WarehouseError(
+        f"{where} is of type {conn_type!r}: the warehouse is PostgreSQL (a postgres connection) "
+        f"or any database in the extra's sqlalchemy_url"
+    )
 
 
 def url_for_display(url: str) -> str:

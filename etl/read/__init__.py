@@ -18,8 +18,18 @@ from typing import TYPE_CHECKING
 
 from etl.read import bbc_doc, seed_txt, tabular
 from etl.read.decode import decode_text, has_invalid_characters
-from etl.records import (EMPTY_FILE, HTML_PAGE, INVALID_CHARACTERS, MAX_RECORD_CHARS, TOO_LARGE, UNDECODABLE,
-                         UNEXPECTED_FILE, UNREADABLE_FILE, RawRecord, Reject)
+from etl.records import (
+    EMPTY_FILE,
+    HTML_PAGE,
+    INVALID_CHARACTERS,
+    MAX_RECORD_CHARS,
+    TOO_LARGE,
+    UNDECODABLE,
+    UNEXPECTED_FILE,
+    UNREADABLE_FILE,
+    RawRecord,
+    Reject,
+)
 
 if TYPE_CHECKING:
     from etl.config import Source
@@ -46,6 +56,7 @@ class Format:
 def article_file(parse: Callable[[str, str], dict[str, str | None]]) -> Callable[..., Records]:
     """A reader of formats with one article per file: the file is checked whole (size, encoding, NUL
     bytes, an HTML page in its place), then ``parse(text, rel)`` gives the record's fields."""
+
     def read(path: Path, rel: str, source: Source, span: tabular.Span | None = None) -> Records:
         size = path.stat().st_size
         if size > MAX_RECORD_CHARS * 4:  # bytes; a UTF-8 character takes at most 4
@@ -62,10 +73,10 @@ def article_file(parse: Callable[[str, str], dict[str, str | None]]) -> Callable
             yield Reject(source.name, rel, 1, TOO_LARGE, f"{len(text)} characters in one article")
             return
         if text.lstrip()[:15].lower().startswith(("<!doctype html", "<html")):
-            yield Reject(source.name, rel, 1, HTML_PAGE, "an HTML document, not a text article",
-                         text.lstrip()[:200])
+            yield Reject(source.name, rel, 1, HTML_PAGE, "an HTML document, not a text article", text.lstrip()[:200])
             return
         yield RawRecord(source.name, rel, 1, parse(text, rel))
+
     return read
 
 
@@ -100,8 +111,9 @@ def read_file(path: Path, rel: str, source: Source, span: tabular.Span | None = 
         yield from fmt.read(path, rel, source, span)
         return
     if not path.name.lower().endswith(fmt.suffixes):
-        yield Reject(source.name, rel, 0, UNEXPECTED_FILE,
-                     f"{source.format} dumps hold {', '.join(fmt.suffixes)} files")
+        yield Reject(
+            source.name, rel, 0, UNEXPECTED_FILE, f"{source.format} dumps hold {', '.join(fmt.suffixes)} files"
+        )
         return
     try:
         if path.stat().st_size == 0:
@@ -110,9 +122,14 @@ def read_file(path: Path, rel: str, source: Source, span: tabular.Span | None = 
         with open(path, "rb") as fh:
             foreign_bom = _foreign_bom(fh.read(4), source.encoding)
         if foreign_bom:
-            yield Reject(source.name, rel, 0, UNDECODABLE,
-                         f"the file starts with a {foreign_bom} byte-order mark but the source declares "
-                         f"{source.encoding}; declare encoding: {foreign_bom.lower()} for this source")
+            yield Reject(
+                source.name,
+                rel,
+                0,
+                UNDECODABLE,
+                f"the file starts with a {foreign_bom} byte-order mark but the source declares "
+                f"{source.encoding}; declare encoding: {foreign_bom.lower()} for this source",
+            )
             return
         yield from fmt.read(path, rel, source, span)
     except OSError as exc:

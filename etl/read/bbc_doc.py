@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import re
 
-_DATE_LINE = re.compile(r"^\s*(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{1,2} [A-Z][a-z]{2} \d{4} "
-                        r"\d{2}:\d{2}:\d{2} (?:GMT|[+-]\d{4})\s*$")
+_DATE_LINE = re.compile(
+    r"^\s*(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{1,2} [A-Z][a-z]{2} \d{4} "
+    r"\d{2}:\d{2}:\d{2} (?:GMT|[+-]\d{4})\s*$"
+)
 
 
 # Letters that only ever end an Urdu word, and punctuation that ends a phrase: when the previous
@@ -55,7 +57,7 @@ def parse(text: str, rel: str) -> dict[str, str | None]:
     if date_at is not None:
         fields["published"] = bl[date_at][0].strip()
         fields["summary"] = "\n".join(unwrap(b) for b in bl[1:date_at]) or None
-        body_blocks = bl[date_at + 1:]
+        body_blocks = bl[date_at + 1 :]
     else:
         body_blocks = bl[1:]
     fields["body"] = "\n\n".join(unwrap(b) for b in body_blocks)

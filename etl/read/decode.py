@@ -10,7 +10,7 @@ def decode_text(data: bytes, encoding: str) -> tuple[str, str]:
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
-        return "", f"not valid {encoding} at byte {exc.start}: {data[exc.start:exc.start + 8]!r}"
+        return "", f"not valid {encoding} at byte {exc.start}: {data[exc.start : exc.start + 8]!r}"
     return text.removeprefix("\ufeff"), ""
 
 

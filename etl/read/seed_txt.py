@@ -22,9 +22,9 @@ def parse(text: str, rel: str) -> dict[str, str | None]:
         if fields["headline"] is None:
             fields["headline"] = line
         elif line.startswith(CAPTION) and fields["caption"] is None and not _has_text(body):
-            fields["caption"] = line[len(CAPTION):].strip()
+            fields["caption"] = line[len(CAPTION) :].strip()
         elif line.startswith(CREDIT) and fields["photo_credit"] is None and not _has_text(body):
-            fields["photo_credit"] = line[len(CREDIT):].strip()
+            fields["photo_credit"] = line[len(CREDIT) :].strip()
         elif line == fields["headline"] and not _has_text(body):
             continue  # the repeated headline
         else:

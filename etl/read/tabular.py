@@ -24,8 +24,17 @@ from typing import TYPE_CHECKING
 
 from etl.contracts import SpanSpec
 from etl.read.decode import has_invalid_characters, has_surrogates
-from etl.records import (BAD_JSON, BAD_ROW_SHAPE, INVALID_CHARACTERS, MAX_RECORD_CHARS, MISSING_FIELD, TOO_LARGE,
-                         UNDECODABLE, RawRecord, Reject)
+from etl.records import (
+    BAD_JSON,
+    BAD_ROW_SHAPE,
+    INVALID_CHARACTERS,
+    MAX_RECORD_CHARS,
+    MISSING_FIELD,
+    TOO_LARGE,
+    UNDECODABLE,
+    RawRecord,
+    Reject,
+)
 
 if TYPE_CHECKING:
     from etl.config import Source
@@ -85,8 +94,7 @@ def splittable(encoding: str) -> bool:
     name = codecs.lookup(encoding).name
     if name == "utf-8":
         return True
-    return (not name.startswith(("utf", "iso2022"))
-            and len(bytes(range(256)).decode(name, errors="replace")) == 256)
+    return not name.startswith(("utf", "iso2022")) and len(bytes(range(256)).decode(name, errors="replace")) == 256
 
 
 def split(path: Path, source: Source, target_bytes: int, csv_rows: bool) -> list[Span]:
@@ -134,7 +142,7 @@ class _Window(io.RawIOBase):
     """Bytes ``[start, end)`` of a file, as a readable raw stream."""
 
     def __init__(self, path: Path, start: int, end: int | None):
-        self._fh = open(path, "rb")
+        self._fh = open(path, "rb")  # noqa: SIM115 - held by this reader, closed by close()
         self._fh.seek(start)
         self._left = end - start if end is not None else None
 
@@ -144,7 +152,7 @@ class _Window(io.RawIOBase):
     def readinto(self, buffer) -> int:
         view = memoryview(buffer)
         if self._left is not None:
-            view = view[:self._left]
+            view = view[: self._left]
         n = self._fh.readinto(view)
         if self._left is not None:
             self._left -= n
@@ -161,8 +169,9 @@ def _open(path: Path, encoding: str, start: int, end: int | None) -> io.TextIOWr
     kept as surrogates, line endings left as they are."""
     if codecs.lookup(encoding).name == "utf-8" and start == 0:
         encoding = "utf-8-sig"
-    return io.TextIOWrapper(io.BufferedReader(_Window(path, start, end), 1 << 20), encoding=encoding,
-                            errors="surrogateescape", newline="")
+    return io.TextIOWrapper(
+        io.BufferedReader(_Window(path, start, end), 1 << 20), encoding=encoding, errors="surrogateescape", newline=""
+    )
 
 
 def _record(source: Source, rel: str, no: int, row: dict) -> RawRecord | Reject:
@@ -177,18 +186,25 @@ def _record(source: Source, rel: str, no: int, row: dict) -> RawRecord | Reject:
         fields[name] = value
     bad = [k for k, v in fields.items() if v and has_surrogates(v)]
     if bad:
-        return Reject(source.name, rel, no, UNDECODABLE,
-                      f"field(s) {', '.join(bad)} hold bytes that are not valid {source.encoding}",
-                      _excerpt(fields[bad[0]]))
+        return Reject(
+            source.name,
+            rel,
+            no,
+            UNDECODABLE,
+            f"field(s) {', '.join(bad)} hold bytes that are not valid {source.encoding}",
+            _excerpt(fields[bad[0]]),
+        )
     bad = [k for k, v in fields.items() if v and has_invalid_characters(v)]
     if bad:
-        return Reject(source.name, rel, no, INVALID_CHARACTERS,
-                      f"field(s) {', '.join(bad)} hold NUL bytes or lone surrogates")
+        return Reject(
+            source.name, rel, no, INVALID_CHARACTERS, f"field(s) {', '.join(bad)} hold NUL bytes or lone surrogates"
+        )
     return RawRecord(source.name, rel, no, fields)
 
 
-def _read_csv(fh: io.TextIOBase, rel: str, source: Source, no: int = 0,
-              header: list[str] | None = None) -> Iterator[RawRecord | Reject]:
+def _read_csv(
+    fh: io.TextIOBase, rel: str, source: Source, no: int = 0, header: list[str] | None = None
+) -> Iterator[RawRecord | Reject]:
     rows = csv.reader(fh)
     first_span = header is None
     header = next(rows, None) if first_span else header
@@ -199,23 +215,28 @@ def _read_csv(fh: io.TextIOBase, rel: str, source: Source, no: int = 0,
     missing = sorted(needed - set(header))
     if missing:
         if first_span:  # reported once per file, by the span that holds the header
-            yield Reject(source.name, rel, 0, MISSING_FIELD,
-                         f"column(s) {', '.join(missing)} not in header {header}")
+            yield Reject(source.name, rel, 0, MISSING_FIELD, f"column(s) {', '.join(missing)} not in header {header}")
         return
     for row in rows:
         if not row:
             continue  # a blank line is not a record
         no += 1
         if len(row) != len(header):
-            yield Reject(source.name, rel, no, BAD_ROW_SHAPE,
-                         f"{len(row)} fields where the header has {len(header)}",
-                         _excerpt(",".join(row)))
+            yield Reject(
+                source.name,
+                rel,
+                no,
+                BAD_ROW_SHAPE,
+                f"{len(row)} fields where the header has {len(header)}",
+                _excerpt(",".join(row)),
+            )
             continue
         yield _record(source, rel, no, dict(zip(header, row)))
 
 
-def _read_jsonl(fh: io.TextIOBase, rel: str, source: Source, no: int = 0,
-                header: None = None) -> Iterator[RawRecord | Reject]:
+def _read_jsonl(
+    fh: io.TextIOBase, rel: str, source: Source, no: int = 0, header: None = None
+) -> Iterator[RawRecord | Reject]:
     for line in fh:
         if not line.strip():
             continue
@@ -226,12 +247,12 @@ def _read_jsonl(fh: io.TextIOBase, rel: str, source: Source, no: int = 0,
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
-            yield Reject(source.name, rel, no, BAD_JSON, f"invalid JSON: {exc.msg} at column {exc.colno}",
-                         _excerpt(line))
+            yield Reject(
+                source.name, rel, no, BAD_JSON, f"invalid JSON: {exc.msg} at column {exc.colno}", _excerpt(line)
+            )
             continue
         if not isinstance(obj, dict):
-            yield Reject(source.name, rel, no, BAD_JSON, f"a JSON {type(obj).__name__}, not an object",
-                         _excerpt(line))
+            yield Reject(source.name, rel, no, BAD_JSON, f"a JSON {type(obj).__name__}, not an object", _excerpt(line))
             continue
         yield _record(source, rel, no, obj)
 

@@ -22,13 +22,22 @@ def render_charts(data: dict) -> dict[str, str | None]:
     from matplotlib.figure import Figure  # no pyplot: no global figure state, any thread
 
     charts = data["charts"]
-    plans = {"articles_per_source": _chart_articles, "word_count": _chart_words,
-             "top_entities": _chart_entities, "top_dateline_cities": _chart_cities,
-             "duplicate_clusters": _chart_clusters}
+    plans = {
+        "articles_per_source": _chart_articles,
+        "word_count": _chart_words,
+        "top_entities": _chart_entities,
+        "top_dateline_cities": _chart_cities,
+        "duplicate_clusters": _chart_clusters,
+    }
     out = {}
     for key, plot in plans.items():
-        rc = {"svg.fonttype": "none", "svg.hashsalt": f"{SALT}-{key}", "font.size": 9,
-              "axes.spines.top": False, "axes.spines.right": False}
+        rc = {
+            "svg.fonttype": "none",
+            "svg.hashsalt": f"{SALT}-{key}",
+            "font.size": 9,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+        }
         with matplotlib.rc_context(rc), warnings.catch_warnings():
             # DejaVu Sans lacks some Urdu letters and matplotlib warns that it cannot shape
             # Arabic: it only measures the labels here, the browser draws them.
@@ -42,16 +51,21 @@ def _label(text: str | None, limit: int = 40) -> str:
     """Data text made safe for a matplotlib label: one line, short, no mathtext."""
     text = _SPACES.sub(" ", text or "").strip() or "—"
     if len(text) > limit:
-        text = text[:limit - 1] + "…"
+        text = text[: limit - 1] + "…"
     return text.replace("\\", "\\\\").replace("$", r"\$")
 
 
 def _svg(fig, key: str) -> str:
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight", pad_inches=0.15,
-                metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
+    fig.savefig(
+        buf,
+        format="svg",
+        bbox_inches="tight",
+        pad_inches=0.15,
+        metadata={"Date": None, "Creator": None, "Format": None, "Type": None},
+    )
     svg = buf.getvalue()
-    svg = svg[svg.index("<svg"):]
+    svg = svg[svg.index("<svg") :]
     svg = re.sub(r"\s*<metadata>.*?</metadata>", "", svg, flags=re.S)
     # the page's inline SVGs share one id space: prefix each chart's ids and references to them
     svg = re.sub(r'\bid="', f'id="{key}-', svg)
@@ -59,9 +73,11 @@ def _svg(fig, key: str) -> str:
     svg = re.sub(r'href="#', f'href="#{key}-', svg)
     svg = svg.replace("<svg ", f'<svg class="chart" role="img" aria-labelledby="h-{key}" ', 1)
     # Urdu labels: a font that has every letter, picked by CSS (see _CSS)
-    return re.sub(r"<text ([^>]*)>([^<]*)</text>",
-                  lambda m: (f'<text lang="ur" {m.group(1)}>{m.group(2)}</text>'
-                             if _ARABIC.search(m.group(2)) else m.group(0)), svg)
+    return re.sub(
+        r"<text ([^>]*)>([^<]*)</text>",
+        lambda m: f'<text lang="ur" {m.group(1)}>{m.group(2)}</text>' if _ARABIC.search(m.group(2)) else m.group(0),
+        svg,
+    )
 
 
 def _hbar(Figure, labels: list[str], values: list[int], colours, xlabel: str):
@@ -121,7 +137,7 @@ def _chart_words(Figure, c: dict):
         ax.set_xticks(x, c["labels"], rotation=60, ha="right", rotation_mode="anchor", fontsize=6.5)
         ax.tick_params(axis="y", labelsize=7)
         _whole_numbers(ax.yaxis)
-    for ax in axes[len(names):]:
+    for ax in axes[len(names) :]:
         ax.set_visible(False)
     fig.supxlabel("words in body", fontsize=8)
     return fig
@@ -131,20 +147,32 @@ def _chart_entities(Figure, rows: list[dict]):
     if not rows:
         return None
     colours = [ENTITY_COLOURS.get(r["entity_type"], OTHER_COLOUR) for r in rows]
-    fig, ax = _hbar(Figure, [r["entity_name"] for r in rows], [r["articles"] for r in rows], colours,
-                    "articles mentioning the entity")
+    fig, ax = _hbar(
+        Figure,
+        [r["entity_name"] for r in rows],
+        [r["articles"] for r in rows],
+        colours,
+        "articles mentioning the entity",
+    )
     from matplotlib.patches import Patch
+
     types = sorted({r["entity_type"] for r in rows})
-    ax.legend(handles=[Patch(color=ENTITY_COLOURS.get(t, OTHER_COLOUR), label=_label(t)) for t in types],
-              loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=8)
+    ax.legend(
+        handles=[Patch(color=ENTITY_COLOURS.get(t, OTHER_COLOUR), label=_label(t)) for t in types],
+        loc="upper left",
+        bbox_to_anchor=(1.0, 1.0),
+        frameon=False,
+        fontsize=8,
+    )
     return fig
 
 
 def _chart_cities(Figure, rows: list[dict]):
     if not rows:
         return None
-    fig, _ = _hbar(Figure, [r["city"] for r in rows], [r["articles"] for r in rows], "#9467bd",
-                   "articles with this dateline city")
+    fig, _ = _hbar(
+        Figure, [r["city"] for r in rows], [r["articles"] for r in rows], "#9467bd", "articles with this dateline city"
+    )
     return fig
 
 

@@ -19,10 +19,19 @@ WORD_BINS = (0, 25, 50, 100, 200, 300, 500, 750, 1000, 1500, 2000, 3000, 5000)
 TOP_N = 15
 TOP_CLUSTERS = 10
 # Columns read per table, with the type a partition written before the column existed gets.
-_ARTICLE_COLS = {"article_id": pa.string(), "word_count": pa.int32(), "dateline_city": pa.string(),
-                 "duplicate_of": pa.string(), "duplicate_kind": pa.string()}
-_MENTION_COLS = {"article_id": pa.string(), "entity_id": pa.string(), "entity_type": pa.string(),
-                 "entity_name": pa.string()}
+_ARTICLE_COLS = {
+    "article_id": pa.string(),
+    "word_count": pa.int32(),
+    "dateline_city": pa.string(),
+    "duplicate_of": pa.string(),
+    "duplicate_kind": pa.string(),
+}
+_MENTION_COLS = {
+    "article_id": pa.string(),
+    "entity_id": pa.string(),
+    "entity_type": pa.string(),
+    "entity_name": pa.string(),
+}
 
 
 def collect(summary: dict, lake_root: lake_store.Location) -> dict:
@@ -33,15 +42,22 @@ def collect(summary: dict, lake_root: lake_store.Location) -> dict:
     counts = _counts(summary, names)
     return {
         "report_version": REPORT_VERSION,
-        "run": {"run_id": summary.get("run_id"), "day": day, "status": summary.get("status"),
-                "warehouse": summary.get("warehouse"), "problems": list(summary.get("problems") or [])},
+        "run": {
+            "run_id": summary.get("run_id"),
+            "day": day,
+            "status": summary.get("status"),
+            "warehouse": summary.get("warehouse"),
+            "problems": list(summary.get("problems") or []),
+        },
         "counts": counts,
         "rejects": _reject_reasons(lake["rejects"]),
         "stages": _stages(summary.get("stages") or {}),
         "charts": {
-            "articles_per_source": {"sources": names,
-                                    "articles": [lake["articles"][n] for n in names],
-                                    "copies": [lake["copies"][n] for n in names]},
+            "articles_per_source": {
+                "sources": names,
+                "articles": [lake["articles"][n] for n in names],
+                "copies": [lake["copies"][n] for n in names],
+            },
             "word_count": _word_histogram(lake["word_counts"]),
             "top_entities": _top_entities(lake["entities"]),
             "top_dateline_cities": [{"city": c, "articles": n} for c, n in _top(lake["cities"], TOP_N)],
@@ -51,7 +67,9 @@ def collect(summary: dict, lake_root: lake_store.Location) -> dict:
     }
 
 
-def _read(lake_root: lake_store.Location, table: str, day: str, source: str, columns: dict[str, pa.DataType]) -> pa.Table | None:
+def _read(
+    lake_root: lake_store.Location, table: str, day: str, source: str, columns: dict[str, pa.DataType]
+) -> pa.Table | None:
     """One partition, only ``columns`` (a column the files lack comes back as nulls); None when absent."""
     parts = []
     for path in lake_store.partition_files(lake_root, table, day, source):
@@ -68,8 +86,17 @@ def _read(lake_root: lake_store.Location, table: str, day: str, source: str, col
 
 def _read_lake(lake_root: lake_store.Location, day: str, names: list[str]) -> dict:
     """Per-source aggregates of the day's partitions, one partition in memory at a time."""
-    out = {"articles": {}, "copies": {}, "word_counts": {}, "cities": Counter(), "rejects": {},
-           "duplicates": {}, "entities": [], "copy_rows": [], "ids": {}}
+    out = {
+        "articles": {},
+        "copies": {},
+        "word_counts": {},
+        "cities": Counter(),
+        "rejects": {},
+        "duplicates": {},
+        "entities": [],
+        "copy_rows": [],
+        "ids": {},
+    }
     for name in names:
         arts = _read(lake_root, "articles", day, name, _ARTICLE_COLS)
         n = arts.num_rows if arts is not None else 0
@@ -87,19 +114,28 @@ def _read_lake(lake_root: lake_store.Location, day: str, names: list[str]) -> di
                 out["cities"][row["values"]] += row["counts"]
             copies = arts.filter(pc.is_valid(arts["duplicate_of"]))
             out["copies"][name] = copies.num_rows
-            out["copy_rows"].append(copies.select(["article_id", "duplicate_of", "duplicate_kind"])
-                                    .append_column("source", pa.array([name] * copies.num_rows, pa.string())))
+            out["copy_rows"].append(
+                copies.select(["article_id", "duplicate_of", "duplicate_kind"]).append_column(
+                    "source", pa.array([name] * copies.num_rows, pa.string())
+                )
+            )
             out["ids"][name] = arts["article_id"].combine_chunks()
         rej = _read(lake_root, "rejects", day, name, {"reason": pa.string()})
-        out["rejects"][name] = ({r["values"]: r["counts"] for r in pc.value_counts(rej["reason"]).to_pylist()}
-                                if rej is not None and rej.num_rows else {})
+        out["rejects"][name] = (
+            {r["values"]: r["counts"] for r in pc.value_counts(rej["reason"]).to_pylist()}
+            if rej is not None and rej.num_rows
+            else {}
+        )
         dup = _read(lake_root, "duplicates", day, name, {"reason": pa.string()})
         out["duplicates"][name] = dup.num_rows if dup is not None else 0
         men = _read(lake_root, "mentions", day, name, _MENTION_COLS)
         if men is not None and men.num_rows:
             # article ids are per source, so per-source distinct counts add up across sources
-            out["entities"].append(men.group_by(["entity_id", "entity_type", "entity_name"]).aggregate(
-                [("article_id", "count_distinct"), ("article_id", "count")]))
+            out["entities"].append(
+                men.group_by(["entity_id", "entity_type", "entity_name"]).aggregate(
+                    [("article_id", "count_distinct"), ("article_id", "count")]
+                )
+            )
     return out
 
 
@@ -117,9 +153,11 @@ def _lake_notes(counts: dict, lake: dict, names: list[str]) -> list[str]:
     """Disagreements between the summary and what the lake holds (a partition replaced since)."""
     notes = []
     for n in names:
-        for key, held, table in (("loaded", lake["articles"][n], "articles"),
-                                 ("rejected", sum(lake["rejects"][n].values()), "rejects"),
-                                 ("duplicates", lake["duplicates"][n], "duplicates")):
+        for key, held, table in (
+            ("loaded", lake["articles"][n], "articles"),
+            ("rejected", sum(lake["rejects"][n].values()), "rejects"),
+            ("duplicates", lake["duplicates"][n], "duplicates"),
+        ):
             stated = counts["sources"][n][key]
             if stated is not None and stated != held:
                 notes.append(f"{n}: summary says {key} {stated}, lake {table} partition holds {held} rows")
@@ -131,14 +169,20 @@ def _reject_reasons(per_source: dict[str, dict[str, int]]) -> dict:
     total = Counter()
     for counts in per_source.values():
         total.update(counts)
-    return {"reasons": reasons, "by_source": {n: dict(sorted(c.items())) for n, c in per_source.items()},
-            "total": dict(sorted(total.items()))}
+    return {
+        "reasons": reasons,
+        "by_source": {n: dict(sorted(c.items())) for n, c in per_source.items()},
+        "total": dict(sorted(total.items())),
+    }
 
 
 def _stages(stages: dict) -> dict:
     """Seconds per stage in pipeline order (unknown stages after, by name) and share of the total."""
-    seconds = {k: float(v) for k, v in stages.items()
-               if isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v)}
+    seconds = {
+        k: float(v)
+        for k, v in stages.items()
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v)
+    }
     order = [s for s in STAGE_ORDER if s in seconds] + sorted(set(seconds) - set(STAGE_ORDER))
     total = round(sum(seconds.values()), 6)
     share = {k: (round(v / total, 4) if total > 0 else None) for k, v in seconds.items()}
@@ -168,11 +212,21 @@ def _top_entities(parts: list[pa.Table]) -> list[dict]:
     """The entities mentioned in most articles (ties: more mentions, then id)."""
     if not parts:
         return []
-    agg = pa.concat_tables(parts).group_by(["entity_id", "entity_type", "entity_name"]).aggregate(
-        [("article_id_count_distinct", "sum"), ("article_id_count", "sum")])
-    rows = [{"entity_id": r["entity_id"], "entity_type": r["entity_type"], "entity_name": r["entity_name"],
-             "articles": r["article_id_count_distinct_sum"], "mentions": r["article_id_count_sum"]}
-            for r in agg.to_pylist()]
+    agg = (
+        pa.concat_tables(parts)
+        .group_by(["entity_id", "entity_type", "entity_name"])
+        .aggregate([("article_id_count_distinct", "sum"), ("article_id_count", "sum")])
+    )
+    rows = [
+        {
+            "entity_id": r["entity_id"],
+            "entity_type": r["entity_type"],
+            "entity_name": r["entity_name"],
+            "articles": r["article_id_count_distinct_sum"],
+            "mentions": r["article_id_count_sum"],
+        }
+        for r in agg.to_pylist()
+    ]
     rows.sort(key=lambda r: (-r["articles"], -r["mentions"], r["entity_id"]))
     return rows[:TOP_N]
 
@@ -197,8 +251,21 @@ def _clusters(lake: dict, lake_root: lake_store.Location, day: str) -> dict:
     for cid, copies in largest:
         src, headline = found.get(cid, (None, None))
         kinds = Counter(c["duplicate_kind"] for c in copies)
-        table.append({"canonical_id": cid, "canonical_source": src, "canonical_headline": headline,
-                      "in_this_day": cid in found, "copies": len(copies), "exact": kinds.get("exact", 0),
-                      "near": kinds.get("near", 0), "copy_sources": sorted({c["source"] for c in copies})})
-    return {"clusters": len(by_canonical), "copies": len(rows),
-            "sizes": [[s, n] for s, n in sorted(sizes.items())], "largest": table}
+        table.append(
+            {
+                "canonical_id": cid,
+                "canonical_source": src,
+                "canonical_headline": headline,
+                "in_this_day": cid in found,
+                "copies": len(copies),
+                "exact": kinds.get("exact", 0),
+                "near": kinds.get("near", 0),
+                "copy_sources": sorted({c["source"] for c in copies}),
+            }
+        )
+    return {
+        "clusters": len(by_canonical),
+        "copies": len(rows),
+        "sizes": [[s, n] for s, n in sorted(sizes.items())],
+        "largest": table,
+    }

@@ -36,27 +36,49 @@ def check(lake_report: LakeReport, load_report: LoadReport, settings: Settings, 
         with engine.begin() as conn:
             for name, rep in sorted(lake_report["sources"].items()):
                 if rep["records_in"] != rep["loaded"] + rep["duplicates"] + rep["rejected"]:
-                    problems.append(f"{name}: {rep['records_in']} records in but {rep['loaded']} loaded + "
-                                    f"{rep['duplicates']} duplicates + {rep['rejected']} rejected")
-                for table, expected in (("articles", rep["loaded"]), ("rejects", rep["rejected"]),
-                                        ("duplicates", rep["duplicates"])):
+                    problems.append(
+                        f"{name}: {rep['records_in']} records in but {rep['loaded']} loaded + "
+                        f"{rep['duplicates']} duplicates + {rep['rejected']} rejected"
+                    )
+                for table, expected in (
+                    ("articles", rep["loaded"]),
+                    ("rejects", rep["rejected"]),
+                    ("duplicates", rep["duplicates"]),
+                ):
                     t = warehouse.metadata.tables[table]
-                    got = conn.execute(sa.select(sa.func.count()).select_from(t).where(
-                        t.c.ingest_date == dt.date.fromisoformat(day), t.c.source == name)).scalar_one()
+                    got = conn.execute(
+                        sa.select(sa.func.count())
+                        .select_from(t)
+                        .where(t.c.ingest_date == dt.date.fromisoformat(day), t.c.source == name)
+                    ).scalar_one()
                     if got != expected:
                         problems.append(f"{name}: warehouse {table} has {got} rows for {day}, lake has {expected}")
             status = "failed" if problems else "ok"
-            conn.execute(warehouse.runs.update().where(warehouse.runs.c.run_id == load_report["run_id"])
-                         .values(status=status, finished_at=dt.datetime.now(dt.UTC)))
+            conn.execute(
+                warehouse.runs.update()
+                .where(warehouse.runs.c.run_id == load_report["run_id"])
+                .values(status=status, finished_at=dt.datetime.now(dt.UTC))
+            )
         tables = warehouse.table_counts(engine)
     summary = RunSummary(
-        run_id=load_report["run_id"], day=day, status=status, **totals(lake_report),  # type: ignore[typeddict-item]
+        run_id=load_report["run_id"],
+        day=day,
+        status=status,
+        **totals(lake_report),  # type: ignore[typeddict-item]
         sources={n: _counts(r) for n, r in lake_report["sources"].items()},
-        partitions=sorted({str(Path(f).parent) for r in lake_report["sources"].values()
-                           for fs in r["files"].values() for f in fs}),
-        lake=lake_report["lake"], warehouse=warehouse_url.url_for_display(url), warehouse_tables=tables,
-        problems=problems, stages={**lake_report.get("stages", {}), "load_warehouse": load_report.get("seconds", 0.0),
-                                   "check": round(time.perf_counter() - began, 3)})
+        partitions=sorted(
+            {str(Path(f).parent) for r in lake_report["sources"].values() for fs in r["files"].values() for f in fs}
+        ),
+        lake=lake_report["lake"],
+        warehouse=warehouse_url.url_for_display(url),
+        warehouse_tables=tables,
+        problems=problems,
+        stages={
+            **lake_report.get("stages", {}),
+            "load_warehouse": load_report.get("seconds", 0.0),
+            "check": round(time.perf_counter() - began, 3),
+        },
+    )
     out = settings.runs / day
     out.mkdir(parents=True, exist_ok=True)
     try:  # the report is for people: a failure to draw it is logged, and never fails the run
@@ -72,16 +94,29 @@ def check(lake_report: LakeReport, load_report: LoadReport, settings: Settings, 
 
 
 def _counts(rep: SourceReport) -> SourceCounts:
-    return SourceCounts(records_in=rep["records_in"], loaded=rep["loaded"], duplicates=rep["duplicates"],
-                        rejected=rep["rejected"], sentences=rep["sentences"], mentions=rep["mentions"],
-                        copies=rep["copies"], repairs=rep["repairs"])
+    return SourceCounts(
+        records_in=rep["records_in"],
+        loaded=rep["loaded"],
+        duplicates=rep["duplicates"],
+        rejected=rep["rejected"],
+        sentences=rep["sentences"],
+        mentions=rep["mentions"],
+        copies=rep["copies"],
+        repairs=rep["repairs"],
+    )
 
 
 def outcome(summary: RunSummary) -> RunOutcome:
     """The run's status and accounting, as the check task hands them on."""
-    return RunOutcome(run_id=summary["run_id"], day=summary["day"], status=summary["status"],
-                      records_in=summary["records_in"], loaded=summary["loaded"],
-                      duplicates=summary["duplicates"], rejected=summary["rejected"])
+    return RunOutcome(
+        run_id=summary["run_id"],
+        day=summary["day"],
+        status=summary["status"],
+        records_in=summary["records_in"],
+        loaded=summary["loaded"],
+        duplicates=summary["duplicates"],
+        rejected=summary["rejected"],
+    )
 
 
 def clear_staging(lake_report: LakeReport) -> None:
@@ -100,22 +135,30 @@ def read_summary(settings: Settings, day: dt.date) -> RunSummary | None:
 
 def format_summary(summary: RunSummary) -> str:
     """The run summary as a few lines of text for a terminal."""
-    lines = [f"Run {summary['run_id']} for {summary['day']}: {summary['status']}",
-             f"  records in {summary['records_in']}, loaded {summary['loaded']}, "
-             f"duplicates {summary['duplicates']}, rejected {summary['rejected']}",
-             f"  {'source':<24}{'in':>8}{'loaded':>8}{'dup':>6}{'rejected':>10}{'copies':>8}{'sentences':>11}"
-             f"{'mentions':>10}"]
+    lines = [
+        f"Run {summary['run_id']} for {summary['day']}: {summary['status']}",
+        f"  records in {summary['records_in']}, loaded {summary['loaded']}, "
+        f"duplicates {summary['duplicates']}, rejected {summary['rejected']}",
+        f"  {'source':<24}{'in':>8}{'loaded':>8}{'dup':>6}{'rejected':>10}{'copies':>8}{'sentences':>11}"
+        f"{'mentions':>10}",
+    ]
     for name, r in sorted(summary["sources"].items()):
-        lines.append(f"  {name:<24}{r['records_in']:>8}{r['loaded']:>8}{r['duplicates']:>6}"
-                     f"{r['rejected']:>10}{r.get('copies') or 0:>8}{r['sentences']:>11}{r.get('mentions') or 0:>10}")
+        lines.append(
+            f"  {name:<24}{r['records_in']:>8}{r['loaded']:>8}{r['duplicates']:>6}"
+            f"{r['rejected']:>10}{r.get('copies') or 0:>8}{r['sentences']:>11}{r.get('mentions') or 0:>10}"
+        )
     repairs = sum((Counter(r.get("repairs", {})) for r in summary["sources"].values()), Counter())
     if repairs:
         lines.append("  cleaning: " + ", ".join(f"{k} {v}" for k, v in sorted(repairs.items())))
     tables = Counter(Path(p).parts[0] for p in summary["partitions"])
-    lines.append(f"  partitions written: {len(summary['partitions'])} under {summary.get('lake', 'the lake')} ("
-                 + ", ".join(f"{t} {n}" for t, n in sorted(tables.items())) + ")")
-    lines.append(f"  warehouse {summary['warehouse']}: " +
-                 ", ".join(f"{t} {n}" for t, n in summary["warehouse_tables"].items()))
+    lines.append(
+        f"  partitions written: {len(summary['partitions'])} under {summary.get('lake', 'the lake')} ("
+        + ", ".join(f"{t} {n}" for t, n in sorted(tables.items()))
+        + ")"
+    )
+    lines.append(
+        f"  warehouse {summary['warehouse']}: " + ", ".join(f"{t} {n}" for t, n in summary["warehouse_tables"].items())
+    )
     if summary.get("stages"):
         lines.append("  seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in summary["stages"].items()))
     if summary.get("report"):

@@ -56,8 +56,14 @@ def run_key(run_id: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", run_id)[:120]
 
 
-def fetch(sources: list[Source], day: dt.date, settings: Settings, dump_url: str | None = None,
-          missing_ok: bool = True, run_id: str = "manual") -> list[Shard]:
+def fetch(
+    sources: list[Source],
+    day: dt.date,
+    settings: Settings,
+    dump_url: str | None = None,
+    missing_ok: bool = True,
+    run_id: str = "manual",
+) -> list[Shard]:
     """Fetch every source's dump for ``day`` and cut the staged files into shards.
 
     Files are staged under ``staging/<day>/<run>/``, so concurrent runs never share a folder.
@@ -76,8 +82,14 @@ def fetch(sources: list[Source], day: dt.date, settings: Settings, dump_url: str
                 raise
             log.warning("%s", exc)
             continue
-        log.info("fetched %s for %s: %d file(s), %d bytes, sha256 %s", source.name, day,
-                 len(manifest["files"]), manifest["bytes"], manifest["sha256"][:12])
+        log.info(
+            "fetched %s for %s: %d file(s), %d bytes, sha256 %s",
+            source.name,
+            day,
+            len(manifest["files"]),
+            manifest["bytes"],
+            manifest["sha256"][:12],
+        )
         failpoints.hit("fetched")
         shards.extend(plan_shards(manifest, source, staging, settings.shard_bytes))
     for shard in shards:  # how long the stage took travels with its output, for the run report
@@ -99,21 +111,23 @@ def plan_shards(manifest: dict, source: Source, staging: Path, target_bytes: int
             spans = split_file(Path(manifest["files_dir"]) / rel, source, target_bytes)
             units += [([rel], span.as_dict()) for span in spans] if spans else [([rel], None)]
     else:
-        units = [(files[i:i + FILES_PER_SHARD], None) for i in range(0, len(files), FILES_PER_SHARD)]
+        units = [(files[i : i + FILES_PER_SHARD], None) for i in range(0, len(files), FILES_PER_SHARD)]
     shards = []
     for i, (group, span) in enumerate(units or [([], None)]):
         key = "\n".join(group) + (f"@{span['start']}-{span['end']}" if span else "")
-        shards.append(Shard(
-            shard_id=f"{source.name}-{hashlib.sha256(key.encode()).hexdigest()[:12]}",
-            source=source.spec(),
-            day=manifest["day"],
-            staging=str(staging),
-            dump_sha256=manifest["sha256"],
-            files_dir=manifest["files_dir"],
-            files=group,
-            span=span,
-            # rejects found while fetching (archives that would not expand) travel with the first shard
-            rejects=manifest["rejects"] if i == 0 else [],
-            fetch_seconds=0.0,
-        ))
+        shards.append(
+            Shard(
+                shard_id=f"{source.name}-{hashlib.sha256(key.encode()).hexdigest()[:12]}",
+                source=source.spec(),
+                day=manifest["day"],
+                staging=str(staging),
+                dump_sha256=manifest["sha256"],
+                files_dir=manifest["files_dir"],
+                files=group,
+                span=span,
+                # rejects found while fetching (archives that would not expand) travel with the first shard
+                rejects=manifest["rejects"] if i == 0 else [],
+                fetch_seconds=0.0,
+            )
+        )
     return shards

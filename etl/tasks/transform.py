@@ -35,11 +35,22 @@ log = logging.getLogger("etl")
 
 def shard_fingerprint(shard: Shard) -> str:
     """What a shard's output depends on: its files, the dump's bytes, the source spec, the text rules."""
-    key = json.dumps({"shard": shard["shard_id"], "files": shard["files"], "span": shard.get("span"),
-                      "dump": shard.get("dump_sha256"),
-                      "source": shard["source"], "rejects": shard["rejects"], "day": shard["day"],
-                      "normalizer": NORMALIZER_VERSION, "enrichment": enrichment.ENRICHMENT_VERSION,
-                      "etl": ETL_VERSION}, sort_keys=True, ensure_ascii=False)
+    key = json.dumps(
+        {
+            "shard": shard["shard_id"],
+            "files": shard["files"],
+            "span": shard.get("span"),
+            "dump": shard.get("dump_sha256"),
+            "source": shard["source"],
+            "rejects": shard["rejects"],
+            "day": shard["day"],
+            "normalizer": NORMALIZER_VERSION,
+            "enrichment": enrichment.ENRICHMENT_VERSION,
+            "etl": ETL_VERSION,
+        },
+        sort_keys=True,
+        ensure_ascii=False,
+    )
     return hashlib.sha256(key.encode()).hexdigest()
 
 
@@ -68,23 +79,41 @@ def transform_shard(shard: Shard) -> ShardResult:
             articles.append(out)
     article_table, sentences = segment_articles(pa.Table.from_pylist(articles, schema=schema.ARTICLES))
     article_table, mentions = enrichment.enrich(article_table, sentences)
-    reject_rows = [{"source_file": r["file"], **{k: r[k] for k in ("record_no", "reason", "detail", "excerpt")}}
-                   for r in rejects]
+    reject_rows = [
+        {"source_file": r["file"], **{k: r[k] for k in ("record_no", "reason", "detail", "excerpt")}} for r in rejects
+    ]
     repairs: Counter = Counter()
     for a in articles:
         if a["repairs"]:
             repairs.update(json.loads(a["repairs"]))
-    result = ShardResult(shard_id=shard["shard_id"], source=source.name, day=shard["day"], out_dir=str(out_dir),
-                         staging=shard["staging"], records_in=records_in, articles=len(articles),
-                         rejected=len(rejects), repairs=dict(sorted(repairs.items())),
-                         fetch_seconds=shard.get("fetch_seconds", 0.0),
-                         seconds=round(time.perf_counter() - began, 3))
-    shard_outputs.write(out_dir, {"articles": article_table, "sentences": sentences, "mentions": mentions,
-                                  "signatures": minhash.signature_table(article_table),
-                                  "rejects": pa.Table.from_pylist(reject_rows, schema=schema.REJECTS)},
-                        fingerprint, result)
-    log.info("shard %s: %d records in, %d articles, %d rejected", shard["shard_id"], records_in,
-             len(articles), len(rejects))
+    result = ShardResult(
+        shard_id=shard["shard_id"],
+        source=source.name,
+        day=shard["day"],
+        out_dir=str(out_dir),
+        staging=shard["staging"],
+        records_in=records_in,
+        articles=len(articles),
+        rejected=len(rejects),
+        repairs=dict(sorted(repairs.items())),
+        fetch_seconds=shard.get("fetch_seconds", 0.0),
+        seconds=round(time.perf_counter() - began, 3),
+    )
+    shard_outputs.write(
+        out_dir,
+        {
+            "articles": article_table,
+            "sentences": sentences,
+            "mentions": mentions,
+            "signatures": minhash.signature_table(article_table),
+            "rejects": pa.Table.from_pylist(reject_rows, schema=schema.REJECTS),
+        },
+        fingerprint,
+        result,
+    )
+    log.info(
+        "shard %s: %d records in, %d articles, %d rejected", shard["shard_id"], records_in, len(articles), len(rejects)
+    )
     failpoints.hit("shard_done")
     return result
 

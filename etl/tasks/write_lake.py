@@ -58,8 +58,7 @@ def plan_source(results: list[ShardResult]) -> SourcePlan:
     # the kept records of each shard, so a shard is filtered against its own few, not the day's
     shard_of = kept_rows["shard"].to_numpy()
     kept_keys = same_key.record_keys(kept_rows)
-    return SourcePlan(results, [kept_keys.filter(pa.array(shard_of == i)) for i in range(len(results))],
-                      duplicates)
+    return SourcePlan(results, [kept_keys.filter(pa.array(shard_of == i)) for i in range(len(results))], duplicates)
 
 
 def _day_signatures(plans: dict[str, SourcePlan], sig_schema: pa.Schema) -> Iterator[pa.Table]:
@@ -68,15 +67,18 @@ def _day_signatures(plans: dict[str, SourcePlan], sig_schema: pa.Schema) -> Iter
         for result, kept in zip(plan.results, plan.kept):
             part = same_key.kept_rows(shard_outputs.read(result, "signatures"), kept, sig_schema, [])
             if part.num_rows != len(kept):
-                raise InvariantError(f"shard {result['shard_id']}: {part.num_rows} signatures for "
-                                     f"{len(kept)} articles")
+                raise InvariantError(f"shard {result['shard_id']}: {part.num_rows} signatures for {len(kept)} articles")
             yield part
 
 
 #: The tables written a shard at a time, each by its own thread, with the columns rows are sorted
 #: by within a shard (after ``article_id``).
-STREAMED = {"articles": (schema.ARTICLES, []), "sentences": (schema.SENTENCES, ["sentence_no"]),
-            "mentions": (schema.MENTIONS, ["field", "position"]), "signatures": (schema.SIGNATURES, [])}
+STREAMED = {
+    "articles": (schema.ARTICLES, []),
+    "sentences": (schema.SENTENCES, ["sentence_no"]),
+    "mentions": (schema.MENTIONS, ["field", "position"]),
+    "signatures": (schema.SIGNATURES, []),
+}
 
 
 class SourceWriter:
@@ -119,26 +121,50 @@ class SourceWriter:
 
     def write(self) -> SourceReport:
         with ThreadPoolExecutor(max_workers=len(STREAMED), thread_name_prefix="write_lake") as pool:
-            futures = {table: pool.submit(lake.replace_partition, self.lake_root, table, self.day, self.name,
-                                          self._parts(table, target, order))
-                       for table, (target, order) in STREAMED.items()}
+            futures = {
+                table: pool.submit(
+                    lake.replace_partition,
+                    self.lake_root,
+                    table,
+                    self.day,
+                    self.name,
+                    self._parts(table, target, order),
+                )
+                for table, (target, order) in STREAMED.items()
+            }
             files = {table: future.result() for table, future in futures.items()}
-        entity_rows = pa.table([list(self.entities), [v[0] for v in self.entities.values()],
-                                [v[1] for v in self.entities.values()]], schema=schema.ENTITIES).sort_by("entity_id")
-        rejects = pa.concat_tables([shard_outputs.read(r, "rejects").cast(schema.REJECTS)
-                                    for r in self.plan.results]).sort_by(
-            [("source_file", "ascending"), ("record_no", "ascending")])
+        entity_rows = pa.table(
+            [list(self.entities), [v[0] for v in self.entities.values()], [v[1] for v in self.entities.values()]],
+            schema=schema.ENTITIES,
+        ).sort_by("entity_id")
+        rejects = pa.concat_tables(
+            [shard_outputs.read(r, "rejects").cast(schema.REJECTS) for r in self.plan.results]
+        ).sort_by([("source_file", "ascending"), ("record_no", "ascending")])
         for table, data in (("entities", entity_rows), ("rejects", rejects), ("duplicates", self.plan.duplicates)):
             files[table] = lake.replace_partition(self.lake_root, table, self.day, self.name, data)
         repairs = sum((Counter(r.get("repairs", {})) for r in self.plan.results), Counter())
-        log.info("lake %s %s: %d articles (%d copies of others), %d sentences, %d mentions, %d duplicates, "
-                 "%d rejects", self.day, self.name, self.rows["articles"], self.copies, self.rows["sentences"],
-                 self.rows["mentions"], self.plan.duplicates.num_rows, rejects.num_rows)
-        return SourceReport(records_in=sum(r["records_in"] for r in self.plan.results),
-                            loaded=self.rows["articles"], duplicates=self.plan.duplicates.num_rows,
-                            rejected=rejects.num_rows, sentences=self.rows["sentences"],
-                            mentions=self.rows["mentions"], copies=self.copies, files=files,
-                            repairs=dict(sorted(repairs.items())))
+        log.info(
+            "lake %s %s: %d articles (%d copies of others), %d sentences, %d mentions, %d duplicates, %d rejects",
+            self.day,
+            self.name,
+            self.rows["articles"],
+            self.copies,
+            self.rows["sentences"],
+            self.rows["mentions"],
+            self.plan.duplicates.num_rows,
+            rejects.num_rows,
+        )
+        return SourceReport(
+            records_in=sum(r["records_in"] for r in self.plan.results),
+            loaded=self.rows["articles"],
+            duplicates=self.plan.duplicates.num_rows,
+            rejected=rejects.num_rows,
+            sentences=self.rows["sentences"],
+            mentions=self.rows["mentions"],
+            copies=self.copies,
+            files=files,
+            repairs=dict(sorted(repairs.items())),
+        )
 
 
 def write_lake(shard_results: list[ShardResult], settings: Settings, day: str | None = None) -> LakeReport:
@@ -149,13 +175,24 @@ def write_lake(shard_results: list[ShardResult], settings: Settings, day: str | 
     for res in shard_results:
         by_source.setdefault(res["source"], []).append(res)
     plans = {name: plan_source(by_source[name]) for name in sorted(by_source)}
-    found = copies.find_copies(_day_signatures(plans, schema.SIGNATURES),
-                               sum(len(k) for plan in plans.values() for k in plan.kept),
-                               settings.lake, day, settings.dedup_days)
+    found = copies.find_copies(
+        _day_signatures(plans, schema.SIGNATURES),
+        sum(len(k) for plan in plans.values() for k in plan.kept),
+        settings.lake,
+        day,
+        settings.dedup_days,
+    )
     report = {name: SourceWriter(settings.lake, day, name, plan, found).write() for name, plan in plans.items()}
     failpoints.hit("lake_written")
-    stages = {"fetch": max((r.get("fetch_seconds", 0.0) for r in shard_results), default=0.0),
-              "transform": round(sum(r.get("seconds", 0.0) for r in shard_results), 3),
-              "write_lake": round(time.perf_counter() - began, 3)}
-    return LakeReport(day=day, lake=str(settings.lake), staging=sorted({r["staging"] for r in shard_results}),
-                      sources=report, stages=stages)
+    stages = {
+        "fetch": max((r.get("fetch_seconds", 0.0) for r in shard_results), default=0.0),
+        "transform": round(sum(r.get("seconds", 0.0) for r in shard_results), 3),
+        "write_lake": round(time.perf_counter() - began, 3),
+    }
+    return LakeReport(
+        day=day,
+        lake=str(settings.lake),
+        staging=sorted({r["staging"] for r in shard_results}),
+        sources=report,
+        stages=stages,
+    )

@@ -77,6 +77,7 @@ def _remove_furniture(normalized) -> dict[int, tuple[str, str, Counter]]:
 
 # ------------------------------------------------------------------------------- arrow helpers
 
+
 def _rows(arr, pattern: str):
     """numpy indices of the rows matching ``pattern`` (RE2)."""
     import pyarrow.compute as pc
@@ -96,6 +97,7 @@ def _put(arr, rows, values: list[str]):
 
 
 # ------------------------------------------------------------------------------- normalization
+
 
 def _normalize(arr, texts: list[str] | None, repairs: list[Counter | None] | None = None):
     """``normalize`` of every element of ``arr``, whose values as Python strings are ``texts``
@@ -124,8 +126,11 @@ def _normalize(arr, texts: list[str] | None, repairs: list[Counter | None] | Non
         scan(rows, [texts[i] for i in rows.tolist()], normalize_scan.REPAIRED)
     rows = np.flatnonzero(status == normalize_scan.NEEDS_PREPARE)
     if len(rows):
-        scan(rows, [prepare(texts[i] if texts is not None else arr[i].as_py()) for i in rows.tolist()],
-             normalize_scan.FINISH)
+        scan(
+            rows,
+            [prepare(texts[i] if texts is not None else arr[i].as_py()) for i in rows.tolist()],
+            normalize_scan.FINISH,
+        )
     rows = np.flatnonzero(status == normalize_scan.NEEDS_CHECK)
     if len(rows):
         values = [fixed[i] if i in fixed else out[i].as_py() for i in rows.tolist()]
@@ -143,6 +148,7 @@ def normalize_batch(arr, texts: list[str] | None = None):
 
 
 # ------------------------------------------------------------------------------- the whole half
+
 
 @dataclass
 class CleanBatch:

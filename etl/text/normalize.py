@@ -75,8 +75,11 @@ _NEEDS_TRANSLATE = re.compile(f"[{_char_class(_TABLE)}]+")
 
 def _translate(m: re.Match) -> str:
     return m.group(0).translate(_TABLE)
-_DIACRITIC_TABLE = {cp: None for cps, repl in rules.character_rules() if repl == ""
-                    for cp in cps if 0x0610 <= cp <= 0x06ED}
+
+
+_DIACRITIC_TABLE = {
+    cp: None for cps, repl in rules.character_rules() if repl == "" for cp in cps if 0x0610 <= cp <= 0x06ED
+}
 
 # Arabic heh (U+0647) is ھ (do-chashmi) after a consonant Urdu aspirates and before another
 # letter (بهی -> بھی, پڑهنا -> پڑھنا); everywhere else it is ہ (goal heh): at the start of a word

@@ -94,7 +94,7 @@ def remove_fingerprinted(text: str, table: dict | None = None, min_run: int = MI
                     break
                 for n in sorted(lengths, reverse=True):
                     if n <= k:
-                        window = words[k - n:k]
+                        window = words[k - n : k]
                         window[-1] = window[-1].rstrip("۔")
                         if _fingerprint(window) in lengths[n]:
                             k, peeled = k - n, peeled + 1

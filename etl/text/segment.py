@@ -47,15 +47,19 @@ _RUN = rf"(?:[{_TERM}]|\.\.+)[{_TERM}.]*"  # a run of terminators: ۔ ؟ ? ! or 
 
 # Protection: a _KEEP goes after the ۔ before the date of a dateline (آن لائن۔05 مارچ 2023ء)),
 # after a ۔ between digits (2۔50) and after Latin initials (Waseem A. Siddiqui, U.N.).
-_PROTECT = (rf"(۔)( ?[0-9]{{1,2}} [{LETTERS}]+ [0-9]{{4}}ء?\))"
-            r"|([0-9]۔)([0-9])"
-            r"|(^|[^A-Za-z])((?:[A-Z]\.)+)")
+_PROTECT = (
+    rf"(۔)( ?[0-9]{{1,2}} [{LETTERS}]+ [0-9]{{4}}ء?\))"
+    r"|([0-9]۔)([0-9])"
+    r"|(^|[^A-Za-z])((?:[A-Z]\.)+)"
+)
 _PROTECT_REPL = r"\1\3\5\6" + _KEEP + r"\2\4"
 # Sentence ends, marked with _SEP in one pass. A run with its closing marks ends a sentence before
 # whitespace; glued to what follows, closing marks followed by punctuation stay with the sentence
 # and marks glued to a word open the next one. (At the end of the text nothing needs marking.)
-_RUN_END = (rf"({_RUN})(?:([{_CLOSE}]*)[{_WS}]+"
-            rf"|([{_CLOSE}]*)([^{_WS}{_CLOSE}{_TERM}.{_WORDCH}{_SEP}{_KEEP}])|([{_CLOSE}]*[{_WORDCH}]))")
+_RUN_END = (
+    rf"({_RUN})(?:([{_CLOSE}]*)[{_WS}]+"
+    rf"|([{_CLOSE}]*)([^{_WS}{_CLOSE}{_TERM}.{_WORDCH}{_SEP}{_KEEP}])|([{_CLOSE}]*[{_WORDCH}]))"
+)
 # An ASCII full stop after a letter ends a sentence before whitespace, and between two Urdu words.
 _DOT_END = rf"([{LETTERS}A-Za-z]\.[{_TERM}.]*[{_CLOSE}]*)[{_WS}]+|([{LETTERS}]\.)([{LETTERS}])"
 _BOUNDARY = f"{_RUN_END}|{_DOT_END}"
@@ -107,6 +111,7 @@ _WORDS_IN = re.compile(rf"[{LETTERS}{_ZWNJ}]+|۔")
 
 
 # ------------------------------------------------------------------------ per-string functions
+
 
 def paragraphs(text: str) -> list[str]:
     """Split clean text into paragraphs: every non-empty line is one."""

@@ -104,7 +104,7 @@ def _split_fused(offsets, toks, lead, flags):
     keys = list(table)
     # look up only tokens that start like a key and are as long as one (a few percent of them)
     key_bytes = [k.encode() for k in keys]
-    lengths = np.diff(np.frombuffer(toks.buffers()[1], dtype=np.int32)[toks.offset:toks.offset + len(toks) + 1])
+    lengths = np.diff(np.frombuffer(toks.buffers()[1], dtype=np.int32)[toks.offset : toks.offset + len(toks) + 1])
     lead_ok = np.zeros(1 << 16, dtype=bool)
     for b in key_bytes:  # a one-byte key matches whatever byte follows it
         lead_ok[(b[0] << 8) | b[1] if len(b) > 1 else slice(b[0] << 8, (b[0] + 1) << 8)] = True
@@ -136,16 +136,32 @@ def _token_tables():
     """The token scanner's tables, built from the classes of _ARROW_TOKEN (once)."""
     from etl.text.compiled import token_scan
 
-    return token_scan.tables(digits=_DIGITS, latin=_LATIN, indic=_INDIC, runs=_RUN_CHARS,
-                             unwrapped=_UNWRAPPED, num_seps=_NUM_SEPS, latin_seps=_LATIN_SEPS,
-                             suffixes=_NUM_SUFFIXES, is_word=is_word)
+    return token_scan.tables(
+        digits=_DIGITS,
+        latin=_LATIN,
+        indic=_INDIC,
+        runs=_RUN_CHARS,
+        unwrapped=_UNWRAPPED,
+        num_seps=_NUM_SEPS,
+        latin_seps=_LATIN_SEPS,
+        suffixes=_NUM_SUFFIXES,
+        is_word=is_word,
+    )
 
 
 def _segment_schema():
     import pyarrow as pa
 
-    return pa.schema([("doc", pa.int32()), ("paragraph_no", pa.int32()), ("sentence_no", pa.int32()),
-                      ("text", pa.string()), ("tokens", pa.list_(pa.string())), ("word_count", pa.int32())])
+    return pa.schema(
+        [
+            ("doc", pa.int32()),
+            ("paragraph_no", pa.int32()),
+            ("sentence_no", pa.int32()),
+            ("text", pa.string()),
+            ("tokens", pa.list_(pa.string())),
+            ("word_count", pa.int32()),
+        ]
+    )
 
 
 def segment(bodies: Sequence[str | None] | object):
@@ -175,8 +191,9 @@ def segment(bodies: Sequence[str | None] | object):
 
     # paragraphs: non-empty lines, stripped
     lines = pc.split_pattern(arr, pattern="\n")
-    para_doc, paras = _drop_empty(pc.list_parent_indices(lines).to_numpy(),
-                                  pc.utf8_trim_whitespace(pc.list_flatten(lines)))
+    para_doc, paras = _drop_empty(
+        pc.list_parent_indices(lines).to_numpy(), pc.utf8_trim_whitespace(pc.list_flatten(lines))
+    )
 
     # sentences: mark the ends in one regex pass and split there; the few paragraphs that need
     # more than that (see _ARROW_ROUTE) go through sentences()
@@ -193,8 +210,9 @@ def segment(bodies: Sequence[str | None] | object):
         values = sub.to_pylist() + [_SEP.join(sentences(t)) for t, p in zip(texts, py) if p]
         marked = _put(marked, np.concatenate([route[~py], route[py]]), values)
     pieces = pc.split_pattern(marked, pattern=_SEP)
-    sent_para, sents = _drop_empty(pc.list_parent_indices(pieces).to_numpy(),
-                                   pc.utf8_trim_whitespace(pc.list_flatten(pieces)))
+    sent_para, sents = _drop_empty(
+        pc.list_parent_indices(pieces).to_numpy(), pc.utf8_trim_whitespace(pc.list_flatten(pieces))
+    )
     sent_doc = para_doc[sent_para]
     paragraph_no = _number_within(para_doc)[sent_para]
     sentence_no = _number_within(sent_doc)
@@ -221,6 +239,13 @@ def segment(bodies: Sequence[str | None] | object):
     tok_col = pa.ListArray.from_arrays(pa.array(offsets), toks)
 
     return pa.Table.from_arrays(
-        [pa.array(sent_doc.astype(np.int32)), pa.array(paragraph_no), pa.array(sentence_no),
-         sents, tok_col, pa.array(word_count)],
-        schema=_segment_schema())
+        [
+            pa.array(sent_doc.astype(np.int32)),
+            pa.array(paragraph_no),
+            pa.array(sentence_no),
+            sents,
+            tok_col,
+            pa.array(word_count),
+        ],
+        schema=_segment_schema(),
+    )

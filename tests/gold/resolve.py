@@ -66,8 +66,7 @@ class _Records:
 
 
 def _paragraph(records: _Records, item: dict) -> str:
-    where = f"{item['id']} ({item['file']} record {item['record']} {item['field']!r} " \
-            f"paragraph {item['paragraph']})"
+    where = f"{item['id']} ({item['file']} record {item['record']} {item['field']!r} paragraph {item['paragraph']})"
     rows = records.get(item["file"])
     if not 1 <= item["record"] <= len(rows):
         raise GoldError(f"{where}: no such record (file has {len(rows)})")
@@ -80,9 +79,11 @@ def _paragraph(records: _Records, item: dict) -> str:
     text = paras[item["paragraph"]]
     got = paragraph_hash(text)
     if got != item["sha256"]:
-        raise GoldError(f"{where}: paragraph hash {got} does not match the gold hash "
-                        f"{item['sha256']}: the corpus or the reader changed, so the offsets "
-                        f"no longer apply")
+        raise GoldError(
+            f"{where}: paragraph hash {got} does not match the gold hash "
+            f"{item['sha256']}: the corpus or the reader changed, so the offsets "
+            f"no longer apply"
+        )
     return text
 
 
@@ -106,10 +107,10 @@ def load_gold(corpora: pathlib.Path = DEFAULT_CORPORA, gold: pathlib.Path = GOLD
         text = _paragraph(records, item)
         tokens: list[str] = []
         for span in item["tokens"]:
-            tokens.extend(span[2].split(" ") if len(span) == 3 else [text[span[0]:span[1]]])
-        items.append({**item, "text": text,
-                      "gold_sentences": [text[s:e] for s, e in item["sentences"]],
-                      "gold_tokens": tokens})
+            tokens.extend(span[2].split(" ") if len(span) == 3 else [text[span[0] : span[1]]])
+        items.append(
+            {**item, "text": text, "gold_sentences": [text[s:e] for s, e in item["sentences"]], "gold_tokens": tokens}
+        )
     return items
 
 
@@ -158,7 +159,7 @@ def validate(items: list[dict]) -> list[str]:
         bounds = item["sentences"]
         for span in item["tokens"]:
             if not any(s <= span[0] and span[1] <= e for s, e in bounds):
-                out.append(f"token {span[:2]} {text[span[0]:span[1]]!r} crosses a sentence boundary")
+                out.append(f"token {span[:2]} {text[span[0] : span[1]]!r} crosses a sentence boundary")
         problems += [f"{where}: {p}" for p in out]
     return problems
 
@@ -183,8 +184,7 @@ def main(argv: list[str]) -> int:
     rows.append(("total", *(sum(c[i] for c in counts.values()) for i in range(5))))
     for row in rows:
         print("{:<11} {:>5} {:>9} {:>11} {:>11} {:>11}".format(*row))
-    print("OK: every item resolves and validates" if not problems
-          else f"{len(problems)} problem(s)")
+    print("OK: every item resolves and validates" if not problems else f"{len(problems)} problem(s)")
     return 1 if problems else 0
 
 

@@ -13,8 +13,9 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 from etl.settings import ROOT
 from tests.support.services import _free_port
@@ -78,12 +79,15 @@ def api_call(method: str, url: str, token: str | None = None, body: Any = None) 
 def log_tails(logs: Path | Iterable[Path], nchars: int = 4000) -> str:
     """The last ``nchars`` of each log, headed by its name, for a failure message."""
     paths = [logs] if isinstance(logs, Path) else list(logs)
-    return "\n".join(f"--- {p.name} (tail) ---\n" + (p.read_text(errors="replace")[-nchars:] if p.exists() else "(none)")
-                     for p in paths)
+    return "\n".join(
+        f"--- {p.name} (tail) ---\n" + (p.read_text(errors="replace")[-nchars:] if p.exists() else "(none)")
+        for p in paths
+    )
 
 
-def wait_for(what: str, check: Callable[[], Any], timeout: float, logs: Path | Iterable[Path],
-             every: float = 2.0) -> Any:
+def wait_for(
+    what: str, check: Callable[[], Any], timeout: float, logs: Path | Iterable[Path], every: float = 2.0
+) -> Any:
     """``check()``'s first truthy result, polled every ``every`` s; past ``timeout`` s the test fails
     with the tails of ``logs``."""
     deadline = time.monotonic() + timeout
@@ -137,8 +141,9 @@ def _stop_groups(procs: list[subprocess.Popen], grace: float = 30) -> None:
 
 
 @contextlib.contextmanager
-def process_groups(commands: dict[str, tuple[list[str], dict[str, str]]], log_dir: Path
-                   ) -> Iterator[dict[str, subprocess.Popen]]:
+def process_groups(
+    commands: dict[str, tuple[list[str], dict[str, str]]], log_dir: Path
+) -> Iterator[dict[str, subprocess.Popen]]:
     """Each of ``commands`` (name -> (argv, env)) running in a process group of its own for the
     ``with`` block, its output in ``log_dir/<name>.log``; all of them stopped after (``_stop_groups``),
     whatever happened inside the block."""
@@ -146,10 +151,11 @@ def process_groups(commands: dict[str, tuple[list[str], dict[str, str]]], log_di
     logs = []
     try:
         for name, (argv, env) in commands.items():
-            log = open(log_dir / f"{name}.log", "w")
+            log = open(log_dir / f"{name}.log", "w")  # noqa: SIM115 - closed when the cluster stops
             logs.append(log)
-            procs[name] = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                           stdin=subprocess.DEVNULL, start_new_session=True)
+            procs[name] = subprocess.Popen(
+                argv, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+            )
         yield procs
     finally:
         _stop_groups(list(procs.values()))

@@ -33,6 +33,7 @@ Fixtures
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import http.server
 import mimetypes
@@ -51,8 +52,8 @@ import threading
 import time
 import urllib.parse
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator
 
 import pytest
 
@@ -172,8 +173,7 @@ def _ensure_os_user(name: str) -> pwd.struct_passwd:
     )
     if proc.returncode != 0:
         pytest.fail(
-            f"running as root and OS user {name!r} does not exist; "
-            f"`useradd {name}` failed: {proc.stderr.strip()}",
+            f"running as root and OS user {name!r} does not exist; `useradd {name}` failed: {proc.stderr.strip()}",
             pytrace=False,
         )
     return pwd.getpwnam(name)
@@ -243,11 +243,7 @@ class PostgresServer:
         from psycopg import sql
 
         with self.connect("postgres", autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                    sql.Identifier(name)
-                )
-            )
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
     def log_tail(self, nchars: int = 4000) -> str:
         return _tail(self.logfile, nchars)
@@ -319,10 +315,14 @@ class _PgCluster:
             proc = self._run(
                 [
                     self._exe("initdb"),
-                    "-D", str(self.datadir),
-                    "-A", "trust",
-                    "-U", PG_ROLE,
-                    "-E", "UTF8",
+                    "-D",
+                    str(self.datadir),
+                    "-A",
+                    "trust",
+                    "-U",
+                    PG_ROLE,
+                    "-E",
+                    "UTF8",
                     f"--locale={locale}",
                     "--no-sync",
                 ]
@@ -343,11 +343,15 @@ class _PgCluster:
             proc = self._run(
                 [
                     self._exe("pg_ctl"),
-                    "-D", str(self.datadir),
-                    "-l", str(self.logfile),
+                    "-D",
+                    str(self.datadir),
+                    "-l",
+                    str(self.logfile),
                     "-w",
-                    "-t", str(_START_TIMEOUT_S),
-                    "-o", opts,
+                    "-t",
+                    str(_START_TIMEOUT_S),
+                    "-o",
+                    opts,
                     "start",
                 ],
                 timeout=_START_TIMEOUT_S + 15,
@@ -412,7 +416,7 @@ def pg_server() -> Iterator[PostgresServer]:
                 with server.connect("postgres") as conn:
                     conn.execute("SELECT 1")
                 break
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 if time.monotonic() > deadline:
                     pytest.fail(
                         f"PostgreSQL started but is not reachable: {exc}\n{server.log_tail()}",
@@ -473,17 +477,37 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
     """A real Redis server on 127.0.0.1 for one test: no snapshots, no append-only file."""
     exe = shutil.which("redis-server") or "/usr/bin/redis-server"
     if not os.access(exe, os.X_OK):
-        pytest.fail("redis-server not found; install Debian's redis-server package "
-                    "(`apt-get install redis-server`); these tests require a real server.", pytrace=False)
+        pytest.fail(
+            "redis-server not found; install Debian's redis-server package "
+            "(`apt-get install redis-server`); these tests require a real server.",
+            pytrace=False,
+        )
     workdir = tmp_path_factory.mktemp("redis")
     last = ""
     for _attempt in range(3):  # a free port can be taken before the server binds it: retry
         server = RedisServer(PG_HOST, _free_port(), workdir / "redis.log")
         with open(server.logfile, "w") as log:
             proc = subprocess.Popen(
-                [exe, "--bind", server.host, "--port", str(server.port), "--dir", str(workdir),
-                 "--save", "", "--appendonly", "no", "--daemonize", "no"],
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+                [
+                    exe,
+                    "--bind",
+                    server.host,
+                    "--port",
+                    str(server.port),
+                    "--dir",
+                    str(workdir),
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--daemonize",
+                    "no",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + _START_TIMEOUT_S
         while proc.poll() is None and not server.ping() and time.monotonic() < deadline:
             time.sleep(0.1)
@@ -566,11 +590,7 @@ class FaultyHTTPServer:
         """Number of logged requests for ``path`` (optionally one method)."""
         p = _norm_path(path)
         with self._lock:
-            return sum(
-                1
-                for m, rp in self.requests
-                if _norm_path(rp) == p and (method is None or m == method.upper())
-            )
+            return sum(1 for m, rp in self.requests if _norm_path(rp) == p and (method is None or m == method.upper()))
 
     # -- used by the handler ---------------------------------------------- #
     def _record(self, method: str, raw_path: str) -> tuple[int | None, float, int | None]:
@@ -602,7 +622,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def state(self) -> FaultyHTTPServer:
         return self.server.state  # type: ignore[attr-defined]
 
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 - silence stderr
+    def log_message(self, format: str, *args) -> None:
         pass
 
     def _simple(self, status: int, body: bytes, head: bool) -> None:
@@ -639,17 +659,15 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(data[: max(trunc, 0)])
             self.wfile.flush()
             self.close_connection = True
-            try:
+            with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             return
         self.wfile.write(data)
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self._handle(head=False)
 
-    def do_HEAD(self) -> None:  # noqa: N802
+    def do_HEAD(self) -> None:
         self._handle(head=True)
 
 
@@ -697,10 +715,15 @@ class S3Server:
 
     def env(self) -> dict[str, str]:
         """Environment for an S3 client of this server: dummy keys, no ~/.aws files, no real AWS."""
-        return {"AWS_ENDPOINT_URL": self.endpoint, "AWS_ACCESS_KEY_ID": "testing",
-                "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
-                "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-                "AWS_EC2_METADATA_DISABLED": "true"}
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+            "AWS_EC2_METADATA_DISABLED": "true",
+        }
 
     def log_tail(self, nchars: int = 4000) -> str:
         return _tail(self.logfile, nchars)
@@ -712,8 +735,9 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
     port = _free_port()
     logfile = tmp_path_factory.mktemp("s3_server") / "moto.log"
     with open(logfile, "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", PG_HOST, "-p", str(port)],
-                                stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", PG_HOST, "-p", str(port)], stdout=log, stderr=subprocess.STDOUT
+        )
     server = S3Server(endpoint=f"http://{PG_HOST}:{port}", logfile=logfile)
     try:
         deadline = time.monotonic() + _START_TIMEOUT_S

@@ -29,8 +29,11 @@ def njit(**options):
         except RuntimeError as exc:  # "cannot cache function ...: no locator available"
             if not _warned:
                 _warned.append(True)
-                log.warning("the text stage's compiled scans cannot be cached (%s); each process compiles "
-                            "them again: set NUMBA_CACHE_DIR to a writable folder", exc)
+                log.warning(
+                    "the text stage's compiled scans cannot be cached (%s); each process compiles "
+                    "them again: set NUMBA_CACHE_DIR to a writable folder",
+                    exc,
+                )
             return numba.njit(**options)(fn)
 
     return wrap
@@ -46,14 +49,18 @@ def utf8_at(data, i):
         return ((b0 & 0x1F) << 6) | (np.int64(data[i + 1]) & 0x3F), 2
     if b0 < 0xF0:
         return ((b0 & 0x0F) << 12) | ((np.int64(data[i + 1]) & 0x3F) << 6) | (np.int64(data[i + 2]) & 0x3F), 3
-    return (((b0 & 0x07) << 18) | ((np.int64(data[i + 1]) & 0x3F) << 12)
-            | ((np.int64(data[i + 2]) & 0x3F) << 6) | (np.int64(data[i + 3]) & 0x3F)), 4
+    return (
+        ((b0 & 0x07) << 18)
+        | ((np.int64(data[i + 1]) & 0x3F) << 12)
+        | ((np.int64(data[i + 2]) & 0x3F) << 6)
+        | (np.int64(data[i + 3]) & 0x3F)
+    ), 4
 
 
 def string_buffers(arr) -> tuple[np.ndarray, np.ndarray]:
     """A ``pyarrow.StringArray``'s offsets (int32, one more than its strings, into ``data``) and
     its data bytes (uint8), without copying."""
     _, offsets_buf, data_buf = arr.buffers()
-    offsets = np.frombuffer(offsets_buf, dtype=np.int32)[arr.offset:arr.offset + len(arr) + 1]
+    offsets = np.frombuffer(offsets_buf, dtype=np.int32)[arr.offset : arr.offset + len(arr) + 1]
     data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
     return offsets, data

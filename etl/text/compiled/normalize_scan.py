@@ -48,8 +48,18 @@ _LIMIT = 0x3000  # prepare's tables cover code points below this; a row holding 
 # CLASS_LATIN a Latin letter, CLASS_PUNCT one of ، ؟ ؛ ! ?, CLASS_DANDA ۔, CLASS_SPACE a space,
 # CLASS_TAB a tab, CLASS_NEWLINE a newline, CLASS_CR a CR, CLASS_OTHER anything else (and the
 # class before a row's first character)
-_CLASS_IDS = (CLASS_OTHER, CLASS_LETTER, CLASS_DIGIT, CLASS_LATIN, CLASS_PUNCT, CLASS_DANDA, CLASS_SPACE, CLASS_TAB,
-              CLASS_NEWLINE, CLASS_CR) = tuple(range(10))
+_CLASS_IDS = (
+    CLASS_OTHER,
+    CLASS_LETTER,
+    CLASS_DIGIT,
+    CLASS_LATIN,
+    CLASS_PUNCT,
+    CLASS_DANDA,
+    CLASS_SPACE,
+    CLASS_TAB,
+    CLASS_NEWLINE,
+    CLASS_CR,
+) = tuple(range(10))
 # the scan tests two groups by range, one compare instead of two: a newline or a CR
 # (``c >= CLASS_NEWLINE``, the last two ids), a space or a tab (``CLASS_SPACE <= c <= CLASS_TAB``)
 assert CLASS_NEWLINE + 1 == CLASS_CR == max(_CLASS_IDS) and CLASS_SPACE + 1 == CLASS_TAB
@@ -65,7 +75,15 @@ _REPAIR_SHIFT, _CHANGE_SHIFT = 1, 4
 assert _REPAIR >> _REPAIR_SHIFT == _FOUND_REPAIR and _CHANGE >> _CHANGE_SHIFT == _FOUND_CHANGE
 _FINISH_LIMIT = 0x3001  # str.isspace is false above U+3000
 # the steps of finish a row needs
-_STEP_SPACE_BEFORE, _STEP_INSERT, _STEP_CR, _STEP_RUNS, _STEP_EDGES, _STEP_NEWLINES, _ABBREVIATION = 1, 2, 4, 8, 16, 32, 64
+_STEP_SPACE_BEFORE, _STEP_INSERT, _STEP_CR, _STEP_RUNS, _STEP_EDGES, _STEP_NEWLINES, _ABBREVIATION = (
+    1,
+    2,
+    4,
+    8,
+    16,
+    32,
+    64,
+)
 
 
 _HANGUL_JAMO_VT = range(0x1161, 0x11C3)  # compose with what precedes them by rule, not by table
@@ -104,8 +122,14 @@ def nfc_plan() -> tuple[set[int], set[int], set[int], dict[str, list[tuple[str, 
     # a composed character whose decomposition starts with one that could join what precedes it
     odd = {cp for cp in composed if ord(unicodedata.normalize("NFD", chr(cp))[0]) in marked}
     marked, composed = marked | odd, composed - odd
-    fast = {cp for cp in marked if not unicodedata.decomposition(chr(cp)) and cp not in _HANGUL_JAMO_VT
-            and unicodedata.normalize("NFC", chr(cp)) == chr(cp) and any(lo <= cp <= hi for lo, hi in _ARABIC_MARKS)}
+    fast = {
+        cp
+        for cp in marked
+        if not unicodedata.decomposition(chr(cp))
+        and cp not in _HANGUL_JAMO_VT
+        and unicodedata.normalize("NFC", chr(cp)) == chr(cp)
+        and any(lo <= cp <= hi for lo, hi in _ARABIC_MARKS)
+    }
     by_mark: dict[str, list[tuple[str, str]]] = {}
     for seq, c in pairs:
         if ord(seq[0]) not in marked | composed and ord(seq[1]) in fast:
@@ -157,10 +181,17 @@ def tables() -> tuple:
     rep_off[1:] = np.cumsum([len(v) for v in values])
     rep = np.array([ord(c) for v in values for c in v] or [0], dtype=np.int32)
     # how much prepare may lengthen a row, in code points and in UTF-8 bytes (the buffers allow it)
-    grow = max([1] + [max(len(v), -(-len(v.encode()) // len(chr(cp).encode())))
-                      for cp, v in zip((cp for cp in _TABLE if cp < _LIMIT), values)])
+    grow = max(
+        [1]
+        + [
+            max(len(v), -(-len(v.encode()) // len(chr(cp).encode())))
+            for cp, v in zip((cp for cp in _TABLE if cp < _LIMIT), values)
+        ]
+    )
     prep[(translate >= 0) | (slot >= 0)] |= _CHANGE
-    assert not any(c == "\u0647" or ord(c) >= _LIMIT for v in values for c in v), "the table makes a heh or a wide character"
+    assert not any(c == "\u0647" or ord(c) >= _LIMIT for v in values for c in v), (
+        "the table makes a heh or a wide character"
+    )
 
     letters = re.compile(f"[{LETTERS}]")
     assert all(letters.fullmatch(c) for name in rules.letter_names() for c in name)
@@ -169,10 +200,27 @@ def tables() -> tuple:
     ids = np.zeros(_FINISH_LIMIT, dtype=np.uint8)
     for cp in range(_FINISH_LIMIT):
         ch = chr(cp)
-        ids[cp] = (CLASS_LETTER if letters.match(ch) else CLASS_DIGIT if "0" <= ch <= "9"
-                   else CLASS_LATIN if ch.isascii() and ch.isalpha() else CLASS_DANDA if ch == "۔"
-                   else CLASS_PUNCT if ch in "،؟؛!?" else CLASS_SPACE if ch == " " else CLASS_TAB if ch == "\t"
-                   else CLASS_NEWLINE if ch == "\n" else CLASS_CR if ch == "\r" else CLASS_OTHER)
+        ids[cp] = (
+            CLASS_LETTER
+            if letters.match(ch)
+            else CLASS_DIGIT
+            if "0" <= ch <= "9"
+            else CLASS_LATIN
+            if ch.isascii() and ch.isalpha()
+            else CLASS_DANDA
+            if ch == "۔"
+            else CLASS_PUNCT
+            if ch in "،؟؛!?"
+            else CLASS_SPACE
+            if ch == " "
+            else CLASS_TAB
+            if ch == "\t"
+            else CLASS_NEWLINE
+            if ch == "\n"
+            else CLASS_CR
+            if ch == "\r"
+            else CLASS_OTHER
+        )
     white = np.array([chr(cp).isspace() for cp in range(_FINISH_LIMIT)], dtype=np.bool_)  # str.strip's
     punct = (CLASS_PUNCT, CLASS_DANDA)
     digit_latin = (CLASS_DIGIT, CLASS_LATIN)
@@ -184,8 +232,11 @@ def tables() -> tuple:
             f = 0
             if left == CLASS_SPACE and right in punct:
                 f |= _STEP_SPACE_BEFORE
-            if ((left in punct and right == CLASS_LETTER) or (left == CLASS_LETTER and right in digit_latin)
-                    or (left in digit_latin and right == CLASS_LETTER)):
+            if (
+                (left in punct and right == CLASS_LETTER)
+                or (left == CLASS_LETTER and right in digit_latin)
+                or (left in digit_latin and right == CLASS_LETTER)
+            ):
                 f |= _STEP_INSERT
             if left in blank and right in blank:
                 f |= _STEP_RUNS
@@ -220,7 +271,7 @@ def clean(arr, modes=None):
     parts, start, wide = [], 0, offsets.astype(np.int64)  # slices of whole rows
     while start < n:
         end = max(start + 1, int(np.searchsorted(wide, wide[start] + CHUNK_BYTES, side="right")) - 1)
-        parts.append(_clean_slice(arr.slice(start, end - start), offsets[start:end + 1], modes[start:end]))
+        parts.append(_clean_slice(arr.slice(start, end - start), offsets[start : end + 1], modes[start:end]))
         start = end
     return pa.concat_arrays([p for p, _ in parts]), np.concatenate([s for _, s in parts])
 
@@ -236,6 +287,7 @@ def _clean_slice(arr, offsets, modes):
 
 
 # ----------------------------------------------------------------------------------- the scan
+
 
 @njit(nogil=True)
 def _encode(buf, n, out, pos):
@@ -397,7 +449,7 @@ def _space_before(a, n, b, ids, steps):
             while j < n and a[j] == 0x20:
                 j += 1
             if not (j < n and steps[CLASS_SPACE * _CLASSES + _id(ids, a[j])] & _STEP_SPACE_BEFORE):
-                for t in range(k, j):
+                for _ in range(k, j):
                     b[m] = 0x20
                     m += 1
             k = j
@@ -420,9 +472,11 @@ def _insert_spaces(a, n, b, ids, steps):
             left = _id(ids, a[k - 1])
             space = steps[left * _CLASSES + _id(ids, cp)] & _STEP_INSERT
             if space and left == CLASS_DIGIT:  # a digit, then a letter
-                space = not (cp == 0x0621
-                             or (cp == 0x0648 and k + 2 < n and a[k + 1] == 0x06CC and a[k + 2] == 0x06BA)
-                             or (cp == 0x0648 and k + 2 < n and a[k + 1] == 0x0627 and a[k + 2] == 0x06BA))
+                space = not (
+                    cp == 0x0621
+                    or (cp == 0x0648 and k + 2 < n and a[k + 1] == 0x06CC and a[k + 2] == 0x06BA)
+                    or (cp == 0x0648 and k + 2 < n and a[k + 1] == 0x0627 and a[k + 2] == 0x06BA)
+                )
             if space:
                 b[m] = 0x20
                 m += 1
@@ -531,11 +585,11 @@ def _clean(data, offsets, modes, prep, slot, compose, translate, rep_off, rep, w
         n, found, flags = _decode_scan(data, start, end, a, prep, ids, steps)
         mode = modes[r]
         changed = False
-        if mode == FULL or mode == REPAIRED:
+        if mode == FULL or mode == REPAIRED:  # noqa: SIM109 - numba compiles the comparisons, not a tuple
             # a row for Python: repairs first
             if found & (_FOUND_PYTHON | _FOUND_REPAIR) and (found & _FOUND_PYTHON or mode == FULL):
                 status[r] = NEEDS_REPAIR if found & _FOUND_REPAIR and mode == FULL else NEEDS_PREPARE
-                out[pos:pos + end - start] = data[start:end]
+                out[pos : pos + end - start] = data[start:end]
                 pos += end - start
                 out_offsets[r + 1] = pos
                 continue
@@ -566,7 +620,7 @@ def _clean(data, offsets, modes, prep, slot, compose, translate, rep_off, rep, w
             for k in range(hi, n):
                 skip_hi += _width(a[k])
             length = end - start - skip_lo - skip_hi
-            out[pos:pos + length] = data[start + skip_lo:start + skip_lo + length]
+            out[pos : pos + length] = data[start + skip_lo : start + skip_lo + length]
             pos += length
         out_offsets[r + 1] = pos
     return out, pos, out_offsets, status

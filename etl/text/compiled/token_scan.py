@@ -62,8 +62,18 @@ def _ascii_split_whitespace() -> list[int]:
     return [b for b, n in enumerate(pieces.to_pylist()) if n == 2]
 
 
-def tables(*, digits: str, latin: str, indic: str, runs: str, unwrapped: str, num_seps: str,
-           latin_seps: str, suffixes: Sequence[str], is_word: Callable[[str], bool]) -> Tables:
+def tables(
+    *,
+    digits: str,
+    latin: str,
+    indic: str,
+    runs: str,
+    unwrapped: str,
+    num_seps: str,
+    latin_seps: str,
+    suffixes: Sequence[str],
+    is_word: Callable[[str], bool],
+) -> Tables:
     """The scanner's tables from the token regex's character classes (regex class bodies).
 
     ``runs`` lists the characters whose runs are tokens; ``unwrapped`` is the class the regex leaves
@@ -83,15 +93,24 @@ def tables(*, digits: str, latin: str, indic: str, runs: str, unwrapped: str, nu
     for kind, body in ((RUN, re.escape(runs)), (INDIC, indic), (LATIN, latin), (NUM, digits)):
         cps = _members(body, bmp)
         classes[cps] = (classes[cps] & ~np.uint16(_KIND)) | kind
-    for bit, body in ((_DIGIT, digits), (_LATIN_CH, latin), (_INDIC_CH, indic),
-                      (_NUM_SEP, num_seps), (_LATIN_SEP, latin_seps)):
+    for bit, body in (
+        (_DIGIT, digits),
+        (_LATIN_CH, latin),
+        (_INDIC_CH, indic),
+        (_NUM_SEP, num_seps),
+        (_LATIN_SEP, latin_seps),
+    ):
         classes[_members(body, bmp)] |= bit
     if np.any(classes[split] & _KIND != SPACE):
         raise ValueError("ASCII whitespace in a token class: the scanner drops all of it")
     word = np.append(np.fromiter(map(is_word, bmp), dtype=np.int8, count=_ASTRAL), np.int8(-1))
     encoded = [s.encode() for s in suffixes]
-    return Tables(classes, word, np.frombuffer(b"".join(encoded), dtype=np.uint8).copy(),
-                  np.cumsum([0] + [len(b) for b in encoded]).astype(np.int64))
+    return Tables(
+        classes,
+        word,
+        np.frombuffer(b"".join(encoded), dtype=np.uint8).copy(),
+        np.cumsum([0] + [len(b) for b in encoded]).astype(np.int64),
+    )
 
 
 @njit()
@@ -133,8 +152,7 @@ def _suffix(data, i, end, suffixes, suffix_ends):
 
 
 @njit()
-def _fill(offsets, data, plain, classes, word, suffixes, suffix_ends,
-          s, nt, dropped, str_off, ends, flags, lead):
+def _fill(offsets, data, plain, classes, word, suffixes, suffix_ends, s, nt, dropped, str_off, ends, flags, lead):
     """Scan strings from ``s`` on while the arrays have room for any string's tokens (one per byte,
     or one empty token); returns where it stopped, the tokens so far and the separator bytes so far.
 
@@ -211,7 +229,7 @@ def _fill(offsets, data, plain, classes, word, suffixes, suffix_ends,
 @njit()
 def _grown(a, size):
     b = np.empty(size, dtype=a.dtype)
-    b[:len(a)] = a
+    b[: len(a)] = a
     return b
 
 
@@ -235,8 +253,9 @@ def _scan(offsets, data, plain, classes, word, suffixes, suffix_ends):
     str_off[0] = 0
     s, nt, dropped = 0, 0, offsets[0]
     while True:
-        s, nt, dropped = _fill(offsets, data, plain, classes, word, suffixes, suffix_ends,
-                               s, nt, dropped, str_off, ends, flags, lead)
+        s, nt, dropped = _fill(
+            offsets, data, plain, classes, word, suffixes, suffix_ends, s, nt, dropped, str_off, ends, flags, lead
+        )
         if s == n_str:
             break
         cap = max(2 * cap, nt + offsets[s + 1] - offsets[s] + 1)
@@ -250,7 +269,7 @@ def _scan(offsets, data, plain, classes, word, suffixes, suffix_ends):
     for i in range(offsets[0], offsets[n_str]):
         out[pos] = data[i]
         pos += keep[data[i]]
-    return str_off, ends[:nt + 1], out[:pos], flags[:nt], lead[:nt]
+    return str_off, ends[: nt + 1], out[:pos], flags[:nt], lead[:nt]
 
 
 def scan(strings, plain: np.ndarray, t: Tables):
@@ -266,7 +285,8 @@ def scan(strings, plain: np.ndarray, t: Tables):
     if strings.null_count:
         raise ValueError("the token scanner reads strings without nulls")
     offsets, data = string_buffers(strings)
-    str_off, ends, out, flags, lead = _scan(offsets, data, np.asarray(plain, dtype=np.bool_), t.classes,
-                                            t.word, t.suffixes, t.suffix_ends)
+    str_off, ends, out, flags, lead = _scan(
+        offsets, data, np.asarray(plain, dtype=np.bool_), t.classes, t.word, t.suffixes, t.suffix_ends
+    )
     toks = pa.StringArray.from_buffers(len(ends) - 1, pa.py_buffer(ends), pa.py_buffer(out))
     return str_off, toks, flags, lead

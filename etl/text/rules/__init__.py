@@ -13,8 +13,14 @@ from pathlib import Path
 from etl.rule_files import files_digest, rows
 
 HERE = Path(__file__).resolve().parent
-FILES = ("characters.tsv", "compositions.tsv", "letter_names.txt", "fused_words.tsv", "boilerplate.tsv",
-         "furniture_fingerprints.tsv")
+FILES = (
+    "characters.tsv",
+    "compositions.tsv",
+    "letter_names.txt",
+    "fused_words.tsv",
+    "boilerplate.tsv",
+    "furniture_fingerprints.tsv",
+)
 
 
 def _rows(name: str) -> list[list[str]]:
