@@ -1,4 +1,4 @@
-"""``python -m etl``: the command line (``etl/cli.py``)."""
+"""``python -m etl``, the same command line as ``urdu-etl`` (``etl/cli.py``)."""
 
 import sys
 

@@ -1,4 +1,4 @@
-"""Command line: ``python -m etl run|ingest|fetch|summary|report|query|check-config``.
+"""Command line: ``urdu-etl run|ingest|fetch|summary|report|query|check-config`` (also ``python -m etl``).
 
 ``ingest`` and ``run`` run the same stages as the nightly DAG, in this process, without a
 scheduler: for a dump that arrived late or from elsewhere. They show a progress bar on a
@@ -49,9 +49,12 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a YYYY-MM-DD date") from exc
 
 
+DATA_DIR_HELP = "lake, staging, run summaries and default warehouse (default: $URDU_ETL_DATA_DIR, else data/ under $URDU_ETL_HOME or the current directory)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m etl",
+        prog="urdu-etl",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="The Urdu news pipeline without a scheduler: run declared sources for a day, ingest one "
         "dump, fetch only, show a day's summary or report, query the warehouse, check a sources file.",
@@ -73,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ing.add_argument("--encoding", default="utf-8")
     ing.add_argument("--date", type=_date, default=None, help="the day to file the dump under (default: today)")
-    ing.add_argument("--data-dir", type=Path, default=None, help="lake, staging and default warehouse root")
+    ing.add_argument("--data-dir", type=Path, default=None, help=DATA_DIR_HELP)
     ing.add_argument(
         "--warehouse",
         default=None,
@@ -91,9 +94,12 @@ def build_parser() -> argparse.ArgumentParser:
     day.add_argument("--date", type=_date, required=True)
     day.add_argument("--sources", default="", help="comma-separated source names (default: all)")
     day.add_argument(
-        "--config", type=Path, default=None, help="sources file (default: $URDU_ETL_SOURCES, else config/sources.yaml)"
+        "--config",
+        type=Path,
+        default=None,
+        help="sources file (default: $URDU_ETL_SOURCES, else config/sources.yaml under $URDU_ETL_HOME or the current directory)",
     )
-    day.add_argument("--data-dir", type=Path, default=None)
+    day.add_argument("--data-dir", type=Path, default=None, help=DATA_DIR_HELP)
     day.add_argument("--warehouse", default=None)
     day.add_argument("--run-id", default=None, help="name the run; give a crashed run's id to resume it")
     day.add_argument(
@@ -112,22 +118,25 @@ def build_parser() -> argparse.ArgumentParser:
     fet.add_argument("--date", type=_date, required=True)
     fet.add_argument("--sources", default="", help="comma-separated source names (default: all)")
     fet.add_argument("--config", type=Path, default=None)
-    fet.add_argument("--data-dir", type=Path, default=None)
+    fet.add_argument("--data-dir", type=Path, default=None, help=DATA_DIR_HELP)
     fet.add_argument("-q", "--quiet", action="store_true", help="print errors only")
 
     rep = sub.add_parser("report", help="print where a day's run report is (HTML and JSON); --rebuild draws it again")
     rep.add_argument("--date", type=_date, required=True)
-    rep.add_argument("--data-dir", type=Path, default=None)
+    rep.add_argument("--data-dir", type=Path, default=None, help=DATA_DIR_HELP)
     rep.add_argument("--rebuild", action="store_true", help="rebuild the report from the summary and the lake")
 
     chk = sub.add_parser("check-config", help="validate a sources file and list its sources")
     chk.add_argument(
-        "--config", type=Path, default=None, help="sources file (default: $URDU_ETL_SOURCES, else config/sources.yaml)"
+        "--config",
+        type=Path,
+        default=None,
+        help="sources file (default: $URDU_ETL_SOURCES, else config/sources.yaml under $URDU_ETL_HOME or the current directory)",
     )
 
     show = sub.add_parser("summary", help="print the summary of the last run for a day")
     show.add_argument("--date", type=_date, required=True)
-    show.add_argument("--data-dir", type=Path, default=None)
+    show.add_argument("--data-dir", type=Path, default=None, help=DATA_DIR_HELP)
     q = sub.add_parser(
         "query",
         help="run a named warehouse query, or read-only SQL; no name lists the queries",
@@ -144,7 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="query parameter, e.g. start=2024-11-01 end=2024-11-30 limit=50 (repeatable)",
     )
     q.add_argument("--csv", type=Path, default=None, help="write the rows to this CSV file instead of printing")
-    q.add_argument("--data-dir", type=Path, default=None)
+    q.add_argument("--data-dir", type=Path, default=None, help=DATA_DIR_HELP)
     q.add_argument("--warehouse", default=None)
     return parser
 

@@ -114,7 +114,10 @@ def load_sources(path: str | os.PathLike) -> dict[str, Source]:
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except FileNotFoundError as exc:
-        raise ConfigError(f"sources file not found: {path}") from exc
+        raise ConfigError(
+            f"sources file not found: {path} (pass --config FILE, or set URDU_ETL_SOURCES, or URDU_ETL_HOME to "
+            "the folder that holds config/sources.yaml)"
+        ) from exc
     except yaml.YAMLError as exc:
         raise ConfigError(f"sources file {path} is not valid YAML: {exc}") from exc
     entries = doc.get("sources") if isinstance(doc, dict) else None

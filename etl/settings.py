@@ -5,7 +5,9 @@ is a ``ConfigError`` naming the variable. A run reads them when it starts (each 
 it starts) and hands the ``Settings`` down; no other module reads an ``URDU_ETL_*`` variable (the
 test-only failpoint is looked up through ``read``, on each hit; Airflow's own ``AIRFLOW_CONN_*``
 variable is read where the warehouse URL is resolved). ``KNOBS`` lists them with their defaults and
-meanings, as the README's table of settings does (a test holds the two equal).
+meanings, as the README's table of settings does (a test holds the two equal). The data dir and
+the sources file default to folders under the home folder, ``URDU_ETL_HOME`` or else the current
+directory, so ``urdu-etl`` runs from any directory; a relative path resolves against the current one.
 
 This module imports nothing beyond the standard library: the DAG file reads the time zone from
 it at parse time.
@@ -23,10 +25,6 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from etl.errors import ConfigError
-
-#: The repository (or installed package) folder that holds ``etl/`` and ``config/``.
-ROOT = Path(__file__).resolve().parents[1]
-
 
 def _text(value: str) -> str:
     return value
@@ -117,9 +115,16 @@ class Knob:
 
 KNOBS: tuple[Knob, ...] = (
     Knob(
+        "home",
+        "URDU_ETL_HOME",
+        "the current directory",
+        "the folder that the data dir and the sources file default to: `<home>/data`, `<home>/config/sources.yaml`",
+        _path,
+    ),
+    Knob(
         "data_dir",
         "URDU_ETL_DATA_DIR",
-        "`data/` in the repository",
+        "`<home>/data`",
         "root of the lake, staging, run summaries and the default SQLite warehouse",
         _path,
     ),
@@ -135,7 +140,7 @@ KNOBS: tuple[Knob, ...] = (
         "the Airflow connection `urdu_warehouse`, else SQLite at `<data dir>/warehouse.db`",
         "SQLAlchemy URL of the warehouse (PostgreSQL or SQLite)",
     ),
-    Knob("sources_file", "URDU_ETL_SOURCES", "`config/sources.yaml`", "the sources file", _path),
+    Knob("sources_file", "URDU_ETL_SOURCES", "`<home>/config/sources.yaml`", "the sources file", _path),
     Knob(
         "timezone",
         "URDU_ETL_TIMEZONE",
@@ -187,10 +192,8 @@ KNOBS: tuple[Knob, ...] = (
 )
 
 _DEFAULTS: dict[str, Any] = {
-    "data_dir": ROOT / "data",
     "lake_url": None,
     "warehouse_url": None,
-    "sources_file": ROOT / "config" / "sources.yaml",
     "timezone": "Asia/Karachi",
     "shard_bytes": 8 << 20,
     "dedup_days": 30,
@@ -206,21 +209,35 @@ def read(field: str, environ: Mapping[str, str] | None = None) -> Any:
     knob = next(k for k in KNOBS if k.field == field)
     raw = (os.environ if environ is None else environ).get(knob.variable, "").strip()
     if not raw:
-        return _DEFAULTS[field]
+        return _default(field, environ)
     try:
         return knob.parse(raw)
     except ValueError as exc:
         raise ConfigError(f"{knob.variable}={raw!r}: {exc}") from None
 
 
+def _default(field: str, environ: Mapping[str, str] | None) -> Any:
+    """A setting's default; the data dir and the sources file lie under the home folder."""
+    if field == "home":
+        return Path.cwd()
+    if field in _UNDER_HOME:
+        return read("home", environ).joinpath(*_UNDER_HOME[field])
+    return _DEFAULTS[field]
+
+
+#: Defaults relative to the home folder (``URDU_ETL_HOME``, else the current directory).
+_UNDER_HOME = {"data_dir": ("data",), "sources_file": ("config", "sources.yaml")}
+
+
 @dataclass(frozen=True)
 class Settings:
     """The pipeline's settings; ``from_env`` reads them, ``replace`` overrides some (command-line flags)."""
 
-    data_dir: Path = _DEFAULTS["data_dir"]
+    home: Path = dataclasses.field(default_factory=lambda: _default("home", {}))
+    data_dir: Path = dataclasses.field(default_factory=lambda: _default("data_dir", {}))
     lake_url: str | None = _DEFAULTS["lake_url"]
     warehouse_url: str | None = _DEFAULTS["warehouse_url"]
-    sources_file: Path = _DEFAULTS["sources_file"]
+    sources_file: Path = dataclasses.field(default_factory=lambda: _default("sources_file", {}))
     timezone: str = _DEFAULTS["timezone"]
     shard_bytes: int = _DEFAULTS["shard_bytes"]
     dedup_days: int | None = _DEFAULTS["dedup_days"]

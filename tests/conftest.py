@@ -32,6 +32,18 @@ os.environ.update(
 os.environ["URDU_ETL_FETCH_BACKOFF"] = "0.05"
 for var in ("URDU_ETL_WAREHOUSE_URL", "URDU_ETL_DATA_DIR", "URDU_ETL_SOURCES", "AIRFLOW_CONN_URDU_WAREHOUSE"):
     os.environ.pop(var, None)
+# the checkout is the home folder (its config/sources.yaml, its data/), whatever folder a task runs in
+os.environ["URDU_ETL_HOME"] = str(ROOT)
+
+
+#: Fixtures that start a server process; a test using one is marked ``services`` (make test-fast leaves it out).
+SERVICE_FIXTURES = frozenset({"pg_server", "pg_url", "redis_server", "s3_server"})
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if SERVICE_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.services)
 
 
 def pytest_sessionfinish(session, exitstatus):

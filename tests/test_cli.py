@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from etl.settings import ROOT
+from tests.support import ROOT
 
 
 def _etl(*args, cwd=ROOT):
@@ -119,7 +119,7 @@ COMMANDS = ["run", "ingest", "fetch", "summary", "report", "query", "check-confi
 @pytest.mark.parametrize("command", COMMANDS)
 def test_every_command_has_help(command):
     proc = _etl(command, "--help")
-    assert proc.returncode == 0 and proc.stdout.startswith("usage: python -m etl " + command)
+    assert proc.returncode == 0 and proc.stdout.startswith("usage: urdu-etl " + command)
 
 
 def test_quiet_run_prints_nothing_and_the_report_and_queries_follow(tmp_path):

@@ -203,8 +203,14 @@ def test_airflow_services_build_from_dockerfile(compose):
     dockerfile = DOCKERFILE.read_text(encoding="utf-8")
     froms = re.findall(r"^\s*FROM\s+(\S+)", dockerfile, re.M | re.I)
     assert froms == ["apache/airflow:3.3.2-python3.11"], froms
-    assert re.search(r"^\s*COPY\s+requirements\.txt\s", dockerfile, re.M), "Dockerfile must COPY requirements.txt"
-    assert re.search(r"pip install[^\n]*-r\s+\S*requirements\.txt", dockerfile), "Dockerfile must pip install -r"
+    copied = " ".join(re.findall(r"^\s*COPY\s+(?:--\S+\s+)*(.+)$", dockerfile, re.M))
+    for needed in ("pyproject.toml", "requirements.txt", "constraints.txt", "etl"):
+        assert re.search(rf"(^|\s){re.escape(needed)}(\s|$)", copied), f"Dockerfile must COPY {needed}"
+    install = " ".join(dockerfile.replace("\\\n", " ").split())
+    assert re.search(r"pip install[^&]*-r\s+\S*requirements\.txt[^&]*-c\s+\S*constraints\.txt", install), (
+        "Dockerfile must pip install -r requirements.txt -c constraints.txt"
+    )
+    assert re.search(r"pip install[^&]*--no-deps\s+/tmp/urdu-etl(\s|$)", install), "Dockerfile must install the package"
     # Requirements are baked in, not installed at every container start.
     env = environment_of(common)
     assert not env.get("_PIP_ADDITIONAL_REQUIREMENTS"), "use the Dockerfile, not _PIP_ADDITIONAL_REQUIREMENTS"
@@ -215,10 +221,11 @@ def test_airflow_environment(services):
         env = environment_of(services[name])
         assert env.get("AIRFLOW__CORE__EXECUTOR") == "CeleryExecutor", name
         assert env.get("AIRFLOW__CORE__LOAD_EXAMPLES") == "false", name
-        assert env.get("PYTHONPATH") == "/opt/airflow", name
+        assert "PYTHONPATH" not in env, f"{name}: the image's installed package is imported, not a mounted etl/"
+        assert env.get("URDU_ETL_HOME") == "/opt/airflow", name
         assert env.get("URDU_ETL_DATA_DIR") == "/opt/airflow/data", name
         assert env.get("URDU_ETL_SOURCES") == "/opt/airflow/config/sources.yaml", name
-        # etl/ is mounted read-only: the compiled scans' cache must sit in the writable data volume
+        # the compiled scans' cache sits in the writable data volume, shared by the containers
         assert env.get("NUMBA_CACHE_DIR", "").startswith("/opt/airflow/data/"), name
         assert "@redis:6379" in env.get("AIRFLOW__CELERY__BROKER_URL", ""), name
         assert "@postgres:5432/airflow" in env.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", ""), name
@@ -364,7 +371,6 @@ def test_env_file_is_used(services):
     [
         ("dags", "/opt/airflow/dags", True),
         ("plugins", "/opt/airflow/plugins", True),
-        ("etl", "/opt/airflow/etl", True),
         ("config", "/opt/airflow/config", False),
         ("data", "/opt/airflow/data", False),
     ],

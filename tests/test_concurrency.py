@@ -5,7 +5,7 @@ import sys
 
 import sqlalchemy as sa
 
-from etl.settings import ROOT
+from tests.support import ROOT
 
 DAYS = ["2024-11-01", "2024-11-02", "2024-11-03", "2024-11-04"]
 

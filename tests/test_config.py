@@ -5,8 +5,8 @@ import datetime as dt
 import pytest
 
 from etl.config import ConfigError, load_sources, make_source
-from etl.settings import ROOT
 from etl.tasks.fetch import resolve_day, select_sources
+from tests.support import ROOT
 
 
 def test_bundled_sources_file_loads():

@@ -9,7 +9,6 @@ import json
 
 import pytest
 
-from etl.settings import ROOT
 from etl.text.normalize import (
     compose,
     digit_space,
@@ -19,6 +18,7 @@ from etl.text.normalize import (
     punctuation_space,
     remove_diacritics,
 )
+from tests.support import ROOT
 
 CASES = ROOT.parent / "shared" / "peer_tests" / "urduhack_cases.json"
 

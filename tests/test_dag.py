@@ -7,7 +7,7 @@ import sys
 
 from airflow.dag_processing.dagbag import DagBag
 
-from etl.settings import ROOT
+from tests.support import ROOT
 
 DAG_ID = "urdu_news_nightly"
 

@@ -4,7 +4,7 @@ import re
 
 from etl import schema
 from etl.load import warehouse
-from etl.settings import ROOT
+from tests.support import ROOT
 
 DOC = (ROOT / "docs" / "SCHEMA.md").read_text(encoding="utf-8")
 

@@ -10,7 +10,7 @@ import pyarrow.dataset as ds
 import pytest
 import sqlalchemy as sa
 
-from etl.settings import ROOT
+from tests.support import ROOT
 
 SAMPLE_DAY = "2021-04-07"
 
@@ -123,6 +123,7 @@ def test_explicit_dump_url_for_one_source(airflow_db, data_dir, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # a whole run or cluster; pytest.ini gives every other test 300 s
 def test_real_corpora_end_to_end(airflow_db, data_dir, corpora, tmp_path, monkeypatch):
     sources = tmp_path / "sources.yaml"
     sources.write_text(

@@ -17,7 +17,8 @@ import sqlalchemy as sa
 
 from etl import cli, errors, runner
 from etl.load import warehouse, warehouse_url
-from etl.settings import ROOT, Settings
+from etl.settings import Settings
+from tests.support import ROOT
 
 SAMPLE_DAY = "2021-04-07"
 

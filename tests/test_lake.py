@@ -8,7 +8,7 @@ import pyarrow.dataset as ds
 
 from etl import schema
 from etl.load import lake
-from etl.settings import ROOT
+from tests.support import ROOT
 
 
 def _rows(n):

@@ -17,7 +17,7 @@ import pytest
 from etl.config import load_sources, make_source
 from etl.load.lake import replace_partition
 from etl.report import REPORT_VERSION, build_report
-from etl.settings import ROOT
+from tests.support import ROOT
 from tests.support.runs import run_pipeline
 
 DAY = dt.date(2021, 4, 7)

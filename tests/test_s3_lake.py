@@ -22,7 +22,7 @@ from etl import schema
 from etl.config import load_sources, make_source
 from etl.dedup.copies import history_signatures
 from etl.load import lake
-from etl.settings import ROOT
+from tests.support import ROOT
 from tests.support.runs import run_pipeline
 from tests.test_enrich_pipeline import HEADER, MAP, OTHER, STORY
 

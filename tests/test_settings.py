@@ -5,21 +5,35 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from etl.errors import ConfigError
-from etl.settings import KNOBS, ROOT, Settings, read
+from etl.settings import KNOBS, Settings, read
+from tests.support import ROOT
 
 
-def test_defaults_with_nothing_set():
+def test_defaults_with_nothing_set(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    here = tmp_path.resolve()
     s = Settings.from_env({})
     assert s == Settings()
-    assert s.data_dir == ROOT / "data" and s.lake == ROOT / "data" / "lake"
-    assert s.sources_file == ROOT / "config" / "sources.yaml"
+    assert s.home == here and s.data_dir == here / "data" and s.lake == here / "data" / "lake"
+    assert s.sources_file == here / "config" / "sources.yaml"
     assert (s.timezone, s.shard_bytes, s.dedup_days) == ("Asia/Karachi", 8 << 20, 30)
     assert (s.fetch_attempts, s.fetch_backoff, s.fetch_timeout) == (3, 2.0, 60.0)
-    assert s.warehouse_url is None and s.default_warehouse_url == f"sqlite:///{ROOT / 'data' / 'warehouse.db'}"
+    assert s.warehouse_url is None and s.default_warehouse_url == f"sqlite:///{here / 'data' / 'warehouse.db'}"
+
+
+def test_home_moves_the_data_dir_and_sources_file_defaults_but_not_explicit_paths(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    home = tmp_path / "etl-home"
+    s = Settings.from_env({"URDU_ETL_HOME": str(home)})
+    assert (s.home, s.data_dir, s.sources_file) == (home, home / "data", home / "config" / "sources.yaml")
+    s = Settings.from_env({"URDU_ETL_HOME": str(home), "URDU_ETL_DATA_DIR": "d", "URDU_ETL_SOURCES": "s.yaml"})
+    assert (s.data_dir, s.sources_file) == (tmp_path / "d", tmp_path / "s.yaml")  # relative to the current dir
+    assert read("data_dir", {"URDU_ETL_HOME": "~"}) == Path.home() / "data"
 
 
 def test_values_are_parsed(tmp_path, monkeypatch):

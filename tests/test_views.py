@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from etl.config import load_sources
 from etl.load import queries, warehouse
-from etl.settings import ROOT
+from tests.support import ROOT
 from tests.support.runs import run_pipeline
 
 DAY = dt.date(2021, 4, 7)

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from etl.settings import ROOT
+from tests.support import ROOT
 from tests.support.services import _free_port
 
 AIRFLOW = Path(sys.executable).with_name("airflow")
