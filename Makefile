@@ -1,7 +1,10 @@
-# Two commands do all the set-up on a machine with Python 3.11 (the tests also need PostgreSQL's
-# initdb/pg_ctl and redis-server, which .ci/run installs when missing):
+# Two commands do all the set-up on a machine with Python 3.11 and make:
 #   make run   - create .venv, install, run the nightly DAG once through Airflow on the bundled sample day
-#   make test  - create .venv, install, run the whole test suite
+#   make test  - create .venv, install, run the whole test suite; PostgreSQL and Redis come from the venv,
+#                Debian's chromium for the UI test is installed when it can be (tests/support/system-packages.sh)
+# and for work on the code:
+#   make test-fast - the tests that start no server process (-m "not services")
+#   make lint      - ruff (lint and format) and mypy, as CI runs them
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
@@ -10,16 +13,18 @@ export AIRFLOW_HOME := $(CURDIR)/.airflow
 export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
 export AIRFLOW__CORE__PLUGINS_FOLDER := $(CURDIR)/plugins
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
+export URDU_ETL_HOME ?= $(CURDIR)
 export URDU_ETL_DATA_DIR ?= $(CURDIR)/data
-export PYTHONPATH := $(CURDIR)
 
-.PHONY: run test install clean samples
+.PHONY: run test test-fast lint format install system-packages clean samples
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
-	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version'
+# the package is installed editable: the DAG, the plugin and `urdu-etl` import this checkout's etl/
+$(VENV)/.installed: pyproject.toml requirements.txt requirements-dev.txt constraints.txt
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements-dev.txt -c constraints.txt
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
 install: $(VENV)/.installed
@@ -33,10 +38,26 @@ run: $(VENV)/.installed
 	@echo "Running DAG urdu_news_nightly for $(SAMPLE_DAY) (log: $(URDU_ETL_DATA_DIR)/logs/make-run.log)..."
 	@$(BIN)/airflow dags test urdu_news_nightly -c '{"date": "$(SAMPLE_DAY)"}' > $(URDU_ETL_DATA_DIR)/logs/make-run.log 2>&1 || \
 		{ tail -n 60 $(URDU_ETL_DATA_DIR)/logs/make-run.log; exit 1; }
-	@$(BIN)/python -m etl summary --date $(SAMPLE_DAY)
+	@$(BIN)/urdu-etl summary --date $(SAMPLE_DAY)
 
-test: $(VENV)/.installed
+# system packages first, so a machine that lacks them stops at once, not after the install
+test: system-packages $(VENV)/.installed
 	$(BIN)/python -m pytest
+
+test-fast: $(VENV)/.installed
+	$(BIN)/python -m pytest -m "not services"
+
+system-packages:
+	@bash tests/support/system-packages.sh
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: $(VENV)/.installed
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
 
 samples: $(VENV)/.installed
 	$(BIN)/python samples/make_dumps.py

@@ -55,6 +55,7 @@ def _runs(env) -> list[dict]:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # a whole run or cluster; pytest.ini gives every other test 300 s
 def test_backfill_with_the_real_scheduler(tmp_path, pg_server):
     metadata_db, warehouse_db = f"af_{uuid.uuid4().hex[:8]}", f"wh_{uuid.uuid4().hex[:8]}"
     pg_server.create_database(metadata_db)

@@ -175,6 +175,7 @@ def test_catalogue_covers_at_least_25_kinds():
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # a whole run or cluster; pytest.ini gives every other test 300 s
 def test_one_hundred_thousand_tiny_files(tmp_path):
     """A dump of 100k one-line article files: every one is accounted for, shards stay under Airflow's map limit."""
     n = 100_000

@@ -283,6 +283,7 @@ def _bodies(root: Path):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # a whole run or cluster; pytest.ini gives every other test 300 s
 def test_rules_on_real_corpora():
     if not CORPORA.is_dir():
         pytest.skip(f"shared corpora not found at ../shared/corpora (looked in {CORPORA})")

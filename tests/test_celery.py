@@ -178,6 +178,7 @@ def _workers_ready(broker_url: str) -> bool:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # a whole run or cluster; pytest.ini gives every other test 300 s
 def test_mapped_shards_run_on_two_celery_workers(tmp_path, pg_server, redis_server):
     metadata_db, cluster_wh, single_wh = (f"{p}_{uuid.uuid4().hex[:8]}" for p in ("af", "wh", "single"))
     for name in (metadata_db, cluster_wh, single_wh):

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from etl.failpoints import POINTS
-from etl.settings import ROOT
+from tests.support import ROOT
 
 DAY = "2021-04-07"
 TABLES = ("articles", "sentences", "rejects", "duplicates", "mentions", "entities")
@@ -60,6 +60,7 @@ def baseline(tmp_path_factory):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # a whole run or cluster; pytest.ini gives every other test 300 s
 @pytest.mark.parametrize("failpoint", [*POINTS, "shard_done:3", "lake_file:5"])
 def test_killed_run_resumes_to_the_same_outputs(tmp_path, baseline, failpoint):
     data = tmp_path / "data"

@@ -256,6 +256,7 @@ def test_segment_equals_per_string_on_real_bodies():
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # a whole run or cluster; pytest.ini gives every other test 300 s
 def test_segment_equals_per_string_on_the_whole_corpus():
     bodies = _real_bodies(1)
     got = segment(bodies)

@@ -18,6 +18,8 @@ import fsspec
 import pytest
 import sqlalchemy as sa
 
+from tests.support.services import PG_MAJOR
+
 # --------------------------------------------------------------------------- #
 # PostgreSQL
 # --------------------------------------------------------------------------- #
@@ -38,7 +40,7 @@ def test_pg_roundtrip_with_bound_parameters(pg_url: str) -> None:
             version = conn.execute(sa.text("SELECT version()")).scalar_one()
             encoding = conn.execute(sa.text("SHOW server_encoding")).scalar_one()
         assert rows == [(1, "پاکستان میں بارش"), (2, "it's; DROP TABLE x --")]
-        assert version.startswith("PostgreSQL 15."), version
+        assert version.startswith(f"PostgreSQL {PG_MAJOR}."), version
         assert encoding == "UTF8"
     finally:
         engine.dispose()
@@ -209,3 +211,30 @@ def test_http_concurrent_requests(http_server) -> None:
     assert time.monotonic() - t0 < 0.8  # not serialised behind the slow request
     t.join(timeout=10)
     assert results == {"slow.txt": b"s", "fast.txt": b"f"}
+
+
+def test_the_services_marker_follows_the_fixtures_and_the_fast_lane_leaves_them_out() -> None:
+    """`make test-fast` (-m "not services") runs the HTTP tests (a thread of this process) but none that
+    start a PostgreSQL, Redis or S3 server process; every test carries a timeout from pytest.ini."""
+    import subprocess
+    import sys
+
+    from tests.support import ROOT
+
+    def collected(*args: str) -> set[str]:
+        proc = subprocess.run(
+            [sys.executable, "-m", "pytest", "--collect-only", "-q", *args, "tests/test_services.py"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+        return {line.split("::")[1].split("[")[0] for line in proc.stdout.splitlines() if "::" in line}
+
+    fast, services = collected("-m", "not services"), collected("-m", "services")
+    assert "test_http_delay" in fast and "test_pg_roundtrip_with_bound_parameters" in services
+    assert not any(name.startswith("test_pg_") for name in fast)
+    assert not fast & services
+    ini = (ROOT / "pytest.ini").read_text()
+    assert "\ntimeout = " in ini and "-p no:cacheprovider" not in ini

