@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from etl.errors import ConfigError
 
+
 def _text(value: str) -> str:
     return value
 
