@@ -63,7 +63,14 @@ def clean_record(rec: RawRecord, ingest_date: dt.date, required: tuple[str, ...]
     missing = _missing(rec, required)
     if missing:
         return missing
-    return _article(rec, latest_publication(ingest_date), *clean_body(rec.fields["body"]))
+    return _article(rec, latest_publication(ingest_date), *clean_body(_raw_body(rec)))
+
+
+def _raw_body(rec: RawRecord) -> str:
+    """The body of a record that ``_missing`` let through, which always has one."""
+    body = rec.fields["body"]
+    assert body is not None
+    return body
 
 
 def latest_publication(ingest_date: dt.date) -> dt.datetime:
@@ -91,15 +98,17 @@ def clean_records(
 ) -> list[dict | Reject]:
     """``clean_record`` of every record, in order, with the bodies cleaned in one batch
     (``etl.text.clean_column.clean_batch``: the same text, several times faster)."""
-    out: list[dict | Reject | None] = [_missing(rec, required) for rec in records]
-    todo = [i for i, o in enumerate(out) if o is None]
-    batch = clean_batch([records[i].fields["body"] for i in todo])
+    missing = [_missing(rec, required) for rec in records]
+    todo = [i for i, m in enumerate(missing) if m is None]
+    batch = clean_batch([_raw_body(records[i]) for i in todo])
     latest = latest_publication(ingest_date)
-    for k, (i, body) in enumerate(zip(todo, batch.bodies.to_pylist())):
-        out[i] = _article(
+    articles = {
+        i: _article(
             records[i], latest, body, batch.repairs[k] or Counter(), batch.boilerplate_chars[k], batch.furniture[k]
         )
-    return out
+        for k, (i, body) in enumerate(zip(todo, batch.bodies.to_pylist()))
+    }
+    return [articles[i] if m is None else m for i, m in enumerate(missing)]
 
 
 def _article(
@@ -108,7 +117,7 @@ def _article(
     """The article row of a record whose body is cleaned, or its ``EMPTY_BODY`` reject; a
     publication date after ``latest`` is dropped."""
     f = rec.fields
-    raw_body = f["body"]
+    raw_body = _raw_body(rec)
     if not body:
         what = "only page furniture" if furniture else "empty after cleaning"
         return Reject(rec.source, rec.file, rec.record_no, EMPTY_BODY, f"body is {what}", raw_body[:200])

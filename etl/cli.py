@@ -168,8 +168,8 @@ def _param(text: str) -> tuple[str, str]:
 def _query(args, url: str) -> int:
     if not args.name and not args.sql:
         for name, q in queries.QUERIES.items():
-            params = ", ".join(f"{k}={v}" for k, v in q.defaults.items()) or "no parameters"
-            print(f"{name:<26}{q.description} ({params})")
+            defaults = ", ".join(f"{k}={v}" for k, v in q.defaults.items()) or "no parameters"
+            print(f"{name:<26}{q.description} ({defaults})")
         return 0
     if url.startswith("sqlite:///"):
         path = Path(url[len("sqlite:///") :])

@@ -10,7 +10,7 @@ This module imports nothing beyond the standard library: the DAG file uses it at
 
 from __future__ import annotations
 
-from typing import NotRequired, TypedDict
+from typing import Literal, NotRequired, TypedDict
 
 
 class SourceSpec(TypedDict):
@@ -144,8 +144,11 @@ class RunSummary(RunOutcome):
     report: NotRequired[str]
 
 
+#: A count of the accounting below: a key of ``SourceCounts`` and of ``RunOutcome``.
+AccountingKey = Literal["records_in", "loaded", "duplicates", "rejected"]
+
 #: How every input record is accounted for: records_in = loaded + duplicates + rejected.
-ACCOUNTING = ("records_in", "loaded", "duplicates", "rejected")
+ACCOUNTING: tuple[AccountingKey, ...] = ("records_in", "loaded", "duplicates", "rejected")
 
 #: The tables of the lake and of the warehouse, as the DAG declares them as Assets (``etl.schema``
 #: defines their columns; a test holds the two equal).

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
+
+from etl.contracts import RejectRow
 
 #: Canonical raw fields a reader may fill. ``body`` is the only one every record needs.
 RAW_FIELDS = (
@@ -72,5 +74,12 @@ class Reject:
     detail: str = ""
     excerpt: str = ""
 
-    def as_row(self) -> dict:
-        return asdict(self)
+    def as_row(self) -> RejectRow:
+        return RejectRow(
+            source=self.source,
+            file=self.file,
+            record_no=self.record_no,
+            reason=self.reason,
+            detail=self.detail,
+            excerpt=self.excerpt,
+        )

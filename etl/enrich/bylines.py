@@ -17,7 +17,8 @@ from etl.enrich.gazetteers import bounded, norm, table_rows, trie_regex
 @lru_cache(maxsize=1)
 def _agencies() -> tuple[dict[str, str], frozenset[str], re.Pattern]:
     """``({surface: key}, surfaces allowed outside bylines, bounded regex of all surfaces)``."""
-    table, anywhere = {}, set()
+    table: dict[str, str] = {}
+    anywhere: set[str] = set()
     for key, where, surfaces in table_rows("agencies.tsv"):
         for s in [key, *surfaces.split("|")]:
             s = norm(s)

@@ -19,6 +19,7 @@ split into them, and "سی" says nothing of the story.
 
 from __future__ import annotations
 
+import enum
 import math
 import re
 from collections import Counter
@@ -76,10 +77,17 @@ def _table_weights() -> dict[str, float | None]:
     return weights
 
 
-_NOT_IN_TABLE = object()
+class _Missing(enum.Enum):
+    """What the weights give for a word they do not hold (an enum member, so a type checker narrows on it)."""
+
+    NOT_IN_TABLE = enum.auto()
+
+
+_NOT_IN_TABLE = _Missing.NOT_IN_TABLE
 
 try:  # the C loop behind Counter.update, without building a Counter for every article
-    from collections import _count_elements
+    # typeshed leaves out this private helper, which CPython's collections module does define
+    from collections import _count_elements  # type: ignore[attr-defined]
 except ImportError:  # another Python implementation: the same counts, more slowly
 
     def _count_elements(mapping: dict, iterable) -> None:
@@ -93,7 +101,7 @@ def _ranked(tokens: Sequence[str]) -> list[tuple[float, str]]:
     get = weights.get
     counts: dict[str, int] = {}
     _count_elements(counts, tokens)
-    ranked = []
+    ranked: list[tuple[float, str]] = []
     for word, n in counts.items():
         weight = get(word, _NOT_IN_TABLE)
         if weight is _NOT_IN_TABLE:  # the table holds candidates only (bench/build_idf.py)

@@ -131,10 +131,10 @@ class _Grams:
         """Gopher's top n-gram characters: the most frequent n-gram (the first met among equals)."""
         key = self.keys(n)
         if key is None:
-            counts = Counter(zip(*(self.tokens[i:] for i in range(n))))
-            if not counts:
+            grams = Counter(zip(*(self.tokens[i:] for i in range(n))))
+            if not grams:
                 return 0
-            gram, count = counts.most_common(1)[0]
+            gram, count = grams.most_common(1)[0]
             return (sum(map(len, gram)) + n - 1) * count
         _, first, counts = np.unique(key, return_index=True, return_counts=True)
         best = counts.max()

@@ -60,20 +60,20 @@ def urdu_share(text: str) -> float:
 
 def urdu_shares(texts: Sequence[str | None]) -> np.ndarray:
     """``urdu_share`` of many texts at once (one encode and one table lookup for the whole batch)."""
-    texts = [t or "" for t in texts]
-    if not texts:
+    filled = [t or "" for t in texts]
+    if not filled:
         return np.zeros(0)
-    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
-    classes = _classes("".join(texts))
+    lengths = np.fromiter(map(len, filled), dtype=np.int64, count=len(filled))
+    classes = _classes("".join(filled))
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
     nonempty = lengths > 0
-    arabic = np.zeros(len(texts))
-    letters = np.zeros(len(texts))
+    arabic = np.zeros(len(filled))
+    letters = np.zeros(len(filled))
     if nonempty.any():
         at = starts[nonempty]
         arabic[nonempty] = np.add.reduceat(classes == 2, at)
         letters[nonempty] = np.add.reduceat(classes > 0, at)
-    return np.divide(arabic, letters, out=np.zeros(len(texts)), where=letters > 0)
+    return np.divide(arabic, letters, out=np.zeros(len(filled)), where=letters > 0)
 
 
 def reading_time_seconds(word_count: int) -> int:

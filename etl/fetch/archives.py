@@ -95,6 +95,8 @@ def _expand_tar(archive: Path, dest: Path, budget: int) -> list[Path]:
             target = dest / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             src = tar.extractfile(member)
+            # extractfile gives None only for a member that is not a regular file, refused above
+            assert src is not None
             with src, open(target, "wb") as out:
                 used += _copy_capped(src, out, budget - used, archive.name)
             files.append(target)

@@ -22,6 +22,7 @@ import aiohttp
 import fsspec
 
 from etl.config import Source
+from etl.contracts import RejectRow
 from etl.errors import FetchError, NoDumpError, TransientFetchError, UnclassifiedFetchError
 from etl.fetch.archives import ArchiveError, archive_kind, expand, stem
 from etl.records import Reject
@@ -123,7 +124,7 @@ def fetch_dump(
     raw_dir, files_dir = root / "raw", root / "files"
 
     files: list[str] = []
-    rejects: list[dict] = []
+    rejects: list[RejectRow] = []
 
     staged: set[str] = set()
 

@@ -106,7 +106,7 @@ def replace_partition(
     staged = f"{root}/{TMP}/{table}-{uuid.uuid4().hex}"
     if isinstance(lake, Path):
         Path(staged).mkdir(parents=True)
-    names = []
+    names: list[str] = []
     try:
         sink = arrow_filesystem(fs)
         for part in [data] if isinstance(data, pa.Table) else data:
@@ -121,7 +121,7 @@ def replace_partition(
         _remove_staged(fs, staged)
         raise
     if isinstance(lake, Path):
-        _swap_local(lake, Path(staged), partition_dir(lake, table, day, source), bool(names))
+        _swap_local(lake, Path(staged), lake / _relative(table, day, source), bool(names))
     else:
         _swap_objects(fs, staged, f"{root}/{_relative(table, day, source)}", names)
     return [_relative(table, day, source, n) for n in names]

@@ -13,7 +13,7 @@ import io
 import itertools
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 import pyarrow as pa
@@ -30,7 +30,7 @@ _BATCH = 2000
 
 metadata = sa.MetaData()
 
-_SQL_TYPES = {
+_SQL_TYPES: dict[str, Callable[[], sa.types.TypeEngine]] = {
     "text": sa.Text,
     "integer": sa.Integer,
     "bigint": sa.BigInteger,
@@ -186,7 +186,7 @@ def _batches(rows: Iterable[dict], size: int = _BATCH) -> Iterator[list[dict]]:
 def load_run(
     engine: sa.Engine,
     day: dt.date,
-    source_rows: dict[str, dict[str, Iterable[dict]]],
+    source_rows: Mapping[str, Mapping[str, Iterable[dict | pa.RecordBatch]]],
     run: dict,
     dump_rows: list[dict],
     source_rows_meta: list[dict],
@@ -322,11 +322,13 @@ def _copy(
     statement = f"COPY {target} ({columns}) FROM STDIN" + (" (FORMAT csv)" if arrow else "")
     n = 0
     driver = conn.connection.driver_connection
+    assert driver is not None  # None only for a closed or invalidated pool connection, not conn's
     items = itertools.chain([first], items)
     try:
         with driver.cursor() as cur, cur.copy(statement) as copy:
             if arrow:
                 for batch in items:
+                    assert isinstance(batch, pa.RecordBatch)  # all items are of the first's kind
                     copy.write(_csv(batch, names, extra))
                     n += batch.num_rows
             else:

@@ -28,7 +28,7 @@ def unwrap(lines: list[str]) -> str:
     if not lines:
         return ""
     width = max(len(ln) for ln in lines)
-    parts = []
+    parts: list[str] = []
     for i, line in enumerate(lines):
         if i == len(lines) - 1 and len(lines) > 1 and len(line) == width and line.startswith(" "):
             # right-aligned last line: its leading spaces are padding, which hides whether the

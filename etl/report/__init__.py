@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from etl.contracts import RunSummary
 from etl.load import lake as lake_store
 from etl.report.charts import render_charts
 from etl.report.numbers import REPORT_VERSION, collect
@@ -25,7 +26,7 @@ from etl.report.page import render_html
 __all__ = ["REPORT_VERSION", "build_report", "collect", "render_charts", "render_html"]
 
 
-def build_report(summary: dict, lake_root: lake_store.Location, out_dir: Path) -> dict[str, str]:
+def build_report(summary: RunSummary, lake_root: lake_store.Location, out_dir: Path) -> dict[str, str]:
     """Write ``out_dir/report.html`` and ``out_dir/report.json`` for one run.
 
     Returns ``{"html": path, "json": path}`` (strings).

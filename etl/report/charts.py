@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import re
 import warnings
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -22,7 +24,8 @@ def render_charts(data: dict) -> dict[str, str | None]:
     from matplotlib.figure import Figure  # no pyplot: no global figure state, any thread
 
     charts = data["charts"]
-    plans = {
+    # each takes the Figure class and its part of data["charts"], and gives a figure or None
+    plans: dict[str, Callable[[Any, Any], Any]] = {
         "articles_per_source": _chart_articles,
         "word_count": _chart_words,
         "top_entities": _chart_entities,

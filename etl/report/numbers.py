@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
+from typing import Any, TypedDict
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from etl.contracts import RunSummary
 from etl.load import lake as lake_store
 
 REPORT_VERSION = "1.0.0"
@@ -34,7 +37,21 @@ _MENTION_COLS = {
 }
 
 
-def collect(summary: dict, lake_root: lake_store.Location) -> dict:
+class _LakeDay(TypedDict):
+    """What ``_read_lake`` gathers from the day's partitions, per source unless said otherwise."""
+
+    articles: dict[str, int]
+    copies: dict[str, int]
+    word_counts: dict[str, np.ndarray]
+    cities: Counter[str]  # all sources
+    rejects: dict[str, dict[str, int]]
+    duplicates: dict[str, int]
+    entities: list[pa.Table]  # per source, its (entity, article count, mention count) rows
+    copy_rows: list[pa.Table]  # per source, its articles that are copies
+    ids: dict[str, pa.Array]
+
+
+def collect(summary: RunSummary, lake_root: lake_store.Location) -> dict:
     """Every number the report shows, as plain JSON-ready data."""
     day = str(summary.get("day", ""))
     names = sorted(summary.get("sources") or {})
@@ -84,19 +101,19 @@ def _read(
     return pa.concat_tables(parts) if parts else None
 
 
-def _read_lake(lake_root: lake_store.Location, day: str, names: list[str]) -> dict:
+def _read_lake(lake_root: lake_store.Location, day: str, names: list[str]) -> _LakeDay:
     """Per-source aggregates of the day's partitions, one partition in memory at a time."""
-    out = {
-        "articles": {},
-        "copies": {},
-        "word_counts": {},
-        "cities": Counter(),
-        "rejects": {},
-        "duplicates": {},
-        "entities": [],
-        "copy_rows": [],
-        "ids": {},
-    }
+    out = _LakeDay(
+        articles={},
+        copies={},
+        word_counts={},
+        cities=Counter(),
+        rejects={},
+        duplicates={},
+        entities=[],
+        copy_rows=[],
+        ids={},
+    )
     for name in names:
         arts = _read(lake_root, "articles", day, name, _ARTICLE_COLS)
         n = arts.num_rows if arts is not None else 0
@@ -139,17 +156,19 @@ def _read_lake(lake_root: lake_store.Location, day: str, names: list[str]) -> di
     return out
 
 
-def _counts(summary: dict, names: list[str]) -> dict:
+def _counts(summary: Mapping[str, Any], names: list[str]) -> dict:
     """Per-source counts as the run summary states them, with totals (null when a key is absent)."""
-    per = {n: {k: (summary["sources"][n] or {}).get(k) for k in COUNT_KEYS} for n in names}
-    total = {}
+    per: dict[str, dict[str, int | None]] = {
+        n: {k: (summary["sources"][n] or {}).get(k) for k in COUNT_KEYS} for n in names
+    }
+    total: dict[str, int | None] = {}
     for k in COUNT_KEYS:
-        values = [per[n][k] for n in names if per[n][k] is not None]
+        values = [v for v in (per[n][k] for n in names) if v is not None]
         total[k] = sum(values) if values else None
     return {"sources": per, "total": total}
 
 
-def _lake_notes(counts: dict, lake: dict, names: list[str]) -> list[str]:
+def _lake_notes(counts: dict, lake: _LakeDay, names: list[str]) -> list[str]:
     """Disagreements between the summary and what the lake holds (a partition replaced since)."""
     notes = []
     for n in names:
@@ -166,7 +185,7 @@ def _lake_notes(counts: dict, lake: dict, names: list[str]) -> list[str]:
 
 def _reject_reasons(per_source: dict[str, dict[str, int]]) -> dict:
     reasons = sorted({r for counts in per_source.values() for r in counts})
-    total = Counter()
+    total: Counter[str] = Counter()
     for counts in per_source.values():
         total.update(counts)
     return {
@@ -231,7 +250,7 @@ def _top_entities(parts: list[pa.Table]) -> list[dict]:
     return rows[:TOP_N]
 
 
-def _clusters(lake: dict, lake_root: lake_store.Location, day: str) -> dict:
+def _clusters(lake: _LakeDay, lake_root: lake_store.Location, day: str) -> dict:
     """Duplicate clusters of the day: a canonical article and its copies (``duplicate_of``)."""
     rows = [r for t in lake["copy_rows"] for r in t.to_pylist()]
     by_canonical: dict[str, list[dict]] = {}
@@ -244,6 +263,8 @@ def _clusters(lake: dict, lake_root: lake_store.Location, day: str) -> dict:
     for name, ids in lake["ids"].items():
         if len(wanted) and pc.any(pc.is_in(ids, value_set=wanted)).as_py():
             heads = _read(lake_root, "articles", day, name, {"article_id": pa.string(), "headline": pa.string()})
+            # the partition was read a moment ago, with rows: its ids are the ones matched
+            assert heads is not None
             heads = heads.filter(pc.is_in(heads["article_id"], value_set=wanted))
             for r in heads.to_pylist():
                 found[r["article_id"]] = (name, r["headline"])

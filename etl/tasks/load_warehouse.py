@@ -43,7 +43,7 @@ def load_warehouse(
         "sources": ",".join(sorted(lake_report["sources"])),
         **totals(lake_report),
     }
-    dump_rows = []
+    dump_rows: list[dict] = []
     for name, rep in lake_report["sources"].items():
         manifest = _manifest(lake_report["staging"], name)
         dump_rows.append(
@@ -57,7 +57,7 @@ def load_warehouse(
                 "files": len(manifest.get("files", [])),
                 **{k: rep[k] for k in ACCOUNTING},
             }
-        )  # type: ignore[literal-required]
+        )
     with warehouse.opened(url) as engine:
         written = warehouse.load_run(
             engine, day, rows, run, dump_rows, [warehouse.sources_row(s, run_id) for s in sources if s.name in rows]
@@ -70,7 +70,7 @@ def load_warehouse(
 
 def totals(lake_report: LakeReport) -> dict[str, int]:
     """The day's accounting over all its sources."""
-    return {k: sum(rep[k] for rep in lake_report["sources"].values()) for k in ACCOUNTING}  # type: ignore[literal-required]
+    return {k: sum(rep[k] for rep in lake_report["sources"].values()) for k in ACCOUNTING}
 
 
 def warehouse_rows(table: str, batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:

@@ -66,7 +66,8 @@ def transform_shard(shard: Shard) -> ShardResult:
     source = source_from_spec(shard["source"])
     day = dt.date.fromisoformat(shard["day"])
     rejects = list(shard["rejects"])
-    span = Span(**shard["span"]) if shard.get("span") else None
+    spec = shard.get("span")
+    span = Span(**spec) if spec else None
     read: list[RawRecord | Reject] = []
     for rel in shard["files"]:
         read.extend(read_file(Path(shard["files_dir"]) / rel, rel, source, span))

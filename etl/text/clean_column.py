@@ -21,6 +21,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -28,6 +29,9 @@ from etl.text import rules
 from etl.text.compiled import normalize_scan
 from etl.text.normalize import finish, prepare
 from etl.text.repair import _MOJIBAKE, MIN_RUN, remove_fingerprinted, remove_patterns, repair_raw
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 _WS = "\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"  # str.isspace
 
@@ -118,6 +122,8 @@ def _normalize(arr, texts: list[str] | None, repairs: list[Counter | None] | Non
     fixed: dict[int, str] = {}
     rows = np.flatnonzero(status == normalize_scan.NEEDS_REPAIR)
     if len(rows):
+        # only a FULL row (modes None: repairs given, and with them texts) can need repairs
+        assert texts is not None and repairs is not None
         texts = list(texts)  # the rows' texts as prepare sees them
         for i in rows.tolist():
             if _MOJIBAKE.search(texts[i]) or "<" in texts[i] or "&" in texts[i]:
@@ -156,7 +162,7 @@ class CleanBatch:
     ``clean_record`` stores them (``None`` for none), the characters furniture removal took, and
     whether it took any."""
 
-    bodies: object
+    bodies: pa.Array
     repairs: list[Counter | None]
     boilerplate_chars: list[int]
     furniture: list[bool]

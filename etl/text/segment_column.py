@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from etl.text import rules
 from etl.text.segment import (
@@ -42,6 +43,9 @@ from etl.text.segment import (
     sentences,
     tokens,
 )
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 def _number_within(group):
@@ -164,7 +168,7 @@ def _segment_schema():
     )
 
 
-def segment(bodies: Sequence[str | None] | object):
+def segment(bodies: Sequence[str | None] | pa.Array | pa.ChunkedArray):
     """Split clean body texts into sentences and tokens, all at once; returns a ``pyarrow.Table``.
 
     ``bodies`` is a list of strings (or a pyarrow string array), already cleaned by

@@ -166,9 +166,9 @@ def tables() -> tuple:
     for seq, out in rules.compositions():
         assert len(seq) == 2 and len(out) == 1 and ord(seq[0]) < _LIMIT and ord(seq[0]) not in marked | composed, seq
         compose[slot[ord(seq[1])], ord(seq[0])] = ord(out)
-    for m, pairs in by_mark.items():
+    for mark, pairs in by_mark.items():
         for seq, out in pairs:
-            compose[slot[ord(m)], ord(seq[0])] = ord(out)
+            compose[slot[ord(mark)], ord(seq[0])] = ord(out)
 
     # the translate table: -1 keeps the character, else an index into the replacements
     translate = np.full(_LIMIT, -1, dtype=np.int32)
