@@ -9,7 +9,7 @@ packages=()
 [ -x /usr/bin/chromium ] || packages+=(chromium)
 [ -x /usr/bin/chromedriver ] || packages+=(chromium-driver)
 fonts=()
-if ! fc-list 2>/dev/null | grep -qi "Noto Naskh Arabic"; then
+if ! fc-list 2>/dev/null | grep -i "Noto Naskh Arabic" >/dev/null; then  # not -q: with pipefail, an early exit fails the pipe
   fonts+=(fonts-noto-core)  # without it the screenshots show boxes; the test itself still passes
 fi
 [ ${#packages[@]} -eq 0 ] && [ ${#fonts[@]} -eq 0 ] && exit 0
@@ -36,7 +36,7 @@ if ! command -v apt-get >/dev/null 2>&1; then
   exit 1
 fi
 if [ "${as_root[0]:-}" = none ]; then
-  echo "make test: tests/test_ui.py needs Debian's ${packages[*]}, and installing them needs root. Run:" >&2
+  echo "make test: tests/test_ui.py needs Debian's ${packages[*]}; installing needs root. Run:" >&2
   echo "  sudo apt-get install -y ${packages[*]} ${fonts[*]}" >&2
   exit 1
 fi
