@@ -75,15 +75,12 @@ def test_the_installed_command_ingests_a_dump_from_another_directory(wheel, tmp_
     )
     assert Path(where.stdout.strip()).is_relative_to(target), "etl must come from the installed wheel"
 
-    command = [str(target / "bin" / "urdu-etl"), "ingest", str(SAMPLE), "--source", "mine", "--format", "csv"]
-    run = subprocess.run(
-        [*command, "--map", SAMPLE_MAP, "--date", "2021-04-07", "--quiet"],
-        cwd=workdir,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=280,
-    )
+    def urdu_etl(*args: str) -> subprocess.CompletedProcess:
+        command = [str(target / "bin" / "urdu-etl"), *args]
+        return subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True, timeout=280)
+
+    ingest = ("ingest", str(SAMPLE), "--source", "mine", "--format", "csv", "--map", SAMPLE_MAP, "--date", "2021-04-07")
+    run = urdu_etl(*ingest, "--quiet")
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     summary = json.loads((workdir / "data" / "runs" / "2021-04-07" / "summary.json").read_text())
     assert summary["status"] == "ok" and summary["records_in"] == 5 and summary["loaded"] == 3
@@ -91,18 +88,9 @@ def test_the_installed_command_ingests_a_dump_from_another_directory(wheel, tmp_
     assert (workdir / "data" / "warehouse.db").is_file()
 
     env["URDU_ETL_HOME"] = str(tmp_path / "home")  # the home folder moves the data dir's default
-    again = subprocess.run(
-        [*command, "--map", SAMPLE_MAP, "--date", "2021-04-07", "--quiet"],
-        cwd=workdir,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=280,
-    )
+    again = urdu_etl(*ingest, "--quiet")
     assert again.returncode == 0, again.stderr[-3000:]
     assert (tmp_path / "home" / "data" / "warehouse.db").is_file()
 
-    usage = subprocess.run(
-        [str(target / "bin" / "urdu-etl"), "run"], cwd=workdir, env=env, capture_output=True, text=True
-    )
+    usage = urdu_etl("run")
     assert usage.returncode == 2 and usage.stderr.startswith("usage: urdu-etl run")
