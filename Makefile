@@ -3,7 +3,7 @@
 #   make test  - create .venv, install, run the whole test suite; PostgreSQL and Redis come from the venv,
 #                Debian's chromium for the UI test is installed when it can be (tests/support/system-packages.sh)
 # and for work on the code:
-#   make test-fast - the tests that start no server process (-m "not services")
+#   make test-fast - the tests that start no server process and are not slow, on every core (about 3 minutes on 2)
 #   make lint      - ruff (lint and format) and mypy, as CI runs them
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -45,7 +45,7 @@ test: system-packages $(VENV)/.installed
 	$(BIN)/python -m pytest
 
 test-fast: $(VENV)/.installed
-	$(BIN)/python -m pytest -m "not services"
+	$(BIN)/python -m pytest -m "not services and not slow" -n auto
 
 system-packages:
 	@bash tests/support/system-packages.sh

@@ -14,7 +14,7 @@ from tests.support.runs import run_pipeline
 DAY = dt.date(2021, 4, 7)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.services)])
 def loaded(request, tmp_path):
     """The sample day loaded into a fresh warehouse; yields (engine, lake articles table)."""
     url = f"sqlite:///{tmp_path / 'wh.db'}" if request.param == "sqlite" else request.getfixturevalue("pg_url")

@@ -15,7 +15,7 @@ from tests.support.runs import run_pipeline
 DAY = dt.date(2021, 4, 7)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.services)])
 def url(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'wh.db'}"
