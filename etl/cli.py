@@ -49,7 +49,13 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a YYYY-MM-DD date") from exc
 
 
-DATA_DIR_HELP = "lake, staging, run summaries and default warehouse (default: $URDU_ETL_DATA_DIR, else data/ under $URDU_ETL_HOME or the current directory)"
+DATA_DIR_HELP = (
+    "lake, staging, run summaries and default warehouse "
+    "(default: $URDU_ETL_DATA_DIR, else data/ under $URDU_ETL_HOME or the current directory)"
+)
+CONFIG_HELP = (
+    "sources file (default: $URDU_ETL_SOURCES, else config/sources.yaml under $URDU_ETL_HOME or the current directory)"
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -97,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--config",
         type=Path,
         default=None,
-        help="sources file (default: $URDU_ETL_SOURCES, else config/sources.yaml under $URDU_ETL_HOME or the current directory)",
+        help=CONFIG_HELP,
     )
     day.add_argument("--data-dir", type=Path, default=None, help=DATA_DIR_HELP)
     day.add_argument("--warehouse", default=None)
@@ -117,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fet.add_argument("--date", type=_date, required=True)
     fet.add_argument("--sources", default="", help="comma-separated source names (default: all)")
-    fet.add_argument("--config", type=Path, default=None)
+    fet.add_argument("--config", type=Path, default=None, help=CONFIG_HELP)
     fet.add_argument("--data-dir", type=Path, default=None, help=DATA_DIR_HELP)
     fet.add_argument("-q", "--quiet", action="store_true", help="print errors only")
 
@@ -131,7 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--config",
         type=Path,
         default=None,
-        help="sources file (default: $URDU_ETL_SOURCES, else config/sources.yaml under $URDU_ETL_HOME or the current directory)",
+        help=CONFIG_HELP,
     )
 
     show = sub.add_parser("summary", help="print the summary of the last run for a day")

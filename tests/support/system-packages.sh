@@ -22,11 +22,14 @@ else
   as_root=(none)
 fi
 
-if [ ${#packages[@]} -eq 0 ]; then  # only the font is missing: take it if we can, never stop for it
-  if [ "${as_root[0]:-}" != none ] && command -v apt-get >/dev/null 2>&1; then
-    "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${fonts[@]}" >/dev/null 2>&1 ||
-      echo "note: fonts-noto-core not installed; UI screenshots will show boxes for Urdu letters"
-  fi
+install_fonts() {  # never stops the run: without the font the screenshots show boxes
+  [ ${#fonts[@]} -gt 0 ] && [ "${as_root[0]:-}" != none ] && command -v apt-get >/dev/null 2>&1 || return 0
+  "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${fonts[@]}" >/dev/null 2>&1 ||
+    echo "note: fonts-noto-core not installed; UI screenshots will show boxes for Urdu letters"
+}
+
+if [ ${#packages[@]} -eq 0 ]; then  # only the font is missing
+  install_fonts
   exit 0
 fi
 
@@ -43,7 +46,4 @@ fi
 echo "Installing Debian's ${packages[*]} ${fonts[*]} for the UI test (tests/test_ui.py)..."
 "${as_root[@]}" apt-get update -qq
 "${as_root[@]}" apt-get install -y -qq "${packages[@]}" >/dev/null
-if [ ${#fonts[@]} -gt 0 ]; then
-  "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${fonts[@]}" >/dev/null ||
-    echo "note: fonts-noto-core not installed; UI screenshots will show boxes for Urdu letters"
-fi
+install_fonts
