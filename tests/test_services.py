@@ -238,3 +238,17 @@ def test_the_services_marker_follows_the_fixtures_and_the_fast_lane_leaves_them_
     assert not fast & services
     ini = (ROOT / "pytest.ini").read_text()
     assert "\ntimeout = " in ini and "-p no:cacheprovider" not in ini
+
+
+def test_a_copy_of_the_venv_server_runs_where_the_venv_cannot_be_reached(tmp_path) -> None:
+    """As root the server runs as `postgres`, which cannot enter a venv under a private folder; the
+    copy it then runs must find its own libraries (libpq sits beside the package, not inside it)."""
+    import subprocess
+
+    from tests.support.services import _copy_pg_install, _find_pg_bindir
+
+    copy = _copy_pg_install(_find_pg_bindir(), tmp_path / "site")
+    assert copy.startswith(str(tmp_path))
+    for exe in ("initdb", "pg_ctl", "postgres"):
+        proc = subprocess.run([f"{copy}/{exe}", "--version"], capture_output=True, text=True, timeout=30)
+        assert proc.returncode == 0 and f"PostgreSQL) {PG_MAJOR}." in proc.stdout, proc.stderr

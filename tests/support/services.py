@@ -182,6 +182,22 @@ def _find_pg_bindir() -> str:
     return usable[0]
 
 
+def _copy_pg_install(bindir: str, dest: pathlib.Path) -> str:
+    """Copy the installation ``bindir`` belongs to under ``dest``; return the copy's ``bin/``.
+
+    The pgserver wheel keeps ``bin/``, ``lib/`` and ``share/`` side by side in
+    ``pgserver/pginstall/``, and its programs find libpq in ``pgserver.libs/`` (auditwheel's
+    vendored libraries) through an RPATH relative to themselves, so both keep their places.
+    """
+    install = pathlib.Path(bindir).parent
+    package = install.parent
+    shutil.copytree(install, dest / package.name / install.name, symlinks=True)
+    libs = package.with_name(package.name + ".libs")
+    if libs.is_dir():
+        shutil.copytree(libs, dest / libs.name, symlinks=True)
+    return str(dest / package.name / install.name / "bin")
+
+
 def _ensure_os_user(name: str) -> pwd.struct_passwd:
     try:
         return pwd.getpwnam(name)
@@ -294,11 +310,9 @@ class _PgCluster:
             self.base = pathlib.Path(tempfile.mkdtemp(prefix="pgtest-", dir="/tmp"))
         os.chmod(self.base, 0o755)
         if self.as_root and not _traversable_by_others(self._exe("postgres")):
-            # the server's OS user cannot reach a venv under a private folder (such as /root): run a
-            # copy of the installation (bin/, lib/, share/ side by side, as the pgserver wheel has them)
-            install = self.base / "pginstall"
-            shutil.copytree(os.path.dirname(self.bindir), install, symlinks=True)
-            self.bindir = str(install / "bin")
+            # the server's OS user cannot reach a venv under a private folder (such as /root or a
+            # mktemp folder): run a copy of the installation from the server's own folder
+            self.bindir = _copy_pg_install(self.bindir, self.base / "site")
         self.datadir = self.base / "data"
         self.rundir = self.base / "run"  # socket + log, writable by the server user
         self.rundir.mkdir(mode=0o755)
