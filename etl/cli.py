@@ -8,7 +8,8 @@ prints a named warehouse query, or read-only SQL, as a table or CSV.
 Exit codes, one per class of error (``etl/errors.py``): 0 done; 1 the run ran but failed its
 check; 2 bad command line; 3 bad configuration (sources file, mapping, an ``URDU_ETL_*`` setting);
 4 fetch failed or no dump; 5 warehouse unreachable or unusable; 6 nothing to show (no summary,
-report or warehouse for that day yet). Any other failure is a bug: its traceback is printed.
+report or warehouse for that day yet); 7 the data dir or lake cannot be written (full disk, quota,
+read-only). Any other failure is a bug: its traceback is printed.
 """
 
 from __future__ import annotations
@@ -65,7 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="The Urdu news pipeline without a scheduler: run declared sources for a day, ingest one "
         "dump, fetch only, show a day's summary or report, query the warehouse, check a sources file.",
         epilog="exit codes: 0 done; 1 the run failed its check; 2 bad command line; 3 bad configuration; "
-        "4 fetch failed or no dump;\n            5 warehouse unreachable or unusable; 6 nothing to show yet",
+        "4 fetch failed or no dump;\n            5 warehouse unreachable or unusable; 6 nothing to show yet; "
+        "7 data dir or lake not writable (disk full)",
     )
     sub = parser.add_subparsers(dest="command", required=True)
 

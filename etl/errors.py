@@ -17,6 +17,8 @@ from __future__ import annotations
 
 #: Exit codes of the command line, one per class of failure (2, a bad command line, is argparse's).
 OK, RUN_FAILED, CONFIG_ERROR, FETCH_ERROR, WAREHOUSE_ERROR, NOTHING_TO_SHOW = 0, 1, 3, 4, 5, 6
+#: The data dir or the lake cannot be written (a full disk, a quota, a read-only or forbidden folder).
+STORAGE_ERROR = 7
 
 
 class EtlError(Exception):
@@ -72,6 +74,18 @@ class WarehouseError(EtlError):
 
 class WarehouseUnavailable(WarehouseError, TransientError):
     """The warehouse did not answer or was busy (connection refused, database locked, deadlock)."""
+
+
+class StorageError(EtlError):
+    """The data dir (staging, run summaries) or the lake cannot be written: read-only, permission
+    denied, a file larger than the file system or the process allows. What the failed write had
+    staged is removed; a lake partition keeps its old files."""
+
+    exit_code = STORAGE_ERROR
+
+
+class StorageFull(StorageError, TransientError):
+    """No space left on the device, or the disk quota is used up: it may pass when space is freed."""
 
 
 class InvariantError(EtlError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from etl import housekeeping
 from etl.config import Source
 from etl.contracts import RunSummary, Shard
 from etl.load import warehouse_url
@@ -42,6 +43,7 @@ def _size(shard: Shard) -> int:
     return sum(f.stat().st_size for f in files if f.is_file())
 
 
+@housekeeping.storage_errors(lambda settings: settings.data_dir)
 def run(
     sources: list[Source],
     day: dt.date,
@@ -59,6 +61,7 @@ def run(
     """
     started = dt.datetime.now(dt.UTC)
     run_id = run_id or f"cli__{day.isoformat()}__{started.strftime('%Y%m%dT%H%M%S%f')}"
+    housekeeping.hold_run(settings.staging, day.isoformat(), run_id, single_process=True)  # to the run's end
     url = warehouse_url.resolve_url(settings)
     shards = fetch(sources, day, settings, dump_url, missing_ok, run_id)
     results = []

@@ -93,6 +93,13 @@ def _timeout(value: str) -> float:
     return seconds
 
 
+def _hours(value: str) -> float:
+    hours = _number(value, "number of hours")
+    if hours < 0:
+        raise ValueError("must not be negative")
+    return hours * 3600
+
+
 def lake_location(location: str | os.PathLike) -> Path | str:
     """A lake location as a ``Path`` (a local folder, also from a ``file://`` URL) or a URL string."""
     text = os.fspath(location)
@@ -164,6 +171,14 @@ KNOBS: tuple[Knob, ...] = (
         _days,
     ),
     Knob(
+        "stale_after",
+        "URDU_ETL_STALE_AFTER",
+        "`6` h",
+        "hours after its last write that a staging folder or lake `_tmp` entry no process holds counts as a "
+        "killed run's leftover, for a run to remove (`etl/housekeeping.py`)",
+        _hours,
+    ),
+    Knob(
         "fetch_attempts",
         "URDU_ETL_FETCH_ATTEMPTS",
         "`3`",
@@ -198,6 +213,7 @@ _DEFAULTS: dict[str, Any] = {
     "timezone": "Asia/Karachi",
     "shard_bytes": 8 << 20,
     "dedup_days": 30,
+    "stale_after": 6 * 3600.0,
     "fetch_attempts": 3,
     "fetch_backoff": 2.0,
     "fetch_timeout": 60.0,
@@ -242,6 +258,7 @@ class Settings:
     timezone: str = _DEFAULTS["timezone"]
     shard_bytes: int = _DEFAULTS["shard_bytes"]
     dedup_days: int | None = _DEFAULTS["dedup_days"]
+    stale_after: float = _DEFAULTS["stale_after"]
     fetch_attempts: int = _DEFAULTS["fetch_attempts"]
     fetch_backoff: float = _DEFAULTS["fetch_backoff"]
     fetch_timeout: float = _DEFAULTS["fetch_timeout"]

@@ -35,7 +35,6 @@ import contextlib
 import errno
 import os
 import shutil
-import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -45,7 +44,8 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 from fsspec.implementations.local import LocalFileSystem
 
-from etl import failpoints
+from etl import failpoints, housekeeping
+from etl.errors import StorageError
 from etl.settings import lake_location
 
 ROWS_PER_FILE = 200_000
@@ -99,31 +99,48 @@ def replace_partition(
     """Make ``data`` the whole content of one partition; no rows removes the partition.
 
     ``data`` is a table, or tables written one after another (a shard at a time, so a day never
-    needs to sit whole in memory). Returns the written files relative to ``lake``.
+    needs to sit whole in memory). Returns the written files relative to ``lake``. A storage fault
+    (a full disk, a quota, a read-only or forbidden lake) is a ``StorageError`` naming the
+    partition and the file; the staged files are removed and the partition keeps its old files.
     """
     lake = resolve(lake)
     fs, root = filesystem(lake)
-    staged = f"{root}/{TMP}/{table}-{uuid.uuid4().hex}"
-    if isinstance(lake, Path):
-        Path(staged).mkdir(parents=True)
+    final = f"{root}/{_relative(table, day, source)}"
+    hold = None
+    if isinstance(lake, Path):  # locked while it exists, so no other run's sweep takes it for a leftover
+        with housekeeping.writing(lake / TMP, housekeeping.LAKE_ERRNOS, "create the lake's staging folder"):
+            hold = housekeeping.claim(lake / TMP / housekeeping.entry_name(table))
+        assert hold is not None
+        staged = hold.path.as_posix()
+    else:
+        staged = f"{root}/{TMP}/{housekeeping.entry_name(table)}"
     names: list[str] = []
+    current = staged
     try:
         sink = arrow_filesystem(fs)
         for part in [data] if isinstance(data, pa.Table) else data:
             for start in range(0, part.num_rows, ROWS_PER_FILE):
                 name = f"part-{len(names):05d}.parquet"
-                pq.write_table(
-                    part.slice(start, ROWS_PER_FILE), f"{staged}/{name}", compression="zstd", filesystem=sink
-                )
+                current = f"{staged}/{name}"
+                pq.write_table(part.slice(start, ROWS_PER_FILE), current, compression="zstd", filesystem=sink)
                 names.append(name)
                 failpoints.hit("lake_file")
-    except BaseException:
+        current = final
+        if isinstance(lake, Path):
+            _swap_local(lake, Path(staged), Path(final), bool(names))
+        else:
+            _swap_objects(fs, staged, final, names)
+    except BaseException as exc:
         _remove_staged(fs, staged)
-        raise
-    if isinstance(lake, Path):
-        _swap_local(lake, Path(staged), lake / _relative(table, day, source), bool(names))
-    else:
-        _swap_objects(fs, staged, f"{root}/{_relative(table, day, source)}", names)
+        cause = housekeeping.storage_cause(exc, housekeeping.LAKE_ERRNOS) if isinstance(exc, Exception) else None
+        if cause is None or isinstance(exc, StorageError):
+            raise
+        raise housekeeping.storage_error(
+            cause, current, "write lake partition", f"{final} keeps its old files"
+        ) from exc
+    finally:
+        if hold is not None:
+            hold.release()
     return [_relative(table, day, source, n) for n in names]
 
 
@@ -136,7 +153,8 @@ def _remove_staged(fs: fsspec.AbstractFileSystem, staged: str) -> None:
 
 
 def _swap_local(lake: Path, staged: Path, final: Path, any_rows: bool) -> None:
-    """Rename the staged folder into the partition's place (retiring the old one first)."""
+    """Rename the staged folder into the partition's place, the old one set aside first and deleted
+    after; when the rename fails for another reason than a concurrent writer, the old one goes back."""
     tmp_root = lake / TMP
     if not any_rows:
         staged.rmdir()
@@ -144,24 +162,30 @@ def _swap_local(lake: Path, staged: Path, final: Path, any_rows: bool) -> None:
         return
     final.parent.mkdir(parents=True, exist_ok=True)
     for _ in range(10):  # another run of the same day may swap in its partition at the same moment
-        _retire(final, tmp_root)
+        old = housekeeping.set_aside(final, tmp_root, "old")
         try:
             staged.rename(final)
-            return
         except OSError as exc:
+            if old is not None and exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                with contextlib.suppress(OSError):
+                    old.path.rename(final)
             if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
                 raise
+            continue
+        finally:
+            if old is not None:
+                shutil.rmtree(old.path, ignore_errors=True)  # gone when it went back into place
+                old.release()
+        return
     raise RuntimeError(f"could not replace lake partition {final}: another writer kept replacing it")
 
 
 def _retire(final: Path, tmp_root: Path) -> None:
     """Move a partition out of the table (one rename), then delete it."""
-    old = tmp_root / f"old-{uuid.uuid4().hex}"
-    try:
-        final.rename(old)
-    except FileNotFoundError:
-        return
-    shutil.rmtree(old, ignore_errors=True)
+    old = housekeeping.set_aside(final, tmp_root, "old")
+    if old is not None:
+        shutil.rmtree(old.path, ignore_errors=True)
+        old.release()
 
 
 def _swap_objects(fs: fsspec.AbstractFileSystem, staged: str, final: str, names: list[str]) -> None:

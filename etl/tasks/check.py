@@ -12,7 +12,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from etl import report
+from etl import housekeeping, report
 from etl.contracts import LakeReport, LoadReport, RunOutcome, RunSummary, SourceCounts, SourceReport
 from etl.errors import InvariantError
 from etl.load import warehouse, warehouse_url
@@ -80,13 +80,15 @@ def check(lake_report: LakeReport, load_report: LoadReport, settings: Settings, 
         },
     )
     out = settings.runs / day
-    out.mkdir(parents=True, exist_ok=True)
+    with housekeeping.writing(out):
+        out.mkdir(parents=True, exist_ok=True)
     try:  # the report is for people: a failure to draw it is logged, and never fails the run
         summary["report"] = report.build_report(summary, lake_report["lake"], out)["html"]
         log.info("run report: %s", Path(summary["report"]).resolve().as_uri())
     except Exception:
         log.exception("could not build the run report for %s", day)
-    (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
+    with housekeeping.writing(out / "summary.json"):
+        (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
     if problems:
         raise InvariantError("run check failed: " + "; ".join(problems))
     clear_staging(lake_report)
@@ -120,11 +122,16 @@ def outcome(summary: RunSummary) -> RunOutcome:
 
 
 def clear_staging(lake_report: LakeReport) -> None:
-    """Drop a checked run's staged copies of the dumps and its shard outputs; keep the manifests."""
+    """Drop a checked run's staged copies of the dumps and its shard outputs; keep the manifests.
+
+    The folder is marked checked, so no later run's sweep takes it for a killed run's leftover
+    (``etl.housekeeping``), and this process stops holding it.
+    """
     for folder in map(Path, lake_report["staging"]):
         shutil.rmtree(folder / "shards", ignore_errors=True)
         for name in lake_report["sources"]:
             shutil.rmtree(folder / name / "files", ignore_errors=True)
+        housekeeping.finish(folder)
 
 
 def read_summary(settings: Settings, day: dt.date) -> RunSummary | None:

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from etl import failpoints
+from etl import failpoints, housekeeping
 from etl.config import Source, load_sources
 from etl.contracts import Shard, SpanSpec
 from etl.errors import ConfigError, NoDumpError
@@ -56,6 +56,7 @@ def run_key(run_id: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", run_id)[:120]
 
 
+@housekeeping.storage_errors(lambda settings: settings.staging)
 def fetch(
     sources: list[Source],
     day: dt.date,
@@ -71,7 +72,7 @@ def fetch(
     """
     if dump_url and len(sources) != 1:
         raise ConfigError("an explicit dump URL needs exactly one source to say how to read it")
-    staging = settings.staging / day.isoformat() / run_key(run_id)
+    staging = housekeeping.tidy(settings, day.isoformat(), run_id)  # held; killed runs' leftovers removed
     shards: list[Shard] = []
     began = time.perf_counter()
     for source in sources:
