@@ -187,9 +187,10 @@ def _query(args, url: str) -> int:
     except sa.exc.ArgumentError as exc:
         raise WarehouseError(f"warehouse URL {warehouse_url.url_for_display(url)!r} is not valid: {exc}") from None
     if parsed.drivername.startswith("sqlite"):
-        path = Path(parsed.database or "")
-        if not parsed.database or parsed.database == ":memory:" or not path.is_file():
-            return _error(f"no warehouse at {path}: run the pipeline first", NOTHING_TO_SHOW)
+        if not parsed.database or parsed.database == ":memory:":
+            raise WarehouseError(f"warehouse URL {url!r} names no SQLite file to query")
+        if not Path(parsed.database).is_file():
+            return _error(f"no warehouse at {parsed.database}: run the pipeline first", NOTHING_TO_SHOW)
     params = {k: int(v) if v.isascii() and v.isdigit() else v for k, v in args.param}
     try:
         engine = queries.read_only_engine(url)

@@ -123,7 +123,13 @@ def engine_for(url: str) -> sa.Engine:
     if url.startswith(("postgresql://", "postgres://")):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     if url.startswith("sqlite:///"):
-        Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(url[len("sqlite:///") :].split("?", 1)[0]).parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise WarehouseError(
+                f"warehouse {url_for_display(url)}: cannot create its folder {folder}: {exc}"
+            ) from None
     engine = sa.create_engine(url)
     if engine.dialect.name not in ("postgresql", "sqlite"):
         raise WarehouseError(f"the warehouse supports PostgreSQL and SQLite, not {engine.dialect.name}")
