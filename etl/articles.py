@@ -31,14 +31,18 @@ def article_id(source: str, key: str) -> str:
     return hashlib.sha256(f"{source}\x1f{key}".encode()).hexdigest()[:16]
 
 
-def natural_key(rec: RawRecord) -> str:
-    """What identifies an article within its source: its URL, else its id, else its place in the dump."""
+def natural_key(rec: RawRecord, ingest_date: dt.date | None = None) -> str:
+    """What identifies an article within its source: its URL, else its id, else its place in the
+    dump of ``ingest_date``. A place identifies a record within one day's dump only: the next
+    day's ``news.csv`` row 3 is another article, so the day is part of the key (an article moves
+    between days only by its URL or id; ``etl.dedup.other_days``)."""
     f = rec.fields
     for name in ("url", "external_id"):
         value = (f.get(name) or "").strip()
         if value:
             return f"{name}:{value}"
-    return f"file:{rec.file}#{rec.record_no}"
+    day = f"{ingest_date.isoformat()}/" if ingest_date is not None else ""
+    return f"file:{day}{rec.file}#{rec.record_no}"
 
 
 def _clean(value: str | None) -> str | None:
@@ -63,7 +67,7 @@ def clean_record(rec: RawRecord, ingest_date: dt.date, required: tuple[str, ...]
     missing = _missing(rec, required)
     if missing:
         return missing
-    return _article(rec, latest_publication(ingest_date), *clean_body(_raw_body(rec)))
+    return _article(rec, latest_publication(ingest_date), *clean_body(_raw_body(rec)), day=ingest_date)
 
 
 def _raw_body(rec: RawRecord) -> str:
@@ -77,8 +81,11 @@ def latest_publication(ingest_date: dt.date) -> dt.datetime:
     """The latest publication time an article of the run's day may state: the end of the next day
     (UTC), so that a day filed under any time zone keeps its own dates. A later one is a typo or a
     misparse, never a fact. It follows the day, not the clock, so a re-run of an old day reads its
-    dates as the first run did."""
-    return dt.datetime(ingest_date.year, ingest_date.month, ingest_date.day, tzinfo=dt.UTC) + dt.timedelta(days=2)
+    dates as the first run did. It saturates at the last representable time (day 9999-12-31)."""
+    start = dt.datetime(ingest_date.year, ingest_date.month, ingest_date.day, tzinfo=dt.UTC)
+    if ingest_date > dt.date.max - dt.timedelta(days=2):
+        return dt.datetime.max.replace(tzinfo=dt.UTC)
+    return start + dt.timedelta(days=2)
 
 
 def clean_body(raw_body: str) -> tuple[str, Counter, int, bool]:
@@ -104,7 +111,13 @@ def clean_records(
     latest = latest_publication(ingest_date)
     articles = {
         i: _article(
-            records[i], latest, body, batch.repairs[k] or Counter(), batch.boilerplate_chars[k], batch.furniture[k]
+            records[i],
+            latest,
+            body,
+            batch.repairs[k] or Counter(),
+            batch.boilerplate_chars[k],
+            batch.furniture[k],
+            day=ingest_date,
         )
         for k, (i, body) in enumerate(zip(todo, batch.bodies.to_pylist()))
     }
@@ -112,10 +125,16 @@ def clean_records(
 
 
 def _article(
-    rec: RawRecord, latest: dt.datetime, body: str, repairs: Counter, boilerplate_chars: int, furniture: bool
+    rec: RawRecord,
+    latest: dt.datetime,
+    body: str,
+    repairs: Counter,
+    boilerplate_chars: int,
+    furniture: bool,
+    day: dt.date | None = None,
 ) -> dict | Reject:
-    """The article row of a record whose body is cleaned, or its ``EMPTY_BODY`` reject; a
-    publication date after ``latest`` is dropped."""
+    """The article row of a record of day ``day`` whose body is cleaned, or its ``EMPTY_BODY``
+    reject; a publication date after ``latest`` is dropped."""
     f = rec.fields
     raw_body = _raw_body(rec)
     if not body:
@@ -123,7 +142,7 @@ def _article(
         return Reject(rec.source, rec.file, rec.record_no, EMPTY_BODY, f"body is {what}", raw_body[:200])
     published, headline = publication_date(f.get("published"), _clean(f.get("headline")), body, latest)
     return {
-        "article_id": article_id(rec.source, natural_key(rec)),
+        "article_id": article_id(rec.source, natural_key(rec, day)),
         "external_id": (f.get("external_id") or "").strip() or None,
         "url": (f.get("url") or "").strip() or None,
         "source_file": rec.file,

@@ -174,26 +174,32 @@ def _param(text: str) -> tuple[str, str]:
 
 
 def _query(args, url: str) -> int:
-    if not args.name and not args.sql:
+    """``query``: a named query, or one read-only statement (``--sql``), on a connection that cannot
+    write (``queries.read_only_engine``). A refused statement is a ``WarehouseError`` (exit 5); an
+    unwritable ``--csv`` file a ``ConfigError`` (exit 3)."""
+    from etl.errors import ConfigError, WarehouseError
+
+    if not args.name and args.sql is None:
         for name, q in queries.QUERIES.items():
             defaults = ", ".join(f"{k}={v}" for k, v in q.defaults.items()) or "no parameters"
             print(f"{name:<26}{q.description} ({defaults})")
         return 0
-    if url.startswith("sqlite:///"):
-        path = Path(url[len("sqlite:///") :])
-        if not path.exists():
-            return _error(f"no warehouse at {path}: run the pipeline first", NOTHING_TO_SHOW)
-        url = f"sqlite:///file:{path}?mode=ro&uri=true"
-    params = {k: int(v) if v.isdigit() else v for k, v in args.param}
     try:
-        engine = sa.create_engine(url)
+        parsed = sa.engine.make_url(url)
+    except sa.exc.ArgumentError as exc:
+        raise WarehouseError(f"warehouse URL {warehouse_url.url_for_display(url)!r} is not valid: {exc}") from None
+    if parsed.drivername.startswith("sqlite"):
+        if not parsed.database or parsed.database == ":memory:":
+            raise WarehouseError(f"warehouse URL {url!r} names no SQLite file to query")
+        if not Path(parsed.database).is_file():
+            return _error(f"no warehouse at {parsed.database}: run the pipeline first", NOTHING_TO_SHOW)
+    params = {k: int(v) if v.isascii() and v.isdigit() else v for k, v in args.param}
+    try:
+        engine = queries.read_only_engine(url)
         try:
             with engine.connect() as conn:
-                if engine.dialect.name == "postgresql":
-                    conn.execute(sa.text("SET TRANSACTION READ ONLY"))
-                if args.sql:
-                    result = conn.execute(sa.text(args.sql), params)
-                    columns, rows = list(result.keys()), [tuple(r) for r in result]
+                if args.sql is not None:
+                    columns, rows = queries.run_read_only(conn, args.sql, params)
                 else:
                     columns, rows = queries.run_query(conn, args.name, **params)
         finally:
@@ -201,10 +207,13 @@ def _query(args, url: str) -> int:
     except sa.exc.SQLAlchemyError as exc:
         raise warehouse.as_warehouse_error(exc, url) from exc
     if args.csv:
-        with args.csv.open("w", newline="", encoding="utf-8") as fh:
-            w = csv.writer(fh)
-            w.writerow(columns)
-            w.writerows(rows)
+        try:
+            with args.csv.open("w", newline="", encoding="utf-8") as fh:
+                w = csv.writer(fh)
+                w.writerow(columns)
+                w.writerows(rows)
+        except OSError as exc:
+            raise ConfigError(f"--csv {args.csv}: cannot write it: {exc.strerror or exc}") from None
         print(f"{len(rows)} rows written to {args.csv}", file=sys.stderr)
         return 0
     cells = [columns] + [["" if v is None else str(v) for v in r] for r in rows]

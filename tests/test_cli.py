@@ -142,7 +142,7 @@ def test_quiet_run_prints_nothing_and_the_report_and_queries_follow(tmp_path):
     assert q.stdout.split() == ["n", "12"]
     # ad-hoc SQL is read-only
     q = _etl("query", "--sql", "delete from articles", "--data-dir", str(tmp_path))
-    assert q.returncode == 5 and "readonly" in q.stderr and "Traceback" not in q.stderr
+    assert q.returncode == 5 and "query refused" in q.stderr and "Traceback" not in q.stderr
     listed = _etl("query", "--data-dir", str(tmp_path))
     assert listed.returncode == 0 and "top_entities" in listed.stdout
 

@@ -18,31 +18,31 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
 from etl import schema
-from etl.dedup import clusters, minhash
+from etl.dedup import clusters, minhash, other_days
 from etl.load import lake
 
 log = logging.getLogger("etl")
+
+
+def window_start(day: str, days: int) -> str:
+    """The first day of the ``days`` days before ``day``, saturating at ``date.min`` (a window
+    reaching before year 1 starts there; no date arithmetic overflows)."""
+    start = dt.date.fromisoformat(day).toordinal() - max(days, 0)
+    return dt.date.fromordinal(max(start, dt.date.min.toordinal())).isoformat()
 
 
 def history_signatures(lake_root: lake.Location, day: str, days: int | None = None) -> pa.Table | None:
     """Signatures of the articles the lake holds from the ``days`` days before ``day`` (None: all)."""
     if not lake.table_exists(lake_root, "signatures"):
         return None
-    fs, root = lake.filesystem(lake_root)
-    dataset = ds.dataset(
-        f"{root}/signatures",
-        filesystem=lake.arrow_filesystem(fs),
-        format="parquet",
-        partitioning="hive",
-        exclude_invalid_files=True,
-        ignore_prefixes=[".", "_"],
-    )
     window = ds.field("ingest_date") < day
     if days is not None:
-        window &= ds.field("ingest_date") >= (dt.date.fromisoformat(day) - dt.timedelta(days=days)).isoformat()
-    table = dataset.to_table(
-        filter=window,
-        columns=["article_id", "content_hash", "published_at", "duplicate_of", "signature", "ingest_date"],
+        window &= ds.field("ingest_date") >= window_start(day, days)
+    table = other_days.retry_vanished(
+        lambda: other_days.lake_dataset(lake_root, "signatures").to_table(
+            filter=window,
+            columns=["article_id", "content_hash", "published_at", "duplicate_of", "signature", "ingest_date"],
+        )
     )
     return table if table.num_rows else None
 

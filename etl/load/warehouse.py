@@ -1,8 +1,11 @@
 """The SQL warehouse, through SQLAlchemy Core: SQLite by default, PostgreSQL in production.
 
 One load is one transaction: the rows the run's (day, source) partitions held before are
-deleted and the new ones inserted, with articles upserted by ``article_id``, so a re-run
-never duplicates a row and a failed load leaves the previous state untouched.
+deleted and the new ones inserted, so a re-run never duplicates a row and a failed load leaves
+the previous state untouched. An article is filed under one day (the lake decides which:
+``etl.dedup.other_days``); a load never moves an article another day holds, and refuses, with an
+``InvariantError``, a day whose lake holds one (two runs of different days that wrote the same
+article at the same moment: a re-run of the day files it as a duplicate).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from etl import failpoints, schema
-from etl.errors import WarehouseError, WarehouseUnavailable
+from etl.errors import InvariantError, WarehouseError, WarehouseUnavailable
 from etl.load.views import create_views
 from etl.load.warehouse_url import url_for_display
 
@@ -67,13 +70,19 @@ mentions, entities, sources, runs, dumps = (TABLES[n] for n in ("mentions", "ent
 # Key of the PostgreSQL advisory lock that serialises table creation between runs starting at once.
 _SCHEMA_LOCK = 0x75726475  # "urdu"
 
+#: How long a SQLite connection waits for another process's write lock before it gives up
+#: ("database is locked"): a run waits for a concurrent load of another day instead of failing.
+SQLITE_BUSY_SECONDS = 600.0
+
 
 def _create_tables(engine: sa.Engine) -> None:
     """Create the missing warehouse tables and (re)create the views; safe when several runs start against an empty database at once.
 
-    On PostgreSQL two concurrent ``CREATE TABLE`` of the same name collide in the catalog
-    (``pg_type_typname_nsp_index``), so creation runs in one transaction under an advisory lock: the
-    second run waits, then finds the tables there.
+    Creation, upgrade and views run in one transaction that holds the database's write lock from
+    its start, so a second run waits, then finds the tables there. On PostgreSQL two concurrent
+    ``CREATE TABLE`` of the same name collide in the catalog (``pg_type_typname_nsp_index``): an
+    advisory lock makes them take turns. On SQLite every transaction of the pipeline's engine
+    begins ``IMMEDIATE`` (``_sqlite_immediate``), which takes the write lock at once.
     """
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
@@ -81,6 +90,28 @@ def _create_tables(engine: sa.Engine) -> None:
         metadata.create_all(conn)
         _upgrade(conn)
         create_views(conn)
+
+
+def _sqlite_immediate(engine: sa.Engine) -> None:
+    """Make every transaction on a SQLite ``engine`` begin with ``BEGIN IMMEDIATE``.
+
+    pysqlite by default opens a transaction only before an INSERT, UPDATE or DELETE, so a check
+    for a table and its ``CREATE TABLE`` run outside any transaction and two processes both create
+    it ("table ... already exists"); and a transaction that reads first and writes later cannot wait
+    for the write lock (SQLite refuses the upgrade at once). Here the driver's own transaction
+    handling is off and each transaction takes the write lock when it begins, waiting up to
+    ``SQLITE_BUSY_SECONDS`` for another process's (the recipe of SQLAlchemy's pysqlite
+    documentation, "Serializable isolation / Savepoints / Transactional DDL").
+    """
+
+    @sa.event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, _record) -> None:
+        dbapi_connection.isolation_level = None  # no implicit BEGIN/COMMIT by the driver
+        dbapi_connection.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_SECONDS * 1000)}")
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(conn: sa.Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def engine_for(url: str) -> sa.Engine:
@@ -92,10 +123,18 @@ def engine_for(url: str) -> sa.Engine:
     if url.startswith(("postgresql://", "postgres://")):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     if url.startswith("sqlite:///"):
-        Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(url[len("sqlite:///") :].split("?", 1)[0]).parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise WarehouseError(
+                f"warehouse {url_for_display(url)}: cannot create its folder {folder}: {exc}"
+            ) from None
     engine = sa.create_engine(url)
     if engine.dialect.name not in ("postgresql", "sqlite"):
         raise WarehouseError(f"the warehouse supports PostgreSQL and SQLite, not {engine.dialect.name}")
+    if engine.dialect.name == "sqlite":
+        _sqlite_immediate(engine)
     try:
         _create_tables(engine)
     except WarehouseError:
@@ -195,7 +234,7 @@ def load_run(
 
     ``source_rows[source]`` has iterables ``articles``, ``sentences``, ``rejects``, ``duplicates``,
     ``entities`` and ``mentions``, consumed once, in batches. On PostgreSQL rows travel by ``COPY``
-    (articles through a temporary table, then one upsert), and loads of the same day take turns
+    (articles through a temporary table, then one insert that moves no article of another day), and loads of the same day take turns
     (an advisory lock); SQLite takes multi-row inserts. Returns the row counts written per table.
     """
     names = sorted(source_rows)
@@ -220,25 +259,28 @@ def load_run(
                 counts["articles"] += _copy(conn, "_load_articles", articles, tables["articles"], in_source)
             else:
                 for batch in _batches(_rows(tables["articles"], in_source)):
-                    _upsert_articles(conn, engine, batch)
+                    _insert_articles(conn, day, batch)
                     counts["articles"] += len(batch)
             for batch in _batches(_rows(tables.get("entities", ()), {})):
                 stmt = _insert(engine, entities).on_conflict_do_nothing(index_elements=[entities.c.entity_id])
                 conn.execute(stmt, batch)
                 counts["entities"] += len(batch)
         if pg:
-            # An article already loaded on another day moves to this one (upsert by id).
-            moved = sa.text("SELECT article_id FROM _load_articles")
-            for child in (sentences, mentions):
-                conn.execute(child.delete().where(child.c.article_id.in_(moved)))
-            columns = ", ".join(f'"{c.name}"' for c in articles.c)
-            updates = ", ".join(f'"{c.name}" = EXCLUDED."{c.name}"' for c in articles.c if c.name != "article_id")
-            conn.execute(
+            # never moves an article another day holds: a conflict leaves it where it is, and fails
+            inserted = conn.execute(
                 sa.text(
-                    f"INSERT INTO articles ({columns}) SELECT {columns} FROM _load_articles "
-                    f"ON CONFLICT (article_id) DO UPDATE SET {updates}"
+                    f"INSERT INTO articles ({_columns()}) SELECT {_columns()} FROM _load_articles "
+                    f"ON CONFLICT (article_id) DO NOTHING"
                 )
-            )
+            ).rowcount
+            if inserted != counts["articles"]:
+                held = conn.execute(
+                    sa.text(
+                        "SELECT t.article_id, t.source, a.ingest_date FROM _load_articles t "
+                        "JOIN articles a USING (article_id) ORDER BY t.article_id LIMIT 3"
+                    )
+                ).all()
+                raise _held_elsewhere(day, [tuple(r) for r in held])
         for name in names:
             tables = source_rows[name]
             for key, table in (
@@ -283,17 +325,32 @@ def _day_key(day: dt.date) -> int:
     return day.toordinal()
 
 
-def _upsert_articles(conn: sa.Connection, engine: sa.Engine, batch: list[dict]) -> None:
-    # An article already loaded on another day moves to this one (upsert by id).
+def _columns() -> str:
+    return ", ".join(f'"{c.name}"' for c in articles.c)
+
+
+def _insert_articles(conn: sa.Connection, day: dt.date, batch: list[dict]) -> None:
+    """Insert a batch of the day's articles (its old ones are deleted); one another day holds is
+    never moved: the load fails instead (``_held_elsewhere``)."""
     ids = [a["article_id"] for a in batch]
-    for child in (sentences, mentions):
-        conn.execute(child.delete().where(child.c.article_id.in_(ids)))
-    stmt = _insert(engine, articles)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[articles.c.article_id],
-        set_={c.name: stmt.excluded[c.name] for c in articles.c if c.name != "article_id"},
+    held = conn.execute(
+        sa.select(articles.c.article_id, articles.c.source, articles.c.ingest_date)
+        .where(articles.c.article_id.in_(ids))
+        .order_by(articles.c.article_id)
+        .limit(3)
+    ).all()
+    if held:
+        raise _held_elsewhere(day, [tuple(r) for r in held])
+    conn.execute(articles.insert(), batch)
+
+
+def _held_elsewhere(day: dt.date, held: list[tuple]) -> InvariantError:
+    which = ", ".join(f"{aid} ({source}) under {other}" for aid, source, other in held)
+    return InvariantError(
+        f"warehouse: the lake files article(s) {which} under {day} too, but the warehouse keeps an article "
+        f"under one day and never moves it: re-run {day} so its lake files them as duplicates "
+        f"(two runs of different days wrote them at the same time)"
     )
-    conn.execute(stmt, batch)
 
 
 def _rows(items: Iterable[dict | pa.RecordBatch], extra: dict) -> Iterator[dict]:

@@ -4,7 +4,9 @@ Every fetched source has at least one shard, so the results name every source th
 and the day (``day`` is needed only when there are no results).
 
 For each source, same-key duplicates are resolved first (``etl.dedup.same_key``: the first record
-of an article loads). Then the copy search runs once over every source's loaded articles and the
+of an article loads), then articles another day of the lake already holds become duplicates of
+that day's record (``etl.dedup.other_days``: an article belongs to the day that first holds it).
+Then the copy search runs once over every source's loaded articles and the
 earlier days (``etl.dedup.copies``). Then each source's partitions are written
 (``SourceWriter``). Memory stays bounded by a shard, not the day: duplicates are resolved from the
 key and signature columns alone, and every table is written a shard at a time.
@@ -26,7 +28,7 @@ import pyarrow.compute as pc
 
 from etl import failpoints, schema
 from etl.contracts import LakeReport, ShardResult, SourceReport
-from etl.dedup import copies, same_key
+from etl.dedup import copies, other_days, same_key
 from etl.errors import InvariantError
 from etl.load import lake
 from etl.settings import Settings
@@ -45,8 +47,10 @@ class SourcePlan:
     duplicates: pa.Table
 
 
-def plan_source(results: list[ShardResult]) -> SourcePlan:
-    """Resolve a source's same-key duplicates over all its shards, from their key columns alone."""
+def plan_source(results: list[ShardResult], lake_root: lake.Location | None = None) -> SourcePlan:
+    """Resolve a source's duplicates over all its shards, from their key columns alone: the same
+    article twice in the day (``same_key``), and, with ``lake_root``, articles another day of the
+    lake holds (``other_days``: every record of such an article points at that day's record)."""
     results = sorted(results, key=lambda r: r["shard_id"])
     parts = []
     for i, r in enumerate(results):
@@ -55,6 +59,17 @@ def plan_source(results: list[ShardResult]) -> SourcePlan:
     keys = pa.concat_tables(parts).sort_by([("source_file", "ascending"), ("record_no", "ascending")])
     keep, duplicates = same_key.first_of_each_key(keys)
     kept_rows = keys.take(pa.array(keep, type=pa.int64()))
+    if lake_root is not None and results:
+        held = other_days.held_elsewhere(lake_root, results[0]["day"], results[0]["source"], kept_rows["article_id"])
+        if held.num_rows:
+            elsewhere = pc.is_in(kept_rows["article_id"], value_set=held["article_id"])
+            kept_rows = kept_rows.filter(pc.invert(elsewhere))
+            duplicates = pa.concat_tables(
+                [
+                    duplicates.filter(pc.invert(pc.is_in(duplicates["article_id"], value_set=held["article_id"]))),
+                    other_days.duplicate_rows(keys, held),
+                ]
+            ).sort_by([("source_file", "ascending"), ("record_no", "ascending")])
     # the kept records of each shard, so a shard is filtered against its own few, not the day's
     shard_of = kept_rows["shard"].to_numpy()
     kept_keys = same_key.record_keys(kept_rows)
@@ -174,7 +189,7 @@ def write_lake(shard_results: list[ShardResult], settings: Settings, day: str | 
     by_source: dict[str, list[ShardResult]] = {}
     for res in shard_results:
         by_source.setdefault(res["source"], []).append(res)
-    plans = {name: plan_source(by_source[name]) for name in sorted(by_source)}
+    plans = {name: plan_source(by_source[name], settings.lake) for name in sorted(by_source)}
     found = copies.find_copies(
         _day_signatures(plans, schema.SIGNATURES),
         sum(len(k) for plan in plans.values() for k in plan.kept),
