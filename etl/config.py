@@ -38,6 +38,7 @@ __all__ = [
     "load_sources",
     "make_source",
     "parse_day",
+    "run_params",
     "source_from_spec",
 ]
 
@@ -169,6 +170,41 @@ def check_run_id(run_id: Any, where: str = "run id") -> str:
             "starting with a letter or digit"
         )
     return run_id
+
+
+#: The params of a manual DAG run, with their defaults.
+RUN_PARAMS: dict[str, Any] = {"date": None, "sources": [], "dump_url": None, "missing_dump_ok": True}
+
+
+@dataclass(frozen=True)
+class RunParams:
+    """The params of a DAG run, checked: source names, an explicit dump, whether a missing dump is skipped."""
+
+    date: Any
+    sources: list[str]
+    dump_url: str | None
+    missing_dump_ok: bool
+
+
+def run_params(params: Mapping[str, Any]) -> RunParams:
+    """A DAG run's params (``date``, ``sources``, ``dump_url``, ``missing_dump_ok``), checked before any
+    work: an unknown param (a typo of the run's conf) or a value of the wrong type is a ``ConfigError``.
+    The date is checked by ``resolve_day``, the source names against the sources file by ``select_sources``."""
+    for k in params:
+        if k not in RUN_PARAMS:
+            raise ConfigError(
+                f"unknown param {_shown(k)}{_suggest(k, RUN_PARAMS)}; the params are {', '.join(RUN_PARAMS)}"
+            )
+    got = {**RUN_PARAMS, **{k: v for k, v in params.items() if v is not None}}
+    names = got["sources"]
+    if not isinstance(names, list | tuple) or not all(isinstance(n, str) for n in names):
+        raise ConfigError(f'param sources must be a list of source names such as ["geo"], not {_shown(names)}')
+    dump_url = got["dump_url"]
+    if dump_url is not None and not isinstance(dump_url, str):
+        raise ConfigError(f"param dump_url must be a string, not {_kind(dump_url)}")
+    if not isinstance(got["missing_dump_ok"], bool):
+        raise ConfigError(f"param missing_dump_ok must be true or false, not {_kind(got['missing_dump_ok'])}")
+    return RunParams(got["date"], list(names), (dump_url or "").strip() or None, got["missing_dump_ok"])
 
 
 def _shown(value: Any, limit: int = 80) -> str:
