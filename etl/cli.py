@@ -360,16 +360,21 @@ def _flag(args) -> str | None:
     return "--warehouse" if getattr(args, "warehouse", None) is not None else None
 
 
+FLAGS = {"data_dir": "--data-dir", "sources_file": "--config"}
+
+
 def _settings(args) -> Settings:
     """The settings from the environment, with the command line's flags over them."""
     flags = {"data_dir": getattr(args, "data_dir", None), "sources_file": getattr(args, "config", None)}
     for name, value in flags.items():
         if value is not None and not str(value).strip():
-            raise ConfigError(f"--{name.replace('_', '-')} is empty")
-    try:
-        resolved = {k: v.resolve() for k, v in flags.items() if v is not None}
-    except (OSError, RuntimeError) as exc:
-        raise ConfigError(f"--data-dir or --config: {exc}") from None
+            raise ConfigError(f"{FLAGS[name]} is empty")
+    resolved = {}
+    for name, value in flags.items():
+        try:
+            resolved[name] = value.resolve() if value is not None else None
+        except (OSError, RuntimeError) as exc:  # a symlink loop
+            raise ConfigError(f"{FLAGS[name]} {value}: {exc}") from None
     settings = Settings.from_env().replace(**resolved, warehouse_url=getattr(args, "warehouse", None))
     if settings.data_dir.exists() and not settings.data_dir.is_dir():
         raise ConfigError(f"data dir {settings.data_dir} (--data-dir or URDU_ETL_DATA_DIR) is a file, not a folder")

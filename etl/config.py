@@ -231,8 +231,9 @@ def _kind(value: Any) -> str:
 
 
 def _suggest(word: Any, known: Iterable[str]) -> str:
-    close = difflib.get_close_matches(str(word), list(known), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]}?)" if close else ""
+    by_lower = {k.lower(): k for k in known}
+    close = difflib.get_close_matches(str(word).lower(), list(by_lower), n=1, cutoff=0.6)
+    return f" (did you mean {by_lower[close[0]]}?)" if close else ""
 
 
 def _string(value: Any, what: str, limit: int) -> str:
@@ -377,7 +378,8 @@ def _yaml_problem(exc: yaml.YAMLError) -> str:
     if isinstance(exc, yaml.MarkedYAMLError):
         mark = exc.problem_mark or exc.context_mark
         at = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        return at + " ".join(str(exc.problem or exc.context or "unreadable").split())
+        what = ", ".join(str(part) for part in (exc.context, exc.problem) if part) or "unreadable"
+        return at + " ".join(what.split())
     return " ".join(str(exc).split())
 
 

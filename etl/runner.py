@@ -9,11 +9,6 @@ from etl.config import Source, check_run_id, parse_day
 from etl.contracts import RunSummary, Shard
 from etl.load import warehouse_url
 from etl.settings import Settings
-from etl.tasks.check import check
-from etl.tasks.fetch import fetch
-from etl.tasks.load_warehouse import load_warehouse
-from etl.tasks.transform import transform_shard
-from etl.tasks.write_lake import write_lake
 
 
 def _progress(enabled: bool):
@@ -81,6 +76,13 @@ def run(
     cannot write.
     """
     url = preflight(settings, day, run_id)
+    # the stages are imported once the run is known to be valid: a bad value fails in a second, not after pandas loads
+    from etl.tasks.check import check
+    from etl.tasks.fetch import fetch
+    from etl.tasks.load_warehouse import load_warehouse
+    from etl.tasks.transform import transform_shard
+    from etl.tasks.write_lake import write_lake
+
     started = dt.datetime.now(dt.UTC)
     run_id = run_id or f"cli__{day.isoformat()}__{started.strftime('%Y%m%dT%H%M%S%f')}"
     shards = fetch(sources, day, settings, dump_url, missing_ok, run_id)
