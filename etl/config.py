@@ -250,7 +250,7 @@ def _string(value: Any, what: str, limit: int) -> str:
 
 
 #: How ``make_source`` names what it checks: the sources file's keys.
-_KEYS = {k: k for k in SOURCE_KEYS}
+_KEYS = {k: k for k in SOURCE_KEYS} | {"name": "source name"}
 
 
 def source_from_spec(spec: SourceSpec) -> Source:
@@ -277,9 +277,9 @@ def make_source(
     sources file's keys; the command line passes its flags).
     """
     key = {**_KEYS, **(labels or {})}
-    name = _string(name, f"source {key['name']}", NAME_MAX)
+    name = _string(name, key["name"], NAME_MAX)
     if not _NAME.fullmatch(name):
-        raise ConfigError(f"source {key['name']} {_shown(name)}: use 1 to {NAME_MAX} lower-case letters, digits and _")
+        raise ConfigError(f"{key['name']} {_shown(name)}: use 1 to {NAME_MAX} lower-case letters, digits and _")
     where = f"source {name}:"
     fmt = _string(fmt, f"{where} {key['format']}", 64)
     if fmt not in FORMATS:
@@ -400,8 +400,8 @@ def _read_text(path: Path) -> str:
             f"sources file not found: {path} (pass --config FILE, or set URDU_ETL_SOURCES, or URDU_ETL_HOME to "
             "the folder that holds config/sources.yaml)"
         ) from None
-    except OSError as exc:
-        raise ConfigError(f"sources file {path} cannot be read: {exc.strerror or exc}") from None
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
+        raise ConfigError(f"sources file {path} cannot be read: {getattr(exc, 'strerror', None) or exc}") from None
     if len(data) > SOURCES_FILE_MAX_BYTES:
         raise ConfigError(f"sources file {path} is more than {SOURCES_FILE_MAX_BYTES} bytes")
     try:

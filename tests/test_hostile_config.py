@@ -281,8 +281,7 @@ def test_a_bad_setting_is_one_line_and_nothing_runs(capsys, monkeypatch, tmp_pat
     data = tmp_path / "data"
     _one_line(*_cli(capsys, "run", "--date", DAY, "--data-dir", str(data)), CONFIG_ERROR, named)
     assert not data.exists()
-    if variable != "URDU_ETL_LAKE_URL":  # check-config does not write, so it checks the lake URL only by name
-        _one_line(*_cli(capsys, "check-config"), CONFIG_ERROR, named)
+    _one_line(*_cli(capsys, "check-config"), CONFIG_ERROR, named)
 
 
 def test_check_config_checks_the_warehouse_and_hides_its_password(capsys, monkeypatch):
@@ -362,11 +361,19 @@ def test_a_dag_date_out_of_range_or_not_a_date(value, named):
 
 
 @pytest.mark.slow
-def test_a_dag_run_with_a_bad_param_fails_its_first_task_at_once(airflow_db, tmp_path):
+@pytest.mark.parametrize(
+    "conf, named",
+    [
+        ({"date": "0001-01-01"}, "ConfigError: date 0001-01-01 is out of range"),
+        ({"date": DAY, "srouces": ["sample_csv"]}, "ConfigError: unknown param 'srouces' (did you mean sources?)"),
+    ],
+)
+def test_a_dag_run_with_a_bad_param_fails_its_first_task_at_once(airflow_db, tmp_path, conf, named):
+    """Params of the wrong type Airflow refuses when the run is triggered; these reach the first task."""
     from tests.test_errors import _dag_test
 
     data = tmp_path / "data"
-    result = _dag_test(airflow_db, data, {"date": "0001-01-01"})
+    result = _dag_test(airflow_db, data, conf)
     assert result["state"] == "failed" and result["tis"]["fetch"] == ["failed", 1]  # no retry
-    assert "ConfigError: date 0001-01-01 is out of range" in result["log"] and "AirflowFailException" in result["log"]
+    assert named in result["log"] and "AirflowFailException" in result["log"]
     assert not data.exists()
