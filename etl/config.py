@@ -302,9 +302,8 @@ def make_source(
         url = os.path.normpath(os.path.join(_escape(str(base_dir.resolve())), url))
     encoding = _string("utf-8" if encoding is None else encoding, f"{where} {key['encoding']}", ENCODING_MAX)
     try:
-        codecs.lookup(encoding)
-        "a".encode(encoding)
-        b"a".decode(encoding)
+        codecs.getincrementaldecoder(encoding)  # a LookupError for a codec that is no text encoding (rot13)
+        "a".encode(encoding)  # a UnicodeError for the codec "undefined"
     except (LookupError, ValueError, UnicodeError):
         raise ConfigError(
             f"{where} unknown encoding {encoding!r} ({key['encoding']}); use a text encoding such as utf-8"

@@ -332,6 +332,10 @@ def test_what_a_file_may_say(tmp_path):
     path.write_bytes(b"\xef\xbb\xbf" + text.encode())  # a byte-order mark is fine
     src = load_sources(path)["g" * 63]
     assert (src.encoding, src.required) == ("utf-8", ("body", "headline"))  # an empty optional key is its default
+    assert [make_source("a", "x", "seed_txt", encoding=e).encoding for e in ("utf-16", "cp1256")] == [
+        "utf-16",
+        "cp1256",
+    ]
 
 
 @pytest.mark.parametrize(
