@@ -6,7 +6,8 @@ never article data.
 
 Scheduled runs process the previous day (a real one-day data interval, midnight to midnight
 in ``URDU_ETL_TIMEZONE``, default Asia/Karachi). Manual runs take ``date``, ``sources``,
-``dump_url`` and ``missing_dump_ok`` params.
+``dump_url`` and ``missing_dump_ok`` params; the first task checks them, the sources file, the
+warehouse URL and the data dir before anything is fetched.
 
 A terminal error (bad configuration, a dump that cannot be read, a broken invariant: see
 ``etl/errors.py``) fails its task at once; anything else is retried. ``write_lake`` and
@@ -17,6 +18,7 @@ exist where the scheduler runs (``airflow pools import config/pools.json``).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 
@@ -93,21 +95,22 @@ def urdu_news_nightly():
     @task(multiple_outputs=False)
     @terminal_errors_fail
     def fetch() -> list[Shard]:
+        from etl.config import run_params
+        from etl.errors import WarehouseUnavailable
+        from etl.load import warehouse_url
         from etl.settings import Settings
         from etl.tasks import fetch as stage
 
         ctx = get_current_context()
-        params, conf = ctx["params"], Settings.from_env()
-        day = stage.resolve_day(params.get("date"), ctx.get("data_interval_start"), conf.timezone)
-        sources = stage.select_sources(stage.declared_sources(conf), params.get("sources"))
-        return stage.fetch(
-            sources,
-            day,
-            conf,
-            params.get("dump_url") or None,
-            params.get("missing_dump_ok", True),
-            ctx["dag_run"].run_id,
-        )
+        conf = Settings.from_env()
+        # everything the run is told is checked before anything is fetched: a bad value fails here, unretried
+        params = run_params({**dict(ctx["params"]), **(ctx["dag_run"].conf or {})})
+        day = stage.resolve_day(params.date, ctx.get("data_interval_start"), conf.timezone)
+        sources = stage.select_sources(stage.declared_sources(conf), params.sources)
+        with contextlib.suppress(WarehouseUnavailable):  # a secrets backend that did not answer: the load asks again
+            warehouse_url.checked_url(conf)
+        conf.check_places()
+        return stage.fetch(sources, day, conf, params.dump_url, params.missing_dump_ok, ctx["dag_run"].run_id)
 
     @task(max_active_tis_per_dagrun=4, multiple_outputs=False, execution_timeout=dt.timedelta(hours=1))
     @terminal_errors_fail

@@ -6,10 +6,14 @@ terminal and print the run summary (``--quiet``: errors only, for cron and CI lo
 prints a named warehouse query, or read-only SQL, as a table or CSV.
 
 Exit codes, one per class of error (``etl/errors.py``): 0 done; 1 the run ran but failed its
-check; 2 bad command line; 3 bad configuration (sources file, mapping, an ``URDU_ETL_*`` setting);
-4 fetch failed or no dump; 5 warehouse unreachable or unusable; 6 nothing to show (no summary,
-report or warehouse for that day yet); 7 the data dir or lake cannot be written (full disk, quota,
-read-only). Any other failure is a bug: its traceback is printed.
+check; 2 bad command line (an unknown command or option, a missing argument, a value not among the
+choices); 3 bad configuration: the sources file, an ``URDU_ETL_*`` setting, or a value given on the
+command line (``--date``, ``--map``, ``--source``, ``--encoding``, ``--run-id``, ``--warehouse``,
+``--config``, ``--data-dir``); 4 fetch failed or no dump; 5 warehouse unreachable or unusable; 6
+nothing to show (no summary, report or warehouse for that day yet); 7 the data dir or lake cannot
+be written (full disk, quota, read-only). Every one of them is printed as
+one line, ``error: ...``, and is found before any work: a run with a bad value fetches and writes
+nothing. Any other failure is a bug: its traceback is printed.
 """
 
 from __future__ import annotations
@@ -20,12 +24,13 @@ import datetime as dt
 import logging
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import sqlalchemy as sa
 
 from etl import runner
-from etl.config import make_source
-from etl.errors import NOTHING_TO_SHOW, OK, RUN_FAILED, EtlError
+from etl.config import check_run_id, make_source, parse_day
+from etl.errors import NOTHING_TO_SHOW, OK, RUN_FAILED, ConfigError, EtlError
 from etl.load import queries, warehouse, warehouse_url
 from etl.read import FORMATS
 from etl.settings import Settings
@@ -33,21 +38,35 @@ from etl.tasks.check import format_summary, read_summary
 from etl.tasks.fetch import declared_sources, fetch, select_sources
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors in one line (``error: ...``, exit 2) like every other error.
+
+    A value that has the right shape but is not valid (a date, a mapping, a run id) is checked by
+    the argument's type, which raises ``ConfigError``: exit 3, as for the same mistake in a file.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {self.prog}: {' '.join(message.split())} (see {self.prog} --help)\n")
+
+
 def _mapping(text: str) -> dict[str, str]:
-    out = {}
+    out: dict[str, str] = {}
     for part in filter(None, (p.strip() for p in text.split(","))):
         field, sep, column = part.partition("=")
         if not sep or not field.strip() or not column.strip():
-            raise argparse.ArgumentTypeError(f"--map entry {part!r} is not field=column")
+            raise ConfigError(f"--map entry {part!r} is not field=column")
+        if field.strip() in out:
+            raise ConfigError(f"--map maps {field.strip()!r} twice")
         out[field.strip()] = column.strip()
     return out
 
 
 def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a YYYY-MM-DD date") from exc
+    return parse_day(text, "--date")
+
+
+def _run_id(text: str) -> str:
+    return check_run_id(text, "--run-id")
 
 
 DATA_DIR_HELP = (
@@ -60,12 +79,12 @@ CONFIG_HELP = (
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="urdu-etl",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="The Urdu news pipeline without a scheduler: run declared sources for a day, ingest one "
         "dump, fetch only, show a day's summary or report, query the warehouse, check a sources file.",
-        epilog="exit codes: 0 done; 1 the run failed its check; 2 bad command line; 3 bad configuration; "
+        epilog="exit codes: 0 done; 1 the run failed its check; 2 bad command line; 3 bad configuration or value; "
         "4 fetch failed or no dump;\n            5 warehouse unreachable or unusable; 6 nothing to show yet; "
         "7 data dir or lake not writable (disk full)",
     )
@@ -93,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ing.add_argument(
         "--run-id",
+        type=_run_id,
         default=None,
         help="name the run; give a crashed run's id to resume it (its finished shards are not redone)",
     )
@@ -109,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     day.add_argument("--data-dir", type=Path, default=None, help=DATA_DIR_HELP)
     day.add_argument("--warehouse", default=None)
-    day.add_argument("--run-id", default=None, help="name the run; give a crashed run's id to resume it")
+    day.add_argument("--run-id", type=_run_id, default=None, help="name the run; give a crashed run's id to resume it")
     day.add_argument(
         "--dump",
         default=None,
@@ -169,7 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _param(text: str) -> tuple[str, str]:
     key, sep, value = text.partition("=")
     if not sep or not key.strip():
-        raise argparse.ArgumentTypeError(f"--param {text!r} is not key=value")
+        raise ConfigError(f"--param {text!r} is not key=value")
     return key.strip(), value.strip()
 
 
@@ -235,6 +255,9 @@ def _check_config(settings: Settings) -> int:
     for s in sources.values():
         mapped = ", ".join(f"{k}={v}" for k, v in s.columns.items()) or "-"
         print(f"  {s.name:<20} {s.format:<9} {s.url}\n  {'':<20} columns: {mapped}; required: {', '.join(s.required)}")
+    url = warehouse_url.checked_url(settings)
+    settings.check_places(write=False)
+    print(f"warehouse: {warehouse_url.url_for_display(url)}\nlake: {settings.lake}")
     return OK
 
 
@@ -244,6 +267,7 @@ def _names(text: str) -> list[str]:
 
 def _fetch(args, settings: Settings) -> int:
     sources = select_sources(declared_sources(settings), _names(args.sources))
+    settings.check_places()
     shards = fetch(sources, args.date, settings, run_id=f"fetch__{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}")
     if not args.quiet:
         by_source: dict[str, list] = {}
@@ -287,11 +311,23 @@ def _command(args, settings: Settings, quiet: bool) -> int:
     if args.command == "fetch":
         return _fetch(args, settings)
     if args.command == "query":
-        return _query(args, warehouse_url.resolve_url(settings))
+        return _query(args, warehouse_url.checked_url(settings, flag=_flag(args)))
     progress = not quiet and sys.stderr.isatty()
     if args.command == "ingest":
-        sources = [make_source(args.source, args.url, args.format, args.map, args.encoding, base_dir=Path.cwd())]
+        sources = [
+            make_source(
+                args.source,
+                args.url,
+                args.format,
+                args.map,
+                args.encoding,
+                base_dir=Path.cwd(),
+                literal_braces=True,
+                labels=INGEST_LABELS,
+            )
+        ]
         day = args.date or dt.date.today()
+        runner.preflight(settings, day, args.run_id, _flag(args))
         summary = runner.run(
             sources,
             day,
@@ -303,6 +339,9 @@ def _command(args, settings: Settings, quiet: bool) -> int:
         )
     else:
         sources = select_sources(declared_sources(settings), _names(args.sources))
+        if args.dump is not None and not args.dump.strip():
+            raise ConfigError("--dump is empty")
+        runner.preflight(settings, args.date, args.run_id, _flag(args))
         summary = runner.run(
             sources,
             args.date,
@@ -317,8 +356,47 @@ def _command(args, settings: Settings, quiet: bool) -> int:
     return OK
 
 
+#: How ``ingest`` names the values of the source it declares, in its errors.
+INGEST_LABELS = {
+    "name": "--source",
+    "url": "PATH_OR_URL",
+    "format": "--format",
+    "columns": "--map",
+    "encoding": "--encoding",
+}
+
+
+def _flag(args) -> str | None:
+    """``--warehouse`` when the command line gave the warehouse URL, to name it in errors."""
+    return "--warehouse" if getattr(args, "warehouse", None) is not None else None
+
+
+FLAGS = {"data_dir": "--data-dir", "sources_file": "--config"}
+
+
+def _settings(args) -> Settings:
+    """The settings from the environment, with the command line's flags over them."""
+    flags = {"data_dir": getattr(args, "data_dir", None), "sources_file": getattr(args, "config", None)}
+    for name, value in flags.items():
+        if value is not None and not str(value).strip():
+            raise ConfigError(f"{FLAGS[name]} is empty")
+    resolved = {}
+    for name, value in flags.items():
+        try:
+            resolved[name] = value.resolve() if value is not None else None
+        except (OSError, RuntimeError) as exc:  # a symlink loop
+            raise ConfigError(f"{FLAGS[name]} {value}: {exc}") from None
+    settings = Settings.from_env().replace(**resolved, warehouse_url=getattr(args, "warehouse", None))
+    if settings.data_dir.exists() and not settings.data_dir.is_dir():
+        raise ConfigError(f"data dir {settings.data_dir} (--data-dir or URDU_ETL_DATA_DIR) is a file, not a folder")
+    return settings
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except EtlError as exc:  # a value of the right shape that is not valid: --date 0001-01-01, --map body
+        return _error(str(exc), exc.exit_code)
     quiet = getattr(args, "quiet", False)
     logging.basicConfig(
         level=logging.WARNING if quiet else logging.INFO,
@@ -326,11 +404,6 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr,
     )
     try:
-        flags = {"data_dir": getattr(args, "data_dir", None), "sources_file": getattr(args, "config", None)}
-        settings = Settings.from_env().replace(
-            **{k: v.resolve() for k, v in flags.items() if v is not None},
-            warehouse_url=getattr(args, "warehouse", None),
-        )
-        return _command(args, settings, quiet)
+        return _command(args, _settings(args), quiet)
     except EtlError as exc:  # the exit code says which class of failure it was (etl/errors.py)
         return _error(str(exc), exc.exit_code)

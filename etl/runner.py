@@ -6,15 +6,10 @@ import datetime as dt
 from pathlib import Path
 
 from etl import housekeeping
-from etl.config import Source
+from etl.config import Source, check_run_id, parse_day
 from etl.contracts import RunSummary, Shard
 from etl.load import warehouse_url
 from etl.settings import Settings
-from etl.tasks.check import check
-from etl.tasks.fetch import fetch
-from etl.tasks.load_warehouse import load_warehouse
-from etl.tasks.transform import transform_shard
-from etl.tasks.write_lake import write_lake
 
 
 def _progress(enabled: bool):
@@ -43,6 +38,25 @@ def _size(shard: Shard) -> int:
     return sum(f.stat().st_size for f in files if f.is_file())
 
 
+def preflight(
+    settings: Settings, day: dt.date | None = None, run_id: str | None = None, warehouse_flag: str | None = None
+) -> str:
+    """Check what a run is told before it does anything; the warehouse URL it will load.
+
+    A bad value is a one-line ``ConfigError``: the day (``parse_day``), the run id
+    (``check_run_id``), the warehouse URL and its database (``warehouse_url.checked_url``;
+    ``warehouse_flag`` names the command-line flag that gave it), the data dir and the lake
+    (``Settings.check_places``).
+    """
+    if day is not None:
+        parse_day(day)
+    if run_id is not None:
+        check_run_id(run_id)
+    url = warehouse_url.checked_url(settings, flag=warehouse_flag)
+    settings.check_places()
+    return url
+
+
 @housekeeping.storage_errors(lambda settings: settings.data_dir)
 def run(
     sources: list[Source],
@@ -58,11 +72,22 @@ def run(
     The warehouse is ``settings.warehouse_url``, else the Airflow connection, else SQLite in the
     data dir (``warehouse_url.resolve_url``). ``progress`` draws a progress bar over the transform
     (bytes of input, records, throughput) on stderr, for people running it by hand.
+
+    Everything it is told is checked before any work (``preflight``): nothing is fetched or
+    written for a day out of range, a bad run id, a warehouse URL it cannot load or a data dir it
+    cannot write.
     """
+    url = preflight(settings, day, run_id)
+    # the stages are imported once the run is known to be valid: a bad value fails in a second, not after pandas loads
+    from etl.tasks.check import check
+    from etl.tasks.fetch import fetch
+    from etl.tasks.load_warehouse import load_warehouse
+    from etl.tasks.transform import transform_shard
+    from etl.tasks.write_lake import write_lake
+
     started = dt.datetime.now(dt.UTC)
     run_id = run_id or f"cli__{day.isoformat()}__{started.strftime('%Y%m%dT%H%M%S%f')}"
     housekeeping.hold_run(settings.staging, day.isoformat(), run_id, single_process=True)  # to the run's end
-    url = warehouse_url.resolve_url(settings)
     shards = fetch(sources, day, settings, dump_url, missing_ok, run_id)
     results = []
     sizes = [_size(s) for s in shards]

@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,13 +33,16 @@ def _text(value: str) -> str:
 
 
 def _path(value: str) -> Path:
-    return Path(value).expanduser().resolve()
+    try:
+        return Path(value).expanduser().resolve()
+    except (RuntimeError, OSError) as exc:  # ~user that does not exist, a symlink loop
+        raise ValueError(f"not a usable path ({exc})") from None
 
 
 def _timezone(value: str) -> str:
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
         raise ValueError("not a time zone of the IANA database, such as Asia/Karachi") from exc
     return value
 
@@ -53,10 +57,20 @@ def _number(value: str, what: str) -> float:
     return number
 
 
+#: Upper bounds of the numeric settings: beyond them a value is a typo, and would overflow a sleep or a date.
+MAX_SHARD_MB, MAX_DEDUP_DAYS, MAX_FETCH_ATTEMPTS, MAX_FETCH_BACKOFF, MAX_FETCH_TIMEOUT = 4096, 36500, 100, 3600, 86400
+
+
+def _at_most(number: float, limit: float) -> None:
+    if number > limit:
+        raise ValueError(f"must be at most {limit}")
+
+
 def _megabytes(value: str) -> int:
     mb = _number(value, "number of megabytes")
     if not mb > 0:
         raise ValueError("must be more than 0")
+    _at_most(mb, MAX_SHARD_MB)
     return max(1, int(mb * (1 << 20)))
 
 
@@ -64,9 +78,11 @@ def _days(value: str) -> int | None:
     value = value.strip().lower()
     if value == "all":
         return None
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()):
         raise ValueError("not a number of days or 'all'")
-    return int(value)
+    days = int(value)
+    _at_most(days, MAX_DEDUP_DAYS)
+    return days
 
 
 def _count(value: str) -> int:
@@ -76,6 +92,7 @@ def _count(value: str) -> int:
         raise ValueError("not a whole number") from None
     if number < 1:
         raise ValueError("must be 1 or more")
+    _at_most(number, MAX_FETCH_ATTEMPTS)
     return number
 
 
@@ -83,6 +100,7 @@ def _wait(value: str) -> float:
     seconds = _number(value, "number of seconds")
     if seconds < 0:
         raise ValueError("must not be negative")
+    _at_most(seconds, MAX_FETCH_BACKOFF)
     return seconds
 
 
@@ -90,6 +108,7 @@ def _timeout(value: str) -> float:
     seconds = _number(value, "number of seconds")
     if not seconds > 0:
         raise ValueError("must be more than 0")
+    _at_most(seconds, MAX_FETCH_TIMEOUT)
     return seconds
 
 
@@ -229,8 +248,9 @@ def read(field: str, environ: Mapping[str, str] | None = None) -> Any:
         return _default(field, environ)
     try:
         return knob.parse(raw)
-    except ValueError as exc:
-        raise ConfigError(f"{knob.variable}={raw!r}: {exc}") from None
+    except (ValueError, OSError, RuntimeError) as exc:
+        shown = repr(raw) if len(raw) <= 80 else repr(raw[:72]) + "…"
+        raise ConfigError(f"{knob.variable}={shown}: {' '.join(str(exc).split())}") from None
 
 
 def _default(field: str, environ: Mapping[str, str] | None) -> Any:
@@ -279,6 +299,36 @@ class Settings:
             return self.data_dir / "lake"
         where = lake_location(self.lake_url)
         return where.expanduser().resolve() if isinstance(where, Path) else where  # tasks may run elsewhere
+
+    def check_places(self, write: bool = True) -> None:
+        """Fail at once, in one line, when the data dir or the lake cannot be written: a data dir
+        that is a file or lies on a read-only disk, a lake URL no filesystem knows. With ``write``,
+        creates the data dir (and a local lake's folder) when missing and tries writing a file there;
+        without, only looks."""
+        places = [(self.data_dir, "data dir", "--data-dir or URDU_ETL_DATA_DIR")]
+        lake = self.lake
+        if isinstance(lake, Path):
+            if self.lake_url:
+                places.append((lake, "lake", "URDU_ETL_LAKE_URL"))
+        else:
+            import fsspec
+
+            protocol = lake.split("://", 1)[0]
+            try:
+                fsspec.get_filesystem_class(protocol)
+            except (ValueError, ImportError) as exc:
+                raise ConfigError(f"URDU_ETL_LAKE_URL={lake!r}: no filesystem for {protocol}:// ({exc})") from None
+        for path, what, named in places:
+            if path.exists() and not path.is_dir():
+                raise ConfigError(f"{what} {path} ({named}) is a file, not a folder")
+            if not write:
+                continue
+            try:
+                path.mkdir(parents=True, exist_ok=True)
+                with tempfile.TemporaryFile(dir=path):
+                    pass
+            except OSError as exc:
+                raise ConfigError(f"{what} {path} ({named}) cannot be written: {exc.strerror or exc}") from None
 
     @property
     def staging(self) -> Path:

@@ -93,4 +93,6 @@ def test_the_installed_command_ingests_a_dump_from_another_directory(wheel, tmp_
     assert (tmp_path / "home" / "data" / "warehouse.db").is_file()
 
     usage = urdu_etl("run")
-    assert usage.returncode == 2 and usage.stderr.startswith("usage: urdu-etl run")
+    assert usage.returncode == 2 and usage.stderr.startswith(
+        "error: urdu-etl run: the following arguments are required"
+    )

@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 import os
 import sys
+from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import sqlalchemy as sa
 
-from etl.errors import WarehouseError, WarehouseUnavailable
+from etl.errors import ConfigError, WarehouseError, WarehouseUnavailable
 from etl.settings import Settings
 
 CONN_ID = "urdu_warehouse"
@@ -29,6 +30,64 @@ def resolve_url(settings: Settings, conn_id: str | None = CONN_ID) -> str:
         return settings.warehouse_url
     url = url_from_airflow_connection(conn_id) if conn_id else None
     return url if url is not None else settings.default_warehouse_url
+
+
+def checked_url(settings: Settings, conn_id: str | None = CONN_ID, flag: str | None = None) -> str:
+    """``resolve_url``, checked before any work (``check_url``); errors name where the URL came from:
+    ``flag`` (the command line's ``--warehouse``), ``URDU_ETL_WAREHOUSE_URL`` or the Airflow connection."""
+    if settings.warehouse_url is not None and not settings.warehouse_url.strip():
+        raise ConfigError(f"{flag or 'URDU_ETL_WAREHOUSE_URL'}: the warehouse URL is empty")
+    url = resolve_url(settings, conn_id)
+    if settings.warehouse_url:
+        where = flag or "URDU_ETL_WAREHOUSE_URL"
+    elif url == settings.default_warehouse_url:
+        where = "the default warehouse (URDU_ETL_DATA_DIR)"
+    else:
+        where = f"the Airflow connection {conn_id} (AIRFLOW_CONN_{str(conn_id).upper()})"
+    return check_url(url, where)
+
+
+def check_url(url: str, where: str = "warehouse URL") -> str:
+    """``url`` when it names a warehouse this pipeline can load, else a one-line ``ConfigError``: a URL
+    that does not parse, a database other than PostgreSQL or SQLite, a driver that is not installed
+    or is async, an SQLite file that is a folder or an in-memory database. Nothing is connected to."""
+    shown, given = url_for_display(url), url
+    if url.startswith(("postgresql://", "postgres://")):  # as ``warehouse.engine_for`` reads them
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    try:
+        parsed = sa.make_url(url)
+    except Exception as exc:  # an ArgumentError, or a ValueError for a port that is not a number
+        raise ConfigError(
+            f"{where}: {shown} is not a database URL such as postgresql+psycopg://user@host/db ({_one_line(exc)})"
+        ) from None
+    backend = parsed.get_backend_name()
+    if backend not in ("postgresql", "sqlite"):
+        raise ConfigError(f"{where}: the warehouse is PostgreSQL or SQLite, not {backend} ({shown})")
+    try:
+        dialect = parsed.get_dialect()
+        dialect.import_dbapi()
+    except Exception as exc:  # NoSuchModuleError for an unknown driver, ImportError for one not installed
+        raise ConfigError(
+            f"{where}: driver {parsed.get_driver_name()!r} cannot be used ({shown}): {_one_line(exc)}"
+        ) from None
+    if getattr(dialect, "is_async", False):
+        raise ConfigError(f"{where}: {parsed.drivername} is an async driver; use postgresql+psycopg ({shown})")
+    if backend == "sqlite":
+        database = parsed.database or ""
+        if database in ("", ":memory:") or database.startswith("file::memory:"):
+            raise ConfigError(f"{where}: {shown} is an in-memory database; name a file: sqlite:////path/warehouse.db")
+        path = Path(database.removeprefix("file:").split("?", 1)[0])
+        if path.is_dir():
+            raise ConfigError(f"{where}: the SQLite database {path} is a folder")
+        parent = next((p for p in path.absolute().parents if p.exists()), None)
+        if parent is not None and not parent.is_dir():
+            raise ConfigError(f"{where}: the SQLite database {path} lies under {parent}, which is a file")
+    return given
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text[:200] + ("…" if len(text) > 200 else "")
 
 
 def url_from_airflow_connection(conn_id: str) -> str | None:

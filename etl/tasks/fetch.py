@@ -11,7 +11,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from etl import failpoints, housekeeping
-from etl.config import Source, load_sources
+from etl.config import Source, load_sources, parse_day
 from etl.contracts import Shard, SpanSpec
 from etl.errors import ConfigError, NoDumpError
 from etl.fetch import fetch_dump
@@ -25,15 +25,15 @@ FILES_PER_SHARD = 400
 
 
 def resolve_day(date_param: str | None, interval_start: dt.datetime | None, tz: str) -> dt.date:
-    """The day a run processes: the ``date`` param when given, else the data interval's start day in ``tz``."""
-    if date_param:
-        try:
-            return dt.date.fromisoformat(str(date_param).strip())
-        except ValueError:
-            raise ConfigError(f"date {date_param!r} is not a YYYY-MM-DD date") from None
+    """The day a run processes: the ``date`` param when given, else the data interval's start day in ``tz``.
+
+    Either lies between ``FIRST_DAY`` and ``LAST_DAY`` (``etl.config.parse_day``), else a ``ConfigError``.
+    """
+    if date_param is not None and not (isinstance(date_param, str) and not date_param.strip()):
+        return parse_day(date_param, "date")
     if interval_start is None:
         raise ConfigError("no date given and the run has no data interval")
-    return interval_start.astimezone(ZoneInfo(tz)).date()
+    return parse_day(interval_start.astimezone(ZoneInfo(tz)).date(), "the data interval's day")
 
 
 def declared_sources(settings: Settings) -> dict[str, Source]:
