@@ -1,16 +1,107 @@
-"""Byte decoding that reports, rather than raises on, undecodable input."""
+"""Byte decoding that reports, rather than raises on, undecodable input.
+
+Also the look at a file's first bytes that every reader makes before decoding it: a byte-order
+mark that contradicts the declared encoding, UTF-16/32 read as a single-byte encoding (NUL bytes
+between the characters), and the byte order of a UTF-16/32 file that has no byte-order mark.
+"""
 
 from __future__ import annotations
 
+import codecs
 import re
+
+#: How many bytes of a file the checks of its encoding look at.
+HEAD_BYTES = 4096
+
+_BOMS = (
+    ("UTF-32", "le", codecs.BOM_UTF32_LE),
+    ("UTF-32", "be", codecs.BOM_UTF32_BE),
+    ("UTF-16", "le", codecs.BOM_UTF16_LE),
+    ("UTF-16", "be", codecs.BOM_UTF16_BE),
+    ("UTF-8", "", codecs.BOM_UTF8),
+)
+
+
+def codec_name(encoding: str) -> str:
+    """The codec's canonical name (``utf8`` -> ``utf-8``, ``UTF16`` -> ``utf-16``)."""
+    return codecs.lookup(encoding).name
+
+
+def _bom(head: bytes) -> tuple[str, str, bytes] | None:
+    """The byte-order mark ``head`` starts with: (family, byte order, the mark)."""
+    for family, order, mark in _BOMS:
+        if head.startswith(mark):
+            return family, order, mark
+    return None
+
+
+def encoding_problem(head: bytes, encoding: str) -> str:
+    """Why a file starting with ``head`` cannot be read in ``encoding`` at all, or ``""``.
+
+    A byte-order mark of another encoding (or of the other byte order), and UTF-16/32 text
+    declared as a single-byte encoding or UTF-8 (whose ASCII letters come with NUL bytes between
+    them) are rejected whole, with the encoding to declare instead.
+    """
+    declared = codec_name(encoding)
+    bom = _bom(head)
+    if bom is not None:
+        family, order, _ = bom
+        if family == "UTF-8":
+            fits = declared in ("utf-8", "utf-8-sig")
+        else:
+            fits = declared in (family.lower(), f"{family.lower()}-{order}")
+        if not fits:
+            return (
+                f"the file starts with a {family} byte-order mark but the source declares {encoding}; "
+                f"declare encoding: {family.lower()} for this source"
+            )
+        return ""
+    if declared.startswith(("utf-16", "utf-32")):
+        return ""
+    sample = head[: len(head) - len(head) % 4]
+    if len(sample) >= 8 and sample.count(0) * 3 >= len(sample):
+        nuls = sample.count(0) / len(sample)
+        family = "UTF-32" if nuls > 0.6 else "UTF-16"
+        between = "three NUL bytes with every character" if family == "UTF-32" else "NUL bytes between characters"
+        return f"the file looks like {family} ({between}); declare encoding: {family.lower()} for this source"
+    return ""
+
+
+def reading_encoding(head: bytes, encoding: str) -> str:
+    """The codec to read a file starting with ``head`` with, for a declared ``encoding`` that
+    ``encoding_problem`` accepts: a UTF-8 byte-order mark is dropped; a UTF-16/32 file whose
+    declaration leaves the byte order open gets it from its mark or, with no mark, from where
+    its NUL bytes fall (ASCII letters) or its Arabic-block bytes (0x06, Urdu letters)."""
+    declared = codec_name(encoding)
+    bom = _bom(head)
+    if declared == "utf-8":
+        return "utf-8-sig"
+    for family, width in (("utf-16", 2), ("utf-32", 4)):
+        if not declared.startswith(family):
+            continue
+        if bom is not None:
+            return family  # the codec reads the mark and drops it
+        if declared != family:
+            return declared  # the order is declared, and there is no mark to contradict it
+        sample = head[: len(head) - len(head) % width]
+        low = sum(1 for i in range(0, len(sample), width) if sample[i] in (0, 6))
+        high = sum(1 for i in range(width - 1, len(sample), width) if sample[i] in (0, 6))
+        return f"{family}-be" if low > high else f"{family}-le"
+    return declared
 
 
 def decode_text(data: bytes, encoding: str) -> tuple[str, str]:
     """Decode ``data``; return ``(text, "")`` or ``("", reason detail)`` when it is not valid."""
+    problem = encoding_problem(data[:HEAD_BYTES], encoding)
+    if problem:
+        return "", problem
+    codec = reading_encoding(data[:HEAD_BYTES], encoding)
     try:
-        text = data.decode(encoding)
+        text = data.decode(codec)
     except UnicodeDecodeError as exc:
-        return "", f"not valid {encoding} at byte {exc.start}: {data[exc.start : exc.start + 8]!r}"
+        return "", f"not valid {encoding} at byte {exc.start}: {exc.reason}: {data[exc.start : exc.start + 8]!r}"
+    except (UnicodeError, LookupError, ValueError) as exc:
+        return "", f"not valid {encoding}: {type(exc).__name__}: {exc}"
     return text.removeprefix("\ufeff"), ""
 
 
