@@ -13,6 +13,25 @@ import re
 #: How many bytes of a file the checks of its encoding look at.
 HEAD_BYTES = 4096
 
+#: The error handler the streaming readers decode with: each byte that is not valid in the
+#: encoding becomes the lone surrogate U+DC00 + byte (as ``surrogateescape`` does, but for every
+#: byte value, so that a bad UTF-16/32 code unit is carried to the record that holds it rather
+#: than stopping the stream); encoding back gives the same bytes.
+ESCAPE = "etl-escape"
+
+
+def _escape(exc: UnicodeError) -> tuple[str | bytes, int]:
+    if isinstance(exc, UnicodeDecodeError):
+        return "".join(chr(0xDC00 + b) for b in exc.object[exc.start : exc.end]), exc.end
+    if isinstance(exc, UnicodeEncodeError):
+        chars = exc.object[exc.start : exc.end]
+        if all(0xDC00 <= ord(c) <= 0xDCFF for c in chars):
+            return bytes(ord(c) - 0xDC00 for c in chars), exc.end
+    raise exc
+
+
+codecs.register_error(ESCAPE, _escape)
+
 _BOMS = (
     ("UTF-32", "le", codecs.BOM_UTF32_LE),
     ("UTF-32", "be", codecs.BOM_UTF32_BE),
@@ -58,12 +77,29 @@ def encoding_problem(head: bytes, encoding: str) -> str:
         return ""
     if declared.startswith(("utf-16", "utf-32")):
         return ""
-    sample = head[: len(head) - len(head) % 4]
-    if len(sample) >= 8 and sample.count(0) * 3 >= len(sample):
-        nuls = sample.count(0) / len(sample)
-        family = "UTF-32" if nuls > 0.6 else "UTF-16"
-        between = "three NUL bytes with every character" if family == "UTF-32" else "NUL bytes between characters"
+    family = _looks_wide(head)
+    if family:
+        between = "NUL bytes between characters" if head.count(0) * 3 >= len(head) else "0x06 bytes between characters"
         return f"the file looks like {family} ({between}); declare encoding: {family.lower()} for this source"
+    return ""
+
+
+def _looks_wide(head: bytes) -> str:
+    """``UTF-16`` or ``UTF-32`` when ``head`` reads as text in it: ASCII letters come with NUL
+    bytes and Urdu ones with 0x06 bytes (the Arabic block, U+06xx) at a fixed place in every
+    two or four bytes, which no UTF-8 or single-byte text has."""
+    sample = head[: len(head) - len(head) % 4]
+    if len(sample) < 8:
+        return ""
+
+    def share(offset: int, width: int, values: tuple[int, ...]) -> float:
+        column = sample[offset::width]
+        return sum(1 for b in column if b in values) / len(column)
+
+    if any(share(i, 4, (0,)) > 0.9 and share(j, 4, (0,)) > 0.9 for i, j in ((2, 3), (0, 1))):
+        return "UTF-32"
+    if any(share(i, 2, (0, 6)) > 0.6 for i in (0, 1)):
+        return "UTF-16"
     return ""
 
 
@@ -105,12 +141,12 @@ def decode_text(data: bytes, encoding: str) -> tuple[str, str]:
     return text.removeprefix("\ufeff"), ""
 
 
-_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
+_ESCAPED_BYTE = re.compile("[\udc00-\udcff]")
 _INVALID = re.compile("[\x00\ud800-\udfff]")
 
 
 def has_surrogates(text: str) -> bool:
-    """True when ``text`` holds bytes smuggled in by the ``surrogateescape`` error handler."""
+    """True when ``text`` holds bytes smuggled in by the ``ESCAPE`` (or ``surrogateescape``) error handler."""
     return _ESCAPED_BYTE.search(text) is not None
 
 

@@ -3,8 +3,8 @@
 Both read a file one physical line at a time, each line with a bounded ``readline``: memory stays
 flat however large the dump is, and a line longer than ``MAX_RECORD_CHARS`` is skipped unread
 (``record_too_large``). Bytes that are not valid in the declared encoding are carried through
-with ``surrogateescape`` and reject only the record that holds them; a UTF-16/32 file that stops
-decoding rejects the rest of itself, after the records before the fault.
+as escaped bytes (``etl.read.decode.ESCAPE``) and reject only the record that holds them, in
+UTF-16/32 as in UTF-8.
 
 Records and lines. A JSONL record is one non-blank physical line. A CSV record is one physical
 line, or several when a quoted field holds line breaks; the header is the first non-blank line.
@@ -34,6 +34,7 @@ import codecs
 import csv
 import io
 import json
+import math
 import re
 import sys
 from collections import deque
@@ -44,6 +45,7 @@ from typing import TYPE_CHECKING
 
 from etl.contracts import SpanSpec
 from etl.read.decode import (
+    ESCAPE,
     HEAD_BYTES,
     codec_name,
     decode_text,
@@ -142,7 +144,7 @@ def physical_lines(
         no += 1
         chars = len(chunk)
         if pos is not None:
-            pos += len(chunk.encode(encoding, "surrogateescape"))
+            pos += len(chunk.encode(encoding, ESCAPE))
         if chars <= MAX_RECORD_CHARS or chunk.endswith(_NEWLINES):
             yield Line(chunk, no, chars, pos or 0)
             continue
@@ -154,7 +156,7 @@ def physical_lines(
                 raise Undecodable(no, exc) from exc
             chars += len(more)
             if pos is not None:
-                pos += len(more.encode(encoding, "surrogateescape"))
+                pos += len(more.encode(encoding, ESCAPE))
             if not more or more.endswith(_NEWLINES):
                 break
         yield Line(None, no, chars, pos or 0)
@@ -200,7 +202,7 @@ def _open(path: Path, encoding: str, start: int, end: int | None) -> io.TextIOWr
     else:
         codec = codec_name(encoding)
     return io.TextIOWrapper(
-        io.BufferedReader(_Window(path, start, end), 1 << 20), encoding=codec, errors="surrogateescape", newline=""
+        io.BufferedReader(_Window(path, start, end), 1 << 20), encoding=codec, errors=ESCAPE, newline=""
     )
 
 
@@ -302,6 +304,12 @@ def csv_units(lines: Iterator[Line], ncols: int, no: int = 0) -> Iterator[_Unit]
                     )
                     continue
             assert row is not None
+            if len(row) != ncols and has_surrogates(first.text):
+                yield _Unit(
+                    no, first.no, first.no, 1, first.end, None, UNDECODABLE,
+                    f"line {first.no}: bytes that are not valid in the declared encoding", excerpt,
+                )  # fmt: skip
+                continue
             if len(row) != ncols:
                 yield _Unit(
                     no, first.no, first.no, 1, first.end, None, BAD_ROW_SHAPE,
@@ -552,6 +560,15 @@ def _json_line(line: Line, rel: str, source: Source, no: int) -> RawRecord | Rej
             f"line {line.no}: {line.chars} characters in one line, over {MAX_RECORD_CHARS}; skipped unread",
         )
     obj, error = _parse_json(line.text)
+    if error and has_surrogates(line.text):
+        return Reject(
+            source.name,
+            rel,
+            no,
+            UNDECODABLE,
+            f"line {line.no}: bytes that are not valid {source.encoding} ({error})",
+            _excerpt(line.text),
+        )
     if error:
         return Reject(source.name, rel, no, BAD_JSON, f"line {line.no}: {error}", _excerpt(line.text))
     if not isinstance(obj, dict):
@@ -624,6 +641,8 @@ def _record(source: Source, rel: str, no: int, row: dict) -> RawRecord | Reject:
         if value is None or isinstance(value, str):
             fields[name] = value
         elif name in _NUMBER_FIELDS and isinstance(value, (int, float)) and not isinstance(value, bool):
+            if not math.isfinite(value):
+                return Reject(source.name, rel, no, BAD_FIELD_TYPE, f"field {name} (column {column!r}) is {value}")
             fields[name] = str(value)
         else:
             return Reject(
