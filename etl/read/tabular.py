@@ -11,7 +11,7 @@ line, or several when a quoted field holds line breaks; the header is the first 
 A quoted field that runs over lines is trusted only when the record it ends is well formed
 (strict quoting, the header's field count, under ``MAX_RECORD_CHARS``) and none of the lines it
 swallowed reads, on its own, as a complete row of the header's shape (headers of three or more
-columns). Otherwise the quote is broken: the record's first line alone is rejected
+columns; the line that closes the quote only when that quote ends it, ``_row_by_itself``). Otherwise the quote is broken: the record's first line alone is rejected
 (``bad_quoting``) and reading goes on at the next physical line, so one stray quote costs one
 record, not the rows after it. Every record and reject carries how many non-blank physical lines
 it covers (``lines``); ``count_lines`` counts them in the file without parsing, and the transform
@@ -241,6 +241,22 @@ def _fields_alone(text: str) -> int:
         return 0
 
 
+def _row_by_itself(line: Line, last: bool, ncols: int) -> bool:
+    """Whether a line inside a multi-line record reads as a complete row of ``ncols`` fields by
+    itself. The last line holds the quote that closes the record's field: it counts only when that
+    quote is its last character and its only one (``...,https://x/1"``), since a field that opens
+    a legitimate record and closes on this line leaves the rest of the row after the quote
+    (``"...\n...",b,c``), which is a row's shape too."""
+    text = line.text
+    if not text:
+        return False
+    if last:
+        body = text.rstrip("\r\n")
+        if not body.endswith('"') or body.count('"') != 1:
+            return False
+    return _fields_alone(text) == ncols
+
+
 def _feed(first: Line, take, fed: list[Line], overflow: list[Line]) -> Iterator[str]:
     """The lines of one CSV record for ``csv.reader``, which pulls one more only while a quoted
     field is open; stops (leaving the record unfinished) before it would exceed ``MAX_RECORD_CHARS``."""
@@ -283,16 +299,18 @@ def csv_units(lines: Iterator[Line], ncols: int, no: int = 0) -> Iterator[_Unit]
         overflow: list[Line] = []
         error = ""
         row: list[str] | None
-        try:
-            row = next(csv.reader(_feed(first, take, fed, overflow), strict=True), [])
-        except csv.Error as exc:
-            row, error = None, str(exc)
-        excerpt = _excerpt(first.text)
+        if '"' not in first.text:  # no quoting: the fields are what the commas separate, as csv reads them
+            row = first.text.rstrip("\r\n").split(",")
+        else:
+            try:
+                row = next(csv.reader(_feed(first, take, fed, overflow), strict=True), [])
+            except csv.Error as exc:
+                row, error = None, str(exc)
         if len(fed) == 1 and not overflow:
             if error and "unexpected end of data" in error:
                 yield _Unit(
                     no, first.no, first.no, 1, first.end, None, BAD_QUOTING,
-                    f"line {first.no}: a quote opened on this line is never closed", excerpt,
+                    f"line {first.no}: a quote opened on this line is never closed", _excerpt(first.text),
                 )  # fmt: skip
                 continue
             if error:  # a stray quote inside a field ('"ab"c"'): read leniently, as spreadsheets do
@@ -300,14 +318,22 @@ def csv_units(lines: Iterator[Line], ncols: int, no: int = 0) -> Iterator[_Unit]
                     row = next(csv.reader([first.text]), [])
                 except csv.Error as exc:
                     yield _Unit(
-                        no, first.no, first.no, 1, first.end, None, BAD_ROW_SHAPE, f"line {first.no}: {exc}", excerpt
+                        no,
+                        first.no,
+                        first.no,
+                        1,
+                        first.end,
+                        None,
+                        BAD_ROW_SHAPE,
+                        f"line {first.no}: {exc}",
+                        _excerpt(first.text),
                     )
                     continue
             assert row is not None
             if len(row) != ncols and has_surrogates(first.text):
                 yield _Unit(
                     no, first.no, first.no, 1, first.end, None, UNDECODABLE,
-                    f"line {first.no}: bytes that are not valid in the declared encoding", excerpt,
+                    f"line {first.no}: bytes that are not valid in the declared encoding", _excerpt(first.text),
                 )  # fmt: skip
                 continue
             if len(row) != ncols:
@@ -326,7 +352,7 @@ def csv_units(lines: Iterator[Line], ncols: int, no: int = 0) -> Iterator[_Unit]
         elif row is None or len(row) != ncols:
             why = f"the record it starts has {len(row or [])} fields where the header has {ncols}"
         elif ncols >= 3:
-            whole = next((ln for ln in fed[1:] if ln.text and _fields_alone(ln.text) == ncols), None)
+            whole = next((ln for ln in fed[1:] if _row_by_itself(ln, ln is fed[-1], ncols)), None)
             if whole is not None:
                 why = f"line {whole.no}, which it would swallow, is a complete row by itself"
         if why:
@@ -335,7 +361,7 @@ def csv_units(lines: Iterator[Line], ncols: int, no: int = 0) -> Iterator[_Unit]
                 no, first.no, first.no, 1, first.end, None, BAD_QUOTING,
                 f"line {first.no}: a quote opened on this line is not closed where it should be: {why}; "
                 "only this line is rejected, reading goes on at the next",
-                excerpt,
+                _excerpt(first.text),
             )  # fmt: skip
             continue
         assert row is not None
