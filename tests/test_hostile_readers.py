@@ -234,7 +234,10 @@ def test_a_pretty_printed_json_array_is_read_as_records(tmp_path, name):
     src = make_source("s", str(path), "jsonl", JSON_COLS)
     assert split_file(path, src, 10) is None  # a document is never cut
     out = _read(tmp_path, "broken.json", b"[\n" + b'{"b": "x"},\n' * 3, "jsonl")
-    assert _summary(out) == [(0, "bad_json")] and "opens a JSON array" in out[0].detail
+    assert (
+        _summary(out) == [(0, "bad_json")]
+        and "JSON document (its first line opens it) that does not parse" in out[0].detail
+    )
 
 
 # --- encodings --------------------------------------------------------------------------------
@@ -467,3 +470,36 @@ def test_pipeline_hostile_jsonl_beside_a_healthy_utf16_source(tmp_path):
     dated = _db(url, "select url, published_at, external_id from articles where url like 'https://j/%' order by url")
     assert [(u, p) for u, p, _ in dated] == [("https://j/1", None), ("https://j/4", None), ("https://j/5", None)]
     assert dated[2][2] == "77"
+
+
+def test_a_record_whose_first_field_runs_over_lines_loads(tmp_path):
+    """As news dumps exported from spreadsheets have it: the quote that closes the first field is
+    followed by the rest of the row, so the closing line has the header's shape by itself."""
+    data = HEADER + '"\tسرخی کی پہلی سطر\t\nدوسری سطر",متن ایک,https://x/1\r\n' + '"ایک سطر",متن دو,https://x/2\r\n'
+    out = _read(tmp_path, "d.csv", data.encode())
+    assert [r.fields["body"] for r in out] == ["متن ایک", "متن دو"] and out[0].lines == 2
+
+
+def test_json_documents_and_json_lines_in_json_files(tmp_path):
+    pretty = json.dumps({"b": "ایک خبر", "t": "سرخی"}, indent=2, ensure_ascii=False).encode()
+    out = _read(tmp_path, "one.json", pretty, "jsonl")
+    assert _summary(out) == [(1, "ok", "سرخی")]
+    out = _read(tmp_path, "broken.jsonl", b"{\n" + b'"b": "x",\n' * 3, "jsonl")  # one clear reject, not four
+    assert _summary(out) == [(0, "bad_json")] and "does not parse" in out[0].detail
+    lines = b'{"b": "first, broken"\n{"b": "two"}\n\xef\xbb\xbf{"b": "three, after a joined file"}\n'
+    out = _read(tmp_path, "lines.json", lines, "jsonl")  # JSON lines in a .json file stay lines
+    assert _summary(out) == [(1, "bad_json"), (2, "ok", None), (3, "ok", None)]
+
+
+def test_binary_documents_in_place_of_articles(tmp_path):
+    ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(500)
+    out = _read(tmp_path, "story.doc", ole, "bbc_doc", columns={})
+    assert _summary(out) == [(0, "unexpected_file")] and "Word" in out[0].detail
+    out = _read(tmp_path, "story.txt", b"PK\x03\x04" + bytes(100), "seed_txt", columns={})
+    assert _summary(out) == [(0, "unexpected_file")] and "zip" in out[0].detail
+
+
+def test_a_header_naming_a_column_a_million_times(tmp_path):
+    header = "title,link," + ",".join(["content"] * 200_000) + "\n"
+    out = _read(tmp_path, "d.csv", (header + "a,b,c\n").encode())
+    assert _summary(out) == [(0, "bad_header")] and "content" in out[0].detail

@@ -88,6 +88,14 @@ def article_file(parse: Callable[[str, str], dict[str, str | None]]) -> Callable
     return read
 
 
+#: Binary documents that turn up where a text article should be, by their first bytes.
+_BINARY_MAGIC = (
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "a binary Word (OLE2) document"),
+    (b"PK\x03\x04", "a zip container (a .docx, .xlsx or zip archive)"),
+    (b"%PDF-", "a PDF document"),
+    (b"\x1f\x8b", "gzip-compressed data"),
+)
+
 #: Every dump format, by the name a sources file gives it.
 FORMATS: dict[str, Format] = {
     "seed_txt": Format((".txt",), article_file(seed_txt.parse)),
@@ -124,13 +132,14 @@ def read_file(path: Path, rel: str, source: Source, span: tabular.Span | None = 
         except Exception:
             total = None
         rest = max(total - lines, 1) if total is not None else 1
+        counted = f" ({rest} line(s))" if total is not None else ""
         yield Reject(
             source.name,
             rel,
             last_no + 1,
             UNREADABLE_FILE,
-            f"{type(exc).__name__}: {exc}; the rest of the file ({rest} line(s)) is not read",
-            lines=rest if total is not None else 1,
+            f"{type(exc).__name__}: {exc}; the rest of the file{counted} is not read",
+            lines=rest,
         )
 
 
@@ -152,6 +161,9 @@ def _whole_file_problem(path: Path, rel: str, source: Source, fmt: Format) -> Re
             head = fh.read(HEAD_BYTES)
     except OSError as exc:
         return whole(UNREADABLE_FILE, f"{type(exc).__name__}: {exc.strerror or exc}")
+    for magic, what in _BINARY_MAGIC:
+        if head.startswith(magic):
+            return whole(UNEXPECTED_FILE, f"{what}, not a {source.format} file")
     problem = encoding_problem(head, source.encoding)
     if problem:
         return whole(UNDECODABLE, problem)

@@ -37,7 +37,7 @@ import json
 import math
 import re
 import sys
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -389,12 +389,12 @@ def _header(line: Line | None, source: Source) -> tuple[list[str] | None, Reject
     needed = {source.columns[f] for f in source.required if f in source.columns}
     missing = sorted(needed - set(header))
     if missing:
-        shown = _excerpt(repr(header))
+        shown = _excerpt(repr(header[:20]))
         return None, Reject(
             source.name, "", 0, MISSING_FIELD, f"column(s) {', '.join(missing)} not in header {shown}", lines=0
         )
     mapped = set(source.columns.values())
-    twice = sorted({h for h in header if h in mapped and header.count(h) > 1})
+    twice = sorted(h for h, n in Counter(header).items() if n > 1 and h in mapped)
     if twice:
         return None, Reject(
             source.name, "", 0, BAD_HEADER, f"column(s) {', '.join(twice)} named more than once in the header", lines=0
@@ -504,22 +504,25 @@ def split(path: Path, source: Source, target_bytes: int, csv_rows: bool) -> list
 
 
 def is_document(path: Path, source: Source) -> bool:
-    """Whether a file of the JSONL format is one JSON array (a ``.json`` file that opens with
-    ``[``, or any whose first line opens an array and is not a JSON value by itself)."""
+    """Whether a file of the JSONL format is one JSON document, not a record a line: any file
+    whose first line is a lone ``[`` or ``{`` (a pretty-printed document), and a ``.json`` file
+    (up to ``MAX_DOCUMENT_BYTES``) that parses whole as one JSON value."""
     with _open(path, source.encoding, 0, None) as fh:
         try:
             first = _first_nonblank(physical_lines(fh))
         except Undecodable:
             return False
-    if first is None or first.text is None or not first.text.lstrip(_ASCII_SPACE).startswith("["):
+    if first is None or first.text is None:
         return False
-    if path.name.lower().endswith(".json"):
+    text = first.text.strip(_ASCII_SPACE).lstrip("\ufeff")
+    if text in ("[", "{"):
         return True
-    try:
-        json.loads(first.text)
-    except (ValueError, RecursionError):
-        return True
-    return False
+    if not path.name.lower().endswith(".json") or not text.startswith(("[", "{")):
+        return False
+    if path.stat().st_size > MAX_DOCUMENT_BYTES:
+        return False
+    whole, error = decode_text(path.read_bytes(), source.encoding)
+    return not error and not _parse_json(whole)[1]
 
 
 def read_jsonl(path: Path, rel: str, source: Source, span: Span | None = None) -> Records:
@@ -585,7 +588,7 @@ def _json_line(line: Line, rel: str, source: Source, no: int) -> RawRecord | Rej
             TOO_LARGE,
             f"line {line.no}: {line.chars} characters in one line, over {MAX_RECORD_CHARS}; skipped unread",
         )
-    obj, error = _parse_json(line.text)
+    obj, error = _parse_json(line.text.removeprefix("\ufeff"))  # a mark left where files were joined
     if error and has_surrogates(line.text):
         return Reject(
             source.name,
@@ -627,9 +630,15 @@ def _read_document(path: Path, rel: str, source: Source) -> Records:
         yield Reject(source.name, rel, 0, UNDECODABLE, error, lines=0)
         return
     value, error = _parse_json(text)
+    if isinstance(value, dict):
+        value = [value]  # one pretty-printed object: one record
     if error or not isinstance(value, list):
-        why = error or f"a JSON {_json_type(value)}"
-        yield Reject(source.name, rel, 0, BAD_JSON, f"the file opens a JSON array but is not one: {why}", lines=0)
+        why = (
+            f"a JSON document (its first line opens it) that does not parse: {error}"
+            if error
+            else f"a JSON document holding a {_json_type(value)}, not an array of records or one record"
+        )
+        yield Reject(source.name, rel, 0, BAD_JSON, why, lines=0)
         return
     del text
     for no, obj in enumerate(value, 1):
