@@ -182,7 +182,7 @@ def count_records(path: Path, source: Source, span: tabular.Span | None = None) 
         if not path.is_file() or path.stat().st_size == 0:
             return None
         return tabular.count_lines(path, source, span, csv_rows=fmt.split is tabular.split_csv)
-    except OSError:
+    except (OSError, UnicodeError, ValueError):
         return None
 
 
