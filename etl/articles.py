@@ -18,6 +18,7 @@ import numpy as np
 import pyarrow as pa
 
 from etl import schema
+from etl.enrich.dates import LATEST
 from etl.enrich.structure import dateline_city, publication_date, source_site
 from etl.records import EMPTY_BODY, MISSING_FIELD, RawRecord, Reject
 from etl.text.clean_column import clean_batch
@@ -81,11 +82,10 @@ def latest_publication(ingest_date: dt.date) -> dt.datetime:
     """The latest publication time an article of the run's day may state: the end of the next day
     (UTC), so that a day filed under any time zone keeps its own dates. A later one is a typo or a
     misparse, never a fact. It follows the day, not the clock, so a re-run of an old day reads its
-    dates as the first run did. It saturates at the last representable time (day 9999-12-31)."""
+    dates as the first run did. Never past ``etl.enrich.dates.LATEST`` (a day near the end of the
+    calendar has no day after the next)."""
     start = dt.datetime(ingest_date.year, ingest_date.month, ingest_date.day, tzinfo=dt.UTC)
-    if ingest_date > dt.date.max - dt.timedelta(days=2):
-        return dt.datetime.max.replace(tzinfo=dt.UTC)
-    return start + dt.timedelta(days=2)
+    return min(start, LATEST - dt.timedelta(days=2)) + dt.timedelta(days=2)
 
 
 def clean_body(raw_body: str) -> tuple[str, Counter, int, bool]:

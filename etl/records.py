@@ -48,9 +48,26 @@ REASONS = {
     TOO_LARGE: "a record larger than MAX_RECORD_CHARS: no news article is that long",
 }
 
+# Reason codes of records the readers cannot take apart: broken quoting, types and headers, and
+# records the independent count of a file finds that the reader did not account for.
+BAD_QUOTING = "bad_quoting"
+BAD_FIELD_TYPE = "bad_field_type"
+BAD_HEADER = "bad_header"
+UNACCOUNTED = "unaccounted_records"
+REASONS |= {
+    BAD_QUOTING: "a CSV quote left open that would swallow the lines after it: only its own line is rejected",
+    BAD_FIELD_TYPE: "a JSON field of the wrong type (a body that is a number, a boolean headline, ...)",
+    BAD_HEADER: "a CSV header that names a mapped column twice, or that is too long to be one",
+    UNACCOUNTED: "a line the independent count of a file found but its reader did not yield: one per line",
+}
+
 #: A record (CSV row, JSONL line, one-article file) longer than this is rejected unread: it is a
 #: broken dump (a missing quote swallowing the file, a log line), and would cost memory and time.
-MAX_RECORD_CHARS = 8_000_000
+#: The longest real articles are about 320,000 characters (a one-article file; CSV rows stay under
+#: 12,000), so two million characters leaves a margin of six, and bounds what a reader holds for
+#: one record: a line is read at most this many characters at a time, and the rest of a longer
+#: line is skipped unread.
+MAX_RECORD_CHARS = 2_000_000
 
 
 @dataclass(slots=True)
@@ -61,6 +78,9 @@ class RawRecord:
     file: str
     record_no: int
     fields: dict[str, str | None] = field(default_factory=dict)
+    #: The non-blank physical lines of the file this record was read from (a CSV row with line
+    #: breaks in a quoted field has several); checked against an independent count of the file.
+    lines: int = 1
 
 
 @dataclass(slots=True)
@@ -73,6 +93,8 @@ class Reject:
     reason: str
     detail: str = ""
     excerpt: str = ""
+    #: As ``RawRecord.lines``; 0 for a reject of a whole file (``record_no`` 0), which counts as one record.
+    lines: int = 1
 
     def as_row(self) -> RejectRow:
         return RejectRow(

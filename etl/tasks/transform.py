@@ -24,9 +24,10 @@ from etl.config import Source, source_from_spec
 from etl.contracts import Shard, ShardResult
 from etl.dedup import minhash
 from etl.enrich import columns as enrichment
-from etl.read import read_file
+from etl.errors import InvariantError
+from etl.read import count_records, read_file
 from etl.read.tabular import Span
-from etl.records import TRANSFORM_ERROR, RawRecord, Reject
+from etl.records import TRANSFORM_ERROR, UNACCOUNTED, RawRecord, Reject
 from etl.tasks import shard_outputs
 from etl.text.normalize import NORMALIZER_VERSION
 
@@ -70,7 +71,7 @@ def transform_shard(shard: Shard) -> ShardResult:
     span = Span(**spec) if spec else None
     read: list[RawRecord | Reject] = []
     for rel in shard["files"]:
-        read.extend(read_file(Path(shard["files_dir"]) / rel, rel, source, span))
+        read.extend(read_accounted(Path(shard["files_dir"]) / rel, rel, source, span))
     records_in = len(rejects) + len(read)
     articles = []
     for out in clean_all(read, day, source):
@@ -117,6 +118,35 @@ def transform_shard(shard: Shard) -> ShardResult:
     )
     failpoints.hit("shard_done")
     return result
+
+
+def read_accounted(path: Path, rel: str, source: Source, span: Span | None) -> list[RawRecord | Reject]:
+    """The records of one file (or span), checked against a count of its lines that does not
+    parse them (``etl.read.count_records``): every non-blank line that holds records must be
+    covered by what the reader yielded (``lines``). Lines it missed become one
+    ``unaccounted_records`` reject each, so records in never shrinks with a reader's fault; a
+    reader that claims more lines than the file has is a bug, an ``InvariantError``. A file
+    rejected whole counts as one record and is not checked.
+    """
+    read = list(read_file(path, rel, source, span))
+    if any(isinstance(r, Reject) and r.record_no == 0 for r in read):
+        return read
+    expected = count_records(path, source, span)
+    if expected is None:
+        return read
+    covered = sum(r.lines for r in read)
+    if covered > expected:
+        raise InvariantError(
+            f"{source.name}: the reader of {rel} yielded records covering {covered} lines, "
+            f"but the file holds {expected} non-blank record lines"
+        )
+    if covered < expected:
+        missing = expected - covered
+        log.error("%s: %d line(s) of %s not accounted for by its reader", source.name, missing, rel)
+        last = max((r.record_no for r in read), default=span.first_no if span else 0)
+        detail = f"{missing} of the file's {expected} non-blank record lines were not accounted for by the reader"
+        read.extend(Reject(source.name, rel, last + 1 + i, UNACCOUNTED, detail) for i in range(missing))
+    return read
 
 
 def clean_all(read: list[RawRecord | Reject], day: dt.date, source: Source) -> list[dict | Reject]:
