@@ -25,13 +25,15 @@ class SourceSpec(TypedDict):
 
 
 class SpanSpec(TypedDict):
-    """Records ``first_no + 1 ...`` of a large CSV or JSONL file, bytes ``[start, end)``
-    (``etl.read.tabular.Span``); a CSV span also reads the header, bytes ``[0, header_end)``."""
+    """Records ``first_no + 1 ...`` of a large CSV or JSONL file, bytes ``[start, end)``, from its
+    physical line ``first_line + 1`` (``etl.read.tabular.Span``); a CSV span also reads the header,
+    bytes ``[0, header_end)``."""
 
     start: int
     end: int
     first_no: int
     header_end: int
+    first_line: int
 
 
 class RejectRow(TypedDict):
