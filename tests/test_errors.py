@@ -72,12 +72,14 @@ def test_an_unexpected_value_error_is_a_bug_not_bad_configuration(monkeypatch, t
         cli.main(["run", "--date", SAMPLE_DAY, "--data-dir", str(tmp_path), "--quiet"])
 
 
-def test_a_locked_database_is_transient_and_a_broken_row_is_not(tmp_path):
+def test_a_locked_database_is_transient_and_a_broken_row_is_not(tmp_path, monkeypatch):
+    # a load waits up to SQLITE_BUSY_SECONDS for another run's lock; here, one second
+    monkeypatch.setattr(warehouse, "SQLITE_BUSY_SECONDS", 1.0)
     url = f"sqlite:///{tmp_path / 'wh.db'}"
     with warehouse.opened(url):
         pass  # the tables exist
     holder = sqlite3.connect(tmp_path / "wh.db")
-    holder.execute("BEGIN EXCLUSIVE")  # another run holds the database (SQLite gives up after 5 s)
+    holder.execute("BEGIN EXCLUSIVE")  # another run holds the database
     try:
         with pytest.raises(errors.WarehouseUnavailable, match="database is locked"), warehouse.opened(url):
             pass

@@ -19,9 +19,10 @@ import pytest
 import sqlalchemy as sa
 
 from etl import cli, schema
+from etl.articles import latest_publication
 from etl.config import make_source
 from etl.dedup import copies, other_days
-from etl.errors import InvariantError, WarehouseError
+from etl.errors import ConfigError, InvariantError, WarehouseError
 from etl.load import lake, queries, warehouse
 from etl.tasks.load_warehouse import warehouse_rows
 from tests.support import ROOT
@@ -169,10 +170,15 @@ def test_the_copy_window_saturates_at_the_ends_of_the_calendar(tmp_path):
     assert copies.window_start("0001-01-05", 30) == "0001-01-01"
     assert copies.window_start("2024-11-02", 10**12) == "0001-01-01"
     assert copies.window_start("2024-11-02", 1) == "2024-11-01"
+    assert latest_publication(dt.date.max) <= dt.datetime.max.replace(tzinfo=dt.UTC)
+    assert latest_publication(dt.date.min) == dt.datetime(1, 1, 3, tzinfo=dt.UTC)
+    # a run is refused such days before any work; the saturation above is the safety net behind it
     dumps, data, url = tmp_path / "dumps", tmp_path / "data", f"sqlite:///{tmp_path / 'wh.db'}"
     for first, day in ((1, dt.date.min), (3, dt.date.max)):
         _csv(dumps / day.isoformat() / "news.csv", [first, first + 1])
-        assert _run(_source(dumps), day, data, url)["loaded"] == 2
+        with pytest.raises(ConfigError, match="out of range"):
+            _run(_source(dumps), day, data, url)
+        assert not (data / "lake").exists()
 
 
 # --- read-only queries -----------------------------------------------------------------------
