@@ -16,6 +16,7 @@ it at parse time.
 from __future__ import annotations
 
 import dataclasses
+import errno
 import math
 import os
 import tempfile
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from etl.errors import ConfigError
+from etl.errors import ConfigError, EtlError, StorageError, StorageFull
 
 
 def _text(value: str) -> str:
@@ -328,7 +329,7 @@ class Settings:
                 with tempfile.TemporaryFile(dir=path):
                     pass
             except OSError as exc:
-                raise ConfigError(f"{what} {path} ({named}) cannot be written: {exc.strerror or exc}") from None
+                raise _place_error(exc, f"{what} {path} ({named})") from None
 
     @property
     def staging(self) -> Path:
@@ -343,6 +344,19 @@ class Settings:
     def default_warehouse_url(self) -> str:
         """The warehouse when no URL and no Airflow connection name one: SQLite in the data dir."""
         return f"sqlite:///{self.data_dir / 'warehouse.db'}"
+
+
+def _place_error(exc: OSError, place: str) -> EtlError:
+    """Why a data dir or lake cannot be written, as the class of error the command line reports:
+    a path that cannot be a folder (under a file, too long, a link loop) is configuration (exit 3);
+    a full, read-only or forbidden disk is storage (exit 7), a full one transient."""
+    code = errno.errorcode.get(exc.errno or 0, "")
+    message = f"{place} cannot be written: {exc.strerror or exc}" + (f" ({code})" if code else "")
+    if exc.errno in (errno.ENOTDIR, errno.ENAMETOOLONG, errno.ELOOP, errno.EEXIST):
+        return ConfigError(message)
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return StorageFull(message)
+    return StorageError(message)
 
 
 #: The settings a run is handed; ``failpoint`` is only ever looked up (``read``), by ``etl.failpoints``.
