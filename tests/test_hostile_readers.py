@@ -7,7 +7,6 @@ import codecs
 import datetime as dt
 import io
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -23,6 +22,7 @@ from etl.read.tabular import MAX_RECORD_CHARS, physical_lines, splittable
 from etl.records import REASONS, RawRecord, Reject
 from etl.tasks.transform import read_accounted
 from tests.support.runs import run_pipeline
+from tests.support.unprivileged import open_folder, unprivileged
 
 DAY = dt.date(2024, 11, 8)
 CSV_COLS = {"headline": "title", "body": "content", "url": "link"}
@@ -315,12 +315,13 @@ def test_files_that_are_not_there_or_not_files(tmp_path):
     assert out == []
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads a file whatever its mode")
-def test_a_file_without_read_permission(tmp_path):
-    path = tmp_path / "locked.csv"
-    path.write_bytes((HEADER + "a,b,c\n").encode())
-    path.chmod(0)
-    out = list(read_file(path, "locked.csv", make_source("s", str(path), "csv", CSV_COLS)))
+def test_a_file_without_read_permission():
+    with open_folder() as folder:
+        path = folder / "locked.csv"
+        path.write_bytes((HEADER + "a,b,c\n").encode())
+        path.chmod(0)
+        source = make_source("s", str(path), "csv", CSV_COLS)
+        out = unprivileged(lambda: list(read_file(path, "locked.csv", source)))
     assert _summary(out) == [(0, "unreadable_file")] and "PermissionError" in out[0].detail
 
 
