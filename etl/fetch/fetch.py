@@ -6,8 +6,8 @@ manifest records every fetched file's URL (its password as ``***``), size and sh
 
 Every file is held to the same limits however it arrives (``etl.fetch.limits``): an overall
 deadline (``URDU_ETL_FETCH_DEADLINE``, a timeout: retried), a size cap (``URDU_ETL_FETCH_MAX_MB``),
-and a staging disk that fails (full, read only) stops the fetch in one line naming the file, with
-the source's staging folder removed. Web files come by one streaming GET (``etl.fetch.web``) with
+and a staging disk that fails (full, read only) stops the fetch with a ``StorageError`` naming the
+file (``etl.housekeeping``), with the source's staging folder removed. Web files come by one streaming GET (``etl.fetch.web``) with
 the login of ``etl.fetch.credentials``; local ones are read without following links or opening
 FIFOs and devices (``etl.fetch.local``).
 """
@@ -28,7 +28,7 @@ from fsspec.implementations.local import LocalFileSystem
 
 from etl.config import Source
 from etl.contracts import RejectRow
-from etl.errors import FetchError, NoDumpError, TransientFetchError, UnclassifiedFetchError
+from etl.errors import EtlError, FetchError, NoDumpError, TransientFetchError, UnclassifiedFetchError
 from etl.fetch import local, web
 from etl.fetch.archives import ArchiveError, archive_kind, expand_members, stem
 from etl.fetch.credentials import Login, login_for, mask, redact, scrub, split_userinfo
@@ -235,6 +235,8 @@ def _download(
         raise NoDumpError(f"no dump for source {source} on {day}: {shown} {exc}") from None
     except FetchError as exc:
         raise type(exc)(f"fetching {source} for {day} from {shown} failed: {exc}") from None
+    except EtlError:  # a staging disk that is full or read only (StorageError), already one line
+        raise
     except (TimeoutError, ConnectionError) as exc:
         raise TransientFetchError(
             f"fetching {source} for {day} from {shown} failed: {type(exc).__name__}: {exc}"

@@ -1,18 +1,18 @@
 """Limits every fetched file is held to, however it arrives: a deadline, a size cap, and writes to
-staging that fail in one clear line (a full disk names the file it could not write)."""
+staging that fail in one clear line (a full disk is a ``StorageError`` naming the file it could not write)."""
 
 from __future__ import annotations
 
 import contextlib
-import errno
 import hashlib
 import time
 from pathlib import Path
 
-from etl.errors import FetchError, TransientFetchError
+from etl.errors import EtlError, FetchError, TransientFetchError
+from etl.housekeeping import WRITE_ERRNOS, storage_error
 
 #: Errors of the staging disk, not of the dump: they stop the fetch (``write_error``).
-DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG, errno.EIO})
+DISK_ERRNOS = WRITE_ERRNOS
 
 
 class LimitExceeded(Exception):
@@ -36,10 +36,13 @@ class Deadline:
             )
 
 
-def write_error(path: Path | str, exc: OSError) -> FetchError:
-    """A failed write to staging as one line naming the file (a full disk, a read-only mount)."""
-    reason = exc.strerror or type(exc).__name__
-    return FetchError(f"cannot write the staged file {path}: {reason}")
+def write_error(path: Path | str, exc: OSError) -> EtlError:
+    """A failed write to staging as one line naming the file: a full disk, a quota, a read-only or
+    too-large file is a ``StorageError`` (``etl.housekeeping``: exit code 7, ``StorageFull`` may pass),
+    anything else a ``FetchError``."""
+    if exc.errno in WRITE_ERRNOS:
+        return storage_error(exc, path, "write the staged file")
+    return FetchError(f"cannot write the staged file {path}: {exc.strerror or type(exc).__name__}")
 
 
 class Sink:
