@@ -83,6 +83,16 @@ class Hostile(http.server.BaseHTTPRequestHandler):
                     return
                 self.wfile.write(b"x")
                 self.wfile.flush()
+        elif path == "/trickle-headers.csv":  # the headers a byte every 0.2 s: no read ever times out
+            self.wfile.write(b"HTTP/1.0 200 OK\r\n")
+            for _ in range(10000):
+                if self.server.closing.wait(0.2):  # type: ignore[attr-defined]
+                    return
+                self.wfile.write(b"X")
+                self.wfile.flush()
+        elif path in ("/redirect-home.csv", "/redirect-away.csv"):  # a login goes along to its own origin only
+            host = "127.0.0.1" if path == "/redirect-home.csv" else "localhost"
+            self._head(302, {"Location": f"http://{host}:{self.server.server_address[1]}/auth/d.csv"})
         elif path == "/long-length.csv":  # announces more than it sends
             self._head(200, {"Content-Length": str(len(CSV) + 500)})
             self.wfile.write(CSV)
@@ -167,6 +177,16 @@ def test_a_trickling_server_meets_the_deadline_and_is_retried(hostile, tmp_path)
     assert f"{base}/trickle.csv" in message and "1 s deadline" in message and "gave up after 2 attempts" in message
     assert server.hits.count("/trickle.csv") == 2  # type: ignore[attr-defined]
     assert not (tmp_path / "st" / "src").exists()  # the partial file went with the staging folder
+
+
+@pytest.mark.timeout(60)
+def test_a_server_trickling_its_headers_meets_the_deadline(hostile, tmp_path):
+    server, base = hostile
+    with pytest.raises(TransientFetchError, match=r"trickle-headers\.csv failed: took longer than the 1 s deadline"):
+        fetch_dump(
+            _csv(), DAY, tmp_path / "st", f"{base}/trickle-headers.csv", _settings(fetch_deadline=1.0, fetch_attempts=1)
+        )
+    assert server.hits.count("/trickle-headers.csv") == 1  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(
@@ -330,6 +350,17 @@ def test_a_login_from_netrc_or_an_airflow_connection_works(hostile, tmp_path):
         _fetch_with_env(f"{base}/auth/d.csv", tmp_path / "st3", AIRFLOW_CONN_URDU_ETL_FETCH_SRC=other)
 
 
+def test_a_login_follows_a_redirect_to_its_own_origin_only(hostile, tmp_path):
+    server, base = hostile
+    userinfo = base.replace("http://", f"http://{USER}:{ENCODED_PASSWORD}@")
+    m = fetch_dump(_csv(), DAY, tmp_path / "st", f"{userinfo}/redirect-home.csv", _settings())
+    assert m["sha256"] == hashlib.sha256(CSV).hexdigest()
+    with pytest.raises(FetchError, match="HTTP 401") as info:
+        fetch_dump(_csv(), DAY, tmp_path / "st", f"{userinfo}/redirect-away.csv", _settings())
+    _no_password_in(str(info.value))
+    assert server.hits.count("/auth/d.csv") == 2  # type: ignore[attr-defined]
+
+
 def _fetch_with_env(url: str, staging: Path, **env: str) -> dict:
     saved = {k: os.environ.get(k) for k in (*env, "NETRC")}
     os.environ.pop("NETRC", None)
@@ -433,6 +464,17 @@ def test_a_url_naming_a_fifo_or_device_is_one_fetch_error(tmp_path, kind):
     )  # fmt: skip
     assert proc.returncode == 4 and proc.stderr.strip().count("\n") == 0, proc.stderr
     assert proc.stderr.startswith("error: ") and str(target) in proc.stderr
+
+
+def test_folders_nested_too_deep_are_refused(tmp_path):
+    dump = tmp_path / "dump"
+    deep = dump.joinpath(*["d"] * 70)
+    deep.mkdir(parents=True)
+    (deep / "a.csv").write_bytes(CSV)
+    (dump / "good.csv").write_bytes(CSV)
+    m = fetch_dump(_csv(), DAY, tmp_path / "st", str(dump), _settings())
+    assert m["files"] == ["good.csv"]
+    assert [(r["file"], r["reason"]) for r in m["rejects"]] == [("/".join(["d"] * 65), "unsafe_file")]
 
 
 def test_local_files_are_capped_like_downloads(tmp_path):

@@ -6,8 +6,8 @@ folder only regular files and folders are read. Each entry is looked at without 
 and opened relative to its folder's descriptor with ``O_NOFOLLOW | O_NONBLOCK``, then checked
 again on the open descriptor, so an entry swapped for a link or a FIFO between the look and the
 open is refused too. A symbolic link (to a file outside the folder, to ``/dev/zero``, anywhere), a
-FIFO, a socket, a device, a file over the size cap or with a name that is not UTF-8 is refused as
-``unsafe_file``; a file that cannot be opened is ``unreadable_file``. The rest of the folder is copied.
+FIFO, a socket, a device, a file over the size cap or with a name that is not UTF-8, a folder nested
+deeper than ``MAX_DEPTH`` is refused as ``unsafe_file``; a file that cannot be opened is ``unreadable_file``. The rest of the folder is copied.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from etl.fetch.limits import Deadline, LimitExceeded, Sink
 from etl.records import UNREADABLE_FILE, UNSAFE_FILE
 
 _CHUNK = 1 << 20
+#: Folders nested deeper than this are not read (each level holds a descriptor while it is walked).
+MAX_DEPTH = 64
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 
@@ -152,6 +154,9 @@ def _walk(
                 Refused(rel, UNSAFE_FILE, f"a symbolic link (to {_display(target)}); links in a dump are not followed")
             )
         elif stat.S_ISDIR(st.st_mode):
+            if prefix.count("/") >= MAX_DEPTH:
+                refused.append(Refused(rel, UNSAFE_FILE, f"a folder nested deeper than {MAX_DEPTH} levels; not read"))
+                continue
             try:
                 sub = os.open(name, _DIR_FLAGS, dir_fd=dfd)
             except OSError as exc:

@@ -12,13 +12,18 @@ stops a server that trickles its bytes.
 The answer tells a missing dump (404, 410: ``NoDumpError``) from a server fault (5xx, 429:
 ``TransientFetchError``) and from a refusal that will repeat (401, 403, other 4xx: ``FetchError``).
 A login goes as basic auth to the URL's own scheme, host and port, never along a redirect elsewhere.
+The deadline is kept by a watchdog that cuts the connection, so a server that trickles its status
+line or headers stops too; each read also waits at most ``URDU_ETL_FETCH_TIMEOUT``.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import http.client
 import socket
+import ssl
+import threading
 import urllib.error
 import urllib.request
 import zlib
@@ -57,11 +62,46 @@ class _Redirects(urllib.request.HTTPRedirectHandler):
         return new
 
 
-def _socket(resp) -> socket.socket | None:
-    """The socket under a response's body, to bound each read by the deadline (None if not found)."""
-    raw = getattr(getattr(resp, "fp", None), "raw", None)
-    sock = getattr(raw, "_sock", None)
-    return sock if isinstance(sock, socket.socket) else None
+class _Tracked:
+    """The sockets a request opens, so that a watchdog can cut them when the deadline passes (also
+    while the server trickles its status line or headers, where no read loop of ours runs)."""
+
+    def __init__(self) -> None:
+        self.sockets: list[socket.socket] = []
+
+    def connection(self, base: type[http.client.HTTPConnection]):
+        tracked = self
+
+        class Connection(base):  # type: ignore[valid-type,misc]
+            def connect(self) -> None:
+                super().connect()
+                tracked.sockets.append(self.sock)
+
+        return Connection
+
+    def handlers(self) -> list[urllib.request.BaseHandler]:
+        tracked = self
+
+        class HTTP(urllib.request.HTTPHandler):
+            def http_open(self, req):
+                return self.do_open(tracked.connection(http.client.HTTPConnection), req)
+
+        context = ssl.create_default_context()
+
+        class HTTPS(urllib.request.HTTPSHandler):
+            def https_open(self, req):
+                return self.do_open(tracked.connection(http.client.HTTPSConnection), req, context=context)
+
+        return [HTTP(), HTTPS()]
+
+    def cut(self) -> None:
+        for sock in self.sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    @property
+    def last(self) -> socket.socket | None:
+        return self.sockets[-1] if self.sockets else None
 
 
 class _Decoder:
@@ -105,26 +145,36 @@ def download(
     request = urllib.request.Request(url, headers={"Accept-Encoding": "gzip, deflate", "User-Agent": "urdu-etl"})
     if authorization:
         request.add_unredirected_header("Authorization", authorization)
-    opener = urllib.request.build_opener(_Redirects(url, authorization))
+    tracked = _Tracked()
+    opener = urllib.request.build_opener(*tracked.handlers(), _Redirects(url, authorization))
+    watchdog = threading.Timer(max(0.0, deadline.remaining()), tracked.cut)
+    watchdog.daemon = True
+    watchdog.start()
     try:
-        resp = opener.open(request, timeout=max(0.001, min(timeout, deadline.remaining())))
-    except urllib.error.HTTPError as exc:
-        exc.close()
-        raise _status_error(exc.code, exc.reason, login) from None
-    except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as exc:
-        reason = getattr(exc, "reason", None) or exc
-        deadline.check()
-        raise TransientFetchError(f"{type(exc).__name__}: {reason}") from None
-    with resp:
         try:
-            return _read_body(resp, target, timeout, deadline, max_bytes, urlsplit(url).path)
-        except TimeoutError:
+            resp = opener.open(request, timeout=max(0.001, min(timeout, deadline.remaining())))
+        except urllib.error.HTTPError as exc:
+            exc.close()
+            raise _status_error(exc.code, exc.reason, login) from None
+        except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as exc:
+            reason = getattr(exc, "reason", None) or exc
             deadline.check()
-            raise TransientFetchError(f"no byte came for {timeout:g} s (URDU_ETL_FETCH_TIMEOUT)") from None
-        except (OSError, http.client.HTTPException) as exc:
-            raise TransientFetchError(f"the transfer broke off: {type(exc).__name__}: {exc}") from None
-        except zlib.error as exc:
-            raise FetchError(f"the body does not decode as its Content-Encoding says: {exc}") from None
+            if isinstance(reason, ssl.SSLCertVerificationError):
+                raise FetchError(f"the server's TLS certificate is not trusted: {reason}") from None
+            raise TransientFetchError(f"{type(exc).__name__}: {reason}") from None
+        with resp:
+            try:
+                return _read_body(resp, tracked.last, target, timeout, deadline, max_bytes, urlsplit(url).path)
+            except TimeoutError:
+                deadline.check()
+                raise TransientFetchError(f"no byte came for {timeout:g} s (URDU_ETL_FETCH_TIMEOUT)") from None
+            except (OSError, http.client.HTTPException) as exc:
+                deadline.check()
+                raise TransientFetchError(f"the transfer broke off: {type(exc).__name__}: {exc}") from None
+            except zlib.error as exc:
+                raise FetchError(f"the body does not decode as its Content-Encoding says: {exc}") from None
+    finally:
+        watchdog.cancel()
 
 
 def _status_error(code: int, reason: str, login: Login | None) -> FetchError:
@@ -136,7 +186,9 @@ def _status_error(code: int, reason: str, login: Login | None) -> FetchError:
     return TransientFetchError(text) if code >= 500 or code == 429 else FetchError(text)
 
 
-def _read_body(resp, target: Path, timeout: float, deadline: Deadline, max_bytes: int, path: str):
+def _read_body(
+    resp, sock: socket.socket | None, target: Path, timeout: float, deadline: Deadline, max_bytes: int, path: str
+):
     announced = resp.getheader("Content-Length")
     length = int(announced) if announced and announced.strip().isdigit() and not resp.chunked else None
     encoding = (resp.getheader("Content-Encoding") or "identity").strip().lower()
@@ -151,14 +203,11 @@ def _read_body(resp, target: Path, timeout: float, deadline: Deadline, max_bytes
         raise FetchError(f"announces {length} bytes, over the {max_bytes} byte limit of one fetched file")
     # read to the end of the connection (the request asks to close it), and compare with Content-Length here
     resp.length = None
-    sock = _socket(resp)
     wire = 0
     with Sink(target, max_bytes) as sink:
         try:
             while length is None or wire < length:
                 deadline.check()
-                if sock is not None:
-                    sock.settimeout(max(0.001, min(timeout, deadline.remaining())))
                 chunk = resp.read1(_CHUNK)
                 if not chunk:
                     break
@@ -175,6 +224,7 @@ def _read_body(resp, target: Path, timeout: float, deadline: Deadline, max_bytes
                         )
         except LimitExceeded as exc:
             raise FetchError(str(exc)) from None
+        deadline.check()  # the watchdog cuts the connection at the deadline: an end then is no end
         if length is not None and wire < length:
             raise TransientFetchError(f"truncated transfer: {wire} of the {length} bytes announced came")
         if length is not None and (wire > length or _more_follows(resp, sock, deadline)):
