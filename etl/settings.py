@@ -76,6 +76,18 @@ def _megabytes(value: str) -> int:
     return max(1, int(mb * (1 << 20)))
 
 
+#: The fetch's size cap of one file may go past the shard size's bound, up to 1 TiB.
+MAX_FETCH_MB = 1 << 20
+
+
+def _fetch_megabytes(value: str) -> int:
+    mb = _number(value, "number of megabytes")
+    if not mb > 0:
+        raise ValueError("must be more than 0")
+    _at_most(mb, MAX_FETCH_MB)
+    return max(1, int(mb * (1 << 20)))
+
+
 def _days(value: str) -> int | None:
     value = value.strip().lower()
     if value == "all":
@@ -232,7 +244,7 @@ KNOBS: tuple[Knob, ...] = (
         "URDU_ETL_FETCH_MAX_MB",
         "`4096`",
         "the most MiB one fetched file may hold (a web answer counted after its Content-Encoding is decoded)",
-        _megabytes,
+        _fetch_megabytes,
     ),
     Knob(
         "failpoint",
