@@ -31,6 +31,7 @@ import sqlalchemy as sa
 from etl import runner
 from etl.config import check_run_id, make_source, parse_day
 from etl.errors import NOTHING_TO_SHOW, OK, RUN_FAILED, ConfigError, EtlError
+from etl.fetch.credentials import redact
 from etl.load import queries, warehouse, warehouse_url
 from etl.read import FORMATS
 from etl.settings import Settings
@@ -254,7 +255,9 @@ def _check_config(settings: Settings) -> int:
     print(f"{len(sources)} source(s) in {settings.sources_file}:")
     for s in sources.values():
         mapped = ", ".join(f"{k}={v}" for k, v in s.columns.items()) or "-"
-        print(f"  {s.name:<20} {s.format:<9} {s.url}\n  {'':<20} columns: {mapped}; required: {', '.join(s.required)}")
+        print(
+            f"  {s.name:<20} {s.format:<9} {redact(s.url)}\n  {'':<20} columns: {mapped}; required: {', '.join(s.required)}"
+        )
     url = warehouse_url.checked_url(settings)
     settings.check_places(write=False)
     print(f"warehouse: {warehouse_url.url_for_display(url)}\nlake: {settings.lake}")

@@ -33,6 +33,7 @@ EMPTY_FILE = "empty_file"
 HTML_PAGE = "html_page"
 TOO_LARGE = "record_too_large"
 TRANSFORM_ERROR = "transform_error"
+UNSAFE_FILE = "unsafe_file"
 REASONS = {
     UNDECODABLE: "bytes that are not valid in the source's declared encoding",
     EMPTY_BODY: "the article body is empty or whitespace after cleaning",
@@ -46,6 +47,8 @@ REASONS = {
     EMPTY_FILE: "a file of zero bytes",
     HTML_PAGE: "a web page (an error page, a login wall) where the dump should hold an article file",
     TOO_LARGE: "a record larger than MAX_RECORD_CHARS: no news article is that long",
+    UNSAFE_FILE: "a link, FIFO, socket or device in a dump folder, a file over the fetch's size cap, "
+    "or a name that is not UTF-8: not read",
 }
 
 # Reason codes of records the readers cannot take apart: broken quoting, types and headers, and

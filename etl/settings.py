@@ -4,7 +4,8 @@
 is a ``ConfigError`` naming the variable. A run reads them when it starts (each Airflow task when
 it starts) and hands the ``Settings`` down; no other module reads an ``URDU_ETL_*`` variable (the
 test-only failpoint is looked up through ``read``, on each hit; Airflow's own ``AIRFLOW_CONN_*``
-variable is read where the warehouse URL is resolved). ``KNOBS`` lists them with their defaults and
+variable is read where the warehouse URL is resolved, and the fetch's credentials, ``NETRC`` and
+``AIRFLOW_CONN_URDU_ETL_FETCH_*``, through ``outside_variable``). ``KNOBS`` lists them with their defaults and
 meanings, as the README's table of settings does (a test holds the two equal). The data dir and
 the sources file default to folders under the home folder, ``URDU_ETL_HOME`` or else the current
 directory, so ``urdu-etl`` runs from any directory; a relative path resolves against the current one.
@@ -72,6 +73,18 @@ def _megabytes(value: str) -> int:
     if not mb > 0:
         raise ValueError("must be more than 0")
     _at_most(mb, MAX_SHARD_MB)
+    return max(1, int(mb * (1 << 20)))
+
+
+#: The fetch's size cap of one file may go past the shard size's bound, up to 1 TiB.
+MAX_FETCH_MB = 1 << 20
+
+
+def _fetch_megabytes(value: str) -> int:
+    mb = _number(value, "number of megabytes")
+    if not mb > 0:
+        raise ValueError("must be more than 0")
+    _at_most(mb, MAX_FETCH_MB)
     return max(1, int(mb * (1 << 20)))
 
 
@@ -220,6 +233,20 @@ KNOBS: tuple[Knob, ...] = (
         _timeout,
     ),
     Knob(
+        "fetch_deadline",
+        "URDU_ETL_FETCH_DEADLINE",
+        "`3600` s",
+        "seconds a fetch may take for one file, however steadily its bytes come; then it is retried as a timeout",
+        _timeout,
+    ),
+    Knob(
+        "fetch_max_bytes",
+        "URDU_ETL_FETCH_MAX_MB",
+        "`4096`",
+        "the most MiB one fetched file may hold (a web answer counted after its Content-Encoding is decoded)",
+        _fetch_megabytes,
+    ),
+    Knob(
         "failpoint",
         "URDU_ETL_FAILPOINT",
         "unset",
@@ -237,6 +264,8 @@ _DEFAULTS: dict[str, Any] = {
     "fetch_attempts": 3,
     "fetch_backoff": 2.0,
     "fetch_timeout": 60.0,
+    "fetch_deadline": 3600.0,
+    "fetch_max_bytes": 4096 << 20,
     "failpoint": None,
 }
 
@@ -263,6 +292,13 @@ def _default(field: str, environ: Mapping[str, str] | None) -> Any:
     return _DEFAULTS[field]
 
 
+def outside_variable(variable: str, environ: Mapping[str, str] | None = None) -> str | None:
+    """A variable of another tool that the fetch honours as that tool does (``NETRC``, Airflow's
+    ``AIRFLOW_CONN_*``); ``None`` when unset or empty. Not a setting of the pipeline: no default, no check."""
+    value = (os.environ if environ is None else environ).get(variable, "").strip()
+    return value or None
+
+
 #: Defaults relative to the home folder (``URDU_ETL_HOME``, else the current directory).
 _UNDER_HOME = {"data_dir": ("data",), "sources_file": ("config", "sources.yaml")}
 
@@ -283,6 +319,8 @@ class Settings:
     fetch_attempts: int = _DEFAULTS["fetch_attempts"]
     fetch_backoff: float = _DEFAULTS["fetch_backoff"]
     fetch_timeout: float = _DEFAULTS["fetch_timeout"]
+    fetch_deadline: float = _DEFAULTS["fetch_deadline"]
+    fetch_max_bytes: int = _DEFAULTS["fetch_max_bytes"]
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -2,7 +2,10 @@
 
 Every member lands inside the destination folder: absolute paths, ``..`` components, links
 and device files are refused, and the total size and compression ratio are capped so that a
-zip bomb stops with a clear error instead of filling the disk.
+zip bomb stops with a clear error instead of filling the disk. A member that comes again (the
+same path twice in one archive) is not written again: the first copy is kept, and the repeat is
+listed with its position so that the fetch can reject it. A staging disk that fails (full, read
+only) is a ``FetchError`` naming the file, not a broken archive.
 """
 
 from __future__ import annotations
@@ -10,7 +13,11 @@ from __future__ import annotations
 import gzip
 import tarfile
 import zipfile
+import zlib
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+
+from etl.fetch.limits import DISK_ERRNOS, write_error
 
 MAX_TOTAL_BYTES = 4 * 1024**3
 MAX_RATIO = 200
@@ -42,10 +49,27 @@ def stem(name: str) -> str:
     return name
 
 
+@dataclass(frozen=True)
+class Member:
+    """A regular file of an archive: its position among the archive's members (1 for the first),
+    where it was written, and whether an earlier member had already written that path."""
+
+    position: int
+    path: Path
+    repeat: bool = False
+
+
 def expand(archive: Path, dest: Path, max_total: int = MAX_TOTAL_BYTES, max_ratio: int = MAX_RATIO) -> list[Path]:
-    """Expand ``archive`` into ``dest``; return the regular files written."""
+    """Expand ``archive`` into ``dest``; return the regular files written (each path once)."""
+    return [m.path for m in expand_members(archive, dest, max_total, max_ratio) if not m.repeat]
+
+
+def expand_members(
+    archive: Path, dest: Path, max_total: int = MAX_TOTAL_BYTES, max_ratio: int = MAX_RATIO
+) -> list[Member]:
+    """Expand ``archive`` into ``dest``; return its regular files in archive order, repeats included."""
     kind = archive_kind(archive.name)
-    dest.mkdir(parents=True, exist_ok=True)
+    _mkdir(dest)
     budget = min(max_total, max(archive.stat().st_size, 1) * max_ratio)
     try:
         if kind in ("tar.gz", "tar"):
@@ -54,12 +78,45 @@ def expand(archive: Path, dest: Path, max_total: int = MAX_TOTAL_BYTES, max_rati
             return _expand_zip(archive, dest, budget)
         if kind == "gz":
             target = dest / stem(archive.name)
-            with gzip.open(archive, "rb") as src, open(target, "wb") as out:
+            with gzip.open(archive, "rb") as src, _create(target) as out:
                 _copy_capped(src, out, budget, archive.name)
-            return [target]
-    except (tarfile.TarError, zipfile.BadZipFile, gzip.BadGzipFile, EOFError, OSError) as exc:
+            return [Member(1, target)]
+    except OSError as exc:
+        if exc.errno in DISK_ERRNOS:
+            raise write_error(exc.filename or dest, exc) from None
+        raise ArchiveError(f"{archive.name}: corrupt or truncated {kind} archive ({exc})") from exc
+    except ArchiveError:
+        raise
+    except (
+        tarfile.TarError,
+        zipfile.BadZipFile,
+        zlib.error,
+        EOFError,
+        ValueError,
+        NotImplementedError,
+        RuntimeError,
+    ) as exc:
+        # RuntimeError: an encrypted zip member; NotImplementedError: a compression method zipfile lacks
         raise ArchiveError(f"{archive.name}: corrupt or truncated {kind} archive ({exc})") from exc
     raise ArchiveError(f"{archive.name}: not an archive")
+
+
+def _mkdir(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        if exc.errno in DISK_ERRNOS:
+            raise write_error(folder, exc) from None
+        raise
+
+
+def _create(target: Path):
+    try:
+        return open(target, "wb")
+    except OSError as exc:
+        if exc.errno in DISK_ERRNOS:
+            raise write_error(target, exc) from None
+        raise
 
 
 def _safe_member(name: str, archive: str) -> PurePosixPath:
@@ -78,44 +135,57 @@ def _copy_capped(src, out, budget: int, archive: str) -> int:
                 f"{archive}: expands past the {budget} byte limit "
                 f"(size or compression-ratio cap); refusing a possible zip bomb"
             )
-        out.write(chunk)
+        try:
+            out.write(chunk)
+        except OSError as exc:
+            raise write_error(out.name, exc) from None
     return written
 
 
-def _expand_tar(archive: Path, dest: Path, budget: int) -> list[Path]:
-    files: list[Path] = []
+def _expand_tar(archive: Path, dest: Path, budget: int) -> list[Member]:
+    files: list[Member] = []
+    written: set[Path] = set()
     used = 0
     with tarfile.open(archive, "r:*") as tar:
-        for member in tar:
+        for position, member in enumerate(tar, 1):
             rel = _safe_member(member.name, archive.name)
             if member.isdir():
                 continue
             if not member.isfile():
                 raise ArchiveError(f"{archive.name}: member {member.name!r} is a link or special file")
             target = dest / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
+            if target in written:
+                files.append(Member(position, target, repeat=True))
+                continue
+            _mkdir(target.parent)
             src = tar.extractfile(member)
             # extractfile gives None only for a member that is not a regular file, refused above
             assert src is not None
-            with src, open(target, "wb") as out:
+            with src, _create(target) as out:
                 used += _copy_capped(src, out, budget - used, archive.name)
-            files.append(target)
+            written.add(target)
+            files.append(Member(position, target))
     return files
 
 
-def _expand_zip(archive: Path, dest: Path, budget: int) -> list[Path]:
-    files: list[Path] = []
+def _expand_zip(archive: Path, dest: Path, budget: int) -> list[Member]:
+    files: list[Member] = []
+    written: set[Path] = set()
     used = 0
     with zipfile.ZipFile(archive) as zf:
-        for info in zf.infolist():
+        for position, info in enumerate(zf.infolist(), 1):
             rel = _safe_member(info.filename, archive.name)
             if info.is_dir():
                 continue
             if (info.external_attr >> 16) & 0o170000 == 0o120000:
                 raise ArchiveError(f"{archive.name}: member {info.filename!r} is a symbolic link")
             target = dest / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with zf.open(info) as src, open(target, "wb") as out:
+            if target in written:
+                files.append(Member(position, target, repeat=True))
+                continue
+            _mkdir(target.parent)
+            with zf.open(info) as src, _create(target) as out:
                 used += _copy_capped(src, out, budget - used, archive.name)
-            files.append(target)
+            written.add(target)
+            files.append(Member(position, target))
     return files
