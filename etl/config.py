@@ -104,15 +104,23 @@ class Source:
         )
 
     def spec(self) -> SourceSpec:
-        """The declaration as JSON, as it travels inside a ``Shard``."""
+        """The declaration as JSON, as it travels inside a ``Shard`` (to XCom, under Airflow): the
+        URL's password shown as ``***``, since the stages after the fetch never use it."""
         return SourceSpec(
             name=self.name,
-            url=self.url,
+            url=_redact(self.url),
             format=self.format,
             columns=dict(self.columns),
             encoding=self.encoding,
             required=list(self.required),
         )
+
+
+def _redact(url: str) -> str:
+    """``url`` with its password shown as ``***`` (``etl.fetch.credentials.redact``)."""
+    from etl.fetch.credentials import redact  # etl.fetch imports this module
+
+    return redact(url)
 
 
 def _fill(template: str, values: Mapping[str, str]) -> str:
@@ -294,7 +302,7 @@ def make_source(
     try:
         _fill(url, dict.fromkeys(PLACEHOLDERS, ""))
     except ValueError as exc:
-        raise ConfigError(f"{where} bad placeholder in {key['url']} {_shown(url)}: {exc}") from None
+        raise ConfigError(f"{where} bad placeholder in {key['url']} {_shown(_redact(url))}: {exc}") from None
     scheme = _URL_SCHEME.match(url)
     if scheme:
         _check_scheme(scheme.group(0)[:-3].lower(), f"{where} {key['url']}")

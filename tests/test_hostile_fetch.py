@@ -286,11 +286,13 @@ def _ingest(url: str, data: Path, env: dict[str, str]) -> subprocess.CompletedPr
 
 
 def _stored(data: Path) -> str:
-    """Everything the run left that could hold a URL: manifests, summaries, the warehouse's dumps rows."""
+    """Everything the run left that could hold a URL: manifests, shard outputs, summaries, the
+    warehouse's dumps, sources and runs rows."""
     texts = [p.read_text(encoding="utf-8") for p in data.rglob("*.json")]
     engine = sa.create_engine(f"sqlite:///{data / 'warehouse.db'}")
     with engine.connect() as conn:
-        texts += [str(r) for r in conn.execute(sa.text("select * from dumps"))]
+        for table in ("dumps", "sources", "runs"):
+            texts += [str(r) for r in conn.execute(sa.text(f"select * from {table}"))]
     engine.dispose()
     return "\n".join(texts)
 

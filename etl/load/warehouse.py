@@ -429,11 +429,13 @@ def table_counts(engine: sa.Engine) -> dict[str, int]:
 
 
 def sources_row(source, run_id: str) -> dict:
-    """The ``sources`` row of a declared source, as last read by run ``run_id``."""
+    """The ``sources`` row of a declared source, as last read by run ``run_id`` (no password)."""
+    from etl.fetch.credentials import redact
+
     return {
         "name": source.name,
         "format": source.format,
-        "url_template": source.url,
+        "url_template": redact(source.url),
         "last_run_id": run_id,
         "encoding": source.encoding,
         "columns": json.dumps(source.columns, ensure_ascii=False, sort_keys=True),
