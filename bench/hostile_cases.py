@@ -637,14 +637,14 @@ CASES[-1].after = lambda c: (
 )
 
 
-@case("rerun_earlier_day_keeps_later_day", "day ownership", "load", records=3, good=3)
+@case("rerun_earlier_day_keeps_later_day", "day ownership", "load", records=3, good=1)
 def _(c: Ctx):
     day1, day2 = c.write("d1.csv", CSV_HEAD + csv_rows(3)), c.write("d2.csv", CSV_HEAD + csv_rows(3, 1))
     for target, day in ((day1, "2024-11-07"), (day2, DAY), (day1, "2024-11-07")):
         argv = c.ingest(target)
         argv[argv.index("--date") + 1] = day
         subprocess.run([sys.executable, "-m", "etl", *argv], cwd=ROOT, capture_output=True, check=True)
-    return c.ingest(day2)  # the checked run: day 2 again, its counts compared below
+    return c.ingest(day2)  # day 2 again: its two articles held by day 1 stay there, as duplicates
 
 
 def _day2_unchanged(c: Ctx) -> str | None:
@@ -677,17 +677,25 @@ CASES[-1].after = _day2_unchanged
 @case("killed_run_leftovers_removed", "housekeeping", "load", records=3, good=3)
 def _(c: Ctx):
     target = c.write("news.csv", CSV_HEAD + csv_rows(3))
-    env = {**os.environ, "URDU_ETL_FAILPOINT": "lake_file"}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "URDU_ETL_FAILPOINT": "lake_file"}
     subprocess.run([sys.executable, "-m", "etl", *c.ingest(target)], cwd=ROOT, env=env, capture_output=True)
+    (c.tmp / "left-by-the-killed-run").write_text(json.dumps(_leftovers(c)))
     return c.ingest(target)
 
 
+def _leftovers(c: Ctx) -> list[int]:
+    """Entries of lake/_tmp, and run folders under staging/<day>/."""
+    tmp, day = c.data / "lake" / "_tmp", c.data / "staging" / DAY
+    return [len(list(tmp.iterdir())) if tmp.exists() else 0, len(list(day.iterdir())) if day.exists() else 0]
+
+
 def _no_leftovers(c: Ctx) -> str | None:
-    tmp = c.data / "lake" / "_tmp"
-    left = list(tmp.iterdir()) if tmp.exists() else []
-    staged = [p for p in (c.data / "staging").rglob("*") if p.is_file()] if (c.data / "staging").exists() else []
-    if left or staged:
-        return f"left behind: {len(left)} entries in lake/_tmp, {len(staged)} staged files"
+    before = json.loads((c.tmp / "left-by-the-killed-run").read_text())
+    after = _leftovers(c)
+    if before[0] == 0 or before[1] == 0:
+        return f"the killed run left nothing to clean ({before[0]} _tmp entries, {before[1]} run folders)"
+    if after != [0, 1]:  # the checked run keeps its own folder (its manifests)
+        return f"left behind: {after[0]} entries in lake/_tmp, {after[1]} run folders in staging (1 is the new run's)"
     return None
 
 
