@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
+from etl.airflow_connections import airflow_connection
 from etl.errors import FetchError, TransientFetchError
 from etl.settings import outside_variable
 
@@ -133,66 +134,10 @@ def _parse_conn_value(value: str) -> tuple[str | None, str | None, str | None]:
 
 
 def _airflow_connection(conn_id: str):
-    """The connection from the first of Airflow's secrets backends that has it; ``None`` when none has it.
-
-    As for the warehouse's connection (``etl.load.warehouse_url``), a backend or an API server that
-    fails is an error (transient: Airflow retries the task), never "not defined".
-    """
-    try:
-        from airflow.sdk.execution_time.secrets.execution_api import ExecutionAPISecretsBackend
-        from airflow.sdk.execution_time.supervisor import ensure_secrets_backend_loaded
-    except ImportError:  # another Airflow layout: its own lookup, which tells only "not defined"
-        from airflow.sdk import Connection
-        from airflow.sdk.exceptions import AirflowNotFoundException
-
-        try:
-            return _masked(Connection.get(conn_id))
-        except AirflowNotFoundException:
-            return None
-        except Exception as exc:
-            raise TransientFetchError(
-                f"could not read the Airflow connection {conn_id}: {type(exc).__name__}"
-            ) from None
-    for backend in ensure_secrets_backend_loaded():
-        try:
-            if isinstance(backend, ExecutionAPISecretsBackend):
-                conn = _from_execution_api(conn_id)
-            else:
-                conn = backend.get_connection(conn_id=conn_id)
-        except TransientFetchError:
-            raise
-        except Exception as exc:
-            raise TransientFetchError(
-                f"could not read the Airflow connection {conn_id} from the secrets backend "
-                f"{type(backend).__name__}: {type(exc).__name__}"
-            ) from None
-        if conn is not None:
-            return _masked(conn)
-    return None
-
-
-def _from_execution_api(conn_id: str):
-    """The connection as the API server gives it to a task; ``None`` only when it answers "not found"."""
-    from airflow.sdk.exceptions import ErrorType
-    from airflow.sdk.execution_time import task_runner
-    from airflow.sdk.execution_time.comms import ErrorResponse, GetConnection
-    from airflow.sdk.execution_time.context import _process_connection_result_conn
-
-    answer = task_runner.SUPERVISOR_COMMS.send(GetConnection(conn_id=conn_id))
-    if isinstance(answer, ErrorResponse):
-        if answer.error == ErrorType.CONNECTION_NOT_FOUND:
-            return None
-        raise TransientFetchError(
-            f"could not read the Airflow connection {conn_id} from the API server: {answer.error.value}"
-        )
-    return _process_connection_result_conn(answer)
-
-
-def _masked(conn):
-    """Keep the connection's password out of task logs, as ``Connection.get`` does."""
-    if conn.password:
-        mask(conn.password)
-    return conn
+    """The connection from the first of Airflow's secrets backends that has it; ``None`` when none
+    has it. A backend or an API server that fails is an error (transient: Airflow retries the
+    task), never "not defined", as for the warehouse's connection."""
+    return airflow_connection(conn_id, TransientFetchError)
 
 
 def mask(password: str) -> None:

@@ -11,10 +11,15 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import sqlalchemy as sa
 
+from etl.airflow_connections import airflow_connection, from_execution_api
 from etl.errors import ConfigError, WarehouseError, WarehouseUnavailable
 from etl.settings import Settings
 
 CONN_ID = "urdu_warehouse"
+
+
+#: What a failed connection lookup means for the warehouse.
+NO_FALLBACK = "; not falling back to SQLite"
 
 
 def resolve_url(settings: Settings, conn_id: str | None = CONN_ID) -> str:
@@ -128,73 +133,12 @@ def url_from_airflow_connection(conn_id: str) -> str | None:
 
 def _airflow_connection(conn_id: str):
     """The connection from the first secrets backend that has it; None when none has it."""
-    try:
-        from airflow.sdk.execution_time.secrets.execution_api import ExecutionAPISecretsBackend
-        from airflow.sdk.execution_time.supervisor import ensure_secrets_backend_loaded
-    except ImportError:  # another Airflow layout: its own lookup, which tells only "not defined"
-        from airflow.sdk import Connection
-        from airflow.sdk.exceptions import AirflowNotFoundException
-
-        try:
-            return Connection.get(conn_id)
-        except AirflowNotFoundException:
-            return None
-        except Exception as exc:
-            raise WarehouseUnavailable(
-                f"could not read the Airflow connection {conn_id}: {type(exc).__name__}: {exc}"
-            ) from exc
-    for backend in ensure_secrets_backend_loaded():
-        try:
-            if isinstance(backend, ExecutionAPISecretsBackend):
-                conn = _from_execution_api(conn_id)
-            else:
-                conn = backend.get_connection(conn_id=conn_id)
-        except WarehouseUnavailable:
-            raise
-        except Exception as exc:
-            raise WarehouseUnavailable(
-                f"could not read the Airflow connection {conn_id} from the secrets backend "
-                f"{type(backend).__name__}: {type(exc).__name__}: {exc}; not falling back "
-                f"to SQLite"
-            ) from exc
-        if conn is not None:
-            _mask(conn)
-            return conn
-    return None
+    return airflow_connection(conn_id, WarehouseUnavailable, NO_FALLBACK)
 
 
 def _from_execution_api(conn_id: str):
-    """The connection as the API server gives it to a task; None only when it answers "not found".
-
-    Airflow's own ``ExecutionAPISecretsBackend`` answers None for any failed request, so the
-    request is made here, where "not found" and "failed" can be told apart.
-    """
-    from airflow.sdk.exceptions import ErrorType
-    from airflow.sdk.execution_time import task_runner
-    from airflow.sdk.execution_time.comms import ErrorResponse, GetConnection
-    from airflow.sdk.execution_time.context import _process_connection_result_conn
-
-    answer = task_runner.SUPERVISOR_COMMS.send(GetConnection(conn_id=conn_id))
-    if isinstance(answer, ErrorResponse):
-        if answer.error == ErrorType.CONNECTION_NOT_FOUND:
-            return None
-        raise WarehouseUnavailable(
-            f"could not read the Airflow connection {conn_id} from the API server: "
-            f"{answer.error.value} {answer.detail or ''}; not falling back to SQLite"
-        )
-    return _process_connection_result_conn(answer)
-
-
-def _mask(conn) -> None:
-    """Keep the connection's password and extra out of task logs, as ``Connection.get`` does."""
-    try:
-        from airflow.sdk.log import mask_secret
-    except ImportError:
-        return
-    if conn.password:
-        mask_secret(conn.password)
-    if conn.extra:
-        mask_secret(conn.extra)
+    """The connection as the API server gives it to a task; None only when it answers "not found"."""
+    return from_execution_api(conn_id, WarehouseUnavailable, NO_FALLBACK)
 
 
 def _url_from_conn_value(value: str, where: str) -> str:
