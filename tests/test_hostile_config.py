@@ -160,7 +160,7 @@ def test_a_config_path_that_is_no_file(capsys, tmp_path, kind):
     _one_line(*_cli(capsys, "check-config", "--config", str(path)), CONFIG_ERROR, str(path), named)
 
 
-def test_an_unreadable_sources_file():
+def test_an_unreadable_sources_file(monkeypatch):
     def check_config(path: Path) -> tuple[int, str]:  # stderr captured here: the check may run in a child
         err = io.StringIO()
         with contextlib.redirect_stderr(err):
@@ -168,6 +168,9 @@ def test_an_unreadable_sources_file():
         return code, err.getvalue()
 
     with open_folder() as folder:
+        # the home and data dir a user may enter: the checkout's may be private to the tests' user
+        monkeypatch.setenv("URDU_ETL_HOME", str(folder))
+        monkeypatch.setenv("URDU_ETL_DATA_DIR", str(folder / "data"))
         path = folder / "s.yaml"
         path.write_text("sources:\n" + OK_ENTRY, encoding="utf-8")
         path.chmod(0)

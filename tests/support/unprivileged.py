@@ -29,9 +29,14 @@ def open_folder() -> Iterator[Path]:
 
 def unprivileged(fn: Callable[[], T]) -> T:
     """``fn()`` as an ordinary user: in this process when it is not root, else in a forked child
-    that drops to ``nobody`` first; the value comes back pickled, an exception as an AssertionError."""
+    that drops to ``nobody`` first; the value comes back pickled, an exception as an AssertionError.
+
+    ``fn`` must only read. As root it runs once first, its value dropped, so that every module it
+    imports on the way is loaded before the fork: ``nobody`` may not be able to read the checkout
+    (a clone in a private temporary folder) and could not import them."""
     if os.geteuid() != 0:
         return fn()
+    fn()
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: never returns into the test runner
