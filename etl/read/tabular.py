@@ -232,6 +232,11 @@ class _Unit:
     detail: str = ""
     excerpt: str = ""
 
+    @classmethod
+    def rejected(cls, no: int, line: Line, reason: str, detail: str, excerpt: str = "") -> _Unit:
+        """Record ``no``, the one line ``line``, rejected for ``reason``."""
+        return cls(no, line.no, line.no, 1, line.end, None, reason, detail, excerpt)
+
 
 def _fields_alone(text: str) -> int:
     """How many fields ``text`` has read as a row of its own (0 when it is not one)."""
@@ -284,13 +289,9 @@ def csv_units(lines: Iterator[Line], ncols: int, no: int = 0) -> Iterator[_Unit]
             continue
         no += 1
         if first.text is None:
-            yield _Unit(
+            yield _Unit.rejected(
                 no,
-                first.no,
-                first.no,
-                1,
-                first.end,
-                None,
+                first,
                 TOO_LARGE,
                 f"line {first.no}: {first.chars} characters in one line, over {MAX_RECORD_CHARS}; skipped unread",
             )
@@ -308,8 +309,8 @@ def csv_units(lines: Iterator[Line], ncols: int, no: int = 0) -> Iterator[_Unit]
                 row, error = None, str(exc)
         if len(fed) == 1 and not overflow:
             if error and "unexpected end of data" in error:
-                yield _Unit(
-                    no, first.no, first.no, 1, first.end, None, BAD_QUOTING,
+                yield _Unit.rejected(
+                    no, first, BAD_QUOTING,
                     f"line {first.no}: a quote opened on this line is never closed", _excerpt(first.text),
                 )  # fmt: skip
                 continue
@@ -317,13 +318,9 @@ def csv_units(lines: Iterator[Line], ncols: int, no: int = 0) -> Iterator[_Unit]
                 try:
                     row = next(csv.reader([first.text]), [])
                 except csv.Error as exc:
-                    yield _Unit(
+                    yield _Unit.rejected(
                         no,
-                        first.no,
-                        first.no,
-                        1,
-                        first.end,
-                        None,
+                        first,
                         BAD_ROW_SHAPE,
                         f"line {first.no}: {exc}",
                         _excerpt(first.text),
@@ -331,14 +328,14 @@ def csv_units(lines: Iterator[Line], ncols: int, no: int = 0) -> Iterator[_Unit]
                     continue
             assert row is not None
             if len(row) != ncols and has_surrogates(first.text):
-                yield _Unit(
-                    no, first.no, first.no, 1, first.end, None, UNDECODABLE,
+                yield _Unit.rejected(
+                    no, first, UNDECODABLE,
                     f"line {first.no}: bytes that are not valid in the declared encoding", _excerpt(first.text),
                 )  # fmt: skip
                 continue
             if len(row) != ncols:
-                yield _Unit(
-                    no, first.no, first.no, 1, first.end, None, BAD_ROW_SHAPE,
+                yield _Unit.rejected(
+                    no, first, BAD_ROW_SHAPE,
                     f"line {first.no}: {len(row)} fields where the header has {ncols}", _excerpt(",".join(row)),
                 )  # fmt: skip
                 continue
@@ -357,8 +354,8 @@ def csv_units(lines: Iterator[Line], ncols: int, no: int = 0) -> Iterator[_Unit]
                 why = f"line {whole.no}, which it would swallow, is a complete row by itself"
         if why:
             pending.extendleft(reversed(fed[1:] + overflow))
-            yield _Unit(
-                no, first.no, first.no, 1, first.end, None, BAD_QUOTING,
+            yield _Unit.rejected(
+                no, first, BAD_QUOTING,
                 f"line {first.no}: a quote opened on this line is not closed where it should be: {why}; "
                 "only this line is rejected, reading goes on at the next",
                 _excerpt(first.text),
