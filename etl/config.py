@@ -420,6 +420,13 @@ def _read_text(path: Path) -> str:
     return text
 
 
+def _refuse_unknown_keys(mapping: dict, known, where: str, hint: str) -> None:
+    """A ``ConfigError`` for the first key of ``mapping`` not in ``known``, with a suggestion and ``hint``."""
+    for k in mapping:
+        if k not in known:
+            raise ConfigError(f"{where}: unknown key {_shown(k)}{_suggest(k, known)}; {hint}")
+
+
 def load_sources(path: str | os.PathLike) -> dict[str, Source]:
     """Read a sources YAML file (see ``config/sources.yaml``) into ``{name: Source}``."""
     path = Path(path)
@@ -436,11 +443,7 @@ def load_sources(path: str | os.PathLike) -> dict[str, Source]:
         raise ConfigError(f"sources file {path} is empty: expected a 'sources:' list")
     if not isinstance(doc, dict):
         raise ConfigError(f"sources file {path}: expected a mapping with a 'sources:' list, not {_kind(doc)}")
-    for k in doc:
-        if k not in TOP_KEYS:
-            raise ConfigError(
-                f"sources file {path}: unknown key {_shown(k)}{_suggest(k, TOP_KEYS)}; expected 'sources:'"
-            )
+    _refuse_unknown_keys(doc, TOP_KEYS, f"sources file {path}", "expected 'sources:'")
     entries = doc.get("sources")
     if not isinstance(entries, list) or not entries:
         raise ConfigError(f"sources file {path}: expected a non-empty 'sources:' list, not {_kind(entries)}")
@@ -449,11 +452,7 @@ def load_sources(path: str | os.PathLike) -> dict[str, Source]:
         where = f"sources file {path}: entry {i}"
         if not isinstance(entry, dict):
             raise ConfigError(f"{where} is not a mapping of name, url, format ... but {_kind(entry)}")
-        for k in entry:
-            if k not in SOURCE_KEYS:
-                raise ConfigError(
-                    f"{where}: unknown key {_shown(k)}{_suggest(k, SOURCE_KEYS)}; known keys: {', '.join(SOURCE_KEYS)}"
-                )
+        _refuse_unknown_keys(entry, SOURCE_KEYS, where, f"known keys: {', '.join(SOURCE_KEYS)}")
         missing = [k for k, default in SOURCE_KEYS.items() if default is None and k not in entry]
         if missing:
             raise ConfigError(f"{where} lacks {', '.join(missing)}")
