@@ -16,7 +16,7 @@ longer matches (the corpus or the cleaning changed, so the offsets no longer app
 Scoring (``score``) is the metric of the entity benchmark: per article, the multiset of
 ``(type, normalized surface)`` of the predictions against that of the gold mentions; a prediction
 counts when an unused gold mention of the same article has the same type and text. Micro-averaged
-over articles, overall and per type. See ``README.md`` here for the annotation guidelines.
+over articles, overall and per type. See ``ENTITIES.md`` here for the annotation guideline.
 
 ``python -m tests.gold.entities [dev|test] [CORPORA]`` (from the repository root, with
 ``PYTHONPATH`` set to it) resolves, validates and scores one set with the pipeline's recognizer.
@@ -169,7 +169,8 @@ def score(recognize: Recognizer, items: list[dict]) -> dict:
         p = c["tp"] / c["pred"] if c["pred"] else 0.0
         r = c["tp"] / c["gold"] if c["gold"] else 0.0
         f = 2 * p * r / (p + r) if p + r else 0.0
-        out[t] = {"P": round(100 * p, 1), "R": round(100 * r, 1), "F1": round(100 * f, 1), **c}
+        out[t] = {"P": round(100 * p, 1), "R": round(100 * r, 1), "F1": round(100 * f, 1)}
+        out[t].update({k: c[k] for k in ("tp", "gold", "pred")})
     out["missed"], out["extra"] = missed, extra
     return out
 
