@@ -64,7 +64,7 @@ SPEED_CSVS = {
     "news_sites/jang_express_geo_samaa_dawn_2024c.csv": "content",
 }
 SPEED_TEXTS = 2000
-SPEED_BATCH = 256
+SPEED_BATCH = 1000
 
 #: Templates per offset (the window). Feature selection is measured with ``--features``.
 FEATURE_SETS: dict[str, dict[int, tuple[str, ...]]] = {

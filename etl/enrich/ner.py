@@ -32,8 +32,8 @@ import json
 import re
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from functools import lru_cache
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -63,7 +63,7 @@ LIST_NAMES = ("location", "organization", "person", "title")
 FINAL_PUNCT = "۔؟?!"
 
 # character classes of the tokenizer
-_OTHER, _WORD, _SPACE, _NEWLINE = 0, 1, 2, 3
+_OTHER, _WORD, _SPACE, _NEWLINE, _LONG = 0, 1, 2, 3, 4
 _WORD_CHARS = f"{LETTERS}\u200c0-9A-Za-z\u064b-\u065f\u0670\u0660-\u0669\u06f0-\u06f9"
 _NEWLINES = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 
@@ -90,7 +90,6 @@ class Tokens:
     type_id: np.ndarray  # (n,) int64 index into ``types``
     types: pa.StringArray  # the distinct token strings of the batch
     n_texts: int = 0
-    strings: pa.StringArray = field(default_factory=lambda: pa.array([], pa.string()))
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -108,6 +107,25 @@ def _to_arrow(texts: Sequence[str]) -> pa.StringArray:
     return arr
 
 
+@lru_cache(maxsize=1)
+def _pair_table() -> np.ndarray:
+    """Class of a character from its first two UTF-8 bytes (``b0 << 8 | b1``): exact for 1- and
+    2-byte characters; ``_LONG`` for 3- and 4-byte ones, which are looked up by code point."""
+    chars = _char_table()
+    table = np.full(0x10000, _LONG, dtype=np.uint8)
+    b0 = np.arange(0x10000) >> 8
+    b1 = np.arange(0x10000) & 0xFF
+    table[b0 < 0x80] = chars[b0[b0 < 0x80]]
+    two = (b0 >= 0xC0) & (b0 < 0xE0)
+    table[two] = chars[((b0[two] & 0x1F) << 6) | (b1[two] & 0x3F)]
+    return table
+
+
+@lru_cache(maxsize=1)
+def _space_chars() -> str:
+    return "".join(chr(c) for c in np.flatnonzero(_char_table()[:0x10000] >= _SPACE).tolist())
+
+
 def tokenize(texts: Sequence[str]) -> Tokens:
     """The tokens of every text of the batch, with their char offsets and segments, in one pass."""
     arr = _to_arrow(texts)
@@ -115,54 +133,55 @@ def tokenize(texts: Sequence[str]) -> Tokens:
     bufs = arr.buffers()
     offsets = np.frombuffer(bufs[1], dtype=np.int32, count=n_texts + 1).astype(np.int64)
     n_bytes = int(offsets[-1] - offsets[0])
-    data = np.frombuffer(bufs[2], dtype=np.uint8)[offsets[0] : offsets[-1]] if n_bytes else np.zeros(0, dtype=np.uint8)
+    if n_bytes:
+        data = np.frombuffer(bufs[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+    else:
+        data = np.zeros(0, dtype=np.uint8)
     offsets -= offsets[0]
-    lead = (data & 0xC0) != 0x80
-    pos = np.flatnonzero(lead)  # byte position of every character
-    padded = np.concatenate([data, np.zeros(3, dtype=np.uint8)])
-    b0 = padded[pos].astype(np.int32)
-    b1 = padded[pos + 1].astype(np.int32) & 0x3F
-    b2 = padded[pos + 2].astype(np.int32) & 0x3F
-    cp = np.where(
-        b0 < 0x80,
-        b0,
-        np.where(
-            b0 < 0xE0, ((b0 & 0x1F) << 6) | b1, np.where(b0 < 0xF0, ((b0 & 0x0F) << 12) | (b1 << 6) | b2, 0x10000)
-        ),
-    )
-    cls = _char_table()[cp]
-    lead_cum = np.concatenate([[0], np.cumsum(lead)])
-    text_char = lead_cum[offsets]  # char index where each text starts, and the total at the end
+    pos = np.flatnonzero((data & 0xC0) != 0x80)  # byte position of every character
+    padded = np.empty(n_bytes + 4, dtype=np.uint8)
+    padded[:n_bytes] = data
+    padded[n_bytes:] = 0
+    key = (padded[pos].astype(np.uint16) << 8) | padded[pos + 1]
+    cls = _pair_table()[key]
+    long = np.flatnonzero(cls == _LONG)
+    if len(long):  # 3- and 4-byte characters (ZWNJ, quotes, dashes, emoji): by code point
+        p = pos[long]
+        b0, b1, b2 = (padded[p + i].astype(np.int64) for i in range(3))
+        cp = np.where(b0 < 0xF0, ((b0 & 0x0F) << 12) | ((b1 & 0x3F) << 6) | (b2 & 0x3F), 0x10000)
+        cls[long] = _char_table()[cp]
+    text_char = np.searchsorted(pos, offsets)  # char index where each text starts, and the total
     n_chars = len(pos)
     first = np.zeros(n_chars + 1, dtype=bool)
     first[text_char] = True  # a text starts here (or the batch ends)
     word = cls == _WORD
-    # ۔ between two letters of one text is part of an abbreviation (پی۔ٹی۔آئی)
-    dots = np.flatnonzero((cp == 0x06D4)[1:-1]) + 1 if n_chars > 2 else np.zeros(0, dtype=np.int64)
+    dots = np.flatnonzero(key == 0xDB94)  # ۔ between two letters of one text: an abbreviation (پی۔ٹی۔آئی)
+    dots = dots[(dots > 0) & (dots < n_chars - 1)]
     if len(dots):
         inner = word[dots - 1] & word[dots + 1] & ~first[dots] & ~first[dots + 1]
         word[dots[inner]] = True
     is_tok = cls < _SPACE
-    prev_word = np.concatenate([[False], word[:-1]]) & ~first[:-1]
-    next_word = np.concatenate([word[1:], [False]]) & ~first[1:]
-    start = np.flatnonzero(is_tok & ~(word & prev_word))
-    end = np.flatnonzero(is_tok & ~(word & next_word)) + 1
+    inside = np.zeros(n_chars + 1, dtype=bool)  # char i and char i - 1 are word chars of one text
+    inside[1:-1] = word[1:] & word[:-1]
+    inside &= ~first
+    start = np.flatnonzero(is_tok & ~inside[:-1])
+    end = np.flatnonzero(is_tok & ~inside[1:]) + 1
     doc = np.searchsorted(text_char, start, side="right") - 1
-    # token strings: the token bytes of the batch, packed
-    char_of_byte = lead_cum[1:] - 1
-    keep = is_tok[char_of_byte] if n_bytes else np.zeros(0, dtype=bool)
-    bpos = np.concatenate([pos, [n_bytes]])
-    tok_bytes = bpos[end] - bpos[start]
-    str_off = np.concatenate([[0], np.cumsum(tok_bytes)]).astype(np.int32)
-    strings = pa.StringArray.from_buffers(len(start), pa.py_buffer(str_off), pa.py_buffer(data[keep].tobytes()))
-    encoded = pc.dictionary_encode(strings)
-    type_id = encoded.indices.to_numpy().astype(np.int64)
-    # segments: a new one at a text's first token, after a newline, after sentence-final punctuation
-    nl_cum = np.concatenate([[0], np.cumsum(cls == _NEWLINE)])
+    # Token strings: each token's bytes up to the next token, i.e. with the blanks after it, which
+    # are trimmed on the distinct values only; a newline among those blanks ends a segment.
+    str_off = np.append(pos[start], n_bytes).astype(np.int32)
+    strings = pa.StringArray.from_buffers(len(start), pa.py_buffer(str_off), pa.py_buffer(data))
+    raw = pc.dictionary_encode(strings)
+    raw_types = raw.dictionary
+    trimmed = pc.dictionary_encode(pc.utf8_rtrim(raw_types, characters=_space_chars()))
+    types = trimmed.dictionary
+    raw_id = raw.indices.to_numpy().astype(np.int64)
+    type_id = trimmed.indices.to_numpy().astype(np.int64)[raw_id]
+    newline_after = pc.match_substring_regex(raw_types, f"[{_NEWLINES}]").to_numpy(zero_copy_only=False)
+    final = pc.is_in(types, value_set=pa.array(list(FINAL_PUNCT))).to_numpy(zero_copy_only=False)
     brk = np.ones(len(start), dtype=bool)
     if len(start) > 1:
-        final = np.isin(cp[start[:-1]], [ord(c) for c in FINAL_PUNCT]) & (end[:-1] - start[:-1] == 1)
-        brk[1:] = (doc[1:] != doc[:-1]) | (nl_cum[start[1:]] > nl_cum[end[:-1]]) | final
+        brk[1:] = (doc[1:] != doc[:-1]) | newline_after[raw_id[:-1]] | final[type_id[:-1]]
     return Tokens(
         doc=doc,
         start=start - text_char[doc],
@@ -170,9 +189,8 @@ def tokenize(texts: Sequence[str]) -> Tokens:
         segment=np.cumsum(brk) - 1,
         is_word=word[start],
         type_id=type_id,
-        types=encoded.dictionary,
+        types=types,
         n_texts=n_texts,
-        strings=strings,
     )
 
 
@@ -280,13 +298,40 @@ class NerModel:
                 out[k, -o:] = np.where(same, tokens.type_id[:o], pad)
         return out
 
+    @cached_property
+    def _by_row(self) -> np.ndarray:
+        """``(n_rows, n_offsets * n_classes)``: a row's weights at every offset, in one line."""
+        return np.ascontiguousarray(self.weights.transpose(1, 0, 2).reshape(self.n_rows, -1))
+
+    @cached_property
+    def _known(self) -> np.ndarray:
+        """The score table (as ``type_table``) of every word of the ``w`` vocabulary, computed once."""
+        vocab = self.vocabs[self.templates[0]]
+        return self._by_row[self.type_rows(vocab)[:-1]].sum(axis=1)
+
+    def type_table(self, types: pa.Array) -> np.ndarray:
+        """``(n_types + 1, n_offsets * n_classes)``: what each distinct token (and, last, the padding
+        pseudo-token) adds to the scores of the token at each offset from it. Words of the ``w``
+        vocabulary come from a table computed once; only the others go through ``word_properties``."""
+        known_id = pc.index_in(types, value_set=self.vocabs[self.templates[0]])
+        known = known_id.is_valid().to_numpy(zero_copy_only=False)
+        out = np.empty((len(types) + 1, self._by_row.shape[1]), dtype=np.float32)
+        out[:-1][known] = self._known[known_id.filter(known_id.is_valid()).to_numpy()]
+        others = np.flatnonzero(~known)
+        rows = self.type_rows(types.take(pa.array(others)))
+        out[others] = self._by_row[rows[:-1]].sum(axis=1)
+        out[-1] = self._by_row[rows[-1]].sum(axis=0)
+        return out
+
     def scores(self, tokens: Tokens) -> np.ndarray:
         """``(n_tokens, n_classes)`` linear scores of every token of the batch."""
-        rows = self.type_rows(tokens.types)
+        table = self.type_table(tokens.types)
+        c = len(CLASSES)
         total = np.tile(self.bias, (len(tokens.type_id), 1))
         for k, nb in enumerate(self.neighbours(tokens)):
-            table = self.weights[k][rows].sum(axis=1)  # (n_types + 1, n_classes)
-            total += table[nb]
+            # one class-score row is 16 bytes: gathered as one complex128, added as float32
+            part = np.ascontiguousarray(table[:, k * c : (k + 1) * c]).view(np.complex128).ravel()
+            total += part.take(nb).view(np.float32).reshape(-1, c)
         return total
 
     def save(self, path: Path) -> None:
@@ -336,17 +381,21 @@ class NerModel:
         return model
 
     def decode(self, tokens: Tokens) -> tuple[np.ndarray, np.ndarray]:
-        """The class of every token and its probability (softmax of its scores); punctuation is O."""
+        """The class of every token (punctuation is O) and, for tokens not O, its probability
+        (softmax of its scores; 1.0 is left for O tokens, whose probability nobody reads)."""
         scores = self.scores(tokens)
         if self.transitions is None:
             labels = scores.argmax(axis=1)
         else:
             labels = viterbi(scores, tokens.segment, self.transitions)
-        scores -= scores.max(axis=1, keepdims=True)
-        np.exp(scores, out=scores)
-        scores /= scores.sum(axis=1, keepdims=True)
         labels[~tokens.is_word] = 0
-        return labels, scores[np.arange(len(labels)), labels]
+        probs = np.ones(len(labels), dtype=np.float32)
+        tagged = np.flatnonzero(labels)
+        s = scores[tagged]
+        s -= s.max(axis=1, keepdims=True)
+        np.exp(s, out=s)
+        probs[tagged] = s[np.arange(len(tagged)), labels[tagged]] / s.sum(axis=1)
+        return labels, probs
 
 
 #: Viterbi runs over pieces of at most this many tokens (a 1 MB text without punctuation is one
