@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from etl.enrich import gazetteers
+from etl.enrich import entities, gazetteers
 from etl.enrich.bylines import agency
 from etl.enrich.entities import Mention, extract_entities
 from etl.enrich.gazetteers import GAZETTEER_VERSION
@@ -66,7 +66,7 @@ def test_whole_words_next_to_punctuation_and_digits_match():
 
 def test_an_abbreviation_inside_a_longer_one_is_not_matched():
     # "پی پی" (the PPP) is part of "اے پی پی" (the agency), not a mention of the party.
-    assert keys(None, "اے پی پی کی رپورٹ کے مطابق", "organization") == []
+    assert keys(None, "اے پی پی کی رپورٹ کے مطابق", "organization") == ["اے پی پی"]
     assert keys(None, "پی پی اور پی ٹی آئی کے رہنما", "organization") == ["پاکستان پیپلز پارٹی", "پاکستان تحریک انصاف"]
 
 
@@ -122,6 +122,93 @@ def test_a_common_surname_is_not_resolved_alone():
     body = "وزیر اعلی پنجاب عثمان علی خان نے کہا۔ خان صاحب آئے۔"
     ms = [m for m in extract_entities(None, body) if m.type == "person"]
     assert [m.surface for m in ms] == ["عثمان علی خان"]
+
+
+# ----------------------------------------------------------------- longest match, patterns, propagation
+
+
+@pytest.fixture
+def any_confidence(monkeypatch):
+    """Every span the recognizer gives is taken, whatever the tuned thresholds."""
+    monkeypatch.setattr(entities, "MODEL_MIN_CONFIDENCE", dict.fromkeys(entities.MODEL_MIN_CONFIDENCE, 0.0))
+
+
+def _with_model(text: str, predicted: list[tuple[str, str]]) -> list[tuple[str, str, str]]:
+    """Mentions of ``text`` as a body when the learned recognizer tags each ``(surface, type)``
+    of ``predicted`` (at its first whole-word occurrence)."""
+    spans = []
+    for surface, typ in predicted:
+        i = text.index(surface)
+        spans.append((i, i + len(surface), typ, 1.0))
+    found = entities._article_mentions({"headline": "", "body": text}, {"headline": [], "body": spans})
+    return [(m.type, m.surface, m.key) for m in found]
+
+
+def test_the_longest_candidate_wins_across_types(any_confidence):
+    # The model's club contains a listed place, its person contains a listed country: one
+    # mention each, the longer one, and the place is not also reported.
+    text = "ریال میڈرڈ نے میچ جیت لیا اور ترکی المالکی نے گول کیا"
+    found = _with_model(text, [("ریال میڈرڈ", "organization"), ("ترکی المالکی", "person")])
+    assert [(t, s) for t, s, _ in found] == [("organization", "ریال میڈرڈ"), ("person", "ترکی المالکی")]
+
+
+def test_a_model_span_never_splits_a_known_name():
+    text = "وزیراعظم شہباز شریف لاہور پہنچ گئے"
+    found = _with_model(text, [("شریف لاہور", "location")])
+    assert ("location", "لاہور", "لاہور") in found
+    assert not any(s == "شریف لاہور" for _, s, _ in found)
+
+
+def test_a_model_name_also_tags_its_repeats_and_the_gazetteer_key_is_kept(any_confidence):
+    text = "گلوبل نیوز نیٹ ورک نے خبر دی۔ بعد میں گلوبل نیوز نیٹ ورک نے تردید کی۔ لاہور میں"
+    found = _with_model(text, [("گلوبل نیوز نیٹ ورک", "organization"), ("لاہور", "location")])
+    assert [s for t, s, _ in found if t == "organization"] == ["گلوبل نیوز نیٹ ورک"] * 2
+    assert ("location", "لاہور", "لاہور") in found
+
+
+def test_short_forms_of_a_full_name_are_the_same_person(any_confidence):
+    text = "فٹبالر وین رونی نے گول کیا۔ رونی نے کہا کہ اداکار فرحان قریشی بھی آئے۔ فرحان خوش تھے۔"
+    found = _with_model(text, [("وین رونی", "person"), ("فرحان قریشی", "person")])
+    persons = [(s, k) for t, s, k in found if t == "person"]
+    assert persons == [
+        ("وین رونی", "وین رونی"),
+        ("رونی", "وین رونی"),
+        ("فرحان قریشی", "فرحان قریشی"),
+        ("فرحان", "فرحان قریشی"),
+    ]
+
+
+def test_a_common_name_word_is_not_a_short_form():
+    found = _with_model("کپتان بابر علی نے کہا۔ علی کا گھر", [("بابر علی", "person")])
+    assert "علی" not in [s for _, s, _ in found]
+
+
+def test_a_blocking_phrase_is_never_a_model_entity():
+    assert _with_model("آج شام اجلاس ہوگا", [("شام", "location")]) == []
+
+
+@pytest.mark.parametrize(
+    "text, body",
+    [
+        ("وزارت خارجہ کے ترجمان نے کہا", "وزارت خارجہ"),
+        ("وزارت اطلاعات و نشریات نے اعلان کیا", "وزارت اطلاعات و نشریات"),
+        ("وزارت مذہبی امور کی جانب سے", "وزارت مذہبی امور"),
+        ("محکمہ موسمیات کے مطابق بارش ہوگی", "محکمہ موسمیات"),
+    ],
+)
+def test_a_ministry_or_department_is_an_organization(text, body):
+    assert body in [s for t, s, _ in _with_model(text, []) if t == "organization"]
+
+
+@pytest.mark.parametrize("text", ["وزارت نے کہا", "اس محکمہ کے افسر", "وزارت کی جانب سے"])
+def test_a_body_word_without_its_portfolio_is_nothing(text):
+    assert _with_model(text, []) == []
+
+
+def test_the_batch_equals_one_article_at_a_time():
+    heads = ["لاہور میں بارش", None, "وزیراعظم عمران خان کا دورہ"]
+    bodies = [normalize("کراچی اور لاہور میں وزیراعظم شہباز شریف نے کہا۔"), "", "وزارت خارجہ نے کہا کہ امریکا"]
+    assert entities.extract_entities_batch(heads, bodies) == [extract_entities(h, b) for h, b in zip(heads, bodies)]
 
 
 # ----------------------------------------------------------------- agency

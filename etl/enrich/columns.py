@@ -12,12 +12,13 @@ import pyarrow as pa
 
 from etl import schema
 from etl.dedup import minhash
-from etl.enrich import category, entities, keywords, quality
+from etl.enrich import category, entities, keywords, ner, quality
 
 #: Everything the enrichment columns depend on besides the clean text.
 ENRICHMENT_VERSION = "+".join(
     [
         f"gazetteer-{entities.GAZETTEER_VERSION}",
+        f"ner-{ner.MODEL_VERSION}",
         f"category-{category.CATEGORY_VERSION}",
         f"keywords-{keywords.KEYWORDS_VERSION}",
         f"quality-{quality.QUALITY_VERSION}",
@@ -85,11 +86,12 @@ def enrich(articles: pa.Table, sentences: pa.Table) -> tuple[pa.Table, pa.Table]
     articles = _set(articles, "enrichment_version", [ENRICHMENT_VERSION] * n, pa.string())
 
     agencies, rows = [], []
-    for aid, (file, no), headline, body in zip(
-        articles["article_id"].to_pylist(), _record_keys(articles), headlines, bodies
+    mentions = entities.extract_entities_batch(headlines, bodies)
+    for aid, (file, no), headline, body, found in zip(
+        articles["article_id"].to_pylist(), _record_keys(articles), headlines, bodies, mentions
     ):
         agencies.append(entities.agency(body, headline))
-        for m in entities.extract_entities(headline, body):
+        for m in found:
             rows.append(
                 {
                     "article_id": aid,

@@ -26,12 +26,15 @@ article's entities and agency together.
 
 from __future__ import annotations
 
+import bisect
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import NamedTuple
 
+from etl.enrich import ner
 from etl.enrich.bylines import agency
-from etl.enrich.gazetteers import GAZETTEER_VERSION, WORD_CHARS, bounded, gazetteer, trie_regex, word_set
+from etl.enrich.gazetteers import GAZETTEER_VERSION, WORD_CHARS, _Entry, bounded, gazetteer, trie_regex, word_set
 from etl.text import rules as text_rules
 from etl.text.normalize import LETTERS
 
@@ -123,9 +126,14 @@ def _qualifier_words() -> frozenset[str]:
 _MAX_NAME_WORDS = 3
 _WORD_CHAR = re.compile(f"[{WORD_CHARS}]")
 _TOKEN = re.compile(f" *([{LETTERS}\u200c]+|[^ ])")
+_WORD = re.compile(f"[{WORD_CHARS}]+")
 
 
 # --------------------------------------------------------------------------- extraction
+
+# Where a candidate span comes from, in order of trust: when two candidates cover exactly the same
+# words, the more trusted source gives the type and key.
+_GAZETTEER, _TITLE, _PATTERN, _MODEL, _REPEAT = range(5)
 
 
 class _Span(NamedTuple):
@@ -133,7 +141,12 @@ class _Span(NamedTuple):
     end: int
     type: str
     key: str
-    titled: bool = False  # found by a title pattern
+    source: int = _GAZETTEER
+
+    @property
+    def titled(self) -> bool:
+        """Found by a title pattern."""
+        return self.source == _TITLE
 
 
 def _is_abbreviation(surface: str) -> bool:
@@ -156,14 +169,13 @@ def _neighbour_letters(text: str, start: int, end: int) -> bool:
 
 
 def _gazetteer_spans(text: str, matches: list[tuple[int, int]]) -> list[_Span]:
-    """Entities among the gazetteer ``matches`` (``_scan``) of ``text``."""
+    """Entities among the gazetteer ``matches`` (``_scan``) of ``text``; a blocking phrase
+    (``not_entities.txt``) is kept as a span of type "" so that it still covers its words."""
     hits = _gazetteer_hits()
     spans = []
     for start, end in matches:
         typ, key, abbreviation = hits[text[start:end]]
-        if not typ:
-            continue
-        if abbreviation and _neighbour_letters(text, start, end):
+        if abbreviation and typ and _neighbour_letters(text, start, end):
             continue
         spans.append(_Span(start, end, typ, key))
     return spans
@@ -175,7 +187,7 @@ def _title_spans(text: str, title_ends: list[int], known: list[_Span]) -> list[_
     out: list[_Span] = []
     if not title_ends:  # most texts name no title: nothing to set up
         return out
-    by_start = {s.start: s for s in known}
+    by_start = {s.start: s for s in known if s.type}
     stops, quals = word_set("name_stops.txt"), _qualifier_words()
     persons = gazetteer()
     for title_end in title_ends:
@@ -212,100 +224,274 @@ def _title_spans(text: str, title_ends: list[int], known: list[_Span]) -> list[_
         entry = persons.get(name)
         if entry is not None and entry.type != "person":
             continue
-        out.append(_Span(name_start, name_end, "person", entry.key if entry else name, titled=True))
+        out.append(_Span(name_start, name_end, "person", entry.key if entry else name, _TITLE))
+    return out
+
+
+@lru_cache(maxsize=1)
+def _body_re() -> re.Pattern:
+    """A government body named by its head word and portfolio: ``وزارت خارجہ``, ``وزارت اطلاعات و
+    نشریات``, ``محکمہ موسمیات``, ``وزارت مذہبی امور`` (``body_heads.txt``/``body_tails.txt``)."""
+    word = f"[{LETTERS}\u200c]+"
+    tails = trie_regex(word_set("body_tails.txt"))
+    heads = trie_regex(word_set("body_heads.txt"))
+    return bounded(f"(?:{heads}) {word}(?: و {word}| (?:{tails}))?")
+
+
+def _pattern_spans(text: str) -> list[_Span]:
+    """Organizations named by a pattern (``_body_re``) whose portfolio word is not a function word."""
+    if not any(head in text for head in word_set("body_heads.txt")):
+        return []  # most texts name no such body: skip the scan
+    stops = word_set("name_stops.txt")
+    out = []
+    for m in _body_re().finditer(text):
+        if m.group().split()[1] in stops:
+            continue
+        surface = m.group()
+        entry = gazetteer().get(surface)
+        out.append(_Span(m.start(), m.end(), "organization", entry.key if entry else surface, _PATTERN))
+    return out
+
+
+#: An institution's name takes at most this many words before its head word.
+_MAX_INSTITUTION_WORDS = 5
+
+
+@lru_cache(maxsize=1)
+def _institution_re() -> re.Pattern:
+    """A head word of ``org_heads.txt`` as a whole word."""
+    return bounded(trie_regex(word_set("org_heads.txt")))
+
+
+def _institution_spans(text: str) -> list[_Span]:
+    """Institutions named by the words right before their head word (``جواہر لال نہرو
+    یونیورسٹی``): up to ``_MAX_INSTITUTION_WORDS`` letter words, stopping at punctuation, a function
+    word, a title or an ordinary modifier (``org_modifiers.txt``: ``مقامی اسپتال`` is no name)."""
+    out: list[_Span] = []
+    if not any(head in text for head in _institution_heads()):
+        return out
+    stops = word_set("name_stops.txt") | word_set("org_modifiers.txt") | _title_words() | word_set("org_heads.txt")
+    for m in _institution_re().finditer(text):
+        start, n = m.start(), 0
+        for word in reversed(_WORD.findall(text, max(0, m.start() - 80), m.start())):
+            if n == _MAX_INSTITUTION_WORDS or word in stops or not word[0].isalpha():
+                break
+            at = text.rfind(word, 0, start)
+            if at < 0 or text[at + len(word) : start].strip():
+                break  # punctuation between the words
+            start, n = at, n + 1
+        if n:
+            surface = text[start : m.end()]
+            entry = gazetteer().get(surface)
+            out.append(_Span(start, m.end(), "organization", entry.key if entry else surface, _PATTERN))
+    return out
+
+
+@lru_cache(maxsize=1)
+def _institution_heads() -> tuple[str, ...]:
+    return tuple(word_set("org_heads.txt"))
+
+
+#: A model span is kept when the recognizer's confidence reaches this for its type.
+MODEL_MIN_CONFIDENCE = {"person": 0.8, "location": 0.8, "organization": 1.01}
+
+
+_NO_ENTRY = _Entry("", "")
+
+
+def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
+    """``text[start:end]`` without the title and qualifier words that open it and the function
+    words that open or close it (the model learned names from corpora that tag titles apart)."""
+    drop_first = _qualifier_words() | word_set("name_stops.txt")
+    drop_last = word_set("name_stops.txt")
+    words = [(m.start(), m.end()) for m in _WORD.finditer(text, start, end)]
+    table = gazetteer()
+    before = text[max(0, start - 30) : start].split()
+    after_title = bool(before) and before[-1] in _qualifier_words()
+    while words:
+        first = text[words[0][0] : words[0][1]]
+        if first in drop_first:
+            after_title = True
+        # "وزیر اعلی پنجاب عثمان ...": the place a title names is not part of the name
+        elif not (after_title and len(words) > 1 and table.get(first, _NO_ENTRY).type == "location"):
+            break
+        words.pop(0)
+    while words and text[words[-1][0] : words[-1][1]] in drop_last:
+        words.pop()
+    return (words[0][0], words[-1][1]) if words else (start, start)
+
+
+def _model_spans(text: str, predicted: list[tuple[int, int, str, float]]) -> list[_Span]:
+    """The learned recognizer's confident spans of ``text``, trimmed to the name (``_trimmed``);
+    a surface the gazetteer knows takes its key."""
+    table = gazetteer()
+    out = []
+    for start, end, typ, confidence in predicted:
+        if confidence < MODEL_MIN_CONFIDENCE[typ]:
+            continue
+        start, end = _trimmed(text, start, end)
+        if start == end:
+            continue
+        surface = text[start:end]
+        entry = table.get(surface)
+        if entry is not None and not entry.type:
+            continue  # a blocking phrase is never an entity
+        if typ == "person" and surface in _short_form_stops():
+            continue  # "خان" alone says nothing about who
+        key = entry.key if entry is not None and entry.type == typ else surface
+        out.append(_Span(start, end, typ, key, _MODEL))
     return out
 
 
 def _resolve(spans: list[_Span]) -> list[_Span]:
-    """Drop overlapping spans: the earlier, then the longer, then the gazetteer one wins."""
-    spans.sort(key=lambda s: (s.start, -(s.end - s.start), s.titled))
-    out, last_end = [], -1
+    """Non-overlapping spans: the longest candidate wins, whatever its type, so an organization
+    or a person that contains a place name (``پاکستان کرکٹ بورڈ``, ``ترکی المالکی``) is not also
+    that place; of equal spans the most trusted source wins. A model span that cuts across a
+    gazetteer or title span without covering it is dropped first: a learned guess never splits a
+    known name. Blocking phrases take part (they cover their words) but are not returned."""
+    spans.sort()
+    end = -1
     for s in spans:
-        if s.start >= last_end:
-            out.append(s)
-            last_end = s.end
-    return out
+        if s.start < end:
+            break
+        end = s.end
+    else:  # disjoint already (most texts): nothing to choose
+        return [s for s in spans if s.type]
+    rules = [s for s in spans if s.source != _MODEL]
+    if len(rules) < len(spans):
+        spans = [s for s in spans if s.source != _MODEL or not any(_crosses(s, r) for r in rules)]
+    spans.sort(key=lambda s: (s.start - s.end, s.source, s.start))
+    starts: list[int] = []  # the chosen spans, kept sorted by start
+    chosen: list[_Span] = []
+    for s in spans:
+        i = bisect.bisect_left(starts, s.start)
+        if (i < len(chosen) and chosen[i].start < s.end) or (i and chosen[i - 1].end > s.start):
+            continue
+        starts.insert(i, s.start)
+        chosen.insert(i, s)
+    return [s for s in chosen if s.type]
 
 
-def _local_names(fields: dict[str, list[_Span]], texts: dict[str, str]) -> dict[str, str]:
-    """``{surface: key}`` for people this article names in full after a title (and their surnames)."""
-    common = word_set("common_name_parts.txt")
+def _crosses(a: _Span, b: _Span) -> bool:
+    """``a`` overlaps ``b`` without containing it."""
+    return a.start < b.end and b.start < a.end and not (a.start <= b.start and b.end <= a.end)
+
+
+@lru_cache(maxsize=1)
+def _short_form_stops() -> frozenset[str]:
+    """Words never taken alone as a short form of a name found in the article."""
+    return word_set("common_name_parts.txt") | word_set("name_stops.txt") | _title_words()
+
+
+def _short_forms(fields: dict[str, list[_Span]], texts: dict[str, str]) -> dict[str, str]:
+    """``{word: key}``: the first and last words of every person the article names in full, when
+    they are uncommon name words (``عامر`` after ``عامر خان``, ``رونی`` after ``وین رونی``)."""
+    stops = _short_form_stops()
     table = gazetteer()
-    names: dict[str, str] = {}
+    out: dict[str, str] = {}
     for field, spans in fields.items():
         for s in spans:
-            if s.type != "person" or not s.titled:
+            if s.type != "person":
                 continue
             words = texts[field][s.start : s.end].split()
             if len(words) < 2:
                 continue
-            names.setdefault(" ".join(words), s.key)
-            if words[-1] not in common and len(words[-1]) > 2 and words[-1] not in table:
-                names.setdefault(words[-1], s.key)
-    return names
-
-
-def _find_local(text: str, names: dict[str, str], taken: list[_Span]) -> list[_Span]:
-    """Bare later uses of the article's own full names and surnames, outside existing mentions."""
-    out = []
-    for surface, key in names.items():
-        i = text.find(surface)
-        while i >= 0:
-            j = i + len(surface)
-            whole = not (i and _WORD_CHAR.match(text, i - 1)) and not _WORD_CHAR.match(text, j)
-            if whole and not any(s.start < j and i < s.end for s in taken):
-                out.append(_Span(i, j, "person", key))
-            i = text.find(surface, j)
+            for w in dict.fromkeys((words[-1], words[0])):
+                if w not in stops and len(w) > 2 and w not in table:
+                    out.setdefault(w, s.key)
     return out
 
 
-def _unsure(span: _Span, names: dict[str, str]) -> bool:
-    """A one-word title capture that is neither a known name nor a surname from this article."""
+def _unsure(span: _Span, short: dict[str, str]) -> bool:
+    """A one-word title capture that is neither a known name nor a short form from this article."""
     return (
         span.titled
         and " " not in span.key
-        and span.key not in names
+        and span.key not in short
         and span.key not in word_set("mononyms.txt")
         and span.key not in gazetteer()
     )
 
 
+def _find_local(text: str, names: dict[str, tuple[str, str]], taken: list[_Span]) -> list[_Span]:
+    """Bare later uses of the article's own names and short forms, outside existing mentions."""
+    out = []
+    starts = [s.start for s in taken]  # ``taken`` is sorted and disjoint (``_resolve``)
+    for surface, (typ, key) in names.items():
+        i = text.find(surface)
+        while i >= 0:
+            j = i + len(surface)
+            whole = not (i and _WORD_CHAR.match(text, i - 1)) and not _WORD_CHAR.match(text, j)
+            if whole:
+                # A use is free unless it cuts into, or lies inside, a mention found before; one
+                # that covers the model's shorter guess (``انور`` of ``سعود انور``) replaces it.
+                k = bisect.bisect_left(starts, j)  # taken[k - 1] is the last span starting before j
+                m = k
+                while m and i <= taken[m - 1].start and taken[m - 1].end <= j and taken[m - 1].source == _MODEL:
+                    m -= 1
+                if not m or taken[m - 1].end <= i:
+                    out.append(_Span(i, j, typ, key, _REPEAT))
+            i = text.find(surface, j)
+    return out
+
+
 _new_tuple = tuple.__new__
 
 
-def extract_entities(headline: str | None, body: str) -> list[Mention]:
-    """Entity mentions of one article, headline first, each in text order.
-
-    Every mention carries its type, the surface as written, the canonical key shared by all
-    spellings, the field and the offset of the surface in that field.
-    """
-    texts = {"headline": headline or "", "body": body or ""}
+def _article_mentions(texts: dict[str, str], predicted: dict[str, list]) -> list[Mention]:
+    """The mentions of one article from its fields' texts and the recognizer's spans of them."""
     fields: dict[str, list[_Span]] = {}
-    any_titled = False
     for field, text in texts.items():
-        found, title_ends = _scan(text) if text else ([], [])
+        if not text:
+            fields[field] = []
+            continue
+        found, title_ends = _scan(text)
         spans = _gazetteer_spans(text, found)
-        titled = _title_spans(text, title_ends, spans)
-        # One finditer's matches are already sorted and disjoint: _resolve would return them as is.
-        fields[field] = _resolve(spans + titled) if titled else spans
-        any_titled = any_titled or bool(titled)
-    if any_titled:
-        # Without a titled span (most articles) this step changes nothing: no local names,
-        # no unsure captures.
-        names = _local_names(fields, texts)
+        candidates = spans + _title_spans(text, title_ends, spans) + _pattern_spans(text) + _institution_spans(text)
+        candidates += _model_spans(text, predicted[field])
+        fields[field] = _resolve(candidates)
+    short = _short_forms(fields, texts)
+    # A lone word after a title ("جنرل سوریا") is a name only if it is a known one-word name or a
+    # short form of someone this article names in full; it then takes their key.
+    for spans in fields.values():
+        spans[:] = [
+            s._replace(key=short[s.key]) if s.type == "person" and s.key in short and s.source != _GAZETTEER else s
+            for s in spans
+            if not _unsure(s, short)
+        ]
+    # Every name found by a title, a pattern or the model is looked for again in the whole article
+    # (the gazetteer finds its own repeats), and so are the short forms of people named in full.
+    names = {w: ("person", key) for w, key in short.items()}
+    for field, spans in fields.items():
+        for s in spans:
+            if s.source != _GAZETTEER:
+                names.setdefault(texts[field][s.start : s.end], (s.type, s.key))
+    if names:
         for field, spans in fields.items():
-            # A lone word after a title ("جنرل سوریا") is a name only if it is a known one-word
-            # name or the surname of someone this article names in full; it then takes their key.
-            spans[:] = [
-                s if names.get(s.key, s.key) == s.key else s._replace(key=names[s.key])
-                for s in spans
-                if not _unsure(s, names)
-            ]
-            if names:
-                spans[:] = _resolve(spans + _find_local(texts[field], names, spans))
+            spans[:] = _resolve(spans + _find_local(texts[field], names, spans))
     # tuple.__new__ builds the Mention without the Python-level NamedTuple constructor (same tuple).
     return [
         _new_tuple(Mention, (s.type, texts[field][s.start : s.end], s.key, field, s.start))
         for field, spans in fields.items()
         for s in spans
     ]
+
+
+def extract_entities_batch(headlines: Sequence[str | None], bodies: Sequence[str | None]) -> list[list[Mention]]:
+    """``extract_entities`` of every article of a batch, the learned recognizer run once over all
+    their fields (its cost is per batch, not per article)."""
+    texts = [{"headline": h or "", "body": b or ""} for h, b in zip(headlines, bodies, strict=True)]
+    flat = [t[f] for t in texts for f in ("headline", "body")]
+    predicted = ner.predict_spans(flat)
+    return [
+        _article_mentions(t, {"headline": predicted[2 * i], "body": predicted[2 * i + 1]}) for i, t in enumerate(texts)
+    ]
+
+
+def extract_entities(headline: str | None, body: str | None) -> list[Mention]:
+    """Entity mentions of one article, headline first, each in text order.
+
+    Every mention carries its type, the surface as written, the canonical key shared by all
+    spellings, the field and the offset of the surface in that field.
+    """
+    return extract_entities_batch([headline], [body])[0]

@@ -23,7 +23,7 @@ from etl import rule_files
 from etl.text.normalize import LETTERS, normalize
 
 HERE = Path(__file__).resolve().parent / "gazetteer"
-CODE_VERSION = "1.0.0"
+CODE_VERSION = "2.0.0"
 _FILES = (
     "locations.tsv",
     "organizations.tsv",
@@ -35,6 +35,10 @@ _FILES = (
     "mononyms.txt",
     "not_entities.txt",
     "agencies.tsv",
+    "body_heads.txt",
+    "body_tails.txt",
+    "org_heads.txt",
+    "org_modifiers.txt",
 )
 
 
