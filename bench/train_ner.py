@@ -411,6 +411,15 @@ def train_perceptron(train: Dataset, lists, features, epochs: int = 8, seed: int
 LEARNERS = {"lr": train_lr, "crf": train_crf, "perceptron": train_perceptron}
 
 
+def learner(spec: str):
+    """``lr``, ``lr@0.3`` (C), ``crf@0.1,0.01`` (c1, c2), ``perceptron@8`` (epochs): a training function."""
+    name, _, params = spec.partition("@")
+    args = [float(v) for v in params.split(",")] if params else []
+    if name == "perceptron":
+        args = [int(v) for v in args]
+    return lambda data, lists, features: LEARNERS[name](data, lists, features, *args)
+
+
 # ---------------------------------------------------------------------------------------------
 # Measurement
 
@@ -486,9 +495,10 @@ def model_size(model: NerModel) -> int:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--corpora", type=Path, default=DEFAULT_CORPORA)
-    ap.add_argument("--candidates", default="lr,crf,perceptron")
-    ap.add_argument("--features", default="full", help="comma-separated FEATURE_SETS to compare (with lr)")
-    ap.add_argument("--choose", default="lr", help="the learner to ship")
+    ap.add_argument("--candidates", default="lr;crf;perceptron", help="learners, ';'-separated (see learner())")
+    ap.add_argument("--features", default="full", help="comma-separated FEATURE_SETS to compare (with --ablate)")
+    ap.add_argument("--ablate", default="lr", help="the learner the feature sets are compared with")
+    ap.add_argument("--choose", default="crf", help="the learner to ship (a key of the candidates)")
     ap.add_argument("--no-save", action="store_true")
     args = ap.parse_args()
     if not (args.corpora / "ner").is_dir():
@@ -511,21 +521,21 @@ def main() -> None:
     print(json.dumps(stats, ensure_ascii=False), flush=True)
     data = {name: dataset(s) for name, s in corpora.items()}
     results: dict = {"corpora": stats, "candidates": {}}
-    runs = [(c, "full") for c in args.candidates.split(",") if c]
-    runs += [("lr", f) for f in args.features.split(",") if f != "full"]
-    for learner, feats in runs:
-        key = learner if feats == "full" else f"{learner}/{feats}"
+    runs = [(c, "full") for c in args.candidates.split(";") if c]
+    runs += [(args.ablate, f) for f in args.features.split(",") if f != "full"]
+    for name, feats in runs:
+        key = name if feats == "full" else f"{name}/{feats}"
         entry: dict = {"features": feats, "cross_corpus": {}}
         t0 = time.perf_counter()
         for held in CORPUS_FILES:
             train_sents = concat([corpora[n] for n in CORPUS_FILES if n != held])
-            model = LEARNERS[learner](dataset(train_sents), lists, FEATURE_SETS[feats])
+            model = learner(name)(dataset(train_sents), lists, FEATURE_SETS[feats])
             entry["cross_corpus"][held] = evaluate(model, data[held])
             print(key, held, json.dumps(entry["cross_corpus"][held]["all"]), flush=True)
         entry["cross_corpus_train_seconds"] = round(time.perf_counter() - t0, 1)
         f1s = [entry["cross_corpus"][h]["all"]["f1"] for h in CORPUS_FILES]
         entry["mean_f1"] = round(float(np.mean(f1s)), 4)
-        full = LEARNERS[learner](dataset(concat(list(corpora.values()))), lists, FEATURE_SETS[feats])
+        full = learner(name)(dataset(concat(list(corpora.values()))), lists, FEATURE_SETS[feats])
         entry["speed"] = speed(full, texts)
         entry["size_bytes"] = model_size(full)
         entry["learner"] = full.meta["learner"]

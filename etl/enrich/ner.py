@@ -44,7 +44,7 @@ from etl.text.normalize import LETTERS
 
 HERE = Path(__file__).resolve().parent
 #: The shipped model file; ``bench/train_ner.py`` writes it.
-MODEL_NAME = "ner-lr-1"
+MODEL_NAME = "ner-crf-1"
 MODEL_PATH = HERE / "models" / f"{MODEL_NAME}.npz"
 
 
@@ -381,59 +381,137 @@ class NerModel:
         return model
 
     def decode(self, tokens: Tokens) -> tuple[np.ndarray, np.ndarray]:
-        """The class of every token (punctuation is O) and, for tokens not O, its probability
-        (softmax of its scores; 1.0 is left for O tokens, whose probability nobody reads)."""
+        """The class of every token (punctuation is O) and, for tokens not O, its probability:
+        the softmax of its scores (a per-token model), or its marginal probability in its segment
+        (a CRF, by forward-backward). 1.0 is left for O tokens, whose probability nobody reads."""
         scores = self.scores(tokens)
         if self.transitions is None:
             labels = scores.argmax(axis=1)
-        else:
-            labels = viterbi(scores, tokens.segment, self.transitions)
+            labels[~tokens.is_word] = 0
+            probs = np.ones(len(labels), dtype=np.float32)
+            tagged = np.flatnonzero(labels)
+            s = scores[tagged]
+            s -= s.max(axis=1, keepdims=True)
+            np.exp(s, out=s)
+            probs[tagged] = s[np.arange(len(tagged)), labels[tagged]] / s.sum(axis=1)
+            return labels, probs
+        if not len(scores):
+            return np.zeros(0, dtype=np.int64), np.ones(0, dtype=np.float32)
+        steps = _Steps.of(tokens.segment)
+        emit = steps.lay(scores)
+        laid = _viterbi(steps, emit, self.transitions)
+        probs = np.ones(len(laid), dtype=np.float32)
+        if laid.any():
+            marg = _marginals(steps, emit, self.transitions)
+            tagged = np.flatnonzero(laid)
+            probs[tagged] = marg[laid[tagged], tagged]
+        labels = laid[steps.dest].astype(np.int64)
         labels[~tokens.is_word] = 0
-        probs = np.ones(len(labels), dtype=np.float32)
-        tagged = np.flatnonzero(labels)
-        s = scores[tagged]
-        s -= s.max(axis=1, keepdims=True)
-        np.exp(s, out=s)
-        probs[tagged] = s[np.arange(len(tagged)), labels[tagged]] / s.sum(axis=1)
-        return labels, probs
+        return labels, probs[steps.dest]
 
 
-#: Viterbi runs over pieces of at most this many tokens (a 1 MB text without punctuation is one
-#: segment): the loop is over positions in a piece, vectorised over all pieces.
+#: A chain (CRF) is decoded over pieces of at most this many tokens (a 1 MB text without punctuation
+#: is one segment): the loops are over positions in a piece, vectorised over all pieces.
 VITERBI_PIECE = 64
+
+
+@dataclass(frozen=True)
+class _Steps:
+    """Tokens laid out step-major: every piece's first token, then every second token, ...; within
+    a step, pieces ranked longest first, so the pieces still running at a step are a prefix of it."""
+
+    dest: np.ndarray  # (n,) the token's place in the layout
+    block: np.ndarray  # (n_steps + 1,) where each step's tokens start
+
+    @classmethod
+    def of(cls, segment: np.ndarray) -> _Steps:
+        n = len(segment)
+        brk = np.ones(n, dtype=bool)
+        brk[1:] = segment[1:] != segment[:-1]
+        seg_start = np.flatnonzero(brk)[np.cumsum(brk) - 1]
+        col = (np.arange(n) - seg_start) % VITERBI_PIECE
+        piece = np.cumsum(col == 0) - 1
+        length = np.bincount(piece)
+        rank = np.empty(len(length), dtype=np.int64)
+        rank[np.argsort(-length, kind="stable")] = np.arange(len(length))
+        block = np.concatenate([[0], np.cumsum(np.bincount(col))])
+        return cls(block[col] + rank[piece], block)
+
+    def lay(self, scores: np.ndarray) -> np.ndarray:
+        """``(n, c)`` token rows as ``(c, n)`` in the layout."""
+        laid = np.empty(scores.shape, dtype=np.float32)
+        if scores.shape[1] == 4:  # one row of four float32 moved as one 16-byte item
+            laid.view(np.complex128)[self.dest] = np.ascontiguousarray(scores, dtype=np.float32).view(np.complex128)
+        else:
+            laid[self.dest] = scores
+        return np.ascontiguousarray(laid.T)
+
+    def step(self, t: int) -> slice:
+        return slice(int(self.block[t]), int(self.block[t + 1]))
 
 
 def viterbi(scores: np.ndarray, segment: np.ndarray, transitions: np.ndarray) -> np.ndarray:
     """The best label sequence of every segment under ``scores`` (emissions) and ``transitions``."""
-    n, c = scores.shape
-    if not n:
+    if not len(scores):
         return np.zeros(0, dtype=np.int64)
-    brk = np.ones(n, dtype=bool)
-    brk[1:] = segment[1:] != segment[:-1]
-    seg_start = np.maximum.accumulate(np.where(brk, np.arange(n), 0))
-    pos = np.arange(n) - seg_start
-    brk |= pos % VITERBI_PIECE == 0
-    piece = np.cumsum(brk) - 1
-    col = pos % VITERBI_PIECE
-    n_pieces = int(piece[-1]) + 1
-    width = int(col.max()) + 1
-    grid = np.zeros((n_pieces, width, c), dtype=np.float32)
-    grid[piece, col] = scores
-    length = np.bincount(piece, minlength=n_pieces)
-    back = np.zeros((n_pieces, width, c), dtype=np.int8)
-    delta = grid[:, 0].copy()
-    for t in range(1, width):
-        cand = delta[:, :, None] + transitions[None, :, :]  # (pieces, from, to)
-        back[:, t] = cand.argmax(axis=1)
-        new = cand.max(axis=1) + grid[:, t]
-        live = length > t
-        delta[live] = new[live]
-    best = np.zeros((n_pieces, width), dtype=np.int64)
-    best[np.arange(n_pieces), length - 1] = delta.argmax(axis=1)
-    for t in range(width - 1, 0, -1):
-        inside = length > t
-        best[inside, t - 1] = back[inside, t, best[inside, t]]
-    return best[piece, col]
+    steps = _Steps.of(segment)
+    return _viterbi(steps, steps.lay(scores), transitions)[steps.dest].astype(np.int64)
+
+
+def _viterbi(steps: _Steps, emit: np.ndarray, transitions: np.ndarray) -> np.ndarray:
+    c = emit.shape[0]
+    trans = np.ascontiguousarray(transitions.T)[:, :, None]  # trans[to, from]
+    delta = emit[:, steps.step(0)].copy()  # (labels, pieces)
+    final = np.empty_like(delta)
+    backs = []
+    for t in range(1, len(steps.block) - 1):
+        now = steps.step(t)
+        m = now.stop - now.start
+        final[:, m : delta.shape[1]] = delta[:, m:]
+        live = delta[:, :m]
+        best = live[0] + trans[:, 0]  # (to, m): the best score so far over the "from" labels
+        back = np.zeros((c, m), dtype=np.int8)
+        for k in range(1, c):
+            cand = live[k] + trans[:, k]
+            better = cand > best
+            np.maximum(best, cand, out=best)
+            np.copyto(back, np.int8(k), where=better)
+        backs.append(back)
+        delta = best + emit[:, now]
+    final[:, : delta.shape[1]] = delta
+    out = np.empty(emit.shape[1], dtype=np.int8)
+    cur = final.argmax(axis=0)
+    for t in range(len(steps.block) - 2, -1, -1):
+        now = steps.step(t)
+        m = now.stop - now.start
+        out[now] = cur[:m]
+        if t:
+            cur[:m] = backs[t - 1][cur[:m], np.arange(m)]
+    return out
+
+
+def _marginals(steps: _Steps, emit: np.ndarray, transitions: np.ndarray) -> np.ndarray:
+    """``(c, n)`` in the layout: each token's label probabilities given its whole segment piece
+    (forward-backward, rescaled at every step)."""
+    p = np.exp(emit - emit.max(axis=0))
+    e = np.exp(transitions.astype(np.float64)).astype(np.float32)  # e[from, to]
+    alpha = np.empty_like(p)
+    first = steps.step(0)
+    alpha[:, first] = p[:, first] / p[:, first].sum(axis=0)
+    n_steps = len(steps.block) - 1
+    for t in range(1, n_steps):
+        prev, now = steps.step(t - 1), steps.step(t)
+        m = now.stop - now.start
+        a = (e.T @ alpha[:, prev.start : prev.start + m]) * p[:, now]
+        alpha[:, now] = a / a.sum(axis=0)
+    beta = np.ones_like(p)
+    for t in range(n_steps - 1, 0, -1):
+        prev, now = steps.step(t - 1), steps.step(t)
+        m = now.stop - now.start
+        b = e @ (beta[:, now] * p[:, now])
+        beta[:, prev.start : prev.start + m] = b / b.sum(axis=0)
+    marg = alpha * beta
+    return marg / marg.sum(axis=0)
 
 
 @lru_cache(maxsize=1)
