@@ -28,6 +28,7 @@ its bytes: a retrained model is a new version.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import re
 import sys
@@ -525,10 +526,9 @@ Span = tuple[int, int, str, float]
 
 def spans_of(tokens: Tokens, labels: np.ndarray, probs: np.ndarray) -> list[list[Span]]:
     """Maximal runs of one class inside a segment, as ``(start, end, type, lowest probability)``."""
-    out: list[list[Span]] = [[] for _ in range(tokens.n_texts)]
     idx = np.flatnonzero(labels > 0)
     if not len(idx):
-        return out
+        return [[] for _ in range(tokens.n_texts)]
     new = np.ones(len(idx), dtype=bool)
     new[1:] = (
         (idx[1:] != idx[:-1] + 1)
@@ -537,14 +537,18 @@ def spans_of(tokens: Tokens, labels: np.ndarray, probs: np.ndarray) -> list[list
     )
     first = np.flatnonzero(new)
     last = np.concatenate([first[1:], [len(idx)]]) - 1
-    conf = np.minimum.reduceat(probs[idx], first)
-    docs = tokens.doc[idx[first]].tolist()
-    starts = tokens.start[idx[first]].tolist()
-    ends = tokens.end[idx[last]].tolist()
-    types = [CLASSES[k] for k in labels[idx[first]].tolist()]
-    for d, s, e, t, p in zip(docs, starts, ends, types, np.round(conf.astype(np.float64), 4).tolist()):
-        out[d].append((s, e, t, p))
-    return out
+    conf = np.minimum.reduceat(probs[idx], first).astype(np.float64)
+    names = np.array(CLASSES, dtype=object)[labels[idx[first]]]
+    spans = list(
+        zip(
+            tokens.start[idx[first]].tolist(),
+            tokens.end[idx[last]].tolist(),
+            names.tolist(),
+            np.round(conf, 4).tolist(),
+        )
+    )
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(tokens.doc[idx[first]], minlength=tokens.n_texts))]).tolist()
+    return [spans[a:b] for a, b in itertools.pairwise(bounds)]
 
 
 def predict_spans(texts: Sequence[str]) -> list[list[Span]]:
