@@ -34,7 +34,9 @@ import json
 import os
 import platform
 import re
+import shutil
 import sys
+import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -365,7 +367,7 @@ def train_crf(train: Dataset, lists, features, c1: float = 0.05, c2: float = 0.0
         xseq = [[f"f{v}" for v in row if v >= 0] + ["bias"] for row in cols[a:b].tolist()]
         trainer.append(xseq, [str(v) for v in train.labels[a:b].tolist()])
     trainer.set_params({"c1": c1, "c2": c2, "max_iterations": 200, "feature.possible_transitions": True})
-    path = Path("/tmp") / f"ner-crf-{time.time_ns()}.crfsuite"
+    path = Path(tempfile.mkdtemp()) / "ner.crfsuite"
     trainer.train(str(path))
     tagger = pycrfsuite.Tagger()
     tagger.open(str(path))
@@ -381,7 +383,7 @@ def train_crf(train: Dataset, lists, features, c1: float = 0.05, c2: float = 0.0
     for (a, b), weight in info.transitions.items():
         trans[int(a), int(b)] = weight
     tagger.close()
-    path.unlink()
+    shutil.rmtree(path.parent)
     return with_weights(shell, w, bias, trans, {"learner": f"linear-chain CRF (crfsuite L-BFGS), c1={c1}, c2={c2}"})
 
 
@@ -490,11 +492,10 @@ def speed(model: NerModel, texts: list[str], rounds: int = 5) -> dict:
 
 
 def model_size(model: NerModel) -> int:
-    path = Path("/tmp") / f"ner-size-{time.time_ns()}.npz"
-    model.save(path)
-    size = path.stat().st_size
-    path.unlink()
-    return size
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "ner.npz"
+        model.save(path)
+        return path.stat().st_size
 
 
 def dev_scores(min_confidence: tuple[float, ...] = (0.0, 0.8)) -> dict:
