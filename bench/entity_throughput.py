@@ -85,7 +85,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=0, help="at most this many bodies (0: all)")
     parser.add_argument("--baseline", metavar="REV", help="also time the entity module of this git revision")
     args = parser.parse_args()
-    texts = [t for corpus, t in corpus_texts() if corpus != "express"]
+    texts = [t for corpus, t in corpus_texts() if corpus != "express_headlines"]
     if args.limit:
         texts = texts[: args.limit]
     bodies = clean_batch(texts).bodies.to_pylist()

@@ -302,11 +302,25 @@ MODEL_MIN_CONFIDENCE = {"person": 0.8, "location": 0.95, "organization": 0.95}
 _NO_ENTRY = _Entry("", "")
 
 
+@lru_cache(maxsize=1)
+def _trim_words() -> tuple[frozenset[str], frozenset[str]]:
+    """Words that may not open a name (titles, qualifiers, function words) and that may not close one."""
+    stops = word_set("name_stops.txt")
+    return _qualifier_words() | stops, stops
+
+
 def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
     """``text[start:end]`` without the title and qualifier words that open it and the function
     words that open or close it (the model learned names from corpora that tag titles apart)."""
-    drop_first = _qualifier_words() | word_set("name_stops.txt")
-    drop_last = word_set("name_stops.txt")
+    drop_first, drop_last = _trim_words()
+    surface = text[start:end]
+    first_word, _, rest = surface.partition(" ")
+    if (
+        first_word not in drop_first
+        and surface.rpartition(" ")[2] not in drop_last
+        and (not rest or gazetteer().get(first_word, _NO_ENTRY).type != "location")
+    ):
+        return start, end  # nothing to trim (most spans)
     words = [(m.start(), m.end()) for m in _WORD.finditer(text, start, end)]
     table = gazetteer()
     before = text[max(0, start - 30) : start].split()
@@ -324,16 +338,17 @@ def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
     return (words[0][0], words[-1][1]) if words else (start, start)
 
 
-def _model_spans(text: str, predicted: list[tuple[int, int, str, float]]) -> list[_Span]:
+def _model_spans(text: str, predicted: list[tuple[int, int, str, float]], known: set[tuple[int, int]]) -> list[_Span]:
     """The learned recognizer's confident spans of ``text``, trimmed to the name (``_trimmed``);
-    a surface the gazetteer knows takes its key."""
+    a surface the gazetteer knows takes its key. Spans the gazetteer found as they are
+    (``known``) add nothing and are left out."""
     table = gazetteer()
     out = []
     for start, end, typ, confidence in predicted:
-        if confidence < MODEL_MIN_CONFIDENCE[typ]:
+        if confidence < MODEL_MIN_CONFIDENCE[typ] or (start, end) in known:
             continue
         start, end = _trimmed(text, start, end)
-        if start == end:
+        if start == end or (start, end) in known:
             continue
         surface = text[start:end]
         entry = table.get(surface)
@@ -344,6 +359,11 @@ def _model_spans(text: str, predicted: list[tuple[int, int, str, float]]) -> lis
         key = entry.key if entry is not None and entry.type == typ else surface
         out.append(_Span(start, end, typ, key, _MODEL))
     return out
+
+
+#: No gazetteer, title or pattern span is longer than this many characters (``_resolve`` looks
+#: that far back for one that a model span could cut across).
+_LONGEST_RULE = 200
 
 
 def _resolve(spans: list[_Span]) -> list[_Span]:
@@ -360,9 +380,19 @@ def _resolve(spans: list[_Span]) -> list[_Span]:
         end = s.end
     else:  # disjoint already (most texts): nothing to choose
         return [s for s in spans if s.type]
-    rules = [s for s in spans if s.source != _MODEL]
+    rules = [s for s in spans if s.source != _MODEL]  # sorted by start, as ``spans`` is
     if len(rules) < len(spans):
-        spans = [s for s in spans if s.source != _MODEL or not any(_crosses(s, r) for r in rules)]
+        starts = [r.start for r in rules]
+
+        def crosses_a_rule(s: _Span) -> bool:
+            i = bisect.bisect_left(starts, s.end)  # rules[:i] start before s ends
+            while i and rules[i - 1].start > s.start - _LONGEST_RULE:
+                i -= 1
+                if _crosses(s, rules[i]):
+                    return True
+            return False
+
+        spans = [s for s in spans if s.source != _MODEL or not crosses_a_rule(s)]
     spans.sort(key=lambda s: (s.start - s.end, s.source, s.start))
     starts: list[int] = []  # the chosen spans, kept sorted by start
     chosen: list[_Span] = []
@@ -451,7 +481,7 @@ def _article_mentions(texts: dict[str, str], predicted: dict[str, list]) -> list
         found, title_ends = _scan(text)
         spans = _gazetteer_spans(text, found)
         candidates = spans + _title_spans(text, title_ends, spans) + _pattern_spans(text) + _institution_spans(text)
-        candidates += _model_spans(text, predicted[field])
+        candidates += _model_spans(text, predicted[field], {(s.start, s.end) for s in spans})
         fields[field] = _resolve(candidates)
     short = _short_forms(fields, texts)
     # A lone word after a title ("جنرل سوریا") is a name only if it is a known one-word name or a
