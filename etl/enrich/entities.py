@@ -235,18 +235,18 @@ def _body_re() -> re.Pattern:
     word = f"[{LETTERS}\u200c]+"
     tails = trie_regex(word_set("body_tails.txt"))
     heads = trie_regex(word_set("body_heads.txt"))
-    return bounded(f"(?:{heads}) {word}(?: و {word}| (?:{tails}))?")
+    return bounded(f"(?:{heads}) {word}(?: و {word}| (?:{tails})){{0,2}}")
 
 
 def _pattern_spans(text: str) -> list[_Span]:
     """Organizations named by a pattern (``_body_re``) whose portfolio word is not a function word."""
     if not any(head in text for head in word_set("body_heads.txt")):
         return []  # most texts name no such body: skip the scan
-    stops = word_set("name_stops.txt")
+    stops = word_set("name_stops.txt") | word_set("org_modifiers.txt") | {"برائے"}
     out = []
     for m in _body_re().finditer(text):
         if m.group().split()[1] in stops:
-            continue
+            continue  # "وزارت کے", "وزارت مذکورہ": no portfolio follows
         surface = m.group()
         entry = gazetteer().get(surface)
         out.append(_Span(m.start(), m.end(), "organization", entry.key if entry else surface, _PATTERN))
