@@ -29,7 +29,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import NamedTuple
 
 from etl.enrich import ner
@@ -240,7 +240,7 @@ def _body_re() -> re.Pattern:
 
 def _pattern_spans(text: str) -> list[_Span]:
     """Organizations named by a pattern (``_body_re``) whose portfolio word is not a function word."""
-    if not any(head in text for head in word_set("body_heads.txt")):
+    if not _any_word_of("body_heads.txt").search(text):
         return []  # most texts name no such body: skip the scan
     stops = word_set("name_stops.txt") | word_set("org_modifiers.txt") | {"برائے"}
     out = []
@@ -268,9 +268,9 @@ def _institution_spans(text: str) -> list[_Span]:
     یونیورسٹی``): up to ``_MAX_INSTITUTION_WORDS`` letter words, stopping at punctuation, a function
     word, a title or an ordinary modifier (``org_modifiers.txt``: ``مقامی اسپتال`` is no name)."""
     out: list[_Span] = []
-    if not any(head in text for head in _institution_heads()):
-        return out
-    stops = word_set("name_stops.txt") | word_set("org_modifiers.txt") | _title_words() | word_set("org_heads.txt")
+    if not _any_word_of("org_heads.txt").search(text):
+        return out  # most texts name no institution: skip the scan
+    stops = _institution_stops()
     for m in _institution_re().finditer(text):
         start, n = m.start(), 0
         for word in reversed(_WORD.findall(text, max(0, m.start() - 80), m.start())):
@@ -288,8 +288,14 @@ def _institution_spans(text: str) -> list[_Span]:
 
 
 @lru_cache(maxsize=1)
-def _institution_heads() -> tuple[str, ...]:
-    return tuple(word_set("org_heads.txt"))
+def _institution_stops() -> frozenset[str]:
+    return word_set("name_stops.txt") | word_set("org_modifiers.txt") | _title_words() | word_set("org_heads.txt")
+
+
+@cache
+def _any_word_of(name: str) -> re.Pattern:
+    """Any entry of a list anywhere in a text, as a cheap test before a slower scan."""
+    return re.compile("|".join(map(re.escape, sorted(word_set(name), key=len, reverse=True))))
 
 
 #: A model span is kept when the recognizer's confidence reaches this for its type.
@@ -501,7 +507,9 @@ def _article_mentions(texts: dict[str, str], predicted: dict[str, list]) -> list
                 names.setdefault(texts[field][s.start : s.end], (s.type, s.key))
     if names:
         for field, spans in fields.items():
-            spans[:] = _resolve(spans + _find_local(texts[field], names, spans))
+            found = _find_local(texts[field], names, spans)
+            if found:
+                spans[:] = _resolve(spans + found)
     # tuple.__new__ builds the Mention without the Python-level NamedTuple constructor (same tuple).
     return [
         _new_tuple(Mention, (s.type, texts[field][s.start : s.end], s.key, field, s.start))
