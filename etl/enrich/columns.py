@@ -8,6 +8,7 @@ the day's shards are merged (``etl.dedup``).
 
 from __future__ import annotations
 
+import numpy as np
 import pyarrow as pa
 
 from etl import schema
@@ -85,25 +86,32 @@ def enrich(articles: pa.Table, sentences: pa.Table) -> tuple[pa.Table, pa.Table]
     )
     articles = _set(articles, "enrichment_version", [ENRICHMENT_VERSION] * n, pa.string())
 
-    agencies, rows = [], []
     mentions = entities.extract_entities_batch(headlines, bodies)
-    for aid, (file, no), headline, body, found in zip(
-        articles["article_id"].to_pylist(), _record_keys(articles), headlines, bodies, mentions
-    ):
-        agencies.append(entities.agency(body, headline))
-        for m in found:
-            rows.append(
-                {
-                    "article_id": aid,
-                    "entity_id": f"{m.type}:{m.key}",
-                    "entity_type": m.type,
-                    "entity_name": m.key,
-                    "surface": m.surface,
-                    "field": m.field,
-                    "position": m.start,
-                    "source_file": file,
-                    "record_no": no,
-                }
-            )
+    agencies = [entities.agency(body, headline) for headline, body in zip(headlines, bodies)]
     articles = _set(articles, "agency", agencies, pa.string())
-    return articles, pa.Table.from_pylist(rows, schema=MENTIONS_WITH_PROVENANCE)
+    # The mention columns are built as whole columns: the article's own values repeated by its
+    # number of mentions, the mentions' fields transposed (no dict per mention).
+    per_article = pa.array([len(found) for found in mentions], pa.int64())
+    flat = [m for found in mentions for m in found]
+    types, surfaces, keys, fields, starts = zip(*flat) if flat else ((), (), (), (), ())
+    repeat = pa.array(np.repeat(np.arange(n), per_article.to_numpy()))
+    columns = {
+        "article_id": articles["article_id"].take(repeat),
+        "entity_id": [f"{t}:{k}" for t, k in zip(types, keys)],
+        "entity_type": types,
+        "entity_name": keys,
+        "surface": surfaces,
+        "field": fields,
+        "position": starts,
+        "source_file": articles["source_file"].take(repeat),
+        "record_no": articles["record_no"].take(repeat),
+    }
+    return articles, pa.table(
+        {
+            f.name: columns[f.name]
+            if isinstance(columns[f.name], pa.ChunkedArray)
+            else pa.array(list(columns[f.name]), f.type)
+            for f in MENTIONS_WITH_PROVENANCE
+        },
+        schema=MENTIONS_WITH_PROVENANCE,
+    )

@@ -388,10 +388,10 @@ def _resolve(spans: list[_Span]) -> list[_Span]:
         return [s for s in spans if s.type]
     rules = [s for s in spans if s.source != _MODEL]  # sorted by start, as ``spans`` is
     if len(rules) < len(spans):
-        starts = [r.start for r in rules]
+        rule_starts = [r.start for r in rules]
 
         def crosses_a_rule(s: _Span) -> bool:
-            i = bisect.bisect_left(starts, s.end)  # rules[:i] start before s ends
+            i = bisect.bisect_left(rule_starts, s.end)  # rules[:i] start before s ends
             while i and rules[i - 1].start > s.start - _LONGEST_RULE:
                 i -= 1
                 if _crosses(s, rules[i]):
@@ -507,9 +507,9 @@ def _article_mentions(texts: dict[str, str], predicted: dict[str, list]) -> list
                 names.setdefault(texts[field][s.start : s.end], (s.type, s.key))
     if names:
         for field, spans in fields.items():
-            found = _find_local(texts[field], names, spans)
-            if found:
-                spans[:] = _resolve(spans + found)
+            repeats = _find_local(texts[field], names, spans)
+            if repeats:
+                spans[:] = _resolve(spans + repeats)
     # tuple.__new__ builds the Mention without the Python-level NamedTuple constructor (same tuple).
     return [
         _new_tuple(Mention, (s.type, texts[field][s.start : s.end], s.key, field, s.start))
