@@ -187,6 +187,47 @@ def test_a_blocking_phrase_is_never_a_model_entity():
     assert _with_model("آج شام اجلاس ہوگا", [("شام", "location")]) == []
 
 
+def test_a_model_span_never_joins_two_known_names(any_confidence):
+    # The recognizer's IO tags cannot separate adjacent names: the listed names stand.
+    found = _with_model("عمران خان نواز شریف سے ملے", [("عمران خان نواز شریف", "person")])
+    assert [s for _, s, _ in found] == ["عمران خان", "نواز شریف"]
+    found = _with_model("فیس بک یا ٹوئٹر پر لکھا", [("فیس بک یا ٹوئٹر", "organization")])
+    assert [s for _, s, _ in found] == ["فیس بک", "ٹوئٹر"]
+
+
+def test_a_place_or_organization_keeps_its_title_like_words(any_confidence):
+    # Titles and letter names open people's names only: "تحریک" or "آئی" stay in a body's name.
+    text = "تحریک نفاذ امن نے اور آئی پی پیز کو خط لکھا"
+    found = _with_model(text, [("تحریک نفاذ امن نے", "organization"), ("آئی پی پیز", "organization")])
+    assert [s for t, s, _ in found if t == "organization"] == ["تحریک نفاذ امن", "آئی پی پیز"]
+
+
+@pytest.mark.parametrize(
+    "text", ["احمد\nیونیورسٹی نے کہا", "ب" * 90 + " یونیورسٹی نے کہا", "محکمہ صحت و دیگر اداروں نے"]
+)
+def test_patterns_stop_at_line_breaks_word_starts_and_function_words(text):
+    for m in extract_entities(None, text):
+        assert "\n" not in m.surface and m.surface != "محکمہ صحت و دیگر"
+        assert m.start == 0 or not re.match(r"\w", text[m.start - 1])
+
+
+def test_a_repeat_is_not_placed_inside_a_blocking_phrase(any_confidence):
+    found = _with_model("شام نامی شخص آیا۔ آج شام اجلاس ہوگا", [("شام نامی", "person")])
+    assert [s for _, s, _ in found] == ["شام نامی"]
+
+
+def test_an_article_listing_thousands_of_names_is_still_tagged():
+    letters = "بپتٹثجچحخدڈذرڑزژسشصضطظعغفقکگلمن"
+
+    def word(i: int, end: str) -> str:
+        n = len(letters)
+        return letters[i % n] + letters[i // n % n] + letters[i // n // n % n] + end
+
+    body = " ".join(f"صدر {word(i, 'ان')} {word(i, 'وی')} نے کہا۔" for i in range(3000))
+    people = [m for m in extract_entities(None, body) if m.type == "person"]
+    assert len(people) >= 2900  # a few of the made-up words are listed words
+
+
 @pytest.mark.parametrize(
     "text, body",
     [

@@ -1,7 +1,7 @@
 """Named entities (people, places, organizations) of an article: ``extract_entities``.
 
-Entities come from two rule sources, both kept as data files in ``gazetteer/`` and loaded by
-``etl.enrich.gazetteers``:
+Candidates come from rules kept as data files in ``gazetteer/`` (loaded by
+``etl.enrich.gazetteers``) and from a learned recognizer:
 
 * gazetteers (``locations.tsv``, ``organizations.tsv``, ``persons.tsv``): every spelling of a name
   maps to one canonical key, so ``امریکا``/``امریکہ`` or ``آئی ایس پی آر`` and its long form count
@@ -9,11 +9,22 @@ Entities come from two rule sources, both kept as data files in ``gazetteer/`` a
   so a body is scanned once whatever the size of the lists;
 * title patterns (``titles.txt``): a title word (``وزیراعظم``, ``آرمی چیف جنرل``, ``کپتان``) followed,
   after an optional portfolio/place/body (``qualifiers.txt``), by one to three name words that end
-  at a function word or punctuation (``name_stops.txt``). This finds people the gazetteer lacks.
+  at a function word or punctuation (``name_stops.txt``). This finds people the gazetteer lacks;
+* patterns for bodies named by their portfolio (``وزارت خارجہ``, ``محکمہ موسمیات``:
+  ``body_heads.txt``) and institutions named by the words before their head word
+  (``جواہر لال نہرو یونیورسٹی``: ``org_heads.txt``, stopped by ``org_modifiers.txt``);
+* the learned recognizer (``etl.enrich.ner``, a CRF trained on three public Urdu NER corpora), run
+  once over a whole batch; its spans count when their confidence reaches
+  ``MODEL_MIN_CONFIDENCE`` and lose their leading titles and trailing function words.
 
-A surname alone resolves to the full name when ``persons.tsv`` lists it (``باجوہ``) or when the
-same article names a person in full after a title; later bare uses of that full name or its
-(uncommon, see ``common_name_parts.txt``) last word are then counted as that person too.
+Overlapping candidates resolve to the longest span whatever its type (``_resolve``), so a body or a
+person that contains a place name is not also that place; a recognizer span that cuts across a
+rule span, or swallows two of them (adjacent names tagged as one), is dropped.
+
+A surname alone resolves to the full name when ``persons.tsv`` lists it (``باجوہ``). Every name an
+article's titles, patterns or recognizer found is looked for again in the whole article, and so
+are the first and last words (when uncommon: see ``common_name_parts.txt``) of every person it
+names in full (``عامر`` after ``عامر خان``); those uses count as that entity, under its key.
 
 Input is text already normalized by ``etl.text.normalize``; gazetteer surfaces are normalized
 the same way when loaded. Urdu letters count as word characters: ``لاہور`` never matches inside
@@ -243,10 +254,11 @@ def _pattern_spans(text: str) -> list[_Span]:
     if not _any_word_of("body_heads.txt").search(text):
         return []  # most texts name no such body: skip the scan
     stops = word_set("name_stops.txt") | word_set("org_modifiers.txt") | {"برائے"}
+    tails = word_set("body_tails.txt")
     out = []
     for m in _body_re().finditer(text):
-        if m.group().split()[1] in stops:
-            continue  # "وزارت کے", "وزارت مذکورہ": no portfolio follows
+        if any(w in stops for w in m.group().split()[1:] if w != "و" and w not in tails):
+            continue  # "وزارت کے", "وزارت مذکورہ", "محکمہ صحت و دیگر": not a portfolio
         surface = m.group()
         entry = gazetteer().get(surface)
         out.append(_Span(m.start(), m.end(), "organization", entry.key if entry else surface, _PATTERN))
@@ -277,8 +289,8 @@ def _institution_spans(text: str) -> list[_Span]:
             if n == _MAX_INSTITUTION_WORDS or word in stops or not word[0].isalpha():
                 break
             at = text.rfind(word, 0, start)
-            if at < 0 or text[at + len(word) : start].strip():
-                break  # punctuation between the words
+            if at < 0 or text[at + len(word) : start].strip(" ") or (at and _WORD_CHAR.match(text, at - 1)):
+                break  # punctuation or a line break between the words, or the window began mid-word
             start, n = at, n + 1
         if n:
             surface = text[start : m.end()]
@@ -315,16 +327,56 @@ def _trim_words() -> tuple[frozenset[str], frozenset[str]]:
     return _qualifier_words() | stops, stops
 
 
-def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
-    """``text[start:end]`` without the title and qualifier words that open it and the function
-    words that open or close it (the model learned names from corpora that tag titles apart)."""
-    drop_first, drop_last = _trim_words()
+#: Words that never open or close a place or an organization: the recognizer's spans of those
+#: types lose them, and nothing else (a title list would cut ``آئی پی پیز`` or ``تحریک طالبان``).
+_FUNCTION_WORDS = frozenset(
+    [
+        "نے",
+        "کے",
+        "کی",
+        "کا",
+        "کو",
+        "سے",
+        "میں",
+        "پر",
+        "تک",
+        "اور",
+        "و",
+        "یا",
+        "بھی",
+        "ہی",
+        "تو",
+        "نہ",
+        "ہے",
+        "ہیں",
+        "تھا",
+        "تھی",
+        "تھے",
+        "جو",
+        "جس",
+        "جن",
+        "یہ",
+        "وہ",
+        "اس",
+        "ان",
+    ]
+)
+
+
+def _trimmed(text: str, start: int, end: int, typ: str) -> tuple[int, int]:
+    """``text[start:end]`` without the words that may not open or close a name of type ``typ``: for
+    a person, the title and qualifier words before the name (the training corpora tagged titles
+    apart) and function words; for a place or organization, function words only."""
+    if typ == "person":
+        drop_first, drop_last = _trim_words()
+    else:
+        drop_first = drop_last = _FUNCTION_WORDS
     surface = text[start:end]
     first_word, _, rest = surface.partition(" ")
     if (
         first_word not in drop_first
         and surface.rpartition(" ")[2] not in drop_last
-        and (not rest or gazetteer().get(first_word, _NO_ENTRY).type != "location")
+        and (typ != "person" or not rest or gazetteer().get(first_word, _NO_ENTRY).type != "location")
     ):
         return start, end  # nothing to trim (most spans)
     words = [(m.start(), m.end()) for m in _WORD.finditer(text, start, end)]
@@ -336,7 +388,9 @@ def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
         if first in drop_first:
             after_title = True
         # "وزیر اعلی پنجاب عثمان ...": the place a title names is not part of the name
-        elif not (after_title and len(words) > 1 and table.get(first, _NO_ENTRY).type == "location"):
+        elif not (
+            typ == "person" and after_title and len(words) > 1 and table.get(first, _NO_ENTRY).type == "location"
+        ):
             break
         words.pop(0)
     while words and text[words[-1][0] : words[-1][1]] in drop_last:
@@ -353,7 +407,7 @@ def _model_spans(text: str, predicted: list[tuple[int, int, str, float]], known:
     for start, end, typ, confidence in predicted:
         if confidence < MODEL_MIN_CONFIDENCE[typ] or (start, end) in known:
             continue
-        start, end = _trimmed(text, start, end)
+        start, end = _trimmed(text, start, end, typ)
         if start == end or (start, end) in known:
             continue
         surface = text[start:end]
@@ -367,17 +421,19 @@ def _model_spans(text: str, predicted: list[tuple[int, int, str, float]], known:
     return out
 
 
-#: No gazetteer, title or pattern span is longer than this many characters (``_resolve`` looks
-#: that far back for one that a model span could cut across).
+#: How far back ``_resolve`` looks for a rule span that a model span could cut across or contain:
+#: longer than any listed name or pattern match in practice (a longer one is merely not checked).
 _LONGEST_RULE = 200
 
 
 def _resolve(spans: list[_Span]) -> list[_Span]:
     """Non-overlapping spans: the longest candidate wins, whatever its type, so an organization
     or a person that contains a place name (``پاکستان کرکٹ بورڈ``, ``ترکی المالکی``) is not also
-    that place; of equal spans the most trusted source wins. A model span that cuts across a
-    gazetteer or title span without covering it is dropped first: a learned guess never splits a
-    known name. Blocking phrases take part (they cover their words) but are not returned."""
+    that place; of equal spans the most trusted source wins. A model span that cuts across any
+    other span without covering it, or covers two or more of them, is dropped first: a learned
+    guess never splits a known name, nor joins two adjacent ones (``عمران خان نواز شریف``, which
+    its IO tags cannot tell apart). Blocking phrases take part (they cover their words) but are
+    not returned."""
     spans.sort()
     end = -1
     for s in spans:
@@ -392,11 +448,15 @@ def _resolve(spans: list[_Span]) -> list[_Span]:
 
         def crosses_a_rule(s: _Span) -> bool:
             i = bisect.bisect_left(rule_starts, s.end)  # rules[:i] start before s ends
+            inside = 0
             while i and rules[i - 1].start > s.start - _LONGEST_RULE:
                 i -= 1
-                if _crosses(s, rules[i]):
+                r = rules[i]
+                if _crosses(s, r):
                     return True
-            return False
+                if s.start <= r.start and r.end <= s.end and r.type and (r.start, r.end) != (s.start, s.end):
+                    inside += 1
+            return inside > 1
 
         spans = [s for s in spans if s.source != _MODEL or not crosses_a_rule(s)]
     spans.sort(key=lambda s: (s.start - s.end, s.source, s.start))
@@ -452,11 +512,19 @@ def _unsure(span: _Span, short: dict[str, str]) -> bool:
     )
 
 
-def _find_local(text: str, names: dict[str, tuple[str, str]], taken: list[_Span]) -> list[_Span]:
-    """Bare later uses of the article's own names and short forms, outside existing mentions."""
+#: An article's names looked for again (``_find_local``), longest first: every name costs one pass
+#: over the text, so a body that lists thousands of names stays linear in its length.
+_MAX_LOCAL_NAMES = 100
+
+
+def _find_local(text: str, names: dict[str, tuple[str, str]], taken: list[_Span], blocked: list[_Span]) -> list[_Span]:
+    """Bare later uses of the article's own names and short forms, outside existing mentions and
+    blocking phrases (``blocked``)."""
     out = []
     starts = [s.start for s in taken]  # ``taken`` is sorted and disjoint (``_resolve``)
-    for surface, (typ, key) in names.items():
+    longest = sorted(names, key=len, reverse=True)[:_MAX_LOCAL_NAMES]
+    for surface in longest:
+        typ, key = names[surface]
         i = text.find(surface)
         while i >= 0:
             j = i + len(surface)
@@ -468,7 +536,7 @@ def _find_local(text: str, names: dict[str, tuple[str, str]], taken: list[_Span]
                 m = k
                 while m and i <= taken[m - 1].start and taken[m - 1].end <= j and taken[m - 1].source == _MODEL:
                     m -= 1
-                if not m or taken[m - 1].end <= i:
+                if (not m or taken[m - 1].end <= i) and not any(b.start < j and i < b.end for b in blocked):
                     out.append(_Span(i, j, typ, key, _REPEAT))
             i = text.find(surface, j)
     return out
@@ -480,12 +548,14 @@ _new_tuple = tuple.__new__
 def _article_mentions(texts: dict[str, str], predicted: dict[str, list]) -> list[Mention]:
     """The mentions of one article from its fields' texts and the recognizer's spans of them."""
     fields: dict[str, list[_Span]] = {}
+    blocked: dict[str, list[_Span]] = {}
     for field, text in texts.items():
         if not text:
-            fields[field] = []
+            fields[field] = blocked[field] = []
             continue
         found, title_ends = _scan(text)
         spans = _gazetteer_spans(text, found)
+        blocked[field] = [s for s in spans if not s.type]
         candidates = spans + _title_spans(text, title_ends, spans) + _pattern_spans(text) + _institution_spans(text)
         candidates += _model_spans(text, predicted[field], {(s.start, s.end) for s in spans})
         fields[field] = _resolve(candidates)
@@ -507,7 +577,7 @@ def _article_mentions(texts: dict[str, str], predicted: dict[str, list]) -> list
                 names.setdefault(texts[field][s.start : s.end], (s.type, s.key))
     if names:
         for field, spans in fields.items():
-            repeats = _find_local(texts[field], names, spans)
+            repeats = _find_local(texts[field], names, spans, blocked[field])
             if repeats:
                 spans[:] = _resolve(spans + repeats)
     # tuple.__new__ builds the Mention without the Python-level NamedTuple constructor (same tuple).
