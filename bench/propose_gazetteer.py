@@ -51,6 +51,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from etl.articles import clean_records
+from etl.config import load_sources
 from etl.enrich import gazetteers
 from etl.enrich.gazetteers import norm, table_rows, word_set
 from etl.read import bbc_doc, seed_txt
@@ -119,14 +120,17 @@ class Article:
     text: str  # headline and body, cleaned
 
 
-#: The CSV corpora of ../shared/corpora: file -> (headline column, body column).
-CSV_CORPORA = {
-    "news_sites/geo_jang_express_2024a.csv": ("Titles", "Contents"),
-    "news_sites/geo_jang_express_dunya_2024b.csv": ("title", "content"),
-    "news_sites/jang_express_geo_samaa_dawn_2024c.csv": ("title", "content"),
-    "untm/sampled_UNTM.csv": ("Title", "News"),
-    "express_headlines/express_headlines_all.csv": ("title", "summery"),
-}
+#: The sources file that declares the corpora's CSV columns for the pipeline.
+CORPORA_CONFIG = Path(__file__).resolve().parents[1] / "config" / "corpora.yaml"
+
+
+def csv_corpora() -> dict[str, tuple[str, str]]:
+    """``{file under the corpora folder: (headline column, body column)}`` of every CSV corpus, as
+    ``config/corpora.yaml`` declares them."""
+    sources = load_sources(CORPORA_CONFIG).values()
+    return {
+        s.url.split("/corpora/", 1)[1]: (s.columns["headline"], s.columns["body"]) for s in sources if s.format == "csv"
+    }
 
 
 def excluded(source: str, file: str, patterns: Iterable[str]) -> bool:
@@ -146,7 +150,7 @@ def _raw_corpora(root: Path) -> Iterator[RawRecord]:
         rel = str(path.relative_to(root))
         yield RawRecord("bbc_voa", rel, 1, bbc_doc.parse(path.read_text("utf-8-sig"), rel))
     csv.field_size_limit(sys.maxsize)
-    for rel, (head, body) in CSV_CORPORA.items():
+    for rel, (head, body) in csv_corpora().items():
         path = root / rel
         if not path.exists():
             continue

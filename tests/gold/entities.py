@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import hashlib
 import json
 import pathlib
@@ -34,6 +35,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 
 from etl.articles import clean_record
+from etl.config import load_sources
 from etl.read import bbc_doc, seed_txt
 from etl.records import RawRecord, Reject
 from etl.text.normalize import normalize
@@ -43,13 +45,18 @@ SETS = {"dev": HERE / "entities_dev.jsonl", "test": HERE / "entities_test.jsonl"
 DEFAULT_CORPORA = HERE.parents[1].parent / "shared" / "corpora"
 TYPES = ("PERSON", "LOCATION", "ORGANIZATION")
 FIELDS = ("headline", "body")
-#: CSV corpora: file -> canonical field -> column (as ``config/corpora.yaml`` maps them).
-CSV_COLUMNS = {
-    "news_sites/geo_jang_express_2024a.csv": {"headline": "Titles", "url": "Links", "body": "Contents"},
-    "news_sites/geo_jang_express_dunya_2024b.csv": {"headline": "title", "url": "link", "body": "content"},
-    "news_sites/jang_express_geo_samaa_dawn_2024c.csv": {"headline": "title", "url": "link", "body": "content"},
-    "untm/sampled_UNTM.csv": {"headline": "Title", "url": "Link", "body": "News", "published": "Date"},
-}
+#: The sources file that declares the corpora and their CSV columns.
+CORPORA_CONFIG = HERE.parents[1] / "config" / "corpora.yaml"
+
+
+@functools.cache
+def csv_columns() -> dict[str, dict[str, str]]:
+    """``{file under the corpora folder: {canonical field: column}}`` of every CSV corpus, as
+    ``config/corpora.yaml`` declares them for the pipeline."""
+    sources = load_sources(CORPORA_CONFIG).values()
+    return {s.url.split("/corpora/", 1)[1]: dict(s.columns) for s in sources if s.format == "csv"}
+
+
 #: The cleaning is run as of this day, so a gold set does not change with the calendar.
 CLEANED_AS_OF = dt.date(2026, 1, 1)
 
@@ -73,7 +80,7 @@ class Corpora:
     def raw(self, rel: str, record: int) -> RawRecord:
         path = self.root / rel
         if rel.endswith(".csv"):
-            if rel not in CSV_COLUMNS:
+            if rel not in csv_columns():
                 raise GoldError(f"{rel}: not one of the CSV corpora this gold set reads")
             if rel not in self._csv:
                 csv.field_size_limit(sys.maxsize)
@@ -83,7 +90,7 @@ class Corpora:
             if not 1 <= record <= len(rows):
                 raise GoldError(f"{rel}: no data row {record}")
             row = rows[record - 1]
-            return RawRecord(rel.split("/")[0], rel, record, {f: row.get(c) for f, c in CSV_COLUMNS[rel].items()})
+            return RawRecord(rel.split("/")[0], rel, record, {f: row.get(c) for f, c in csv_columns()[rel].items()})
         text = path.read_text(encoding="utf-8-sig")
         if rel.startswith("seed/"):
             return RawRecord("seed", rel, 1, seed_txt.parse(text, path.name))
