@@ -86,10 +86,23 @@ _START_TIMEOUT_S = 30
 # --------------------------------------------------------------------------- #
 
 
+_PORTS_GIVEN: set[int] = set()
+
+
 def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((PG_HOST, 0))
-        return s.getsockname()[1]
+    """A port free on the loopback now and never handed out before in this process.
+
+    The kernel may offer a port again once the probing socket is closed, so two servers asked for in
+    a row (an API server and a worker's log server, say) could otherwise be given the same port and
+    the slower one fail to bind.
+    """
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind((PG_HOST, 0))
+            port = s.getsockname()[1]
+        if port not in _PORTS_GIVEN:
+            _PORTS_GIVEN.add(port)
+            return port
 
 
 def _tail(path: pathlib.Path, nchars: int) -> str:
