@@ -121,6 +121,8 @@ def test_dateline_shapes(body, place, agency, agency_key, date, opening):
         "کراچی، لاہور اور اسلام آباد میں بارش ہوئی",  # a list, not a dateline
         "لاہور، 5 مارچ کو جلسہ ہوگا",
         "حمل: 21 مارچ تا 20 اپریل آپ کا دن اچھا ہے",  # a horoscope's sign and its dates
+        "حیدرآباد (دکن) سمیت کئی شہروں میں بارش",  # the bracket tells which place
+        "لاہور (پنجاب) میں بارش ہوئی",
         "وزیراعظم نے کہا کہ ملک ترقی کرے گا",
         "",
     ],
@@ -128,6 +130,39 @@ def test_dateline_shapes(body, place, agency, agency_key, date, opening):
 def test_no_dateline(body):
     found = parse(body)
     assert (found.place, found.date, found.end) == (None, None, 0)
+
+
+_STRIPPED_TAIL = " یہ خبر کی تفصیل ہے۔ اس میں کوئی ہندسہ یا رموز نہیں۔ یہ تیسرا جملہ ہے۔" * 4
+
+
+@pytest.mark.parametrize(
+    "body, place",
+    [
+        # text stripped of its punctuation and digits: a city before the first sentence
+        ("لاہور پنجاب حکومت نے نئی پالیسی کا اعلان کیا۔" + _STRIPPED_TAIL, "لاہور"),
+        ("اسلام آباد وفاقی حکومت نے بجٹ پیش کیا۔" + _STRIPPED_TAIL, "اسلام آباد"),
+        # ... but not a city that starts a name or the sentence, nor a country
+        ("لاہور قلندرز نے میچ جیت لیا۔" + _STRIPPED_TAIL, None),
+        ("کراچی میں بارش ہوئی۔" + _STRIPPED_TAIL, None),
+        ("پاکستان کرکٹ ٹیم نے میچ جیت لیا۔" + _STRIPPED_TAIL, None),
+        # the same opening in punctuated text is no dateline
+        ("لاہور پنجاب حکومت نے 3 نئی پالیسیوں کا اعلان کیا، جو کل سے نافذ ہوں گی۔" + _STRIPPED_TAIL, None),
+    ],
+)
+def test_stripped_text(body, place):
+    assert parse(body).place == place
+
+
+def test_a_listed_organization_is_a_place_in_a_full_agency_dateline():
+    found = parse("بارسلونا (اردو پوائنٹ اخبارتازہ ترین - آن لائن۔ 06 اپریل 2023ء) ریال میڈرڈ کی ٹیم نے")
+    assert (found.place, found.agency) == ("بارسلونا", "آن لائن")
+
+
+def test_unclosed_bracket_and_stray_characters():
+    assert parse("کولکتہ(آن لائن بالی وڈ اداکار کو نوٹس").agency == "آن لائن"
+    assert parse("کولکتہ(آن لائن بالی وڈ اداکار کو نوٹس").place == "کولکتہ"
+    assert parse("3 لاہور (اردو پوائنٹ اخبارتازہ ترین - آن لائن۔ 07 اپریل 2023ء) محکمہ").place == "لاہور"
+    assert parse("ح*تہران(اردو پوائنٹ اخبارتازہ ترین - آن لائن۔ 26 اپریل 2023ء) ایران").place == "تہران"
 
 
 def test_generic_agency_in_running_text_is_not_the_agency():

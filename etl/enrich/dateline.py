@@ -119,7 +119,7 @@ _REST = re.compile(
     r"[ \t]*(?P<tail>[:\-–—۔](?![\-–—۔]))?"
 )
 _DATE_IN = re.compile(_DATE)
-_POSTPOSITIONS = "کو|تک|سے|کے|کی|کا|میں|نے|تا|اور|پر"
+_POSTPOSITIONS = "کو|تک|سے|کے|کی|کا|میں|نے|تا|اور|پر|سمیت"
 # A date followed by one of these is the sentence's, not the dateline's ("کراچی: 12 مارچ 1991 کو").
 _SENTENCE_AFTER_DATE = re.compile(rf"[ \t]*(?:{_POSTPOSITIONS}|سن|سال)(?![{LETTERS}])")
 # A bracket followed by one of these closes a name, not a dateline ("لاہور (پنجاب) میں").
@@ -171,6 +171,7 @@ _NAME_GOES_ON = frozenset(
         "اسٹیڈیم",
         "یونیورسٹی",
         "ٹیسٹ",
+        "اسمبلی",
     ]
 )
 _BRACKET_SPLIT = re.compile(r"[/،,\-–—۔:|]")
@@ -219,6 +220,11 @@ def _place_key(place: str) -> tuple[str | None, bool]:
     if entry is None:
         return _dateline_places().get(place), False
     return (entry.key, False) if entry.type == "location" else (None, entry.type == "organization")
+
+
+def _is_place(text: str) -> bool:
+    entry = gazetteer().get(" ".join(text.split()))
+    return entry is not None and entry.type == "location"
 
 
 def _learnable(place: str) -> bool:
@@ -400,7 +406,7 @@ def _stripped(head: str, spans: list[tuple[int, int]]) -> Dateline:
         if entry is None or entry.type != "location" or location_types().get(entry.key) == "country":
             continue
         after = _WORD.match(head, end + 1)
-        if after is None or after.group(0) in _NAME_GOES_ON:
+        if after is None or after.group(0) in _NAME_GOES_ON or after.group(0) in word_set("org_heads.txt"):
             return _NONE
         return Dateline(place, entry.key, end=end)
     return _NONE
@@ -433,8 +439,9 @@ def _judge(head: str, span: tuple[int, int] | None, m: re.Match, published: dt.d
     elif sep:
         shaped = True
     else:
-        # "اسلام آباد (رپورٹ / ظفر بھٹہ)": a listed place before any bracket that is no abbreviation
-        shaped = agency_bracket or closed_date or (key is not None and content is not None)
+        # "اسلام آباد (رپورٹ / ظفر بھٹہ)": a listed place before a byline's bracket; a bracket that
+        # holds a place ("حیدرآباد (دکن)") tells which place, it is no byline
+        shaped = agency_bracket or closed_date or (key is not None and content is not None and not _is_place(content))
     if not shaped:
         return None
     agency = agency_key = None
