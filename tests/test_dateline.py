@@ -47,6 +47,9 @@ def parse(body: str, published: dt.date | None = PUBLISHED):
         ),
         # an agency the table does not know, named after a date, is kept as written, with no key
         ("ممبئی 2 مئی (ہندوستان سماچار) بھارت میں", "ممبئی", "ہندوستان سماچار", None, dt.date(2023, 5, 2), None),
+        ("نئی دہلی، 12 مارچ (پی ٹی آئی) بھارت میں", "نئی دہلی", "پی ٹی آئی", None, dt.date(2023, 3, 12), None),
+        ("حیدرآباد۔ 9 جون (یو این آئی) شہر میں", "حیدرآباد", "یو این آئی", "یو این آئی", dt.date(2023, 6, 9), None),
+        ("لاہور (مانیٹرنگ ڈیسک) شہر میں", "لاہور", "مانیٹرنگ ڈیسک", "مانیٹرنگ ڈیسک", None, None),
         # a space before the separator; a place the gazetteer may not list
         (
             "ہمبنٹوٹا ۔ 25 اگست (اے پی پی) سری لنکا نے",

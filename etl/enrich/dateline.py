@@ -420,7 +420,10 @@ def _judge(head: str, span: tuple[int, int] | None, m: re.Match, published: dt.d
     date_m: re.Match | None = m if m.group("day") else None
     bracket = _bracket(content) if content is not None else None
     if bracket is not None and bracket.kind == "abbreviation":
-        return None  # "پاکستان کرکٹ بورڈ (پی سی بی) نے": an organization and its abbreviation
+        if not m.group("day"):
+            return None  # "پاکستان کرکٹ بورڈ (پی سی بی) نے": an organization and its abbreviation
+        # "نئی دہلی، 12 مارچ (پی ٹی آئی)": after a date, an abbreviation names the agency
+        bracket = _Bracket("other", " ".join(content.split()).strip(_QUOTES), None, None)
     if content is not None and tail is None and _SENTENCE_AFTER_BRACKET.match(head, m.end("br") + 1):
         return None  # "لاہور (پنجاب) میں": the bracket explains a name of the sentence
     if bracket is not None and bracket.date is not None and (date_m is None or not date_m.group("year")):
