@@ -11,8 +11,9 @@ A dateline is what a wire or a paper puts before the story's first sentence::
 ``parse_dateline`` reads it as ``PLACE [SEP] [DATE] [(BRACKET)] [TAIL]`` at the very start of the
 body, where
 
-- PLACE is one to four words: a place of the gazetteer (``locations.tsv``) is taken after any
-  separator; any other words are taken as a place only when the rest is clearly a dateline (a date
+- PLACE is one to four words, after any stray marks the source left (``#``, ``ح*``, ``3 ``): a
+  place of the gazetteer (``locations.tsv``, or ``dateline_places.tsv`` for towns and cities seen
+  in datelines that it lacks) is taken after any separator; any other words are taken as a place only when the rest is clearly a dateline (a date
   or an agency's bracket follows) and they are neither an organization (a gazetteer organization,
   or words ending in an organization's head word) nor a page label (``شیئر کریں``, ``ویب ڈیسک``);
   the words that may not be a place are in ``gazetteer/dateline_refuse.txt``;
@@ -21,8 +22,14 @@ body, where
 - DATE is a day (any digit set, or ``یکم``) and an Urdu month, with or without a year, spaced or glued;
 - BRACKET holds the agency (``اے پی پی``, ``نمائندہ جنگ``; UrduPoint's ``اردو پوائنٹ … - اے پی پی۔
   02 مارچ2023ء`` also holds the date). A bracket of unknown words after a date is an agency named
-  as written (``سیاست ڈاٹ کام``); an abbreviation in brackets that is no agency (``(پی سی بی)``)
-  means the words before it name an organization, not a place, and there is no dateline.
+  as written (``سیاست ڈاٹ کام``, ``پی ٹی آئی``); without a date, an abbreviation in brackets that
+  is no agency (``(پی سی بی)``) means the words before it name an organization, not a place, and
+  there is no dateline. A bracket the source never closed counts when it opens with an agency
+  (``کولکتہ(آن لائن بالی وڈ …``).
+
+In a text stripped of its digits and punctuation but its full stops (one corpus prints ``لاہور
+پنجاب حکومت نے …`` for ``لاہور: پنجاب حکومت نے …``), a listed city or region (not a country:
+``پاکستان کرکٹ ٹیم``) before a word that neither continues a name nor the sentence is the place.
 
 An agency may also follow a dash (``کراچی - اے پی پی``) or close the story (``… (اے پی پی)``,
 ``…، اے ایف پی``). A generic agency named in running text (``غیر ملکی خبر ایجنسی کے مطابق``) is
