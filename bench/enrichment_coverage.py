@@ -5,7 +5,9 @@ Run the pipeline over the real corpora first (``config/corpora.yaml`` declares t
     .venv/bin/python -m etl run --config config/corpora.yaml --date 2024-01-01 --data-dir data/corpora
     .venv/bin/python bench/enrichment_coverage.py --lake data/corpora/lake
 
-Prints a table per source and writes ``bench/results/enrichment_coverage.json``.
+Prints a table per source and writes ``bench/results/enrichment_coverage.json``, with the most
+frequent dateline places and agencies of each source (``--top``, 40 by default), the list to read
+for a false dateline place.
 """
 
 from __future__ import annotations
@@ -20,14 +22,21 @@ import pyarrow.dataset as ds
 
 HERE = Path(__file__).resolve().parent
 
-FIELDS = ("dateline_city", "published_at", "category", "agency", "source_site")
+FIELDS = ("dateline_city", "dateline_date", "published_at", "category", "agency", "agency_key", "source_site")
 
 
 def _share(mask: pa.ChunkedArray | pa.Array, n: int) -> float:
     return round((pc.sum(mask).as_py() or 0) / n, 4) if n else 0.0
 
 
-def coverage(lake: Path) -> dict:
+def _top(values: pa.ChunkedArray, n: int) -> list[list]:
+    """The ``n`` most frequent non-null values as ``[value, count]``, most frequent first."""
+    counts = pc.value_counts(values.drop_null()).to_pylist()
+    counts.sort(key=lambda d: (-d["counts"], d["values"]))
+    return [[d["values"], d["counts"]] for d in counts[:n]]
+
+
+def coverage(lake: Path, top: int = 40) -> dict:
     arts = ds.dataset(lake / "articles", partitioning="hive").to_table(
         columns=[
             "source",
@@ -56,6 +65,8 @@ def coverage(lake: Path) -> dict:
         row["quality_flagged"] = _share(pc.greater(pc.list_value_length(t["quality_flags"]), 0), n)
         row["copies"] = n - t["duplicate_of"].null_count
         row["exact_copies"] = pc.sum(pc.equal(t["duplicate_kind"], "exact")).as_py() or 0
+        row["top_dateline_places"] = _top(t["dateline_city"], top)
+        row["top_agencies"] = _top(t["agency"], top)
         out[source] = row
     flags = pc.value_counts(pc.list_flatten(arts["quality_flags"])).to_pylist()
     clusters = pc.count_distinct(arts["duplicate_of"]).as_py()
@@ -71,11 +82,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--lake", type=Path, default=Path("data/corpora/lake"))
     ap.add_argument("--out", type=Path, default=HERE / "results" / "enrichment_coverage.json")
+    ap.add_argument("--top", type=int, default=40, help="how many dateline places and agencies to list per source")
     args = ap.parse_args()
-    result = coverage(args.lake)
+    result = coverage(args.lake, args.top)
     cols = [
         "articles",
         "dateline_city",
+        "dateline_date",
         "published_at",
         "category",
         "category_from_model",
@@ -89,6 +102,9 @@ def main() -> None:
     for source, row in result["per_source"].items():
         print(f"{source:<20}" + "".join(f"{row[c]:>13}" for c in cols))
     print("clusters:", result["clusters"], " flags:", result["flags"], " mentions:", result["mention_types"])
+    for source, row in result["per_source"].items():
+        if source != "ALL" and row["top_dateline_places"]:
+            print(f"{source} dateline places:", ", ".join(f"{p} {n}" for p, n in row["top_dateline_places"]))
     args.out.write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
 

@@ -1,8 +1,8 @@
 """Raw records become article rows (clean), and article bodies their sentence rows (segment).
 
 ``clean_records`` cleans a shard's bodies in one batch (``etl.text.clean_column``) and fills what
-the record alone gives: ids, headline, dateline and publication date (``etl.enrich.structure``),
-counts and hashes. ``segment_articles`` splits every body into sentences and tokens and fills the
+the record alone gives: ids, headline, the dateline's place, date and agency (``etl.enrich.dateline``),
+the publication date (``etl.enrich.structure``), counts and hashes. ``segment_articles`` splits every body into sentences and tokens and fills the
 paragraph, sentence and word counts. What needs the tokens (category, keywords, entities, quality)
 is ``etl.enrich``'s, next.
 """
@@ -18,8 +18,9 @@ import numpy as np
 import pyarrow as pa
 
 from etl import schema
+from etl.enrich.dateline import closing_credit, parse_dateline
 from etl.enrich.dates import LATEST
-from etl.enrich.structure import dateline_city, publication_date, source_site
+from etl.enrich.structure import publication_date, source_site
 from etl.records import EMPTY_BODY, MISSING_FIELD, RawRecord, Reject
 from etl.text.clean_column import clean_batch
 from etl.text.normalize import NORMALIZER_VERSION, collapse_whitespace, normalize
@@ -140,7 +141,11 @@ def _article(
     if not body:
         what = "only page furniture" if furniture else "empty after cleaning"
         return Reject(rec.source, rec.file, rec.record_no, EMPTY_BODY, f"body is {what}", raw_body[:200])
-    published, headline = publication_date(f.get("published"), _clean(f.get("headline")), body, latest)
+    dateline = parse_dateline(body)
+    published, headline = publication_date(f.get("published"), _clean(f.get("headline")), body, latest, dateline)
+    agency, agency_key = dateline.agency, dateline.agency_key
+    if agency is None and headline:
+        agency, agency_key = closing_credit(headline)
     return {
         "article_id": article_id(rec.source, natural_key(rec, day)),
         "external_id": (f.get("external_id") or "").strip() or None,
@@ -151,7 +156,11 @@ def _article(
         "summary": _clean(f.get("summary")),
         "caption": _clean(f.get("caption")),
         "photo_credit": _clean(f.get("photo_credit")),
-        "dateline_city": _clean(f.get("dateline")) or dateline_city(body),
+        "dateline_city": _clean(f.get("dateline")) or dateline.place,
+        # A dateline's date without a year takes the publication's, else the run day's.
+        "dateline_date": dateline.dated(published.date() if published else day),
+        "agency": agency,
+        "agency_key": agency_key,
         "source_site": source_site(f.get("url")),
         "category_raw": (f.get("category") or "").strip() or None,
         "published_at": published,

@@ -76,6 +76,7 @@ class Table:
 
 STRING, INT32, INT64, FLOAT32 = pa.string(), pa.int32(), pa.int64(), pa.float32()
 TIMESTAMP = pa.timestamp("us", tz="UTC")
+DATE = pa.date32()
 STRINGS = pa.list_(pa.string())
 #: The MinHash signature: ``etl.dedup.minhash.NUM_PERM`` values (that module checks the two agree).
 SIGNATURE = pa.list_(pa.uint32(), 128)
@@ -87,6 +88,7 @@ _SQL_OF = {
     str(INT64): "bigint",
     str(FLOAT32): "float",
     str(TIMESTAMP): "timestamp with time zone",
+    str(DATE): "date",
     str(STRINGS): "text",
 }
 
@@ -120,7 +122,9 @@ ARTICLES_TABLE = Table(
         C("caption", STRING, null=True),
         C("photo_credit", STRING, null=True),
         C("dateline_city", STRING, null=True),
+        C("dateline_date", DATE, null=True),
         C("agency", STRING, null=True),
+        C("agency_key", STRING, null=True),
         C("source_site", STRING, null=True),
         C("category_raw", STRING, null=True),
         C("category", STRING, null=True, sql="varchar(40)"),

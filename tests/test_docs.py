@@ -27,6 +27,7 @@ _ARROW_NAMES = {
     schema.INT64: "int64",
     schema.FLOAT32: "float32",
     schema.TIMESTAMP: "timestamp[us, UTC]",
+    schema.DATE: "date32",
     schema.STRINGS: "list<string>",
     schema.SIGNATURE: "fixed_size_list<uint32, 128>",
 }

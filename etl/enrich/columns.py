@@ -1,4 +1,4 @@
-"""Fill a shard's enrichment columns in one batch: category, keywords, quality, agency, entities.
+"""Fill a shard's enrichment columns in one batch: category, keywords, quality, entities.
 
 Runs after segmentation (keywords and quality flags read the sentence tokens) and before the
 lake: every column it fills is a function of the article alone, so a shard's output does not
@@ -13,7 +13,7 @@ import pyarrow as pa
 
 from etl import schema
 from etl.dedup import minhash
-from etl.enrich import category, entities, keywords, ner, quality
+from etl.enrich import category, dateline, entities, keywords, ner, quality
 
 #: Everything the enrichment columns depend on besides the clean text.
 ENRICHMENT_VERSION = "+".join(
@@ -24,6 +24,7 @@ ENRICHMENT_VERSION = "+".join(
         f"keywords-{keywords.KEYWORDS_VERSION}",
         f"quality-{quality.QUALITY_VERSION}",
         f"dedup-{minhash.DEDUP_VERSION}",
+        f"dl-{dateline.DATELINE_VERSION}",  # short: the whole version must fit varchar(200)
     ]
 )
 
@@ -87,8 +88,6 @@ def enrich(articles: pa.Table, sentences: pa.Table) -> tuple[pa.Table, pa.Table]
     articles = _set(articles, "enrichment_version", [ENRICHMENT_VERSION] * n, pa.string())
 
     mentions = entities.extract_entities_batch(headlines, bodies)
-    agencies = [entities.agency(body, headline) for headline, body in zip(headlines, bodies)]
-    articles = _set(articles, "agency", agencies, pa.string())
     # The mention columns are built as whole columns: the article's own values repeated by its
     # number of mentions, the mentions' fields transposed (no dict per mention).
     per_article = pa.array([len(found) for found in mentions], pa.int64())

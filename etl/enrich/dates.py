@@ -55,14 +55,6 @@ def plausible(value: dt.datetime | None, latest: dt.datetime | None = None) -> d
     return value
 
 
-def find_urdu_date(text: str) -> tuple[dt.datetime | None, re.Match | None]:
-    """The first Urdu month-name date in ``text`` (``30 نومبر 2025``, ``02 مارچ2023ء``) and its match."""
-    m = _URDU_DATE.search(parse_digits(text))
-    if not m:
-        return None, None
-    return _urdu_from_match(m), m
-
-
 def strip_trailing_date(headline: str) -> tuple[str, dt.datetime | None]:
     """Split a date glued to the end of a title (``…دیا08 نومبر ، 2024``) off the title."""
     s = parse_digits(headline)

@@ -3,40 +3,39 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from urllib.parse import urlsplit
 
-from etl.enrich.dates import EARLIEST, find_urdu_date, parse_date, strip_trailing_date
-
-# `راولپنڈی:` or `لاہور (اُردو پوائنٹ ...)` or `ڈھاکہ ۔ یکم دسمبر (اے پی پی)` at the start of the body:
-# one to three words, then a colon, an opening bracket or a ۔ separator.
-_DATELINE = re.compile(r"^((?:[\u0621-\u06d3]+ ?){1,3}?)\s*(?::|\(|۔\s)")
+from etl.enrich.dateline import Dateline, parse_dateline
+from etl.enrich.dates import parse_date, plausible, strip_trailing_date
 
 
 def dateline_city(body: str) -> str | None:
-    """The city a body opens with (its dateline), or ``None``."""
-    m = _DATELINE.match(body[:80])
-    return m.group(1).strip() if m else None
+    """The place a body's dateline names, as written (``etl.enrich.dateline``), or ``None``."""
+    return parse_dateline(body).place
 
 
 def publication_date(
-    published: str | None, headline: str | None, body: str, latest: dt.datetime | None = None
+    published: str | None,
+    headline: str | None,
+    body: str,
+    latest: dt.datetime | None = None,
+    dateline: Dateline | None = None,
 ) -> tuple[dt.datetime | None, str | None]:
     """Best publication date and the headline with any glued date removed.
 
-    Order: the metadata field, a date glued to the end of the headline, a date in the first
-    100 characters of the body (UrduPoint-style datelines).
+    Order: the metadata field, a date glued to the end of the headline, a full date (day, month
+    and year) stated in the body's dateline (``لاہور (اردو پوائنٹ … ۔ 02 مارچ2023ء)``). A date
+    further into the body is an event's, never the publication's. ``dateline`` is the body's
+    already parsed ``Dateline``, when the caller has it.
     """
-
-    def plausible(value: dt.datetime | None) -> dt.datetime | None:
-        return value if value and value >= EARLIEST and (latest is None or value <= latest) else None
-
     when = parse_date(published, latest)
     if headline:
         headline, glued = strip_trailing_date(headline)
-        when = when or plausible(glued)
+        when = when or plausible(glued, latest)
     if when is None:
-        when = plausible(find_urdu_date(body[:100])[0])
+        stated = (dateline or parse_dateline(body)).full_date
+        if stated is not None:
+            when = plausible(dt.datetime(stated.year, stated.month, stated.day, tzinfo=dt.UTC), latest)
     return when, headline
 
 
