@@ -21,12 +21,13 @@ import functools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from etl.text import rules
+from etl.text import boundary, rules
 from etl.text.segment import (
     _ARROW_ROUTE,
     _BOUNDARY,
     _BOUNDARY_REPL,
     _DIGITS,
+    _HAS_WORD,
     _INDIC,
     _KEEP,
     _LATIN,
@@ -34,11 +35,15 @@ from etl.text.segment import (
     _NUM_SEPS,
     _NUM_SUFFIXES,
     _PROTECT,
+    _PROTECT_PLACE,
+    _PROTECT_PLACE_REPL,
     _PROTECT_REPL,
     _PY_NEEDS_PYTHON,
     _RUN_CHARS,
     _SEP,
+    _TERM,
     _UNWRAPPED,
+    MIN_WORDS,
     is_word,
     sentences,
     tokens,
@@ -153,6 +158,44 @@ def _token_tables():
     )
 
 
+def _unsettled(sents):
+    """Two masks over the sentences: those that may be punctuation alone or hold a ``]``
+    (``segment._needs_more``'s first and last tests, the first exactly, the last as a superset), and
+    those with at least ``MIN_WORDS - 1`` spaces (the batch's rows hold no other whitespace, so
+    every piece of ``MIN_WORDS`` words is among them)."""
+    import pyarrow.compute as pc
+
+    odd = pc.or_(pc.invert(pc.match_substring_regex(sents, pattern=_HAS_WORD)), pc.match_substring(sents, pattern="]"))
+    return odd, pc.greater_equal(pc.count_substring(sents, pattern=" "), MIN_WORDS - 1)
+
+
+def _run_ons(paras, sent_para, sents, rows):
+    """Sentences ``rows`` cut where the boundary model ends sentences (``boundary.ends``, as
+    ``sentences`` does piece by piece); returns the new paragraph index and sentence arrays."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    punctuated = _mask(pc.match_substring_regex(paras.take(pa.array(sent_para[rows])), pattern=f"[{_TERM}]"))
+    piece, end, nxt = boundary.ends(sents.take(pa.array(rows)), punctuated)
+    if not len(piece):
+        return sent_para, sents
+    cut_rows = rows[np.unique(piece)]
+    texts = sents.take(pa.array(cut_rows)).to_pylist()
+    chunks, para_chunks, prev = [], [], 0
+    for r, text in zip(cut_rows.tolist(), texts):
+        raw = text.encode()
+        mine = np.flatnonzero(rows[piece] == r)
+        cuts = [0, *[int(v) for i in mine for v in (end[i], nxt[i])], len(raw)]
+        parts = [raw[a:b].decode().strip() for a, b in zip(cuts[0::2], cuts[1::2])]
+        chunks += [sents.slice(prev, r - prev), pa.array(parts, pa.string())]
+        para_chunks += [sent_para[prev:r], np.full(len(parts), sent_para[r], dtype=sent_para.dtype)]
+        prev = r + 1
+    chunks.append(sents.slice(prev))
+    para_chunks.append(sent_para[prev:])
+    return np.concatenate(para_chunks), pa.concat_arrays(chunks)
+
+
 def _segment_schema():
     import pyarrow as pa
 
@@ -209,6 +252,7 @@ def segment(bodies: Sequence[str | None] | pa.Array | pa.ChunkedArray):
         # rows that only need _PROTECT: its pass, the boundary pass, then the marks deleted
         sub = paras.take(pa.array(route[~py]))
         sub = pc.replace_substring_regex(sub, pattern=_PROTECT, replacement=_PROTECT_REPL)
+        sub = pc.replace_substring_regex(sub, pattern=_PROTECT_PLACE, replacement=_PROTECT_PLACE_REPL)
         sub = pc.replace_substring_regex(sub, pattern=_BOUNDARY, replacement=_BOUNDARY_REPL)
         sub = pc.replace_substring(sub, pattern=_KEEP, replacement="")
         values = sub.to_pylist() + [_SEP.join(sentences(t)) for t, p in zip(texts, py) if p]
@@ -217,6 +261,23 @@ def segment(bodies: Sequence[str | None] | pa.Array | pa.ChunkedArray):
     sent_para, sents = _drop_empty(
         pc.list_parent_indices(pieces).to_numpy(), pc.utf8_trim_whitespace(pc.list_flatten(pieces))
     )
+    # paragraphs with a piece the punctuation cannot settle alone (one without a word, a stray
+    # "]": a superset of what segment._needs_more flags) go through sentences(); pieces long
+    # enough for the boundary model go through it here, all at once
+    done = route[py] if len(route) else np.zeros(0, np.int64)
+    odd, long = _unsettled(sents)
+    settle = np.setdiff1d(np.unique(sent_para[_mask(odd)]), done)
+    if len(settle):
+        marked = _put(marked, settle, [_SEP.join(sentences(paras[int(i)].as_py())) for i in settle.tolist()])
+        pieces = pc.split_pattern(marked, pattern=_SEP)
+        sent_para, sents = _drop_empty(
+            pc.list_parent_indices(pieces).to_numpy(), pc.utf8_trim_whitespace(pc.list_flatten(pieces))
+        )
+        _, long = _unsettled(sents)
+    long_rows = np.flatnonzero(_mask(long))
+    long_rows = long_rows[~np.isin(sent_para[long_rows], np.concatenate([done, settle]))]
+    if len(long_rows):
+        sent_para, sents = _run_ons(paras, sent_para, sents, long_rows)
     sent_doc = para_doc[sent_para]
     paragraph_no = _number_within(para_doc)[sent_para]
     sentence_no = _number_within(sent_doc)
