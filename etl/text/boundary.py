@@ -33,7 +33,7 @@ MODEL_PATH = Path(__file__).resolve().parent / "rules" / "boundary_model.npz"
 #: A piece the punctuation rules leave with at least this many words goes through the model.
 MIN_WORDS = 40
 #: Bits of the feature hash (the table the training script fills; the file keeps its non-zeros).
-HASH_BITS = 20
+HASH_BITS = 18
 _WS = "\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"  # as segment._WS
 _CORE = LETTERS + "\u200cA-Za-z0-9۰-۹٠-٩"  # a word's core: Urdu and Latin letters, ZWNJ, digits
 
@@ -41,13 +41,13 @@ _CORE = LETTERS + "\u200cA-Za-z0-9۰-۹٠-٩"  # a word's core: Urdu and Latin l
 class Model(NamedTuple):
     """The dense hashed weights and the decoder's settings."""
 
-    weights: object  # numpy float32 array of 2**HASH_BITS
+    weights: object  # numpy float32 array of 2**HASH_BITS (1 MB: it stays in the cache)
     threshold: float  # in a paragraph without any terminator
     threshold_punctuated: float  # in a paragraph that has terminators elsewhere
     min_gap: int
 
 
-def _class_table(spec: str):
+def class_table(spec: str):
     """A bool array over the BMP: True for the characters of the regex class body ``spec``."""
     import re
 
@@ -62,7 +62,7 @@ def _class_table(spec: str):
 @functools.cache
 def tables():
     """The word-core and whitespace tables of the compiled pass (built once)."""
-    return _class_table(_CORE), _class_table(_WS)
+    return class_table(_CORE), class_table(_WS)
 
 
 @functools.cache

@@ -159,14 +159,20 @@ def _token_tables():
 
 
 def _unsettled(sents):
-    """Two masks over the sentences: those that may be punctuation alone or hold a ``]``
+    """Two numpy masks over the sentences: those that may be punctuation alone or hold a ``]``
     (``segment._needs_more``'s first and last tests, the first exactly, the last as a superset), and
     those with at least ``MIN_WORDS - 1`` spaces (the batch's rows hold no other whitespace, so
-    every piece of ``MIN_WORDS`` words is among them)."""
-    import pyarrow.compute as pc
+    every piece of ``MIN_WORDS`` words is among them). One compiled pass over the bytes."""
+    from etl.text.compiled import boundary_scan, string_buffers
 
-    odd = pc.or_(pc.invert(pc.match_substring_regex(sents, pattern=_HAS_WORD)), pc.match_substring(sents, pattern="]"))
-    return odd, pc.greater_equal(pc.count_substring(sents, pattern=" "), MIN_WORDS - 1)
+    offsets, data = string_buffers(sents)
+    return boundary_scan.odd_or_long(data, offsets, _word_table(), MIN_WORDS - 1)
+
+
+@functools.cache
+def _word_table():
+    """True for the characters of segment._HAS_WORD's class (a word or number starts there)."""
+    return boundary.class_table(_HAS_WORD[1:-1])
 
 
 def _run_ons(paras, sent_para, sents, rows):
@@ -180,17 +186,29 @@ def _run_ons(paras, sent_para, sents, rows):
     piece, end, nxt = boundary.ends(sents.take(pa.array(rows)), punctuated)
     if not len(piece):
         return sent_para, sents
-    cut_rows = rows[np.unique(piece)]
-    texts = sents.take(pa.array(cut_rows)).to_pylist()
-    chunks, para_chunks, prev = [], [], 0
-    for r, text in zip(cut_rows.tolist(), texts):
+    cut, first = np.unique(piece, return_index=True)  # ends come sorted by piece
+    cut_rows = rows[cut]
+    bounds = [*first.tolist(), len(piece)]
+    end, nxt = end.tolist(), nxt.tolist()
+    new = []
+    for k, text in enumerate(sents.take(pa.array(cut_rows)).to_pylist()):
         raw = text.encode()
-        mine = np.flatnonzero(rows[piece] == r)
-        cuts = [0, *[int(v) for i in mine for v in (end[i], nxt[i])], len(raw)]
-        parts = [raw[a:b].decode().strip() for a, b in zip(cuts[0::2], cuts[1::2])]
-        chunks += [sents.slice(prev, r - prev), pa.array(parts, pa.string())]
-        para_chunks += [sent_para[prev:r], np.full(len(parts), sent_para[r], dtype=sent_para.dtype)]
-        prev = r + 1
+        cuts = [0, *[v for i in range(bounds[k], bounds[k + 1]) for v in (end[i], nxt[i])], len(raw)]
+        new.append([raw[a:b].decode().strip() for a, b in zip(cuts[0::2], cuts[1::2])])
+    return _replace(sent_para, sents, cut_rows, cut_rows + 1, sent_para[cut_rows], new)
+
+
+def _replace(sent_para, sents, lo, hi, para, new):
+    """The sentence rows ``lo[k]:hi[k]`` (in order, disjoint) replaced by the strings ``new[k]``
+    of paragraph ``para[k]``; returns the new paragraph index and sentence arrays."""
+    import numpy as np
+    import pyarrow as pa
+
+    chunks, para_chunks, prev = [], [], 0
+    for a, b, p, strings in zip(lo.tolist(), hi.tolist(), para.tolist(), new):
+        chunks += [sents.slice(prev, a - prev), pa.array(strings, pa.string())]
+        para_chunks += [sent_para[prev:a], np.full(len(strings), p, dtype=sent_para.dtype)]
+        prev = b
     chunks.append(sents.slice(prev))
     para_chunks.append(sent_para[prev:])
     return np.concatenate(para_chunks), pa.concat_arrays(chunks)
@@ -266,16 +284,15 @@ def segment(bodies: Sequence[str | None] | pa.Array | pa.ChunkedArray):
     # enough for the boundary model go through it here, all at once
     done = route[py] if len(route) else np.zeros(0, np.int64)
     odd, long = _unsettled(sents)
-    settle = np.setdiff1d(np.unique(sent_para[_mask(odd)]), done)
-    if len(settle):
-        marked = _put(marked, settle, [_SEP.join(sentences(paras[int(i)].as_py())) for i in settle.tolist()])
-        pieces = pc.split_pattern(marked, pattern=_SEP)
-        sent_para, sents = _drop_empty(
-            pc.list_parent_indices(pieces).to_numpy(), pc.utf8_trim_whitespace(pc.list_flatten(pieces))
-        )
-        _, long = _unsettled(sents)
-    long_rows = np.flatnonzero(_mask(long))
-    long_rows = long_rows[~np.isin(sent_para[long_rows], np.concatenate([done, settle]))]
+    settle = np.setdiff1d(np.unique(sent_para[odd]), done)
+    long_paras = np.setdiff1d(np.unique(sent_para[long]), np.concatenate([done, settle]))
+    if len(settle):  # their rows (contiguous: sent_para is sorted) replaced by sentences()'s
+        lo, hi = np.searchsorted(sent_para, settle, "left"), np.searchsorted(sent_para, settle, "right")
+        new = [sentences(t) for t in paras.take(pa.array(settle)).to_pylist()]
+        sent_para, sents = _replace(sent_para, sents, lo, hi, settle, new)
+    # the long sentences again, among the rows of their paragraphs (which the step above left alone)
+    long_rows = np.flatnonzero(np.isin(sent_para, long_paras))
+    long_rows = long_rows[_unsettled(sents.take(pa.array(long_rows)))[1]] if len(long_rows) else long_rows
     if len(long_rows):
         sent_para, sents = _run_ons(paras, sent_para, sents, long_rows)
     sent_doc = para_doc[sent_para]

@@ -5,7 +5,7 @@ Words are what whitespace separates (the characters of ``etl.text.segment._WS``,
 sees them). A word's *core* runs from its first to its last letter or digit (``core`` table);
 the marks before and after it (quotes, brackets, ``،``, ``:``) are its lead and trail. Digits fold
 to one value, so ``25`` and ``2023`` look alike to the model. Each gap gets ``N_FEATURES`` hashed
-features (FNV-1a over code points, then mixed with the feature's kind), in this order:
+features (FNV-1a over a word's code points, then a multiply-xorshift mix with the feature's kind\nand the other value), in this order:
 
     0 bias   1 word before   2 word after   3 the word before that   4 (before-before, before)
     5 (before, after)   6 (after, after-after)   7 last two letters before   8 first two after
@@ -27,6 +27,8 @@ from etl.text.compiled import njit, utf8_at
 N_FEATURES = 13
 _FNV_OFFSET = np.uint64(0xCBF29CE484222325)
 _FNV_PRIME = np.uint64(0x100000001B3)
+_K1, _K2 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F)
+_K3, _K4 = np.uint64(0x165667B19E3779F9), np.uint64(0xD6E8FEB86659FD93)
 # The values of a missing word at the piece's start and end, and of a word with no core (a lone mark).
 _START, _END, _NOCORE = np.uint64(1), np.uint64(2), np.uint64(3)
 # Buckets of a distance in words (1, 2, 3, 4, 5-6, 7-9, 10-14, 15-24, 25+).
@@ -40,10 +42,11 @@ def _fnv(h, cp):
 
 @njit()
 def _mix(kind, a, b, mask):
-    h = _fnv(_FNV_OFFSET, kind)
-    for v in (a, b):
-        for s in range(0, 64, 16):
-            h = _fnv(h, (v >> np.uint64(s)) & np.uint64(0xFFFF))
+    """The table index of feature ``kind`` with values ``a`` and ``b`` (a multiply-xorshift hash)."""
+    h = a * _K1 + b * _K2 + np.uint64(kind + 1) * _K3
+    h ^= h >> np.uint64(32)
+    h *= _K4
+    h ^= h >> np.uint64(29)
     return np.int64(h >> np.uint64(20)) & mask
 
 
@@ -117,42 +120,55 @@ def _words(data, starts, stops, core, space):
 
 
 @njit()
+def _piece_bounds(piece):
+    """The first and the last word of each word's piece."""
+    n = len(piece)
+    first_of = np.empty(n, np.int64)
+    last_of = np.empty(n, np.int64)
+    for w in range(n):
+        first_of[w] = w if w == 0 or piece[w - 1] != piece[w] else first_of[w - 1]
+    for w in range(n - 1, -1, -1):
+        last_of[w] = w if w == n - 1 or piece[w + 1] != piece[w] else last_of[w + 1]
+    return first_of, last_of
+
+
+@njit()
+def _features(w, first, last, h_core, h_last, h_first, h_trail, h_lead, mask, out):
+    """The ``N_FEATURES`` indices of the gap after word ``w`` (of the piece ``first..last``) into ``out``."""
+    before = h_core[w - 1] if w > first else _START
+    after2 = h_core[w + 2] if w + 2 <= last else _END
+    z = np.uint64(0)
+    out[0] = _mix(0, z, z, mask)
+    out[1] = _mix(1, h_core[w], z, mask)
+    out[2] = _mix(2, h_core[w + 1], z, mask)
+    out[3] = _mix(3, before, z, mask)
+    out[4] = _mix(4, before, h_core[w], mask)
+    out[5] = _mix(5, h_core[w], h_core[w + 1], mask)
+    out[6] = _mix(6, h_core[w + 1], after2, mask)
+    out[7] = _mix(7, h_last[w], z, mask)
+    out[8] = _mix(8, h_first[w + 1], z, mask)
+    out[9] = _mix(9, h_trail[w], h_lead[w + 1], mask)
+    out[10] = _mix(10, h_core[w], h_trail[w], mask)
+    out[11] = _mix(11, np.uint64(_BUCKET[min(w - first + 1, 25)]), z, mask)
+    out[12] = _mix(12, np.uint64(_BUCKET[min(last - w, 25)]), z, mask)
+
+
+@njit()
 def _gap_rows(piece, h_core, h_last, h_first, h_trail, h_lead, mask):
     """Feature indices of every gap (a word followed by another of the same piece)."""
     n = len(piece)
+    first_of, last_of = _piece_bounds(piece)
     gaps = 0
     for w in range(n - 1):
         if piece[w + 1] == piece[w]:
             gaps += 1
     out = np.empty((gaps, N_FEATURES), np.int64)
     word = np.empty(gaps, np.int64)
-    last_of = np.empty(n, np.int64)  # the last word of each word's piece
-    for w in range(n - 1, -1, -1):
-        last_of[w] = w if w == n - 1 or piece[w + 1] != piece[w] else last_of[w + 1]
     g = 0
-    first = 0
     for w in range(n - 1):
-        if w == 0 or piece[w] != piece[w - 1]:
-            first = w
         if piece[w + 1] != piece[w]:
             continue
-        last = last_of[w]
-        before = h_core[w - 1] if w > first else _START
-        after2 = h_core[w + 2] if w + 2 <= last else _END
-        z = np.uint64(0)
-        out[g, 0] = _mix(0, z, z, mask)
-        out[g, 1] = _mix(1, h_core[w], z, mask)
-        out[g, 2] = _mix(2, h_core[w + 1], z, mask)
-        out[g, 3] = _mix(3, before, z, mask)
-        out[g, 4] = _mix(4, before, h_core[w], mask)
-        out[g, 5] = _mix(5, h_core[w], h_core[w + 1], mask)
-        out[g, 6] = _mix(6, h_core[w + 1], after2, mask)
-        out[g, 7] = _mix(7, h_last[w], z, mask)
-        out[g, 8] = _mix(8, h_first[w + 1], z, mask)
-        out[g, 9] = _mix(9, h_trail[w], h_lead[w + 1], mask)
-        out[g, 10] = _mix(10, h_core[w], h_trail[w], mask)
-        out[g, 11] = _mix(11, np.uint64(_BUCKET[min(w - first + 1, 25)]), z, mask)
-        out[g, 12] = _mix(12, np.uint64(_BUCKET[min(last - w, 25)]), z, mask)
+        _features(w, first_of[w], last_of[w], h_core, h_last, h_first, h_trail, h_lead, mask, out[g])
         word[g] = w
         g += 1
     return out, word
@@ -175,13 +191,27 @@ def ends(data, starts, stops, core, space, mask, weights, threshold, min_gap, mi
     n_words = np.zeros(len(starts), np.int64)
     for w in range(len(piece)):
         n_words[piece[w]] += 1
-    rows, word = _gap_rows(piece, h_core, h_last, h_first, h_trail, h_lead, mask)
-    prob = np.empty(len(word), np.float64)
-    for g in range(len(word)):
+    first_of, last_of = _piece_bounds(piece)
+    gaps = 0
+    for w in range(len(piece) - 1):
+        if piece[w + 1] == piece[w]:
+            gaps += 1
+    word = np.empty(gaps, np.int64)
+    prob = np.empty(gaps, np.float64)
+    idx = np.empty(N_FEATURES, np.int64)
+    g = 0
+    for w in range(len(piece) - 1):
+        if piece[w + 1] != piece[w] or n_words[piece[w]] < min_words:
+            continue
+        _features(w, first_of[w], last_of[w], h_core, h_last, h_first, h_trail, h_lead, mask, idx)
         s = 0.0
         for f in range(N_FEATURES):
-            s += weights[rows[g, f]]
+            s += weights[idx[f]]
+        word[g] = w
         prob[g] = 1.0 / (1.0 + np.exp(-s))
+        g += 1
+    word = word[:g]
+    prob = prob[:g]
     out_piece = np.empty(len(word), np.int64)
     out_end = np.empty(len(word), np.int64)
     out_next = np.empty(len(word), np.int64)
@@ -226,3 +256,30 @@ def ends(data, starts, stops, core, space, mask, weights, threshold, min_gap, mi
                 m += 1
         g = h
     return out_piece[:m], out_end[:m], out_next[:m]
+
+
+@njit()
+def odd_or_long(data, offsets, word, spaces):
+    """Per string of an Arrow array (``offsets`` into ``data``): whether it has no character of the
+    ``word`` table or holds a ``]``, and whether it holds at least ``spaces`` ASCII spaces."""
+    n = len(offsets) - 1
+    odd = np.zeros(n, np.bool_)
+    long = np.zeros(n, np.bool_)
+    for p in range(n):
+        has_word = False
+        i = offsets[p]
+        while i < offsets[p + 1]:  # mostly the first character is one
+            cp, size = utf8_at(data, i)
+            if cp < 0x10000 and word[cp]:
+                has_word = True
+                break
+            i += size
+        count = 0
+        found = 0
+        for i in range(offsets[p], offsets[p + 1]):  # branch-free, so that it vectorises
+            b = data[i]
+            count += b == 32
+            found |= b == 93
+        odd[p] = found > 0 or not has_word
+        long[p] = count >= spaces
+    return odd, long
