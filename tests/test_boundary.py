@@ -76,6 +76,23 @@ def test_punctuation_alone_is_not_a_sentence(para, expected):
     assert sentences(para) == expected
 
 
+def test_a_bullet_after_text_opens_a_sentence():
+    assert sentences("اجلاس میں حصہ لیں گے ٭ قصہ دو شہروں کا ٭ پنجاب اسمبلی کی نشست") == [
+        "اجلاس میں حصہ لیں گے",
+        "٭ قصہ دو شہروں کا",
+        "٭ پنجاب اسمبلی کی نشست",
+    ]
+    assert sentences("الف ٭ ٭ ب") == ["الف", "٭ ٭ ب"]  # a run of bullets opens one
+
+
+def test_no_end_is_put_before_a_conjunction():
+    """``... ہے لیکن ...`` stays one sentence however likely an end looks there."""
+    text = " ".join(f"{s} {j}" for s, j in zip(RUN_ON, ["لیکن", "تاہم", "اور", "مگر", "جبکہ"] * 2))
+    got = sentences(text)
+    assert " ".join(got) == text
+    assert not [s for s in got if s.split()[0] in boundary.JOINERS], got
+
+
 def test_a_stray_bracket_glued_to_a_word_ends_a_sentence():
     assert sentences("کام مکمل ہو گیا] اب نیا منصوبہ شروع ہوگا۔") == ["کام مکمل ہو گیا]", "اب نیا منصوبہ شروع ہوگا۔"]
     # with an opening bracket in the paragraph it is a bracket, and inside a word a typo

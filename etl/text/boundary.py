@@ -16,7 +16,8 @@ paragraphs with their terminators removed, the removed terminators as the labels
 rule files, so the normalizer version changes with them.
 
 Decoding: the gaps whose probability reaches a threshold become ends, the most likely first,
-keeping every sentence at least ``min_gap`` words long. The threshold is higher in a paragraph
+keeping every sentence at least ``min_gap`` words long, never before a conjunction that continues
+the sentence (``JOINERS``: اور لیکن مگر تاہم کہ ...). The threshold is higher in a paragraph
 that has terminators elsewhere (a missing ۔ there is rarer than in text that has none at all).
 """
 
@@ -34,6 +35,8 @@ MODEL_PATH = Path(__file__).resolve().parent / "rules" / "boundary_model.npz"
 MIN_WORDS = 40
 #: Bits of the feature hash (the table the training script fills; the file keeps its non-zeros).
 HASH_BITS = 18
+#: Conjunctions that continue a sentence even without a mark: no end is put before them.
+JOINERS = ("اور", "لیکن", "مگر", "تاہم", "البتہ", "جبکہ", "کیونکہ", "لہذا", "تو", "پھر", "بلکہ", "کہ")
 _WS = "\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"  # as segment._WS
 _CORE = LETTERS + "\u200cA-Za-z0-9۰-۹٠-٩"  # a word's core: Urdu and Latin letters, ZWNJ, digits
 
@@ -63,6 +66,21 @@ def class_table(spec: str):
 def tables():
     """The word-core and whitespace tables of the compiled pass (built once)."""
     return class_table(_CORE), class_table(_WS)
+
+
+def word_hash(core: str) -> int:
+    """The compiled pass's hash of a word's core (FNV-1a over its code points)."""
+    h = 0xCBF29CE484222325
+    for c in core:
+        h = ((h ^ ord(c)) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return h
+
+
+@functools.cache
+def _joiners():
+    import numpy as np
+
+    return np.array(sorted(word_hash(w) for w in JOINERS), dtype=np.uint64)
 
 
 @functools.cache
@@ -129,6 +147,7 @@ def ends(pieces, punctuated, m: Model | None = None):
             threshold,
             m.min_gap,
             MIN_WORDS,
+            _joiners(),
         )
         piece = rows[piece]
         out.append((piece, end - offsets[piece], nxt - offsets[piece]))

@@ -24,8 +24,8 @@ and dots inside URLs (no space follows).
 
 Where the punctuation cannot settle it: a piece of punctuation alone (a lone ``۔``, a bullet ``٭``)
 is not a sentence: it joins the sentence before it (or after it; alone in its paragraph it goes).
-A ``]`` glued to a word and followed by a space ends a sentence when the paragraph has no ``[``
-(a mistyped ۔). A piece still ``MIN_WORDS`` words long has lost its full stops: the boundary model
+A bullet ``٭`` that follows text opens a sentence, punctuated or not. A ``]`` glued to a word and
+followed by a space ends a sentence when the paragraph has no ``[`` (a mistyped ۔). A piece still ``MIN_WORDS`` words long has lost its full stops: the boundary model
 (``etl.text.boundary``, learnt from the corpora's own punctuation) puts them back. A
 well-punctuated paragraph never meets these steps.
 """
@@ -137,6 +137,8 @@ _WORDS_IN = re.compile(rf"[{LETTERS}{_ZWNJ}]+|۔")
 _HAS_WORD = f"[{_WORDCH}]"
 _PY_HAS_WORD = re.compile(_HAS_WORD)
 _PY_TERM = re.compile(f"[{_TERM}]")
+# a bullet ٭ after text (not in a run of them) with a word after it
+_PY_BULLET = re.compile(f"(?<=[^{_WS}٭])[{_WS}]*٭(?=[^{_WORDCH}]*[{_WORDCH}])")
 _PY_STRAY_BRACKET = re.compile(rf"(?<=[{LETTERS}])\](?=[{_WS}])")
 
 
@@ -173,17 +175,19 @@ def _rule_pieces(paragraph: str) -> list[str]:
 
 def _needs_more(piece: str, paragraph: str) -> bool:
     """True for a piece the punctuation rules cannot settle: one without a word (a lone ۔ or ٭),
-    one of ``MIN_WORDS`` words or more (missing punctuation), one with a stray ``]``."""
+    one of ``MIN_WORDS`` words or more (missing punctuation), one with a stray ``]`` or with a
+    bullet ``٭`` after text."""
     return (
         not _PY_HAS_WORD.search(piece)
         or (len(piece) >= 2 * MIN_WORDS - 1 and len(piece.split()) >= MIN_WORDS)
         or ("]" in piece and "[" not in paragraph)
+        or ("٭" in piece and _PY_BULLET.search(piece) is not None)
     )
 
 
 def _settle(pieces: list[str], paragraph: str) -> list[str]:
     """Pieces without a word join the sentence before them (or after them, or go), a space between
-    them; a ``]`` glued to a word and followed by a space, in a paragraph without ``[``, ends a
+    them; a bullet ``٭`` that follows text opens a sentence; a ``]`` glued to a word and followed by a space, in a paragraph without ``[``, ends a
     sentence (a mistyped ۔); pieces still ``MIN_WORDS`` words long get the ends the boundary model
     finds, with its stricter threshold where the paragraph has terminators elsewhere."""
     joined: list[str] = []
@@ -200,7 +204,11 @@ def _settle(pieces: list[str], paragraph: str) -> list[str]:
     out: list[str] = []
     punctuated = bool(_PY_TERM.search(paragraph))
     for piece in joined:
-        split = _PY_STRAY_BRACKET.sub("]" + _SEP, piece).split(_SEP) if "[" not in paragraph else [piece]
+        if "٭" in piece:
+            piece = _PY_BULLET.sub(_SEP + "٭", piece)  # a bullet after text opens the next sentence
+        if "[" not in paragraph:
+            piece = _PY_STRAY_BRACKET.sub("]" + _SEP, piece)
+        split = piece.split(_SEP)
         for part in split:
             part = part.strip()
             if len(part) >= 2 * MIN_WORDS - 1 and len(part.split()) >= MIN_WORDS:

@@ -159,8 +159,9 @@ def _token_tables():
 
 
 def _unsettled(sents):
-    """Two numpy masks over the sentences: those that may be punctuation alone or hold a ``]``
-    (``segment._needs_more``'s first and last tests, the first exactly, the last as a superset), and
+    """Two numpy masks over the sentences: those that may be punctuation alone or hold a ``]`` or
+    a ``٭`` (``segment._needs_more``'s tests but the length, the first exactly, the others as a
+    superset), and
     those with at least ``MIN_WORDS - 1`` spaces (the batch's rows hold no other whitespace, so
     every piece of ``MIN_WORDS`` words is among them). One compiled pass over the bytes."""
     from etl.text.compiled import boundary_scan, string_buffers

@@ -15,7 +15,8 @@ features (FNV-1a over a word's code points, then a multiply-xorshift mix with th
 ``gap_index`` returns those feature indices (training uses them), ``ends`` sums the weights at
 them, turns the sums into probabilities and decodes: the gaps whose probability reaches the
 threshold, the most likely first, each kept when every sentence stays at least ``min_gap`` words
-long, in pieces of at least ``min_words`` words only.
+long, in pieces of at least ``min_words`` words only, and never before a word of ``joiners`` (the
+sorted core hashes of conjunctions such as اور لیکن تاہم کہ, which continue a sentence).
 """
 
 from __future__ import annotations
@@ -184,7 +185,7 @@ def gap_index(data, starts, stops, core, space, mask):
 
 
 @njit()
-def ends(data, starts, stops, core, space, mask, weights, threshold, min_gap, min_words):
+def ends(data, starts, stops, core, space, mask, weights, threshold, min_gap, min_words, joiners):
     """The chosen sentence ends: per end its piece, the byte where the sentence ends and the byte
     where the next one starts (relative to ``data``), in order."""
     piece, start, end, h_core, h_last, h_first, h_trail, h_lead = _words(data, starts, stops, core, space)
@@ -203,6 +204,9 @@ def ends(data, starts, stops, core, space, mask, weights, threshold, min_gap, mi
     for w in range(len(piece) - 1):
         if piece[w + 1] != piece[w] or n_words[piece[w]] < min_words:
             continue
+        j = np.searchsorted(joiners, h_core[w + 1])
+        if j < len(joiners) and joiners[j] == h_core[w + 1]:
+            continue  # a conjunction continues the sentence: never an end before it
         _features(w, first_of[w], last_of[w], h_core, h_last, h_first, h_trail, h_lead, mask, idx)
         s = 0.0
         for f in range(N_FEATURES):
@@ -261,7 +265,8 @@ def ends(data, starts, stops, core, space, mask, weights, threshold, min_gap, mi
 @njit()
 def odd_or_long(data, offsets, word, spaces):
     """Per string of an Arrow array (``offsets`` into ``data``): whether it has no character of the
-    ``word`` table or holds a ``]``, and whether it holds at least ``spaces`` ASCII spaces."""
+    ``word`` table or holds a ``]`` or a ``٭``, and whether it holds at least ``spaces`` ASCII
+    spaces."""
     n = len(offsets) - 1
     odd = np.zeros(n, np.bool_)
     long = np.zeros(n, np.bool_)
@@ -276,10 +281,12 @@ def odd_or_long(data, offsets, word, spaces):
             i += size
         count = 0
         found = 0
+        prev = 0
         for i in range(offsets[p], offsets[p + 1]):  # branch-free, so that it vectorises
             b = data[i]
             count += b == 32
-            found |= b == 93
+            found |= (b == 93) | ((prev == 0xD9) & (b == 0xAD))  # "]" or "٭" (U+066D: D9 AD)
+            prev = b
         odd[p] = found > 0 or not has_word
         long[p] = count >= spaces
     return odd, long
