@@ -17,8 +17,17 @@ the next sentence (``ہے۔’ایکٹر``); any other character glued after the
 sentence (``ہے؟، ووٹر``). An ASCII full stop after a letter ends a sentence when a space follows
 (or between two Urdu words). Not sentence ends: ۔ inside abbreviations of letter names, ۔ between
 digits (``2۔50``, a decimal point), the ۔ before the date in a dateline
-(``آن لائن۔05 مارچ 2023ء)``), the dot after a Latin initial (``Waseem A. Siddiqui``), and dots
-inside URLs (no space follows).
+(``آن لائن۔05 مارچ 2023ء)``) or after the place of a dateline that opens a paragraph, with or
+without a year, digits glued or not (``ٹوکیو۔ 3 جولائی (اے پی پی)``, ``فیصل آباد۔24نومبر (اے پی
+پی):``, ``راولپنڈی۔ (اردو پوائنٹ ...)``), the dot after a Latin initial (``Waseem A. Siddiqui``),
+and dots inside URLs (no space follows).
+
+Where the punctuation cannot settle it: a piece of punctuation alone (a lone ``۔``, a bullet ``٭``)
+is not a sentence: it joins the sentence before it (or after it; alone in its paragraph it goes).
+A bullet ``٭`` that follows text opens a sentence, punctuated or not. A ``]`` glued to a word and
+followed by a space ends a sentence when the paragraph has no ``[`` (a mistyped ۔). A piece still ``MIN_WORDS`` words long has lost its full stops: the boundary model
+(``etl.text.boundary``, learnt from the corpora's own punctuation) puts them back. A
+well-punctuated paragraph never meets these steps.
 """
 
 from __future__ import annotations
@@ -26,6 +35,7 @@ from __future__ import annotations
 import re
 
 from etl.text import rules
+from etl.text.boundary import MIN_WORDS
 from etl.text.normalize import LETTERS, is_abbreviation
 
 # ----------------------------------------------------------------------------- shared patterns
@@ -45,14 +55,28 @@ _SEP, _KEEP = "\ufdd0", "\ufdd1"
 
 _RUN = rf"(?:[{_TERM}]|\.\.+)[{_TERM}.]*"  # a run of terminators: ۔ ؟ ? ! or an ASCII ellipsis
 
-# Protection: a _KEEP goes after the ۔ before the date of a dateline (آن لائن۔05 مارچ 2023ء)),
-# after a ۔ between digits (2۔50) and after Latin initials (Waseem A. Siddiqui, U.N.).
+# Protection: a _KEEP goes after the ۔ before the date of a dateline inside brackets
+# (آن لائن۔05 مارچ 2023ء), اے پی پی۔ 11 ستمبر), after a ۔ between digits (2۔50), after Latin
+# initials (Waseem A. Siddiqui, U.N.), and after the ۔ of a dateline that opens a paragraph: a
+# place of one to four words, ۔ (a space before or after it or not), then a date (day, month, an
+# optional year, in any digit set, digits glued or not) followed by a bracket, colon, dash or
+# comma, or at once a bracket that closes after a year (ٹوکیو۔ 3 جولائی (اے پی پی), فیصل
+# آباد۔24نومبر (اے پی پی):, راولپنڈی۔ (اردو پوائنٹ ... 30 مارچ 2023ء)). ``ہوگی۔ 5 نومبر کو`` is a
+# full stop (a word follows the date), and so is ``ہے۔(جاری ہے)`` (no year in the bracket).
+_DAY = f"(?:[{_DIGITS}]{{1,2}}|یکم)"
+_YEAR = f"[{_DIGITS}]{{4}}ء?"
+_PLACE = f"^(?:[{LETTERS}]+ ){{0,3}}[{LETTERS}]+ ?۔"
 _PROTECT = (
-    rf"(۔)( ?[0-9]{{1,2}} [{LETTERS}]+ [0-9]{{4}}ء?\))"
-    r"|([0-9]۔)([0-9])"
+    rf"(۔)( ?[{_DIGITS}]{{1,2}} ?[{LETTERS}]+ ?(?:{_YEAR}[)،]|\)))"
+    rf"|([{_DIGITS}]۔)([{_DIGITS}])"
     r"|(^|[^A-Za-z])((?:[A-Z]\.)+)"
+    rf"|({_PLACE})( ?{_DAY} ?[{LETTERS}]+(?: ?{_YEAR})? ?[(:\-،)])"
 )
-_PROTECT_REPL = r"\1\3\5\6" + _KEEP + r"\2\4"
+_PROTECT_REPL = r"\1\3\5\6\7" + _KEEP + r"\2\4\8"  # (RE2 reads group numbers up to 9)
+# A second pass, where the first one marked the ۔ before a bracketed date: the place before that
+# bracket, when it opens the paragraph (راولپنڈی۔ (اردو پوائنٹ ... اے پی پی۔ 30 مارچ 2023ء)).
+_PROTECT_PLACE = rf"({_PLACE})( ?\([^()۔]{{0,80}}۔{_KEEP})"
+_PROTECT_PLACE_REPL = r"\1" + _KEEP + r"\2"
 # Sentence ends, marked with _SEP in one pass. A run with its closing marks ends a sentence before
 # whitespace; glued to what follows, closing marks followed by punctuation stay with the sentence
 # and marks glued to a word open the next one. (At the end of the text nothing needs marking.)
@@ -99,15 +123,23 @@ _ARROW_ROUTE = f"{_PROTECT}|{_NEEDS_PYTHON}"
 
 _PY_NEEDS_PYTHON = re.compile(_NEEDS_PYTHON)
 _PY_PROTECT = re.compile(_PROTECT)
+_PY_PROTECT_PLACE = re.compile(_PROTECT_PLACE)
 # Necessary conditions, written to start with a literal (which Python's engine finds fast), so
 # that it runs the slower patterns only where they can match.
-_PY_PROTECT_GUARD = re.compile(r"۔(?: ?[0-9]|(?<=[0-9]۔))|\.(?<=[A-Z]\.)")
+_PY_PROTECT_GUARD = re.compile(rf"۔(?: ?[{_DIGITS}(]| ?یکم|(?<=[{_DIGITS}]۔))|\.(?<=[A-Z]\.)")
 _PY_BOUNDARY = re.compile(_BOUNDARY)
 _PY_RUN_END = re.compile(_RUN_END)  # _BOUNDARY on text without an ASCII "."
 _RUN_END_REPL = r"\1\2\3" + _SEP + r"\4\5"
 _PY_MAYBE_ABBR = re.compile(rf"۔(?=[{LETTERS}])(?<=[{LETTERS}]۔)")  # as [{LETTERS}]۔[{LETTERS}]
 _PY_CHAIN = re.compile(rf"[{LETTERS}]+(?:۔[{LETTERS}]+)+")
 _WORDS_IN = re.compile(rf"[{LETTERS}{_ZWNJ}]+|۔")
+# A piece with a character that starts a word or number is a sentence; one without is punctuation.
+_HAS_WORD = f"[{_WORDCH}]"
+_PY_HAS_WORD = re.compile(_HAS_WORD)
+_PY_TERM = re.compile(f"[{_TERM}]")
+# a bullet ٭ after text (not in a run of them) with a word after it
+_PY_BULLET = re.compile(f"(?<=[^{_WS}٭])[{_WS}]*٭(?=[^{_WORDCH}]*[{_WORDCH}])")
+_PY_STRAY_BRACKET = re.compile(rf"(?<=[{LETTERS}])\](?=[{_WS}])")
 
 
 # ------------------------------------------------------------------------ per-string functions
@@ -123,20 +155,83 @@ def _keep_abbreviation(m: re.Match) -> str:
     return run.replace("۔", "۔" + _KEEP) if is_abbreviation(run) else run
 
 
-def sentences(paragraph: str) -> list[str]:
-    """Split one paragraph into sentences; a sentence of a single word is kept."""
+def _rule_pieces(paragraph: str) -> list[str]:
+    """The paragraph cut at its punctuation (the rules above), pieces unstripped, blank ones dropped."""
     text = paragraph
     if _PY_MAYBE_ABBR.search(text):
         text = _PY_CHAIN.sub(_keep_abbreviation, text)
     if _PY_PROTECT_GUARD.search(text):
         text = _PY_PROTECT.sub(_PROTECT_REPL, text)
+        if _KEEP in text:
+            text = _PY_PROTECT_PLACE.sub(_PROTECT_PLACE_REPL, text)
     if "." in text:
         text = _PY_BOUNDARY.sub(_BOUNDARY_REPL, text)
     else:
         text = _PY_RUN_END.sub(_RUN_END_REPL, text)
     if _KEEP in text:
         text = text.replace(_KEEP, "")
-    return [s for s in (p.strip() for p in text.split(_SEP)) if s]
+    return [p for p in text.split(_SEP) if p and not p.isspace()]
+
+
+def _needs_more(piece: str, paragraph: str) -> bool:
+    """True for a piece the punctuation rules cannot settle: one without a word (a lone ۔ or ٭),
+    one of ``MIN_WORDS`` words or more (missing punctuation), one with a stray ``]`` or with a
+    bullet ``٭`` after text."""
+    return (
+        not _PY_HAS_WORD.search(piece)
+        or (len(piece) >= 2 * MIN_WORDS - 1 and len(piece.split()) >= MIN_WORDS)
+        or ("]" in piece and "[" not in paragraph)
+        or ("٭" in piece and _PY_BULLET.search(piece) is not None)
+    )
+
+
+def _settle(pieces: list[str], paragraph: str) -> list[str]:
+    """Pieces without a word join the sentence before them (or after them, or go), a space between
+    them; a bullet ``٭`` that follows text opens a sentence; a ``]`` glued to a word and followed by a space, in a paragraph without ``[``, ends a
+    sentence (a mistyped ۔); pieces still ``MIN_WORDS`` words long get the ends the boundary model
+    finds, with its stricter threshold where the paragraph has terminators elsewhere."""
+    joined: list[str] = []
+    pending = ""
+    for piece in (p.strip() for p in pieces):
+        if not _PY_HAS_WORD.search(piece):
+            if joined:
+                joined[-1] += " " + piece
+            else:
+                pending += piece + " "
+        else:
+            joined.append(pending + piece)
+            pending = ""
+    out: list[str] = []
+    punctuated = bool(_PY_TERM.search(paragraph))
+    for piece in joined:
+        if "٭" in piece:
+            piece = _PY_BULLET.sub(_SEP + "٭", piece)  # a bullet after text opens the next sentence
+        if "[" not in paragraph:
+            piece = _PY_STRAY_BRACKET.sub("]" + _SEP, piece)
+        split = piece.split(_SEP)
+        for part in split:
+            part = part.strip()
+            if len(part) >= 2 * MIN_WORDS - 1 and len(part.split()) >= MIN_WORDS:
+                from etl.text import boundary  # numpy and the compiled pass, only when needed
+
+                out.extend(boundary.split(part, punctuated))
+            elif part:
+                out.append(part)
+    return out
+
+
+def sentences(paragraph: str) -> list[str]:
+    """Split one paragraph into sentences; a sentence of a single word is kept.
+
+    Where the punctuation cannot settle it (see ``_needs_more``), ``_settle`` does: pieces of
+    punctuation alone are not sentences, a stray ``]`` ends one, and a piece of ``MIN_WORDS``
+    words or more is split by the boundary model (``etl.text.boundary``).
+    """
+    pieces = _rule_pieces(paragraph)
+    for piece in pieces:
+        if _needs_more(piece, paragraph):
+            return _settle(pieces, paragraph)
+    return [p.strip() for p in pieces]
 
 
 def tokens(sentence: str) -> list[str]:

@@ -21,12 +21,13 @@ import functools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from etl.text import rules
+from etl.text import boundary, rules
 from etl.text.segment import (
     _ARROW_ROUTE,
     _BOUNDARY,
     _BOUNDARY_REPL,
     _DIGITS,
+    _HAS_WORD,
     _INDIC,
     _KEEP,
     _LATIN,
@@ -34,11 +35,15 @@ from etl.text.segment import (
     _NUM_SEPS,
     _NUM_SUFFIXES,
     _PROTECT,
+    _PROTECT_PLACE,
+    _PROTECT_PLACE_REPL,
     _PROTECT_REPL,
     _PY_NEEDS_PYTHON,
     _RUN_CHARS,
     _SEP,
+    _TERM,
     _UNWRAPPED,
+    MIN_WORDS,
     is_word,
     sentences,
     tokens,
@@ -153,6 +158,63 @@ def _token_tables():
     )
 
 
+def _unsettled(sents):
+    """Two numpy masks over the sentences: those that may be punctuation alone or hold a ``]`` or
+    a ``٭`` (``segment._needs_more``'s tests but the length, the first exactly, the others as a
+    superset), and
+    those with at least ``MIN_WORDS - 1`` spaces (the batch's rows hold no other whitespace, so
+    every piece of ``MIN_WORDS`` words is among them). One compiled pass over the bytes."""
+    from etl.text.compiled import boundary_scan, string_buffers
+
+    offsets, data = string_buffers(sents)
+    return boundary_scan.odd_or_long(data, offsets, _word_table(), MIN_WORDS - 1)
+
+
+@functools.cache
+def _word_table():
+    """True for the characters of segment._HAS_WORD's class (a word or number starts there)."""
+    return boundary.class_table(_HAS_WORD[1:-1])
+
+
+def _run_ons(paras, sent_para, sents, rows):
+    """Sentences ``rows`` cut where the boundary model ends sentences (``boundary.ends``, as
+    ``sentences`` does piece by piece); returns the new paragraph index and sentence arrays."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    punctuated = _mask(pc.match_substring_regex(paras.take(pa.array(sent_para[rows])), pattern=f"[{_TERM}]"))
+    piece, end, nxt = boundary.ends(sents.take(pa.array(rows)), punctuated)
+    if not len(piece):
+        return sent_para, sents
+    cut, first = np.unique(piece, return_index=True)  # ends come sorted by piece
+    cut_rows = rows[cut]
+    bounds = [*first.tolist(), len(piece)]
+    end, nxt = end.tolist(), nxt.tolist()
+    new = []
+    for k, text in enumerate(sents.take(pa.array(cut_rows)).to_pylist()):
+        raw = text.encode()
+        cuts = [0, *[v for i in range(bounds[k], bounds[k + 1]) for v in (end[i], nxt[i])], len(raw)]
+        new.append([raw[a:b].decode().strip() for a, b in zip(cuts[0::2], cuts[1::2])])
+    return _replace(sent_para, sents, cut_rows, cut_rows + 1, sent_para[cut_rows], new)
+
+
+def _replace(sent_para, sents, lo, hi, para, new):
+    """The sentence rows ``lo[k]:hi[k]`` (in order, disjoint) replaced by the strings ``new[k]``
+    of paragraph ``para[k]``; returns the new paragraph index and sentence arrays."""
+    import numpy as np
+    import pyarrow as pa
+
+    chunks, para_chunks, prev = [], [], 0
+    for a, b, p, strings in zip(lo.tolist(), hi.tolist(), para.tolist(), new):
+        chunks += [sents.slice(prev, a - prev), pa.array(strings, pa.string())]
+        para_chunks += [sent_para[prev:a], np.full(len(strings), p, dtype=sent_para.dtype)]
+        prev = b
+    chunks.append(sents.slice(prev))
+    para_chunks.append(sent_para[prev:])
+    return np.concatenate(para_chunks), pa.concat_arrays(chunks)
+
+
 def _segment_schema():
     import pyarrow as pa
 
@@ -209,6 +271,7 @@ def segment(bodies: Sequence[str | None] | pa.Array | pa.ChunkedArray):
         # rows that only need _PROTECT: its pass, the boundary pass, then the marks deleted
         sub = paras.take(pa.array(route[~py]))
         sub = pc.replace_substring_regex(sub, pattern=_PROTECT, replacement=_PROTECT_REPL)
+        sub = pc.replace_substring_regex(sub, pattern=_PROTECT_PLACE, replacement=_PROTECT_PLACE_REPL)
         sub = pc.replace_substring_regex(sub, pattern=_BOUNDARY, replacement=_BOUNDARY_REPL)
         sub = pc.replace_substring(sub, pattern=_KEEP, replacement="")
         values = sub.to_pylist() + [_SEP.join(sentences(t)) for t, p in zip(texts, py) if p]
@@ -217,6 +280,22 @@ def segment(bodies: Sequence[str | None] | pa.Array | pa.ChunkedArray):
     sent_para, sents = _drop_empty(
         pc.list_parent_indices(pieces).to_numpy(), pc.utf8_trim_whitespace(pc.list_flatten(pieces))
     )
+    # paragraphs with a piece the punctuation cannot settle alone (one without a word, a stray
+    # "]": a superset of what segment._needs_more flags) go through sentences(); pieces long
+    # enough for the boundary model go through it here, all at once
+    done = route[py] if len(route) else np.zeros(0, np.int64)
+    odd, long = _unsettled(sents)
+    settle = np.setdiff1d(np.unique(sent_para[odd]), done)
+    long_paras = np.setdiff1d(np.unique(sent_para[long]), np.concatenate([done, settle]))
+    if len(settle):  # their rows (contiguous: sent_para is sorted) replaced by sentences()'s
+        lo, hi = np.searchsorted(sent_para, settle, "left"), np.searchsorted(sent_para, settle, "right")
+        new = [sentences(t) for t in paras.take(pa.array(settle)).to_pylist()]
+        sent_para, sents = _replace(sent_para, sents, lo, hi, settle, new)
+    # the long sentences again, among the rows of their paragraphs (which the step above left alone)
+    long_rows = np.flatnonzero(np.isin(sent_para, long_paras))
+    long_rows = long_rows[_unsettled(sents.take(pa.array(long_rows)))[1]] if len(long_rows) else long_rows
+    if len(long_rows):
+        sent_para, sents = _run_ons(paras, sent_para, sents, long_rows)
     sent_doc = para_doc[sent_para]
     paragraph_no = _number_within(para_doc)[sent_para]
     sentence_no = _number_within(sent_doc)

@@ -20,6 +20,7 @@ FILES = (
     "fused_words.tsv",
     "boilerplate.tsv",
     "furniture_fingerprints.tsv",
+    "boundary_model.npz",  # the sentence-boundary model's weights (etl.text.boundary)
 )
 
 
