@@ -29,6 +29,7 @@ _ARROW_NAMES = {
     schema.TIMESTAMP: "timestamp[us, UTC]",
     schema.STRINGS: "list<string>",
     schema.SIGNATURE: "fixed_size_list<uint32, 128>",
+    schema.KEYS: "list<uint32>",
 }
 
 

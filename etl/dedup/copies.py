@@ -41,7 +41,7 @@ def history_signatures(lake_root: lake.Location, day: str, days: int | None = No
     table = other_days.retry_vanished(
         lambda: other_days.lake_dataset(lake_root, "signatures").to_table(
             filter=window,
-            columns=["article_id", "content_hash", "published_at", "duplicate_of", "signature", "ingest_date"],
+            columns=[*schema.SIGNATURES.names, "ingest_date"],
         )
     )
     return table if table.num_rows else None
@@ -67,12 +67,12 @@ def find_copies(
         history = history.filter(pc.invert(pc.is_in(history["article_id"], value_set=batch["article_id"])))
     found = clusters.find_duplicates(batch, history, batch_signatures=matrix)
     log.info(
-        "dedup %s: %d of %d articles are copies (%d exact, %d near)",
+        "dedup %s: %d of %d articles are copies (%d exact, %d near, %d rewrite), %d in stories",
         day,
-        found.num_rows,
+        pc.sum(pc.is_valid(found["duplicate_of"])).as_py() or 0,
         batch.num_rows,
-        pc.sum(pc.equal(found["kind"], "exact")).as_py() or 0,
-        pc.sum(pc.equal(found["kind"], "near")).as_py() or 0,
+        *(pc.sum(pc.equal(found["kind"], kind)).as_py() or 0 for kind in ("exact", "near", "rewrite")),
+        pc.sum(pc.is_valid(found["story_id"])).as_py() or 0,
     )
     return found
 
@@ -85,11 +85,12 @@ def found_for(ids: pa.Array | pa.ChunkedArray, found: pa.Table, column: str) -> 
 
 
 def mark_copies(articles: pa.Table, found: pa.Table) -> pa.Table:
-    """Fill ``duplicate_of``, ``duplicate_kind`` and ``duplicate_similarity`` from the search's result."""
+    """Fill ``duplicate_of``, ``duplicate_kind``, ``duplicate_similarity`` and ``story_id`` from the search's result."""
     for name, col in (
         ("duplicate_of", "duplicate_of"),
         ("duplicate_kind", "kind"),
         ("duplicate_similarity", "similarity"),
+        ("story_id", "story_id"),
     ):
         values = found_for(articles["article_id"], found, col).cast(schema.ARTICLES.field(name).type)
         articles = articles.set_column(articles.schema.get_field_index(name), name, values)
@@ -97,6 +98,8 @@ def mark_copies(articles: pa.Table, found: pa.Table) -> pa.Table:
 
 
 def point_signatures(sigs: pa.Table, found: pa.Table) -> pa.Table:
-    """The signatures with ``duplicate_of`` filled, so later days follow a copy to its canonical."""
-    canon = found_for(sigs["article_id"], found, "duplicate_of")
-    return sigs.set_column(sigs.schema.get_field_index("duplicate_of"), "duplicate_of", canon)
+    """The signatures with ``duplicate_of`` and ``story_id`` filled, so later days follow a copy to
+    its canonical and an article to its story."""
+    for name in ("duplicate_of", "story_id"):
+        sigs = sigs.set_column(sigs.schema.get_field_index(name), name, found_for(sigs["article_id"], found, name))
+    return sigs

@@ -43,7 +43,9 @@ THRESHOLD = 0.5
 #: Shorter bodies (leads, captions, market tickers written from one template) only match exactly:
 #: on a few dozen words a shared template alone passes the threshold.
 MIN_NEAR_WORDS = 40
-DEDUP_VERSION = f"minhash-w{SHINGLE}-p{NUM_PERM}-b{BANDS}r{ROWS}-t{THRESHOLD}-m{MIN_NEAR_WORDS}-v3"
+#: The second stage's parameters (``etl.dedup.rewrites`` checks that they are its own).
+REWRITE_VERSION = "rewrites-w3-s2-k256-v1"
+DEDUP_VERSION = f"minhash-w{SHINGLE}-p{NUM_PERM}-b{BANDS}r{ROWS}-t{THRESHOLD}-m{MIN_NEAR_WORDS}-v3+{REWRITE_VERSION}"
 
 #: The signature value of an article without shingles (never produced by a permutation, all < 2**31).
 EMPTY = np.uint32(0xFFFFFFFF)
@@ -227,18 +229,27 @@ def signature_matrix(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
     return out
 
 
-def signature_table(articles: pa.Table) -> pa.Table:
-    """The signature of each of a shard's articles, with what the copy search needs besides, and the
-    record's provenance until same-key duplicates are resolved."""
+def signature_table(articles: pa.Table, mentions: pa.Table | None = None) -> pa.Table:
+    """The signature of each of a shard's articles, with what the copy search needs besides (the
+    second stage's keys, ``etl.dedup.rewrites``: ``mentions`` are the shard's entity mentions, with
+    their records' ``source_file`` and ``record_no``), and the record's provenance until same-key
+    duplicates are resolved."""
+    from etl.dedup import rewrites  # it builds on this module
+
     sig_type = signature_type()
     sigs = signature_array(signatures(articles["body"])).cast(sig_type)
+    n = articles.num_rows
     return pa.table(
         {
             "article_id": articles["article_id"],
             "content_hash": articles["content_hash"],
             "published_at": articles["published_at"],
-            "duplicate_of": pa.nulls(articles.num_rows, pa.string()),
+            "duplicate_of": pa.nulls(n, pa.string()),
+            "story_id": pa.nulls(n, pa.string()),
             "signature": sigs,
+            "sketch": rewrites.sketches(articles["body"]),
+            "numbers": rewrites.number_keys(articles["body"].to_pylist()),
+            "entities": rewrites.entity_keys(rewrites.entities_per_article(articles, mentions)),
             "source_file": articles["source_file"],
             "record_no": articles["record_no"],
         },

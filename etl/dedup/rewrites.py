@@ -1,0 +1,367 @@
+"""Rewrites and stories: the second stage of the copy search, after MinHash.
+
+Why: MinHash over 5-word shingles at Jaccard 0.5 (``etl.dedup.minhash``) finds a story copied
+whole, but a desk that rewrites agency copy reorders sentences, paraphrases and cuts: most such
+rewrites share a third of their 3-word phrases with the source, not half of their 5-word ones.
+And different articles about one event are worth grouping for analysts without calling them copies.
+
+How (the bars were chosen on the labelled dev pairs of ``tests/gold/PAIRS.md``):
+
+* each article keeps a *sketch*: the distinct word-3-gram values (letters only, as MinHash's words)
+  whose value is ``0 mod SAMPLE``, at most ``MAX_SKETCH`` of the smallest. Sampling by value keeps
+  the same 3-grams of every article, so the shared sampled values over the smaller sketch estimate
+  the containment of one article in the other, whatever their lengths;
+* besides it, the numbers its body states and the entities the enrichment found in it (hashed to
+  32 bits each, at most ``MAX_KEYS`` of each): a rewrite keeps the facts;
+* candidates are article pairs sharing at least ``MIN_SHARED`` sampled values (an inverted index;
+  values held by more than ``STOP_BUCKET`` articles are stock phrases and ignored);
+* a candidate is a ``rewrite`` (a copy: ``duplicate_of`` is set) when its containment and its
+  agreement on numbers and entities pass ``is_rewrite``, and a ``story`` (same ``story_id`` only)
+  when they pass the lower bar of ``is_story``; pairs whose publication dates are more than
+  ``MAX_DAYS`` apart are neither.
+
+Articles with fewer than ``minhash.MIN_NEAR_WORDS`` words get an empty sketch and take no part.
+``pair_kinds`` runs the same search on two articles at a time, for scoring on labelled pairs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import re
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from etl.dedup import minhash
+from etl.enrich import quality
+
+#: Words per shingle of the sketch, the sampling modulus and the largest sketch kept.
+SHINGLE = 3
+SAMPLE = 2
+MAX_SKETCH = 256
+#: Words of a sketched 3-gram that are not stop words (``etl/enrich/rules/urdu_stop_words.txt``).
+MIN_CONTENT = 1
+#: Most numbers and entities kept per article.
+MAX_KEYS = 64
+#: Candidates share at least this many sampled values; values of more articles are stock phrases.
+MIN_SHARED = 3
+STOP_BUCKET = 40
+#: Publication dates further apart than this are different events (same template, another day).
+MAX_DAYS = 3
+
+REWRITE_VERSION = f"rewrites-w{SHINGLE}-s{SAMPLE}-k{MAX_SKETCH}-v1"
+if REWRITE_VERSION != minhash.REWRITE_VERSION:
+    raise ImportError(f"etl.dedup.minhash.REWRITE_VERSION must be {REWRITE_VERSION!r}: DEDUP_VERSION names it")
+
+_NUMBER = re.compile(r"[0-9]+(?:[.,][0-9]+)*")
+_MASK32 = np.uint64(0xFFFFFFFF)
+
+
+def list_type() -> pa.DataType:
+    return pa.list_(pa.uint32())
+
+
+def _u32(text: str) -> int:
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=4).digest(), "little")
+
+
+def sketches(bodies: pa.Array | pa.ChunkedArray | Sequence[str | None]) -> pa.ListArray:
+    """The sampled word-3-gram values of each body (sorted, distinct), empty below
+    ``minhash.MIN_NEAR_WORDS`` words."""
+    arr = bodies if isinstance(bodies, (pa.Array, pa.ChunkedArray)) else pa.array(list(bodies), pa.string())
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks() if arr.num_chunks else pa.array([], pa.string())
+    n = len(arr)
+    tokens, offsets = minhash.word_tokens(arr)
+    values, sh_off = minhash.shingle_values(minhash.word_hashes(tokens), offsets, SHINGLE)
+    doc = np.repeat(np.arange(n), np.diff(sh_off))
+    keep = values % np.uint64(SAMPLE) == 0
+    # a 3-gram of stop words alone ("ہو گئے ہیں") says nothing about the story
+    content = pc.invert(pc.is_in(tokens, value_set=_stop_words())).to_numpy(zero_copy_only=False).astype(np.int8)
+    starts = offsets[:-1][doc] + (np.arange(len(doc)) - sh_off[:-1][doc])
+    keep &= sum(content[starts + k] for k in range(SHINGLE)) >= MIN_CONTENT
+    short = np.diff(offsets) < minhash.MIN_NEAR_WORDS
+    keep &= ~short[doc]
+    values, doc = values[keep].astype(np.uint32), doc[keep]
+    # distinct per document, ascending: sort by (doc, value)
+    order = np.lexsort((values, doc))
+    values, doc = values[order], doc[order]
+    first = np.ones(len(values), dtype=bool)
+    first[1:] = (values[1:] != values[:-1]) | (doc[1:] != doc[:-1])
+    values, doc = values[first], doc[first]
+    counts = np.bincount(doc, minlength=n)
+    # at most MAX_SKETCH per document: the smallest values (a consistent sample again)
+    starts = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(counts, out=starts[1:])
+    rank = np.arange(len(values)) - starts[:-1][doc]
+    capped = rank < MAX_SKETCH
+    values, doc = values[capped], doc[capped]
+    out = np.zeros(n + 1, dtype=np.int32)
+    np.cumsum(np.bincount(doc, minlength=n), out=out[1:])
+    return pa.ListArray.from_arrays(pa.array(out, pa.int32()), pa.array(values, pa.uint32()))
+
+
+@functools.cache
+def _stop_words() -> pa.Array:
+    return pa.array(sorted(quality.stop_words()), pa.string())
+
+
+def _keys(items: Sequence[str]) -> list[int]:
+    return sorted({_u32(x) for x in items})[:MAX_KEYS]
+
+
+def number_keys(bodies: Sequence[str | None]) -> pa.ListArray:
+    """The distinct numbers each body states (digits as the clean text writes them, separators
+    dropped), as 32-bit keys."""
+    return pa.array([_keys([m.replace(",", "") for m in _NUMBER.findall(b or "")]) for b in bodies], list_type())
+
+
+def entity_keys(entity_ids: Sequence[Sequence[str]]) -> pa.ListArray:
+    """The distinct entities of each article (``mentions.entity_id``), as 32-bit keys."""
+    return pa.array([_keys(ids) for ids in entity_ids], list_type())
+
+
+# --------------------------------------------------------------------------- decision
+
+
+class Evidence(NamedTuple):
+    """What one candidate pair shares: the decision (``kind_of``) reads only this."""
+
+    containment: float  # shared sampled 3-grams over the smaller sketch
+    shared: int  # shared sampled 3-grams
+    numbers: tuple[int, int, int]  # shared numbers, numbers of the one, of the other
+    entities: tuple[int, int, int]  # the same for entities
+    days_apart: float | None  # publication dates, when both are known
+
+
+#: The bars of ``kind_of`` (chosen on the labelled dev pairs, ``tests/gold/PAIRS.md``).
+REWRITE_CONTAINMENT = 0.5
+REWRITE_SUPPORTED = 0.3
+STORY_CONTAINMENT = 0.12
+
+
+def _share(counts: tuple[int, int, int]) -> float | None:
+    shared, a, b = counts
+    return shared / min(a, b) if a and b else None
+
+
+def kind_of(e: Evidence) -> str | None:
+    """``"rewrite"``, ``"story"`` or None for one candidate pair.
+
+    A rewrite keeps the facts: its numbers and entities, when both sides state some, mostly agree
+    (two days' reports written from one template share their phrases, not their figures). Below
+    ``REWRITE_CONTAINMENT`` the pair needs that agreement as positive support.
+    """
+    if e.days_apart is not None and e.days_apart > MAX_DAYS:
+        return None
+    nums, ents = _share(e.numbers), _share(e.entities)
+    num_conflict = nums is not None and min(e.numbers[1:]) >= 3 and nums < 0.34
+    ent_conflict = ents is not None and min(e.entities[1:]) >= 3 and ents < 0.34
+    support = (nums is not None and e.numbers[0] >= 2 and nums >= 0.5) or (
+        ents is not None and e.entities[0] >= 2 and ents >= 0.5
+    )
+    agree = not num_conflict and not ent_conflict
+    if agree and (e.containment >= REWRITE_CONTAINMENT or (e.containment >= REWRITE_SUPPORTED and support)):
+        return "rewrite"
+    if e.containment >= STORY_CONTAINMENT and ents is not None and e.entities[0] >= 2 and ents >= 0.5:
+        return "story"
+    return None
+
+
+# --------------------------------------------------------------------------- search
+
+
+class Features(NamedTuple):
+    """Stage-2 columns of ``n`` rows (history then batch), as flat numpy arrays and offsets."""
+
+    sketch: tuple[np.ndarray, np.ndarray]
+    numbers: tuple[np.ndarray, np.ndarray]
+    entities: tuple[np.ndarray, np.ndarray]
+    published: list  # microseconds since the epoch, or None
+
+    @classmethod
+    def from_columns(cls, sketch: pa.Array, numbers: pa.Array, entities: pa.Array, published: list) -> Features:
+        return cls(_flat(sketch), _flat(numbers), _flat(entities), published)
+
+
+def _flat(col: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """A list<uint32> column as (values, offsets); nulls are empty lists."""
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks() if col.num_chunks else pa.array([], list_type())
+    col = pc.fill_null(col.cast(list_type()), pa.scalar([], list_type()))
+    lengths = pc.list_value_length(col).to_numpy(zero_copy_only=False).astype(np.int64)
+    offsets = np.zeros(len(col) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    values = pc.list_flatten(col).to_numpy(zero_copy_only=False).astype(np.uint32)
+    return values, offsets
+
+
+def empty_column(n: int) -> pa.Array:
+    return pa.array([[]] * n, list_type())
+
+
+def candidates(sketch: tuple[np.ndarray, np.ndarray], touched: np.ndarray, live: np.ndarray) -> np.ndarray:
+    """``(m, 3)`` rows ``i < j`` sharing at least ``MIN_SHARED`` sampled values, one of them
+    ``touched``, both ``live``, with the number shared."""
+    values, offsets = sketch
+    n = len(offsets) - 1
+    owner = np.repeat(np.arange(n, dtype=np.int64), np.diff(offsets))
+    keep = live[owner]
+    values, owner = values[keep], owner[keep]
+    order = np.argsort(values, kind="stable")
+    values, owner = values[order], owner[order]
+    if len(values) < 2:
+        return np.zeros((0, 3), dtype=np.int64)
+    cut = np.flatnonzero(np.diff(values)) + 1
+    starts = np.concatenate(([0], cut))
+    sizes = np.diff(np.concatenate((starts, [len(values)])))
+    # only buckets that hold a touched row
+    hot = np.add.reduceat(touched[owner].astype(np.int64), starts) > 0
+    found = []
+    for size in np.unique(sizes[(sizes > 1) & (sizes <= STOP_BUCKET) & hot]):
+        first = starts[(sizes == size) & hot]
+        iu, ju = np.triu_indices(size, 1)
+        a, b = owner[first[:, None] + iu].ravel(), owner[first[:, None] + ju].ravel()
+        mine = touched[a] | touched[b]
+        a, b = a[mine], b[mine]
+        found.append(np.minimum(a, b) * n + np.maximum(a, b))
+    if not found:
+        return np.zeros((0, 3), dtype=np.int64)
+    keys, counts = np.unique(np.concatenate(found), return_counts=True)
+    keys, counts = keys[counts >= MIN_SHARED], counts[counts >= MIN_SHARED]
+    return np.stack((keys // n, keys % n, counts), 1)
+
+
+def _members(flat: tuple[np.ndarray, np.ndarray], i: int) -> np.ndarray:
+    values, offsets = flat
+    return values[offsets[i] : offsets[i + 1]]
+
+
+def _overlap(flat: tuple[np.ndarray, np.ndarray], i: int, j: int) -> tuple[int, int, int]:
+    a, b = _members(flat, i), _members(flat, j)
+    return len(np.intersect1d(a, b, assume_unique=True)), len(a), len(b)
+
+
+_US_PER_DAY = 86_400_000_000
+
+
+def evidence(f: Features, i: int, j: int, shared: int | None = None) -> Evidence:
+    """The evidence of one pair of rows."""
+    si, sj = _members(f.sketch, i), _members(f.sketch, j)
+    if shared is None:
+        shared = len(np.intersect1d(si, sj, assume_unique=True))
+    smaller = min(len(si), len(sj))
+    pi, pj = f.published[i], f.published[j]
+    return Evidence(
+        containment=shared / smaller if smaller else 0.0,
+        shared=shared,
+        numbers=_overlap(f.numbers, i, j),
+        entities=_overlap(f.entities, i, j),
+        days_apart=abs(pi - pj) / _US_PER_DAY if pi is not None and pj is not None else None,
+    )
+
+
+def links(f: Features, touched: np.ndarray, live: np.ndarray) -> list[tuple[int, int, str, float]]:
+    """The rewrite and story links among the rows: ``(i, j, kind, containment)``."""
+    cand = candidates(f.sketch, touched, live)
+    if not len(cand):
+        return []
+    lengths = np.diff(f.sketch[1])
+    smaller = np.minimum(lengths[cand[:, 0]], lengths[cand[:, 1]])
+    cand = cand[cand[:, 2] >= STORY_CONTAINMENT * smaller]
+    out = []
+    for i, j, shared in cand.tolist():
+        e = evidence(f, i, j, shared)
+        kind = kind_of(e)
+        if kind is not None:
+            out.append((i, j, kind, e.containment))
+    return out
+
+
+def has_sketch(f: Features, i: int) -> bool:
+    return bool(f.sketch[1][i + 1] > f.sketch[1][i])
+
+
+def containment(f: Features, i: int, j: int) -> float:
+    """Shared sampled 3-grams of two rows over the smaller sketch (0 when either has none)."""
+    return evidence(f, i, j).containment
+
+
+def entities_per_article(articles: pa.Table, mentions: pa.Table | None) -> list[list[str]]:
+    """The ``entity_id``s of each article's mentions, matched on the record (``source_file``,
+    ``record_no``): a shard may hold one ``article_id`` twice before same-key duplicates go."""
+    out: list[list[str]] = [[] for _ in range(articles.num_rows)]
+    if mentions is None or not mentions.num_rows:
+        return out
+    row = {key: i for i, key in enumerate(zip(articles["source_file"].to_pylist(), articles["record_no"].to_pylist()))}
+    for f, r, e in zip(*(mentions[c].to_pylist() for c in ("source_file", "record_no", "entity_id"))):
+        at = row.get((f, r))
+        if at is not None:
+            out[at].append(e)
+    return out
+
+
+# --------------------------------------------------------------------------- pairs
+
+
+def pair_kinds(pairs: Sequence[tuple[dict, dict]]) -> list[str | None]:
+    """The link the copy search makes between the two articles of each pair: ``"exact"``,
+    ``"near"``, ``"rewrite"`` (a copy: ``duplicate_of`` is set), ``"story"`` (same ``story_id``
+    only) or None.
+
+    Each article is a dict with ``body`` (the clean body), ``headline``, ``published_at`` (UTC
+    datetime or None) and ``source``. Every pair runs through ``clusters.find_duplicates`` alone,
+    with the columns the pipeline builds (``minhash.signature_table``, entities from the same
+    recognizer), so the answer is the pipeline's.
+    """
+    from etl.dedup import clusters
+    from etl.enrich import entities
+
+    flat = [a for pair in pairs for a in pair]
+    if not flat:
+        return []
+    found = entities.extract_entities_batch([a.get("headline") for a in flat], [a["body"] for a in flat])
+    articles = pa.table(
+        {
+            "article_id": pa.array([f"{k}" for k in range(len(flat))], pa.string()),
+            "content_hash": pa.array(
+                [hashlib.sha256((a["body"] or "").encode()).hexdigest()[:16] for a in flat], pa.string()
+            ),
+            "published_at": pa.array([_utc(a.get("published_at")) for a in flat], pa.timestamp("us", tz="UTC")),
+            "body": pa.array([a["body"] for a in flat], pa.string()),
+            "source_file": pa.array(["pairs"] * len(flat), pa.string()),
+            "record_no": pa.array(range(len(flat)), pa.int64()),
+        }
+    )
+    mentions = pa.table(
+        {
+            "source_file": pa.array(["pairs"] * sum(len(ms) for ms in found), pa.string()),
+            "record_no": pa.array([k for k, ms in enumerate(found) for _ in ms], pa.int64()),
+            "entity_id": pa.array([f"{m.type}:{m.key}" for ms in found for m in ms], pa.string()),
+        }
+    )
+    sigs = minhash.signature_table(articles, mentions)
+    out: list[str | None] = []
+    for k in range(len(pairs)):
+        result = clusters.find_duplicates(sigs.slice(2 * k, 2))
+        rows = {r["article_id"]: r for r in result.to_pylist()}
+        a, b = rows.get(str(2 * k)), rows.get(str(2 * k + 1))
+        copy = next((r for r in (a, b) if r is not None and r["duplicate_of"] is not None), None)
+        if copy is not None:
+            out.append(copy["kind"])
+        elif a is not None and b is not None and a["story_id"] is not None and a["story_id"] == b["story_id"]:
+            out.append("story")
+        else:
+            out.append(None)
+    return out
+
+
+def _utc(when: dt.datetime | None) -> dt.datetime | None:
+    if when is None or when.tzinfo is not None:
+        return when
+    return when.replace(tzinfo=dt.UTC)
