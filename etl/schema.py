@@ -233,6 +233,7 @@ SIGNATURES_TABLE = Table(
         C("sketch", KEYS),
         C("numbers", KEYS),
         C("entities", KEYS),
+        C("site", STRING, null=True),
     ),
     warehouse=False,
 )

@@ -48,6 +48,7 @@ def table(rows: list[dict]) -> pa.Table:
             "sketch": rewrites.sketches(bodies),
             "numbers": rewrites.number_keys(bodies),
             "entities": rewrites.entity_keys([r.get("entities", ["person:الف", "location:کراچی"]) for r in rows]),
+            "site": [r.get("site", f"{r['id']}.pk") for r in rows],
         }
     )
 
@@ -57,8 +58,8 @@ def result(found: pa.Table) -> dict[str, dict]:
 
 
 def test_sketch_samples_the_same_3grams_and_skips_short_bodies():
-    a = body(sentences(1))
-    longer = a + " " + body(sentences(2))
+    a = body(sentences(1, n=5))
+    longer = a + " " + body(sentences(2, n=5))  # fewer 3-grams than MAX_SKETCH: all of them kept
     short, empty = " ".join(["کراچی"] * (minhash.MIN_NEAR_WORDS - 1)), ""
     sk = rewrites.sketches([a, longer, short, empty, None]).to_pylist()
     assert sk[0] and set(sk[0]) <= set(sk[1])  # the text inside another: every sampled value is there
@@ -78,8 +79,8 @@ def test_numbers_are_keyed_as_written_without_separators():
     assert len(keys[0]) == 2 and keys[1] == [] and keys[2] == []
 
 
-def evidence(containment: float, numbers=(0, 0, 0), entities=(0, 0, 0), days=None) -> rewrites.Evidence:
-    return rewrites.Evidence(containment, 30, numbers, entities, days)
+def evidence(containment: float, numbers=(0, 0, 0), entities=(0, 0, 0), days=None, same_site=False):
+    return rewrites.Evidence(containment, 30, numbers, entities, days, same_site)
 
 
 def test_decision_needs_agreeing_facts():
@@ -89,7 +90,12 @@ def test_decision_needs_agreeing_facts():
     assert rewrites.kind_of(evidence(0.8, days=rewrites.MAX_DAYS + 1)) is None
     between = (rewrites.REWRITE_SUPPORTED + rewrites.REWRITE_CONTAINMENT) / 2
     assert rewrites.kind_of(evidence(between)) is None
-    assert rewrites.kind_of(evidence(between, numbers=(4, 5, 5))) == "rewrite"
+    assert rewrites.kind_of(evidence(between, numbers=(4, 5, 5))) is None  # one figure differs
+    assert rewrites.kind_of(evidence(between, numbers=(5, 5, 6))) == "rewrite"
+    assert rewrites.kind_of(evidence(between, entities=(3, 3, 8))) == "rewrite"
+    # one site's two articles sharing paragraphs: a follow-up or a template, not a rewrite
+    assert rewrites.kind_of(evidence(0.8, same_site=True)) is None
+    assert rewrites.kind_of(evidence(0.2, entities=(3, 4, 4), same_site=True)) is None
     assert rewrites.kind_of(evidence(rewrites.STORY_CONTAINMENT, entities=(3, 4, 4))) == "story"
     assert rewrites.kind_of(evidence(rewrites.STORY_CONTAINMENT / 2, entities=(3, 4, 4))) is None
 
@@ -116,6 +122,8 @@ def test_a_rewrite_is_a_copy_and_shares_the_story():
     assert 0 < found["desk"]["similarity"] <= 1
     assert found["desk"]["story_id"] == found["agency"]["story_id"] == "agency"
     assert found["agency"]["duplicate_of"] is None and "other" not in found
+    one_site = [{"id": "a", "body": orig, "site": "x.pk"}, {"id": "b", "body": rewritten, "site": "x.pk"}]
+    assert clusters.find_duplicates(table(one_site)).num_rows == 0
 
 
 def test_template_reports_of_other_days_are_not_rewrites():
@@ -163,12 +171,13 @@ def test_pair_kinds_is_the_pipelines_decision():
     art = {"body": orig, "headline": "کراچی میں بارش", "published_at": DAY, "source": "a"}
     pairs = [
         (art, {**art, "source": "b"}),
-        (art, {**art, "body": body(rewrite_of(src, 5), nums)}),
+        (art, {**art, "body": body(rewrite_of(src, 5), nums), "source": "b"}),
+        (art, {**art, "body": body(rewrite_of(src, 5), nums)}),  # one site
         (art, {**art, "body": body(sentences(51), ["8"]), "headline": "لاہور"}),
         (art, {**art, "body": orig + " " + "مزید تفصیل"}),
     ]
     kinds = rewrites.pair_kinds(pairs)
-    assert kinds[0] == "exact" and kinds[1] == "rewrite" and kinds[2] is None and kinds[3] == "near"
+    assert kinds == ["exact", "rewrite", None, None, "near"]
     assert rewrites.pair_kinds([]) == []
 
 
@@ -179,6 +188,7 @@ def test_signature_table_carries_the_second_stage():
             "content_hash": ["h", "h"],
             "published_at": pa.array([DAY, None], pa.timestamp("us", tz="UTC")),
             "body": [body(sentences(60), ["1"]), "مختصر"],
+            "source_site": ["urdu.geo.tv", None],
             "source_file": ["f", "f"],
             "record_no": [1, 2],
         }
@@ -187,5 +197,5 @@ def test_signature_table_carries_the_second_stage():
     sigs = minhash.signature_table(arts, mentions)
     assert sigs["entities"].to_pylist()[0] == [] and len(sigs["entities"].to_pylist()[1]) == 1
     assert len(sigs["sketch"][0]) > 0 and sigs["sketch"].to_pylist()[1] == []
-    assert sigs["story_id"].null_count == 2
+    assert sigs["story_id"].null_count == 2 and sigs["site"].to_pylist() == ["urdu.geo.tv", None]
     assert np.array_equal(minhash.signature_matrix(sigs["signature"])[0], minhash.signatures([arts["body"][0]])[0])

@@ -216,7 +216,8 @@ def find_duplicates(
     sketch, numbers, entities = (
         pa.concat_arrays([_column(t, c, t.num_rows, rewrites.list_type()) for t in tables]) for c in _STAGE2
     )
-    feats = rewrites.Features.from_columns(sketch, numbers, entities, published)
+    site = pa.concat_arrays([_column(t, "site", t.num_rows, pa.string()) for t in tables]).to_pylist()
+    feats = rewrites.Features.from_columns(sketch, numbers, entities, published, site)
     found_links = rewrites.links(feats, touched, first_of_code)
     copy_uf = uf.copy()
     # strongest first; two groups join only when their first rows are rewrites of each other too,
@@ -256,9 +257,15 @@ def find_duplicates(
             if crow is not None and hashes[x].as_py() == hashes[crow].as_py():
                 kind, sim = "exact", 1.0
             elif uf.find(x) not in canon_groups:
+                # a rewrite must be one of the canonical itself, not only of another member
+                if crow is not None and rewrites.has_sketch(feats, x) and rewrites.has_sketch(feats, crow):
+                    seen = rewrites.evidence(feats, x, crow)
+                    if rewrites.kind_of(seen) != "rewrite":
+                        continue
+                    sim = seen.containment
+                else:
+                    sim = best_link.get(uf.find(x), 0.0)
                 kind = "rewrite"
-                sim = rewrites.containment(feats, x, crow) if crow is not None else 0.0
-                sim = sim or best_link.get(uf.find(x), 0.0)
             else:
                 ref = crow if crow is not None and sig[crow, 0] != EMPTY else None
                 if ref is None or sig[x, 0] == EMPTY:  # canonical unknown here: best known member
