@@ -199,3 +199,25 @@ def test_signature_table_carries_the_second_stage():
     assert len(sigs["sketch"][0]) > 0 and sigs["sketch"].to_pylist()[1] == []
     assert sigs["story_id"].null_count == 2 and sigs["site"].to_pylist() == ["urdu.geo.tv", None]
     assert np.array_equal(minhash.signature_matrix(sigs["signature"])[0], minhash.signatures([arts["body"][0]])[0])
+
+
+def test_batch_evidence_equals_the_single_pair_evidence():
+    rng = random.Random(7)
+    bodies = [
+        body(sentences(70 + k % 5, n=rng.randint(3, 20)), [str(rng.randint(1, 9)) for _ in range(k % 4)])
+        for k in range(12)
+    ]
+    t = table(
+        [{"id": f"r{k}", "body": b, "entities": [f"person:{k % 3}", f"location:{k % 2}"]} for k, b in enumerate(bodies)]
+    )
+    f = rewrites.Features.from_columns(
+        t["sketch"], t["numbers"], t["entities"], t["published_at"].cast(pa.int64()).to_pylist(), t["site"].to_pylist()
+    )
+    i, j = np.triu_indices(len(bodies), 1)
+    batch = rewrites._evidence(f, i, j)
+    assert len(batch) == len(i)
+    for a, b, e in batch:
+        assert e == rewrites.evidence(f, a, b)
+    assert {(a, b) for a, b, e in rewrites._evidence(f, i, j, 0.5)} == {
+        (a, b) for a, b, e in batch if e.containment >= 0.5
+    }

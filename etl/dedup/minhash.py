@@ -182,6 +182,24 @@ def signatures(bodies: pa.Array | pa.ChunkedArray | Sequence[str | None]) -> np.
     Bodies are taken ``_TEXT_CHUNK`` bytes of text at a time, so memory stays bounded whatever the
     input size; each distinct word is hashed once per call.
     """
+    return _signatures(bodies, False)[0]
+
+
+def signatures_and_sketches(
+    bodies: pa.Array | pa.ChunkedArray | Sequence[str | None],
+) -> tuple[np.ndarray, pa.ListArray]:
+    """``signatures`` and the second stage's sketches (``etl.dedup.rewrites``) from one pass over
+    the words."""
+    sig, sketch = _signatures(bodies, True)
+    assert sketch is not None
+    return sig, sketch
+
+
+def _signatures(
+    bodies: pa.Array | pa.ChunkedArray | Sequence[str | None], with_sketches: bool
+) -> tuple[np.ndarray, pa.ListArray | None]:
+    from etl.dedup import rewrites  # it builds on this module
+
     arr = bodies if isinstance(bodies, (pa.Array, pa.ChunkedArray)) else pa.array(list(bodies), pa.string())
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks() if arr.num_chunks else pa.array([], pa.string())
@@ -190,12 +208,20 @@ def signatures(bodies: pa.Array | pa.ChunkedArray | Sequence[str | None]) -> np.
     bounds = [0, *sorted(set(cuts.tolist()) - {0, len(arr)}), len(arr)]
     cache: dict[str, int] = {}
     out = np.empty((len(arr), NUM_PERM), dtype=np.uint32)
+    sketches = []
     for lo, hi in zip(bounds[:-1], bounds[1:]):
         tokens, offsets = word_tokens(arr.slice(lo, hi - lo))
-        values, sh_offsets = shingle_values(word_hashes(tokens, cache), offsets)
+        words = word_hashes(tokens, cache)
+        values, sh_offsets = shingle_values(words, offsets)
         out[lo:hi] = minhash(values, sh_offsets)
         out[lo:hi][np.diff(offsets) < MIN_NEAR_WORDS] = EMPTY
-    return out
+        if with_sketches:
+            sketches.append(rewrites.sketch_of_words(tokens, words, offsets))
+    if not with_sketches:
+        return out, None
+    if not sketches:
+        return out, pa.array([], pa.list_(pa.uint32()))
+    return out, pa.concat_arrays(sketches)
 
 
 def signature_array(sig: np.ndarray) -> pa.FixedSizeListArray:
@@ -237,7 +263,8 @@ def signature_table(articles: pa.Table, mentions: pa.Table | None = None) -> pa.
     from etl.dedup import rewrites  # it builds on this module
 
     sig_type = signature_type()
-    sigs = signature_array(signatures(articles["body"])).cast(sig_type)
+    matrix, sketches = signatures_and_sketches(articles["body"])
+    sigs = signature_array(matrix).cast(sig_type)
     n = articles.num_rows
     return pa.table(
         {
@@ -247,9 +274,9 @@ def signature_table(articles: pa.Table, mentions: pa.Table | None = None) -> pa.
             "duplicate_of": pa.nulls(n, pa.string()),
             "story_id": pa.nulls(n, pa.string()),
             "signature": sigs,
-            "sketch": rewrites.sketches(articles["body"]),
-            "numbers": rewrites.number_keys(articles["body"].to_pylist()),
-            "entities": rewrites.entity_keys(rewrites.entities_per_article(articles, mentions)),
+            "sketch": sketches,
+            "numbers": rewrites.number_keys(articles["body"]),
+            "entities": rewrites.entity_key_column(articles, mentions),
             "site": articles["source_site"] if "source_site" in articles.column_names else pa.nulls(n, pa.string()),
             "source_file": articles["source_file"],
             "record_no": articles["record_no"],

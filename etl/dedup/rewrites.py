@@ -29,7 +29,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
-import re
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -58,7 +57,8 @@ REWRITE_VERSION = f"rewrites-w{SHINGLE}-s{SAMPLE}-k{MAX_SKETCH}-v1"
 if REWRITE_VERSION != minhash.REWRITE_VERSION:
     raise ImportError(f"etl.dedup.minhash.REWRITE_VERSION must be {REWRITE_VERSION!r}: DEDUP_VERSION names it")
 
-_NUMBER = re.compile(r"[0-9]+(?:[.,][0-9]+)*")
+_NUMBER = r"^[0-9]+(?:[.,][0-9]+)*$"
+_NOT_NUMBER = r"[^0-9.,]+"
 _MASK32 = np.uint64(0xFFFFFFFF)
 
 
@@ -71,39 +71,42 @@ def _u32(text: str) -> int:
 
 
 def sketches(bodies: pa.Array | pa.ChunkedArray | Sequence[str | None]) -> pa.ListArray:
-    """The sampled word-3-gram values of each body (sorted, distinct), empty below
-    ``minhash.MIN_NEAR_WORDS`` words."""
-    arr = bodies if isinstance(bodies, (pa.Array, pa.ChunkedArray)) else pa.array(list(bodies), pa.string())
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks() if arr.num_chunks else pa.array([], pa.string())
-    n = len(arr)
-    tokens, offsets = minhash.word_tokens(arr)
-    values, sh_off = minhash.shingle_values(minhash.word_hashes(tokens), offsets, SHINGLE)
-    doc = np.repeat(np.arange(n), np.diff(sh_off))
+    """The sketch of each body: its distinct word-3-gram values (sorted), empty below
+    ``minhash.MIN_NEAR_WORDS`` words (``minhash.signatures_and_sketches`` gives the same)."""
+    return minhash.signatures_and_sketches(bodies)[1]
+
+
+def _distinct(keys: np.ndarray) -> np.ndarray:
+    """Sorted distinct values (``np.sort``: several times faster here than ``np.unique``)."""
+    keys = np.sort(keys)
+    if len(keys):
+        keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))]
+    return keys
+
+
+def sketch_of_words(tokens: pa.Array, words: np.ndarray, offsets: np.ndarray) -> pa.ListArray:
+    """Sketches from one chunk's word tokens, their 64-bit hashes and per-body offsets (as
+    ``minhash.word_tokens`` and ``minhash.word_hashes`` give them, shared with the MinHash)."""
+    n = len(offsets) - 1
+    values, sh_off = minhash.shingle_values(words, offsets, SHINGLE)
+    doc = np.repeat(np.arange(n, dtype=np.uint64), np.diff(sh_off))
     keep = values % np.uint64(SAMPLE) == 0
     # a 3-gram of stop words alone ("ہو گئے ہیں") says nothing about the story
     content = pc.invert(pc.is_in(tokens, value_set=_stop_words())).to_numpy(zero_copy_only=False).astype(np.int8)
-    starts = offsets[:-1][doc] + (np.arange(len(doc)) - sh_off[:-1][doc])
+    starts = offsets[:-1][doc.astype(np.int64)] + (np.arange(len(doc)) - sh_off[:-1][doc.astype(np.int64)])
     keep &= sum(content[starts + k] for k in range(SHINGLE)) >= MIN_CONTENT
-    short = np.diff(offsets) < minhash.MIN_NEAR_WORDS
-    keep &= ~short[doc]
-    values, doc = values[keep].astype(np.uint32), doc[keep]
-    # distinct per document, ascending: sort by (doc, value)
-    order = np.lexsort((values, doc))
-    values, doc = values[order], doc[order]
-    first = np.ones(len(values), dtype=bool)
-    first[1:] = (values[1:] != values[:-1]) | (doc[1:] != doc[:-1])
-    values, doc = values[first], doc[first]
-    counts = np.bincount(doc, minlength=n)
+    keep &= ~(np.diff(offsets) < minhash.MIN_NEAR_WORDS)[doc.astype(np.int64)]
+    # distinct per document, ascending: one sort of (document, value) keys (values are 31-bit)
+    key = _distinct((doc[keep] << np.uint64(32)) | values[keep])
+    doc_of = (key >> np.uint64(32)).astype(np.int64)
+    counts = np.bincount(doc_of, minlength=n)
     # at most MAX_SKETCH per document: the smallest values (a consistent sample again)
-    starts = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(counts, out=starts[1:])
-    rank = np.arange(len(values)) - starts[:-1][doc]
-    capped = rank < MAX_SKETCH
-    values, doc = values[capped], doc[capped]
+    first = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(counts, out=first[1:])
+    key = key[np.arange(len(key)) - first[:-1][doc_of] < MAX_SKETCH]
     out = np.zeros(n + 1, dtype=np.int32)
-    np.cumsum(np.bincount(doc, minlength=n), out=out[1:])
-    return pa.ListArray.from_arrays(pa.array(out, pa.int32()), pa.array(values, pa.uint32()))
+    np.cumsum(np.minimum(counts, MAX_SKETCH), out=out[1:])
+    return pa.ListArray.from_arrays(pa.array(out, pa.int32()), pa.array((key & _MASK32).astype(np.uint32)))
 
 
 @functools.cache
@@ -111,19 +114,57 @@ def _stop_words() -> pa.Array:
     return pa.array(sorted(quality.stop_words()), pa.string())
 
 
-def _keys(items: Sequence[str]) -> list[int]:
-    return sorted({_u32(x) for x in items})[:MAX_KEYS]
+def number_keys(bodies: pa.Array | pa.ChunkedArray | Sequence[str | None]) -> pa.ListArray:
+    """The distinct numbers each body states (digits as the clean text writes them, thousands
+    separators dropped), as 32-bit keys."""
+    arr = bodies if isinstance(bodies, (pa.Array, pa.ChunkedArray)) else pa.array(list(bodies), pa.string())
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks() if arr.num_chunks else pa.array([], pa.string())
+    pieces = pc.split_pattern_regex(pc.fill_null(arr.cast(pa.large_string()), ""), _NOT_NUMBER)
+    flat = pc.utf8_trim(pc.list_flatten(pieces), ".,")
+    parent = pc.list_parent_indices(pieces).to_numpy()
+    is_number = pc.match_substring_regex(flat, _NUMBER).to_numpy(zero_copy_only=False)
+    numbers = pc.replace_substring(flat.filter(pa.array(is_number)), ",", "")
+    return _keys_of(numbers, parent[is_number], len(arr))
 
 
-def number_keys(bodies: Sequence[str | None]) -> pa.ListArray:
-    """The distinct numbers each body states (digits as the clean text writes them, separators
-    dropped), as 32-bit keys."""
-    return pa.array([_keys([m.replace(",", "") for m in _NUMBER.findall(b or "")]) for b in bodies], list_type())
+def _keys_of(items: pa.Array, rows: np.ndarray, n: int) -> pa.ListArray:
+    """The distinct 32-bit keys of ``items`` (strings) per row (``rows[k]`` holds ``items[k]``)."""
+    enc = items.dictionary_encode()
+    words = enc.dictionary.to_pylist()
+    hashes = np.fromiter((_u32(x) for x in words), dtype=np.uint64, count=len(words))
+    return _lists(_distinct((rows.astype(np.uint64) << np.uint64(32)) | hashes[enc.indices.to_numpy()]), n)
+
+
+def _lists(key: np.ndarray, n: int) -> pa.ListArray:
+    """Sorted distinct ``(row << 32 | value)`` keys as a list per row, at most ``MAX_KEYS`` each
+    (the smallest)."""
+    row = (key >> np.uint64(32)).astype(np.int64)
+    counts = np.bincount(row, minlength=n)
+    first = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(counts, out=first[1:])
+    key = key[np.arange(len(key)) - first[:-1][row] < MAX_KEYS]
+    out = np.zeros(n + 1, dtype=np.int32)
+    np.cumsum(np.minimum(counts, MAX_KEYS), out=out[1:])
+    return pa.ListArray.from_arrays(pa.array(out, pa.int32()), pa.array((key & _MASK32).astype(np.uint32)))
 
 
 def entity_keys(entity_ids: Sequence[Sequence[str]]) -> pa.ListArray:
-    """The distinct entities of each article (``mentions.entity_id``), as 32-bit keys."""
-    return pa.array([_keys(ids) for ids in entity_ids], list_type())
+    """The distinct entities of each article (lists of ``mentions.entity_id``), as 32-bit keys."""
+    lists = pa.array(list(entity_ids), pa.list_(pa.string()))
+    return _keys_of(pc.list_flatten(lists), pc.list_parent_indices(lists).to_numpy(), len(lists))
+
+
+def entity_key_column(articles: pa.Table, mentions: pa.Table | None) -> pa.ListArray:
+    """``entity_keys`` of each article's mentions, matched on the record (``source_file``,
+    ``record_no``): a shard may hold one ``article_id`` twice before same-key duplicates go."""
+    n = articles.num_rows
+    if mentions is None or not mentions.num_rows:
+        return entity_keys([[]] * n)
+    keys = pa.table({"source_file": articles["source_file"], "record_no": articles["record_no"], "_row": np.arange(n)})
+    found = mentions.select(["source_file", "record_no", "entity_id"]).join(keys, ["source_file", "record_no"])
+    found = found.filter(pc.is_valid(found["_row"]))
+    return _keys_of(found["entity_id"].combine_chunks(), found["_row"].to_numpy(), n)
 
 
 # --------------------------------------------------------------------------- decision
@@ -220,35 +261,102 @@ def empty_column(n: int) -> pa.Array:
 
 
 def candidates(sketch: tuple[np.ndarray, np.ndarray], touched: np.ndarray, live: np.ndarray) -> np.ndarray:
-    """``(m, 3)`` rows ``i < j`` sharing at least ``MIN_SHARED`` sampled values, one of them
-    ``touched``, both ``live``, with the number shared."""
+    """``(m, 2)`` rows ``i < j`` sharing at least ``MIN_SHARED`` sketch values outside stock
+    phrases (values of more than ``STOP_BUCKET`` rows), at least ``STORY_CONTAINMENT`` of the
+    smaller sketch; one of them ``touched``, both ``live``. (A pair that passes only with stock
+    phrases counted is no rewrite and no story; two articles alone have no stock phrases.)"""
     values, offsets = sketch
     n = len(offsets) - 1
-    owner = np.repeat(np.arange(n, dtype=np.int64), np.diff(offsets))
+    owner = np.repeat(np.arange(n, dtype=np.uint64), np.diff(offsets))
     keep = live[owner]
-    values, owner = values[keep], owner[keep]
-    order = np.argsort(values, kind="stable")
-    values, owner = values[order], owner[order]
-    if len(values) < 2:
-        return np.zeros((0, 3), dtype=np.int64)
-    cut = np.flatnonzero(np.diff(values)) + 1
-    starts = np.concatenate(([0], cut))
-    sizes = np.diff(np.concatenate((starts, [len(values)])))
-    # only buckets that hold a touched row
-    hot = np.add.reduceat(touched[owner].astype(np.int64), starts) > 0
+    # one sort of (value, row) keys: rows of one value side by side
+    key = np.sort((values[keep].astype(np.uint64) << np.uint64(32)) | owner[keep])
+    if len(key) < 2:
+        return np.zeros((0, 2), dtype=np.int64)
+    vals, rows = key >> np.uint64(32), (key & _MASK32).astype(np.int64)
+    starts = np.concatenate(([0], np.flatnonzero(vals[1:] != vals[:-1]) + 1))
+    sizes = np.diff(np.concatenate((starts, [len(key)])))
+    hot = np.maximum.reduceat(touched[rows].astype(np.uint8), starts) > 0  # buckets with a touched row
     found = []
     for size in np.unique(sizes[(sizes > 1) & (sizes <= STOP_BUCKET) & hot]):
         first = starts[(sizes == size) & hot]
         iu, ju = np.triu_indices(size, 1)
-        a, b = owner[first[:, None] + iu].ravel(), owner[first[:, None] + ju].ravel()
+        a, b = rows[first[:, None] + iu].ravel(), rows[first[:, None] + ju].ravel()
         mine = touched[a] | touched[b]
-        a, b = a[mine], b[mine]
-        found.append(np.minimum(a, b) * n + np.maximum(a, b))
+        found.append(a[mine] * n + b[mine])  # a < b: rows ascend within a bucket
     if not found:
-        return np.zeros((0, 3), dtype=np.int64)
-    keys, counts = np.unique(np.concatenate(found), return_counts=True)
-    keys, counts = keys[counts >= MIN_SHARED], counts[counts >= MIN_SHARED]
-    return np.stack((keys // n, keys % n, counts), 1)
+        return np.zeros((0, 2), dtype=np.int64)
+    pairs = np.sort(np.concatenate(found))
+    edge = np.concatenate(([0], np.flatnonzero(pairs[1:] != pairs[:-1]) + 1, [len(pairs)]))
+    counts = np.diff(edge)
+    pairs, counts = pairs[edge[:-1]], counts
+    i, j = pairs // n, pairs % n
+    lengths = np.diff(offsets)
+    enough = (counts >= MIN_SHARED) & (counts >= STORY_CONTAINMENT * np.minimum(lengths[i], lengths[j]))
+    return np.stack((i[enough], j[enough]), 1)
+
+
+def _ragged(flat: tuple[np.ndarray, np.ndarray], rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The values of ``rows`` (one after the other) and, for each value, its position in ``rows``."""
+    values, offsets = flat
+    lengths = offsets[rows + 1] - offsets[rows]
+    where = np.repeat(np.arange(len(rows)), lengths)
+    first = np.cumsum(lengths) - lengths
+    return values[np.repeat(offsets[rows], lengths) + np.arange(int(lengths.sum())) - first[where]], where
+
+
+def overlaps(flat: tuple[np.ndarray, np.ndarray], i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """``(m, 3)``: for each pair of rows ``(i[k], j[k])`` the values both hold, and how many each holds."""
+    lengths = np.diff(flat[1])
+    out = np.zeros((len(i), 3), dtype=np.int64)
+    out[:, 1], out[:, 2] = lengths[i], lengths[j]
+    if not len(i):
+        return out
+    vi, wi = _ragged(flat, i)
+    vj, wj = _ragged(flat, j)
+    # values are distinct within a row: a (pair, value) key found twice is on both sides
+    keys = np.sort(
+        np.concatenate(
+            (
+                (wi.astype(np.uint64) << np.uint64(32)) | vi.astype(np.uint64),
+                (wj.astype(np.uint64) << np.uint64(32)) | vj.astype(np.uint64),
+            )
+        )
+    )
+    twice = keys[1:][keys[1:] == keys[:-1]]
+    out[:, 0] = np.bincount((twice >> np.uint64(32)).astype(np.int64), minlength=len(i))
+    return out
+
+
+_US_PER_DAY = 86_400_000_000
+
+
+def _evidence(f: Features, i: np.ndarray, j: np.ndarray, floor: float = 0.0) -> list[tuple[int, int, Evidence]]:
+    """The evidence of the pairs ``(i[k], j[k])`` whose containment reaches ``floor``."""
+    sketch = overlaps(f.sketch, i, j)
+    smaller = np.minimum(sketch[:, 1], sketch[:, 2])
+    contained = np.divide(sketch[:, 0], smaller, out=np.zeros(len(i)), where=smaller > 0)
+    keep = contained >= floor
+    i, j, sketch, contained = i[keep], j[keep], sketch[keep], contained[keep]
+    numbers, entities = overlaps(f.numbers, i, j), overlaps(f.entities, i, j)
+    out = []
+    for k, (a, b) in enumerate(zip(i.tolist(), j.tolist())):
+        pa_, pb = f.published[a], f.published[b]
+        out.append(
+            (
+                a,
+                b,
+                Evidence(
+                    containment=float(contained[k]),
+                    shared=int(sketch[k, 0]),
+                    numbers=(int(numbers[k, 0]), int(numbers[k, 1]), int(numbers[k, 2])),
+                    entities=(int(entities[k, 0]), int(entities[k, 1]), int(entities[k, 2])),
+                    days_apart=abs(pa_ - pb) / _US_PER_DAY if pa_ is not None and pb is not None else None,
+                    same_site=f.site[a] is not None and f.site[a] == f.site[b],
+                ),
+            )
+        )
+    return out
 
 
 def _members(flat: tuple[np.ndarray, np.ndarray], i: int) -> np.ndarray:
@@ -261,18 +369,12 @@ def _overlap(flat: tuple[np.ndarray, np.ndarray], i: int, j: int) -> tuple[int, 
     return len(np.intersect1d(a, b, assume_unique=True)), len(a), len(b)
 
 
-_US_PER_DAY = 86_400_000_000
-
-
-def evidence(f: Features, i: int, j: int, shared: int | None = None) -> Evidence:
-    """The evidence of one pair of rows."""
-    si, sj = _members(f.sketch, i), _members(f.sketch, j)
-    if shared is None:
-        shared = len(np.intersect1d(si, sj, assume_unique=True))
-    smaller = min(len(si), len(sj))
+def evidence(f: Features, i: int, j: int) -> Evidence:
+    """The evidence of one pair of rows (what ``_evidence`` gives, without its batch overhead)."""
+    shared, a, b = _overlap(f.sketch, i, j)
     pi, pj = f.published[i], f.published[j]
     return Evidence(
-        containment=shared / smaller if smaller else 0.0,
+        containment=shared / min(a, b) if min(a, b) else 0.0,
         shared=shared,
         numbers=_overlap(f.numbers, i, j),
         entities=_overlap(f.entities, i, j),
@@ -284,14 +386,12 @@ def evidence(f: Features, i: int, j: int, shared: int | None = None) -> Evidence
 def links(f: Features, touched: np.ndarray, live: np.ndarray) -> list[tuple[int, int, str, float]]:
     """The rewrite and story links among the rows: ``(i, j, kind, containment)``."""
     cand = candidates(f.sketch, touched, live)
+    site = f.site
+    cand = cand[[site[a] is None or site[a] != site[b] for a, b in cand.tolist()]] if len(cand) else cand
     if not len(cand):
         return []
-    lengths = np.diff(f.sketch[1])
-    smaller = np.minimum(lengths[cand[:, 0]], lengths[cand[:, 1]])
-    cand = cand[cand[:, 2] >= STORY_CONTAINMENT * smaller]
     out = []
-    for i, j, shared in cand.tolist():
-        e = evidence(f, i, j, shared)
+    for i, j, e in _evidence(f, cand[:, 0], cand[:, 1], STORY_CONTAINMENT):
         kind = kind_of(e)
         if kind is not None:
             out.append((i, j, kind, e.containment))
@@ -305,20 +405,6 @@ def has_sketch(f: Features, i: int) -> bool:
 def containment(f: Features, i: int, j: int) -> float:
     """Shared sampled 3-grams of two rows over the smaller sketch (0 when either has none)."""
     return evidence(f, i, j).containment
-
-
-def entities_per_article(articles: pa.Table, mentions: pa.Table | None) -> list[list[str]]:
-    """The ``entity_id``s of each article's mentions, matched on the record (``source_file``,
-    ``record_no``): a shard may hold one ``article_id`` twice before same-key duplicates go."""
-    out: list[list[str]] = [[] for _ in range(articles.num_rows)]
-    if mentions is None or not mentions.num_rows:
-        return out
-    row = {key: i for i, key in enumerate(zip(articles["source_file"].to_pylist(), articles["record_no"].to_pylist()))}
-    for f, r, e in zip(*(mentions[c].to_pylist() for c in ("source_file", "record_no", "entity_id"))):
-        at = row.get((f, r))
-        if at is not None:
-            out[at].append(e)
-    return out
 
 
 # --------------------------------------------------------------------------- pairs
