@@ -221,3 +221,40 @@ def test_batch_evidence_equals_the_single_pair_evidence():
     assert {(a, b) for a, b, e in rewrites._evidence(f, i, j, 0.5)} == {
         (a, b) for a, b, e in batch if e.containment >= 0.5
     }
+
+
+def test_a_history_cut_to_the_days_values_finds_the_same_links():
+    src, other = sentences(80), sentences(81)
+    old = table(
+        [
+            {"id": "old", "body": body(src, ["9", "10"])},
+            {"id": "unrelated", "body": body(other, ["3"])},
+            {"id": "story", "body": body(other[:9] + src[:3]), "entities": ["person:الف", "location:کراچی"]},
+        ]
+    ).append_column("ingest_date", pa.array(["2024-11-04"] * 3))
+    new = table([{"id": "new", "body": body(rewrite_of(src, 4), ["9", "10"])}])
+    wanted = rewrites.distinct_values(new["sketch"])
+    cut, size = rewrites.restrict(old["sketch"], wanted)
+    assert size.tolist() == [len(s) for s in old["sketch"].to_pylist()]
+    assert all(
+        set(c) <= set(wanted.tolist()) and set(c) <= set(s) for c, s in zip(cut.to_pylist(), old["sketch"].to_pylist())
+    )
+    assert len(cut[1]) < size[1]  # the unrelated article shares little
+    restricted = (
+        old.drop_columns(["sketch"])
+        .append_column("sketch", cut)
+        .append_column("sketch_size", pa.array(size, pa.int32()))
+    )
+    full, held = clusters.find_duplicates(new, old), clusters.find_duplicates(new, restricted)
+    assert full.equals(held) and result(full)["new"]["kind"] == "rewrite"
+
+
+def test_candidates_are_the_same_counted_in_passes(monkeypatch):
+    bodies = [body(sentences(90 + k % 4, n=6) + sentences(200 + k, n=4)) for k in range(16)]
+    t = table([{"id": f"c{k}", "body": b} for k, b in enumerate(bodies)])
+    f = rewrites.Features.from_columns(t["sketch"], t["numbers"], t["entities"], [None] * 16, [None] * 16)
+    touched, live = np.arange(16) >= 8, np.ones(16, dtype=bool)
+    whole = rewrites.candidates(f.sketch, touched, live)
+    assert len(whole) and all(touched[i] or touched[j] for i, j in whole.tolist())
+    monkeypatch.setattr(rewrites, "PAIR_BLOCK", 7)
+    assert np.array_equal(rewrites.candidates(f.sketch, touched, live), whole)

@@ -217,7 +217,18 @@ def find_duplicates(
         pa.concat_arrays([_column(t, c, t.num_rows, rewrites.list_type()) for t in tables]) for c in _STAGE2
     )
     site = pa.concat_arrays([_column(t, "site", t.num_rows, pa.string()) for t in tables]).to_pylist()
-    feats = rewrites.Features.from_columns(sketch, numbers, entities, published, site)
+    # a history read by ``copies`` holds only the values it shares with the batch, and the sizes
+    size = np.concatenate(
+        [
+            t["sketch_size"].to_numpy()
+            if "sketch_size" in t.column_names
+            else pc.fill_null(pc.list_value_length(_column(t, "sketch", t.num_rows, rewrites.list_type())), 0)
+            .to_numpy(zero_copy_only=False)
+            .astype(np.int64)
+            for t in tables
+        ]
+    )
+    feats = rewrites.Features.from_columns(sketch, numbers, entities, published, site, size)
     found_links = rewrites.links(feats, touched, first_of_code)
     copy_uf = uf.copy()
     # strongest first; two groups join only when their first rows are rewrites of each other too,

@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
 from etl import schema
-from etl.dedup import clusters, minhash, other_days
+from etl.dedup import clusters, minhash, other_days, rewrites
 from etl.load import lake
 
 log = logging.getLogger("etl")
@@ -31,19 +31,33 @@ def window_start(day: str, days: int) -> str:
     return dt.date.fromordinal(max(start, dt.date.min.toordinal())).isoformat()
 
 
-def history_signatures(lake_root: lake.Location, day: str, days: int | None = None) -> pa.Table | None:
-    """Signatures of the articles the lake holds from the ``days`` days before ``day`` (None: all)."""
+def history_signatures(
+    lake_root: lake.Location, day: str, days: int | None = None, wanted: np.ndarray | None = None
+) -> pa.Table | None:
+    """Signatures of the articles the lake holds from the ``days`` days before ``day`` (None: all).
+
+    With ``wanted`` (the day's sketch values, sorted), each sketch is cut to those values as it is
+    read, a record batch at a time, and its whole size kept as ``sketch_size``
+    (``rewrites.restrict``): the window is held at the size of what it shares with the day."""
     if not lake.table_exists(lake_root, "signatures"):
         return None
     window = ds.field("ingest_date") < day
     if days is not None:
         window &= ds.field("ingest_date") >= window_start(day, days)
-    table = other_days.retry_vanished(
-        lambda: other_days.lake_dataset(lake_root, "signatures").to_table(
-            filter=window,
-            columns=[*schema.SIGNATURES.names, "ingest_date"],
-        )
-    )
+    columns = [*schema.SIGNATURES.names, "ingest_date"]
+
+    def read() -> pa.Table:
+        data = other_days.lake_dataset(lake_root, "signatures")
+        if wanted is None:
+            return data.to_table(filter=window, columns=columns)
+        parts = []
+        for part in data.to_batches(filter=window, columns=columns):
+            sketch, size = rewrites.restrict(part.column("sketch"), wanted)
+            table = pa.Table.from_batches([part]).drop_columns(["sketch"])
+            parts.append(table.append_column("sketch", sketch).append_column("sketch_size", pa.array(size, pa.int32())))
+        return pa.concat_tables(parts) if parts else pa.table({"article_id": pa.array([], pa.string())})
+
+    table = other_days.retry_vanished(read)
     return table if table.num_rows else None
 
 
@@ -62,7 +76,7 @@ def find_copies(
         at += part.num_rows
         meta.append(part.drop_columns(["signature"]))
     batch = pa.concat_tables(meta)
-    history = history_signatures(lake_root, day, days)
+    history = history_signatures(lake_root, day, days, rewrites.distinct_values(batch["sketch"]))
     if history is not None:  # an article filed again on a later day is not a copy of its older self
         history = history.filter(pc.invert(pc.is_in(history["article_id"], value_set=batch["article_id"])))
     found = clusters.find_duplicates(batch, history, batch_signatures=matrix)

@@ -7,19 +7,24 @@ And different articles about one event are worth grouping for analysts without c
 
 How (the bars were chosen on the labelled dev pairs of ``tests/gold/PAIRS.md``):
 
-* each article keeps a *sketch*: the distinct word-3-gram values (letters only, as MinHash's words)
-  whose value is ``0 mod SAMPLE``, at most ``MAX_SKETCH`` of the smallest. Sampling by value keeps
-  the same 3-grams of every article, so the shared sampled values over the smaller sketch estimate
-  the containment of one article in the other, whatever their lengths;
+* each article keeps a *sketch*: the distinct 31-bit values of its word 3-grams (letters only,
+  the words MinHash hashes, in the same pass: ``minhash.signatures_and_sketches``), leaving out
+  3-grams of stop words alone, at most ``MAX_SKETCH`` of the smallest values (a sample by value
+  keeps the same 3-grams of every article, ``SAMPLE`` can thin it further). Shared values over
+  the smaller sketch are the containment of one article in the other, in either direction;
 * besides it, the numbers its body states and the entities the enrichment found in it (hashed to
-  32 bits each, at most ``MAX_KEYS`` of each): a rewrite keeps the facts;
-* candidates are article pairs sharing at least ``MIN_SHARED`` sampled values (an inverted index;
-  values held by more than ``STOP_BUCKET`` articles are stock phrases and ignored);
-* a candidate is a ``rewrite`` (a copy: ``duplicate_of`` is set) when its containment and its
-  agreement on numbers and entities pass ``is_rewrite``, and a ``story`` (same ``story_id`` only)
-  when they pass the lower bar of ``is_story``; pairs whose publication dates are more than
-  ``MAX_DAYS`` apart are neither.
+  32 bits each, at most ``MAX_KEYS`` of each), and its site (``articles.source_site``);
+* candidates are article pairs sharing at least ``MIN_SHARED`` values, and ``STORY_CONTAINMENT``
+  of the smaller sketch, outside stock phrases (values held by more than ``STOP_BUCKET``
+  articles): one sort of (value, article) keys, no pair loop;
+* ``kind_of`` decides on a candidate's ``Evidence``: ``rewrite`` (a copy: ``duplicate_of`` is
+  set, ``duplicate_kind = rewrite``), ``story`` (the same ``story_id`` only) or nothing. Two
+  articles of one site, or published more than ``MAX_DAYS`` apart, are neither;
+* ``clusters.find_duplicates`` joins rewrites to MinHash's clusters, checking each rewrite
+  against its cluster's canonical article, and stories over copies and story links.
 
+Storage (the lake's ``signatures`` table, read back for the copy search's window of days): about
+800 bytes per article besides the MinHash signature's 512, so memory stays bounded by the window.
 Articles with fewer than ``minhash.MIN_NEAR_WORDS`` words get an empty sketch and take no part.
 ``pair_kinds`` runs the same search on two articles at a time, for scoring on labelled pairs.
 """
@@ -39,7 +44,7 @@ import pyarrow.compute as pc
 from etl.dedup import minhash
 from etl.enrich import quality
 
-#: Words per shingle of the sketch, the sampling modulus and the largest sketch kept.
+#: Words per shingle of the sketch, the sampling modulus (1: every 3-gram) and the largest sketch kept.
 SHINGLE = 3
 SAMPLE = 1
 MAX_SKETCH = 256
@@ -47,9 +52,11 @@ MAX_SKETCH = 256
 MIN_CONTENT = 1
 #: Most numbers and entities kept per article.
 MAX_KEYS = 64
-#: Candidates share at least this many sampled values; values of more articles are stock phrases.
+#: Candidates share at least this many sketch values; values of more articles are stock phrases.
 MIN_SHARED = 3
 STOP_BUCKET = 40
+#: Candidate pairs held at once while they are counted (8 bytes each).
+PAIR_BLOCK = 4_000_000
 #: Publication dates further apart than this are different events (same template, another day).
 MAX_DAYS = 3
 
@@ -173,8 +180,8 @@ def entity_key_column(articles: pa.Table, mentions: pa.Table | None) -> pa.ListA
 class Evidence(NamedTuple):
     """What one candidate pair shares: the decision (``kind_of``) reads only this."""
 
-    containment: float  # shared sampled 3-grams over the smaller sketch
-    shared: int  # shared sampled 3-grams
+    containment: float  # shared sketch values over the smaller sketch
+    shared: int  # shared sketch values
     numbers: tuple[int, int, int]  # shared numbers, numbers of the one, of the other
     entities: tuple[int, int, int]  # the same for entities
     days_apart: float | None  # publication dates, when both are known
@@ -236,12 +243,20 @@ class Features(NamedTuple):
     entities: tuple[np.ndarray, np.ndarray]
     published: list  # microseconds since the epoch, or None
     site: list  # the article's site, or None
+    size: np.ndarray  # values in each row's whole sketch (``sketch`` may hold only some: ``restrict``)
 
     @classmethod
     def from_columns(
-        cls, sketch: pa.Array, numbers: pa.Array, entities: pa.Array, published: list, site: list
+        cls,
+        sketch: pa.Array,
+        numbers: pa.Array,
+        entities: pa.Array,
+        published: list,
+        site: list,
+        size: np.ndarray | None = None,
     ) -> Features:
-        return cls(_flat(sketch), _flat(numbers), _flat(entities), published, site)
+        flat = _flat(sketch)
+        return cls(flat, _flat(numbers), _flat(entities), published, site, np.diff(flat[1]) if size is None else size)
 
 
 def _flat(col: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
@@ -260,7 +275,30 @@ def empty_column(n: int) -> pa.Array:
     return pa.array([[]] * n, list_type())
 
 
-def candidates(sketch: tuple[np.ndarray, np.ndarray], touched: np.ndarray, live: np.ndarray) -> np.ndarray:
+def restrict(sketch: pa.Array | pa.ChunkedArray, wanted: np.ndarray) -> tuple[pa.ListArray, np.ndarray]:
+    """Each sketch cut down to the values of ``wanted`` (sorted, distinct), and its whole size.
+
+    A day's search compares earlier days' articles with the day's own only: their other values
+    can never be shared, so the window of earlier days is held at the size of what it shares
+    with the day, not of its text."""
+    values, offsets = _flat(sketch)
+    size = np.diff(offsets)
+    at = np.minimum(np.searchsorted(wanted, values), max(len(wanted) - 1, 0))
+    hit = wanted[at] == values if len(wanted) else np.zeros(len(values), dtype=bool)
+    row = np.repeat(np.arange(len(size)), size)
+    out = np.zeros(len(size) + 1, dtype=np.int32)
+    np.cumsum(np.bincount(row[hit], minlength=len(size)), out=out[1:])
+    return pa.ListArray.from_arrays(pa.array(out, pa.int32()), pa.array(values[hit], pa.uint32())), size
+
+
+def distinct_values(sketch: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """The sorted distinct values of a sketch column."""
+    return _distinct(_flat(sketch)[0])
+
+
+def candidates(
+    sketch: tuple[np.ndarray, np.ndarray], touched: np.ndarray, live: np.ndarray, size: np.ndarray | None = None
+) -> np.ndarray:
     """``(m, 2)`` rows ``i < j`` sharing at least ``MIN_SHARED`` sketch values outside stock
     phrases (values of more than ``STOP_BUCKET`` rows), at least ``STORY_CONTAINMENT`` of the
     smaller sketch; one of them ``touched``, both ``live``. (A pair that passes only with stock
@@ -277,23 +315,41 @@ def candidates(sketch: tuple[np.ndarray, np.ndarray], touched: np.ndarray, live:
     starts = np.concatenate(([0], np.flatnonzero(vals[1:] != vals[:-1]) + 1))
     sizes = np.diff(np.concatenate((starts, [len(key)])))
     hot = np.maximum.reduceat(touched[rows].astype(np.uint8), starts) > 0  # buckets with a touched row
-    found = []
-    for size in np.unique(sizes[(sizes > 1) & (sizes <= STOP_BUCKET) & hot]):
-        first = starts[(sizes == size) & hot]
-        iu, ju = np.triu_indices(size, 1)
-        a, b = rows[first[:, None] + iu].ravel(), rows[first[:, None] + ju].ravel()
-        mine = touched[a] | touched[b]
-        found.append(a[mine] * n + b[mine])  # a < b: rows ascend within a bucket
-    if not found:
+    use = (sizes > 1) & (sizes <= STOP_BUCKET) & hot
+    starts, sizes = starts[use], sizes[use]
+    # the pairs of all buckets, in passes of at most PAIR_BLOCK pairs at a time: pass p keeps the
+    # pairs whose key is p modulo the number of passes, so memory stays bounded whatever the day
+    passes = max(1, -(-int((sizes * (sizes - 1) // 2).sum()) // PAIR_BLOCK))
+    lengths = np.diff(offsets) if size is None else size
+    out = []
+    for p in range(passes):
+        found = []
+        for bucket in np.unique(sizes).tolist():
+            iu, ju = np.triu_indices(bucket, 1)
+            firsts = starts[sizes == bucket]
+            step = max(1, PAIR_BLOCK // len(iu))
+            for c in range(0, len(firsts), step):
+                first = firsts[c : c + step]
+                a, b = rows[first[:, None] + iu].ravel(), rows[first[:, None] + ju].ravel()
+                keys = a * n + b  # a < b: rows ascend within a bucket
+                mine = touched[a] | touched[b]
+                if passes > 1:
+                    mine &= keys % passes == p
+                found.append(keys[mine])
+        if not found:
+            continue
+        pairs = np.sort(np.concatenate(found))
+        if not len(pairs):
+            continue
+        edge = np.concatenate(([0], np.flatnonzero(pairs[1:] != pairs[:-1]) + 1, [len(pairs)]))
+        counts, pairs = np.diff(edge), pairs[edge[:-1]]
+        i, j = pairs // n, pairs % n
+        enough = (counts >= MIN_SHARED) & (counts >= STORY_CONTAINMENT * np.minimum(lengths[i], lengths[j]))
+        out.append(np.stack((i[enough], j[enough]), 1))
+    if not out:
         return np.zeros((0, 2), dtype=np.int64)
-    pairs = np.sort(np.concatenate(found))
-    edge = np.concatenate(([0], np.flatnonzero(pairs[1:] != pairs[:-1]) + 1, [len(pairs)]))
-    counts = np.diff(edge)
-    pairs, counts = pairs[edge[:-1]], counts
-    i, j = pairs // n, pairs % n
-    lengths = np.diff(offsets)
-    enough = (counts >= MIN_SHARED) & (counts >= STORY_CONTAINMENT * np.minimum(lengths[i], lengths[j]))
-    return np.stack((i[enough], j[enough]), 1)
+    found_pairs = np.concatenate(out)
+    return found_pairs[np.lexsort((found_pairs[:, 1], found_pairs[:, 0]))]
 
 
 def _ragged(flat: tuple[np.ndarray, np.ndarray], rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -305,9 +361,12 @@ def _ragged(flat: tuple[np.ndarray, np.ndarray], rows: np.ndarray) -> tuple[np.n
     return values[np.repeat(offsets[rows], lengths) + np.arange(int(lengths.sum())) - first[where]], where
 
 
-def overlaps(flat: tuple[np.ndarray, np.ndarray], i: np.ndarray, j: np.ndarray) -> np.ndarray:
-    """``(m, 3)``: for each pair of rows ``(i[k], j[k])`` the values both hold, and how many each holds."""
-    lengths = np.diff(flat[1])
+def overlaps(
+    flat: tuple[np.ndarray, np.ndarray], i: np.ndarray, j: np.ndarray, size: np.ndarray | None = None
+) -> np.ndarray:
+    """``(m, 3)``: for each pair of rows ``(i[k], j[k])`` the values both hold, and how many each
+    holds (``size``, when the lists hold only some)."""
+    lengths = np.diff(flat[1]) if size is None else size
     out = np.zeros((len(i), 3), dtype=np.int64)
     out[:, 1], out[:, 2] = lengths[i], lengths[j]
     if not len(i):
@@ -333,7 +392,7 @@ _US_PER_DAY = 86_400_000_000
 
 def _evidence(f: Features, i: np.ndarray, j: np.ndarray, floor: float = 0.0) -> list[tuple[int, int, Evidence]]:
     """The evidence of the pairs ``(i[k], j[k])`` whose containment reaches ``floor``."""
-    sketch = overlaps(f.sketch, i, j)
+    sketch = overlaps(f.sketch, i, j, f.size)
     smaller = np.minimum(sketch[:, 1], sketch[:, 2])
     contained = np.divide(sketch[:, 0], smaller, out=np.zeros(len(i)), where=smaller > 0)
     keep = contained >= floor
@@ -371,7 +430,8 @@ def _overlap(flat: tuple[np.ndarray, np.ndarray], i: int, j: int) -> tuple[int, 
 
 def evidence(f: Features, i: int, j: int) -> Evidence:
     """The evidence of one pair of rows (what ``_evidence`` gives, without its batch overhead)."""
-    shared, a, b = _overlap(f.sketch, i, j)
+    shared = _overlap(f.sketch, i, j)[0]
+    a, b = int(f.size[i]), int(f.size[j])
     pi, pj = f.published[i], f.published[j]
     return Evidence(
         containment=shared / min(a, b) if min(a, b) else 0.0,
@@ -385,26 +445,24 @@ def evidence(f: Features, i: int, j: int) -> Evidence:
 
 def links(f: Features, touched: np.ndarray, live: np.ndarray) -> list[tuple[int, int, str, float]]:
     """The rewrite and story links among the rows: ``(i, j, kind, containment)``."""
-    cand = candidates(f.sketch, touched, live)
+    cand = candidates(f.sketch, touched, live, f.size)
     site = f.site
     cand = cand[[site[a] is None or site[a] != site[b] for a, b in cand.tolist()]] if len(cand) else cand
     if not len(cand):
         return []
     out = []
-    for i, j, e in _evidence(f, cand[:, 0], cand[:, 1], STORY_CONTAINMENT):
-        kind = kind_of(e)
-        if kind is not None:
-            out.append((i, j, kind, e.containment))
+    step = max(1, PAIR_BLOCK // (2 * MAX_SKETCH))  # pairs whose values are gathered at once
+    for at in range(0, len(cand), step):
+        block = cand[at : at + step]
+        for i, j, e in _evidence(f, block[:, 0], block[:, 1], STORY_CONTAINMENT):
+            kind = kind_of(e)
+            if kind is not None:
+                out.append((i, j, kind, e.containment))
     return out
 
 
 def has_sketch(f: Features, i: int) -> bool:
-    return bool(f.sketch[1][i + 1] > f.sketch[1][i])
-
-
-def containment(f: Features, i: int, j: int) -> float:
-    """Shared sampled 3-grams of two rows over the smaller sketch (0 when either has none)."""
-    return evidence(f, i, j).containment
+    return bool(f.size[i] > 0)
 
 
 # --------------------------------------------------------------------------- pairs
