@@ -76,7 +76,8 @@ def find_copies(
         at += part.num_rows
         meta.append(part.drop_columns(["signature"]))
     batch = pa.concat_tables(meta)
-    history = history_signatures(lake_root, day, days, rewrites.distinct_values(batch["sketch"]))
+    wanted = rewrites.distinct_values(batch["sketch"]) if "sketch" in batch.column_names else np.zeros(0, np.uint32)
+    history = history_signatures(lake_root, day, days, wanted)
     if history is not None:  # an article filed again on a later day is not a copy of its older self
         history = history.filter(pc.invert(pc.is_in(history["article_id"], value_set=batch["article_id"])))
     found = clusters.find_duplicates(batch, history, batch_signatures=matrix)

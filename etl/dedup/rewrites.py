@@ -56,7 +56,7 @@ MAX_KEYS = 64
 MIN_SHARED = 3
 STOP_BUCKET = 40
 #: Candidate pairs held at once while they are counted (8 bytes each).
-PAIR_BLOCK = 4_000_000
+PAIR_BLOCK = 1_000_000
 #: Publication dates further apart than this are different events (same template, another day).
 MAX_DAYS = 3
 
@@ -276,15 +276,18 @@ def empty_column(n: int) -> pa.Array:
 
 
 def restrict(sketch: pa.Array | pa.ChunkedArray, wanted: np.ndarray) -> tuple[pa.ListArray, np.ndarray]:
-    """Each sketch cut down to the values of ``wanted`` (sorted, distinct), and its whole size.
+    """Each sketch cut down to the values of ``wanted``, and its whole size.
 
     A day's search compares earlier days' articles with the day's own only: their other values
     can never be shared, so the window of earlier days is held at the size of what it shares
     with the day, not of its text."""
     values, offsets = _flat(sketch)
     size = np.diff(offsets)
-    at = np.minimum(np.searchsorted(wanted, values), max(len(wanted) - 1, 0))
-    hit = wanted[at] == values if len(wanted) else np.zeros(len(values), dtype=bool)
+    # a table of the low 24 bits first (one gather), the few that pass checked exactly
+    seen = np.zeros(1 << 24, dtype=bool)
+    seen[wanted & 0xFFFFFF] = True
+    hit = seen[values & 0xFFFFFF]
+    hit[hit] = pc.is_in(pa.array(values[hit]), value_set=pa.array(wanted, pa.uint32())).to_numpy(zero_copy_only=False)
     row = np.repeat(np.arange(len(size)), size)
     out = np.zeros(len(size) + 1, dtype=np.int32)
     np.cumsum(np.bincount(row[hit], minlength=len(size)), out=out[1:])
