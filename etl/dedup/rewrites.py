@@ -56,7 +56,7 @@ MAX_KEYS = 64
 MIN_SHARED = 3
 STOP_BUCKET = 40
 #: Candidate pairs held at once while they are counted (8 bytes each).
-PAIR_BLOCK = 1_000_000
+PAIR_BLOCK = 8_000_000
 #: Publication dates further apart than this are different events (same template, another day).
 MAX_DAYS = 3
 
