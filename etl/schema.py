@@ -80,6 +80,8 @@ DATE = pa.date32()
 STRINGS = pa.list_(pa.string())
 #: The MinHash signature: ``etl.dedup.minhash.NUM_PERM`` values (that module checks the two agree).
 SIGNATURE = pa.list_(pa.uint32(), 128)
+#: 32-bit keys of the copy search's second stage (``etl.dedup.rewrites``).
+KEYS = pa.list_(pa.uint32())
 
 # The warehouse type derived from each lake type (lists are stored as text: see docs/SCHEMA.md).
 _SQL_OF = {
@@ -146,6 +148,7 @@ ARTICLES_TABLE = Table(
         C("duplicate_of", STRING, null=True, sql="varchar(16)"),
         C("duplicate_kind", STRING, null=True, sql="varchar(10)"),
         C("duplicate_similarity", FLOAT32, null=True),
+        C("story_id", STRING, null=True, sql="varchar(16)"),
         C("repairs", STRING, null=True),
         C("normalizer_version", STRING, sql="varchar(40)"),
         C("enrichment_version", STRING, sql="varchar(200)", sql_null=True),
@@ -229,7 +232,12 @@ SIGNATURES_TABLE = Table(
         C("content_hash", STRING),
         C("published_at", TIMESTAMP, null=True),
         C("duplicate_of", STRING, null=True),
+        C("story_id", STRING, null=True),
         C("signature", SIGNATURE),
+        C("sketch", KEYS),
+        C("numbers", KEYS),
+        C("entities", KEYS),
+        C("site", STRING, null=True),
     ),
     warehouse=False,
 )

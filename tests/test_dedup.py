@@ -122,7 +122,9 @@ def table(rows: list[dict], history: bool = False) -> pa.Table:
 
 
 def pointers(result: pa.Table) -> dict[str, tuple[str, str, float]]:
-    return {a: (d, k, s) for a, d, k, s in zip(*(result[c].to_pylist() for c in result.column_names))}
+    """The copies of a search's result: article -> (canonical, kind, similarity)."""
+    cols = ("article_id", "duplicate_of", "kind", "similarity")
+    return {a: (d, k, s) for a, d, k, s in zip(*(result[c].to_pylist() for c in cols)) if d is not None}
 
 
 def test_signature_shape_type_and_empty_rows():

@@ -30,6 +30,7 @@ _ARROW_NAMES = {
     schema.DATE: "date32",
     schema.STRINGS: "list<string>",
     schema.SIGNATURE: "fixed_size_list<uint32, 128>",
+    schema.KEYS: "list<uint32>",
 }
 
 

@@ -276,6 +276,7 @@ def test_old_partition_and_hostile_labels(tmp_path):
         "copies": 1,
         "exact": 0,
         "near": 0,
+        "rewrite": 0,
         "copy_sources": ["old"],
     }
     assert "<b>" not in page and "&lt;b&gt;" in page

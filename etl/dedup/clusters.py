@@ -2,9 +2,12 @@
 
 ``find_duplicates`` joins exact copies (same ``content_hash``) and candidate pairs (sharing an LSH
 bucket of ``BANDS`` bands x ``ROWS`` rows) whose estimated Jaccard similarity reaches
-``THRESHOLD`` with union-find; each cluster points to one canonical article: earliest published,
+``THRESHOLD`` with union-find, then the second stage's rewrite links (``etl.dedup.rewrites``);
+each cluster points to one canonical article: earliest published,
 then earliest ingested (history before the batch), then the smallest ``article_id``. The
-parameters and their choice: ``etl.dedup.minhash`` and ``bench/dedup_choice.py``.
+parameters and their choice: ``etl.dedup.minhash`` and ``bench/dedup_choice.py``. Copies and the
+second stage's same-event links make stories: every article of a story of two or more gets the
+story's canonical as ``story_id``.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from etl.dedup import rewrites
 from etl.dedup.minhash import _MIX, BANDS, EMPTY, ROWS, THRESHOLD, _fmix, signature_matrix
 
 #: Result columns of :func:`find_duplicates`.
@@ -22,8 +26,12 @@ RESULT_SCHEMA = pa.schema(
         ("duplicate_of", pa.string()),
         ("kind", pa.string()),
         ("similarity", pa.float32()),
+        ("story_id", pa.string()),
     ]
 )
+
+#: The second stage's columns (``etl.dedup.rewrites``), lists of 32-bit keys per article.
+_STAGE2 = ("sketch", "numbers", "entities")
 
 _BIG_BUCKET = 64  # larger LSH buckets are linked as a chain (in row order), not all pairs
 
@@ -117,6 +125,11 @@ class _UnionFind:
         if rx != ry:
             self.parent[max(rx, ry)] = min(rx, ry)
 
+    def copy(self) -> _UnionFind:
+        other = _UnionFind()
+        other.parent = dict(self.parent)
+        return other
+
     def members(self) -> dict[int, list[int]]:
         """Every touched row, grouped by its component root."""
         groups: dict[int, list[int]] = {}
@@ -142,8 +155,11 @@ def find_duplicates(
     has the same plus ingest_date and optionally duplicate_of (a history row already known to be a
     copy points to its canonical). Returns one row per batch article that is a duplicate:
     article_id, duplicate_of (its cluster's canonical, possibly a history article), kind
-    (``exact`` when its content hash equals the canonical's, else ``near``) and similarity (estimated
-    Jaccard to the canonical, 1.0 for exact). A history row is never re-pointed.
+    (``exact`` when its content hash equals the canonical's, ``near`` when MinHash links it to
+    the canonical, else ``rewrite``), similarity (1.0 for exact, estimated Jaccard for near,
+    estimated containment for rewrite) and story_id; and a row with only story_id for every
+    other batch article in a story. The second stage runs when the tables carry its columns
+    (sketch, numbers, entities; history may add story_id). A history row is never re-pointed.
     """
     nb = batch.num_rows
     hist = history if history is not None and history.num_rows else None
@@ -196,23 +212,71 @@ def find_duplicates(
     for i, j in pairs[sims >= THRESHOLD].tolist():
         uf.union(i, j)
 
+    # second stage: rewrites (copies) and stories (same event) from the sampled 3-gram sketches
+    sketch, numbers, entities = (
+        pa.concat_arrays([_column(t, c, t.num_rows, rewrites.list_type()) for t in tables]) for c in _STAGE2
+    )
+    site = pa.concat_arrays([_column(t, "site", t.num_rows, pa.string()) for t in tables]).to_pylist()
+    # a history read by ``copies`` holds only the values it shares with the batch, and the sizes
+    size = np.concatenate(
+        [
+            t["sketch_size"].to_numpy()
+            if "sketch_size" in t.column_names
+            else pc.fill_null(pc.list_value_length(_column(t, "sketch", t.num_rows, rewrites.list_type())), 0)
+            .to_numpy(zero_copy_only=False)
+            .astype(np.int64)
+            for t in tables
+        ]
+    )
+    feats = rewrites.Features.from_columns(sketch, numbers, entities, published, site, size)
+    found_links = rewrites.links(feats, touched, first_of_code)
+    copy_uf = uf.copy()
+    # strongest first; two groups join only when their first rows are rewrites of each other too,
+    # so that a chain of partial overlaps does not join different stories
+    for i, j, link_kind, _ in sorted(found_links, key=lambda link: -link[3]):
+        ri, rj = copy_uf.find(i), copy_uf.find(j)
+        if link_kind != "rewrite" or ri == rj:
+            continue
+        ai = ri if rewrites.has_sketch(feats, ri) else i
+        aj = rj if rewrites.has_sketch(feats, rj) else j
+        if (ai, aj) == (i, j) or rewrites.kind_of(rewrites.evidence(feats, ai, aj)) == "rewrite":
+            copy_uf.union(i, j)
+
     # history rows already resolved by an earlier run join the article they point to
     index = {aid: k for k, aid in enumerate(ids)}
-    for k in [x for x in uf.parent if x < nh]:
-        target = index.get(dup_of[k]) if dup_of[k] else None
-        if target is not None:
-            uf.union(k, target)
-    rows = []
-    for comp in uf.members().values():
+    for finder in (uf, copy_uf):
+        for k in [x for x in finder.parent if x < nh]:
+            target = index.get(dup_of[k]) if dup_of[k] else None
+            if target is not None:
+                finder.union(k, target)
+    best_link: dict[int, float] = {}
+    for i, j, link_kind, score in found_links:
+        if link_kind == "rewrite":
+            for x in (uf.find(i), uf.find(j)):
+                best_link[x] = max(best_link.get(x, 0.0), score)
+    out: dict[str, list] = {}
+    for comp in copy_uf.members().values():
         if not any(active[x] for x in comp):
             continue
         canon = _canonical(comp, ids, published, ingest, dup_of, index)
         crow = index.get(canon)
+        # the near-copy groups (exact and MinHash links) that hold the canonical or point to it
+        canon_groups = {uf.find(y) for y in comp if ids[y] == canon or (y < nh and dup_of[y] == canon)}
         for x in comp:
             if not active[x] or ids[x] == canon:
                 continue
             if crow is not None and hashes[x].as_py() == hashes[crow].as_py():
                 kind, sim = "exact", 1.0
+            elif uf.find(x) not in canon_groups:
+                # a rewrite must be one of the canonical itself, not only of another member
+                if crow is not None and rewrites.has_sketch(feats, x) and rewrites.has_sketch(feats, crow):
+                    seen = rewrites.evidence(feats, x, crow)
+                    if rewrites.kind_of(seen) != "rewrite":
+                        continue
+                    sim = seen.containment
+                else:
+                    sim = best_link.get(uf.find(x), 0.0)
+                kind = "rewrite"
             else:
                 ref = crow if crow is not None and sig[crow, 0] != EMPTY else None
                 if ref is None or sig[x, 0] == EMPTY:  # canonical unknown here: best known member
@@ -225,8 +289,27 @@ def find_duplicates(
                 else:
                     sim = float((sig[x] == sig[ref]).mean())
                 kind = "near"
-            rows.append((ids[x], canon, kind, sim))
-    rows.sort()
+            out[ids[x]] = [ids[x], canon, kind, sim, None]
+
+    # stories: copies and same-event links; a history row follows its story (or its canonical)
+    story_uf = copy_uf.copy()
+    for i, j, link_kind, _ in found_links:
+        if link_kind == "story":
+            story_uf.union(i, j)
+    story_of = _column(hist, "story_id", nh, pa.string()).to_pylist() if hist is not None else []
+    pointer = [s or d for s, d in zip(story_of, dup_of)]
+    for k in [x for x in story_uf.parent if x < nh]:
+        target = index.get(pointer[k]) if pointer[k] else None
+        if target is not None:
+            story_uf.union(k, target)
+    for comp in story_uf.members().values():
+        if not any(active[x] for x in comp) or (len(comp) < 2 and not (comp[0] < nh and pointer[comp[0]])):
+            continue
+        story = _canonical(comp, ids, published, ingest, pointer, index)
+        for x in comp:
+            if active[x]:
+                out.setdefault(ids[x], [ids[x], None, None, None, None])[4] = story
+    rows = sorted(out.values())
     return pa.table([pa.array([r[i] for r in rows], f.type) for i, f in enumerate(RESULT_SCHEMA)], schema=RESULT_SCHEMA)
 
 

@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
 from etl import schema
-from etl.dedup import clusters, minhash, other_days
+from etl.dedup import clusters, minhash, other_days, rewrites
 from etl.load import lake
 
 log = logging.getLogger("etl")
@@ -31,19 +31,33 @@ def window_start(day: str, days: int) -> str:
     return dt.date.fromordinal(max(start, dt.date.min.toordinal())).isoformat()
 
 
-def history_signatures(lake_root: lake.Location, day: str, days: int | None = None) -> pa.Table | None:
-    """Signatures of the articles the lake holds from the ``days`` days before ``day`` (None: all)."""
+def history_signatures(
+    lake_root: lake.Location, day: str, days: int | None = None, wanted: np.ndarray | None = None
+) -> pa.Table | None:
+    """Signatures of the articles the lake holds from the ``days`` days before ``day`` (None: all).
+
+    With ``wanted`` (the day's sketch values, sorted), each sketch is cut to those values as it is
+    read, a record batch at a time, and its whole size kept as ``sketch_size``
+    (``rewrites.restrict``): the window is held at the size of what it shares with the day."""
     if not lake.table_exists(lake_root, "signatures"):
         return None
     window = ds.field("ingest_date") < day
     if days is not None:
         window &= ds.field("ingest_date") >= window_start(day, days)
-    table = other_days.retry_vanished(
-        lambda: other_days.lake_dataset(lake_root, "signatures").to_table(
-            filter=window,
-            columns=["article_id", "content_hash", "published_at", "duplicate_of", "signature", "ingest_date"],
-        )
-    )
+    columns = [*schema.SIGNATURES.names, "ingest_date"]
+
+    def read() -> pa.Table:
+        data = other_days.lake_dataset(lake_root, "signatures")
+        if wanted is None:
+            return data.to_table(filter=window, columns=columns)
+        parts = []
+        for part in data.to_batches(filter=window, columns=columns):
+            sketch, size = rewrites.restrict(part.column("sketch"), wanted)
+            table = pa.Table.from_batches([part]).drop_columns(["sketch"])
+            parts.append(table.append_column("sketch", sketch).append_column("sketch_size", pa.array(size, pa.int32())))
+        return pa.concat_tables(parts) if parts else pa.table({"article_id": pa.array([], pa.string())})
+
+    table = other_days.retry_vanished(read)
     return table if table.num_rows else None
 
 
@@ -62,17 +76,18 @@ def find_copies(
         at += part.num_rows
         meta.append(part.drop_columns(["signature"]))
     batch = pa.concat_tables(meta)
-    history = history_signatures(lake_root, day, days)
+    wanted = rewrites.distinct_values(batch["sketch"]) if "sketch" in batch.column_names else np.zeros(0, np.uint32)
+    history = history_signatures(lake_root, day, days, wanted)
     if history is not None:  # an article filed again on a later day is not a copy of its older self
         history = history.filter(pc.invert(pc.is_in(history["article_id"], value_set=batch["article_id"])))
     found = clusters.find_duplicates(batch, history, batch_signatures=matrix)
     log.info(
-        "dedup %s: %d of %d articles are copies (%d exact, %d near)",
+        "dedup %s: %d of %d articles are copies (%d exact, %d near, %d rewrite), %d in stories",
         day,
-        found.num_rows,
+        pc.sum(pc.is_valid(found["duplicate_of"])).as_py() or 0,
         batch.num_rows,
-        pc.sum(pc.equal(found["kind"], "exact")).as_py() or 0,
-        pc.sum(pc.equal(found["kind"], "near")).as_py() or 0,
+        *(pc.sum(pc.equal(found["kind"], kind)).as_py() or 0 for kind in ("exact", "near", "rewrite")),
+        pc.sum(pc.is_valid(found["story_id"])).as_py() or 0,
     )
     return found
 
@@ -85,11 +100,12 @@ def found_for(ids: pa.Array | pa.ChunkedArray, found: pa.Table, column: str) -> 
 
 
 def mark_copies(articles: pa.Table, found: pa.Table) -> pa.Table:
-    """Fill ``duplicate_of``, ``duplicate_kind`` and ``duplicate_similarity`` from the search's result."""
+    """Fill ``duplicate_of``, ``duplicate_kind``, ``duplicate_similarity`` and ``story_id`` from the search's result."""
     for name, col in (
         ("duplicate_of", "duplicate_of"),
         ("duplicate_kind", "kind"),
         ("duplicate_similarity", "similarity"),
+        ("story_id", "story_id"),
     ):
         values = found_for(articles["article_id"], found, col).cast(schema.ARTICLES.field(name).type)
         articles = articles.set_column(articles.schema.get_field_index(name), name, values)
@@ -97,6 +113,8 @@ def mark_copies(articles: pa.Table, found: pa.Table) -> pa.Table:
 
 
 def point_signatures(sigs: pa.Table, found: pa.Table) -> pa.Table:
-    """The signatures with ``duplicate_of`` filled, so later days follow a copy to its canonical."""
-    canon = found_for(sigs["article_id"], found, "duplicate_of")
-    return sigs.set_column(sigs.schema.get_field_index("duplicate_of"), "duplicate_of", canon)
+    """The signatures with ``duplicate_of`` and ``story_id`` filled, so later days follow a copy to
+    its canonical and an article to its story."""
+    for name in ("duplicate_of", "story_id"):
+        sigs = sigs.set_column(sigs.schema.get_field_index(name), name, found_for(sigs["article_id"], found, name))
+    return sigs

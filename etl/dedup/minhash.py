@@ -43,7 +43,9 @@ THRESHOLD = 0.5
 #: Shorter bodies (leads, captions, market tickers written from one template) only match exactly:
 #: on a few dozen words a shared template alone passes the threshold.
 MIN_NEAR_WORDS = 40
-DEDUP_VERSION = f"minhash-w{SHINGLE}-p{NUM_PERM}-b{BANDS}r{ROWS}-t{THRESHOLD}-m{MIN_NEAR_WORDS}-v3"
+#: The second stage's parameters (``etl.dedup.rewrites`` checks that they are its own).
+REWRITE_VERSION = "rewrites-w3-s1-k256-v1"
+DEDUP_VERSION = f"minhash-w{SHINGLE}-p{NUM_PERM}-b{BANDS}r{ROWS}-t{THRESHOLD}-m{MIN_NEAR_WORDS}-v3+{REWRITE_VERSION}"
 
 #: The signature value of an article without shingles (never produced by a permutation, all < 2**31).
 EMPTY = np.uint32(0xFFFFFFFF)
@@ -180,6 +182,24 @@ def signatures(bodies: pa.Array | pa.ChunkedArray | Sequence[str | None]) -> np.
     Bodies are taken ``_TEXT_CHUNK`` bytes of text at a time, so memory stays bounded whatever the
     input size; each distinct word is hashed once per call.
     """
+    return _signatures(bodies, False)[0]
+
+
+def signatures_and_sketches(
+    bodies: pa.Array | pa.ChunkedArray | Sequence[str | None],
+) -> tuple[np.ndarray, pa.ListArray]:
+    """``signatures`` and the second stage's sketches (``etl.dedup.rewrites``) from one pass over
+    the words."""
+    sig, sketch = _signatures(bodies, True)
+    assert sketch is not None
+    return sig, sketch
+
+
+def _signatures(
+    bodies: pa.Array | pa.ChunkedArray | Sequence[str | None], with_sketches: bool
+) -> tuple[np.ndarray, pa.ListArray | None]:
+    from etl.dedup import rewrites  # it builds on this module
+
     arr = bodies if isinstance(bodies, (pa.Array, pa.ChunkedArray)) else pa.array(list(bodies), pa.string())
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks() if arr.num_chunks else pa.array([], pa.string())
@@ -188,12 +208,20 @@ def signatures(bodies: pa.Array | pa.ChunkedArray | Sequence[str | None]) -> np.
     bounds = [0, *sorted(set(cuts.tolist()) - {0, len(arr)}), len(arr)]
     cache: dict[str, int] = {}
     out = np.empty((len(arr), NUM_PERM), dtype=np.uint32)
+    sketches = []
     for lo, hi in zip(bounds[:-1], bounds[1:]):
         tokens, offsets = word_tokens(arr.slice(lo, hi - lo))
-        values, sh_offsets = shingle_values(word_hashes(tokens, cache), offsets)
+        words = word_hashes(tokens, cache)
+        values, sh_offsets = shingle_values(words, offsets)
         out[lo:hi] = minhash(values, sh_offsets)
         out[lo:hi][np.diff(offsets) < MIN_NEAR_WORDS] = EMPTY
-    return out
+        if with_sketches:
+            sketches.append(rewrites.sketch_of_words(tokens, words, offsets))
+    if not with_sketches:
+        return out, None
+    if not sketches:
+        return out, pa.array([], pa.list_(pa.uint32()))
+    return out, pa.concat_arrays(sketches)
 
 
 def signature_array(sig: np.ndarray) -> pa.FixedSizeListArray:
@@ -227,18 +255,29 @@ def signature_matrix(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
     return out
 
 
-def signature_table(articles: pa.Table) -> pa.Table:
-    """The signature of each of a shard's articles, with what the copy search needs besides, and the
-    record's provenance until same-key duplicates are resolved."""
+def signature_table(articles: pa.Table, mentions: pa.Table | None = None) -> pa.Table:
+    """The signature of each of a shard's articles, with what the copy search needs besides (the
+    second stage's keys, ``etl.dedup.rewrites``: ``mentions`` are the shard's entity mentions, with
+    their records' ``source_file`` and ``record_no``), and the record's provenance until same-key
+    duplicates are resolved."""
+    from etl.dedup import rewrites  # it builds on this module
+
     sig_type = signature_type()
-    sigs = signature_array(signatures(articles["body"])).cast(sig_type)
+    matrix, sketches = signatures_and_sketches(articles["body"])
+    sigs = signature_array(matrix).cast(sig_type)
+    n = articles.num_rows
     return pa.table(
         {
             "article_id": articles["article_id"],
             "content_hash": articles["content_hash"],
             "published_at": articles["published_at"],
-            "duplicate_of": pa.nulls(articles.num_rows, pa.string()),
+            "duplicate_of": pa.nulls(n, pa.string()),
+            "story_id": pa.nulls(n, pa.string()),
             "signature": sigs,
+            "sketch": sketches,
+            "numbers": rewrites.number_keys(articles["body"]),
+            "entities": rewrites.entity_key_column(articles, mentions),
+            "site": articles["source_site"] if "source_site" in articles.column_names else pa.nulls(n, pa.string()),
             "source_file": articles["source_file"],
             "record_no": articles["record_no"],
         },

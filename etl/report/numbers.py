@@ -281,6 +281,7 @@ def _clusters(lake: _LakeDay, lake_root: lake_store.Location, day: str) -> dict:
                 "copies": len(copies),
                 "exact": kinds.get("exact", 0),
                 "near": kinds.get("near", 0),
+                "rewrite": kinds.get("rewrite", 0),
                 "copy_sources": sorted({c["source"] for c in copies}),
             }
         )

@@ -218,7 +218,8 @@ def _cities_table(rows: list[dict]) -> list[str]:
 def _clusters_html(c: dict) -> list[str]:
     out = [
         f"<p>{c['clusters']:,} clusters, {c['copies']:,} copies: articles whose body is the same as "
-        "or nearly the same as (MinHash) a canonical article, the earliest published.</p>"
+        "or nearly the same as (MinHash) a canonical article, the earliest published, or rewritten from the same "
+        "text (word 3-grams, numbers and names).</p>"
     ]
     if not c["largest"]:
         return out
@@ -226,7 +227,8 @@ def _clusters_html(c: dict) -> list[str]:
         f"<h3>{min(TOP_CLUSTERS, len(c['largest']))} largest clusters</h3>",
         '<table class="clusters">',
         '<tr><th>Canonical headline</th><th>Canonical source</th><th class="n">Copies</th>'
-        '<th class="n">Exact</th><th class="n">Near</th><th>Copies from</th></tr>',
+        '<th class="n">Exact</th><th class="n">Near</th><th class="n">Rewrite</th>'
+        "<th>Copies from</th></tr>",
     ]
     for i, r in enumerate(c["largest"]):
         headline = r["canonical_headline"] if r["in_this_day"] else None
@@ -239,6 +241,6 @@ def _clusters_html(c: dict) -> list[str]:
         out.append(
             f"<tr>{head_cell}<td>{_e(r['canonical_source'] or '—')}</td>"
             f"{_num(r['copies'], key + '.copies')}{_num(r['exact'], key + '.exact')}"
-            f"{_num(r['near'], key + '.near')}<td>{_e(', '.join(r['copy_sources']))}</td></tr>"
+            f"{_num(r['near'], key + '.near')}{_num(r['rewrite'], key + '.rewrite')}<td>{_e(', '.join(r['copy_sources']))}</td></tr>"
         )
     return out + ["</table>"]

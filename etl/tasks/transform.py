@@ -107,7 +107,7 @@ def transform_shard(shard: Shard) -> ShardResult:
             "articles": article_table,
             "sentences": sentences,
             "mentions": mentions,
-            "signatures": minhash.signature_table(article_table),
+            "signatures": minhash.signature_table(article_table, mentions),
             "rejects": pa.Table.from_pylist(reject_rows, schema=schema.REJECTS),
         },
         fingerprint,

@@ -1,0 +1,547 @@
+"""Rewrites and stories: the second stage of the copy search, after MinHash.
+
+Why: MinHash over 5-word shingles at Jaccard 0.5 (``etl.dedup.minhash``) finds a story copied
+whole, but a desk that rewrites agency copy reorders sentences, paraphrases and cuts: most such
+rewrites share a third of their 3-word phrases with the source, not half of their 5-word ones.
+And different articles about one event are worth grouping for analysts without calling them copies.
+
+How (the bars were chosen on the labelled dev pairs of ``tests/gold/PAIRS.md``):
+
+* each article keeps a *sketch*: the distinct 31-bit values of its word 3-grams (letters only,
+  the words MinHash hashes, in the same pass: ``minhash.signatures_and_sketches``), leaving out
+  3-grams of stop words alone, at most ``MAX_SKETCH`` of the smallest values (a sample by value
+  keeps the same 3-grams of every article, ``SAMPLE`` can thin it further). Shared values over
+  the smaller sketch are the containment of one article in the other, in either direction;
+* besides it, the numbers its body states and the entities the enrichment found in it (hashed to
+  32 bits each, at most ``MAX_KEYS`` of each), and its site (``articles.source_site``);
+* candidates are article pairs sharing at least ``MIN_SHARED`` values, and ``STORY_CONTAINMENT``
+  of the smaller sketch, outside stock phrases (values held by more than ``STOP_BUCKET``
+  articles): one sort of (value, article) keys, no pair loop;
+* ``kind_of`` decides on a candidate's ``Evidence``: ``rewrite`` (a copy: ``duplicate_of`` is
+  set, ``duplicate_kind = rewrite``), ``story`` (the same ``story_id`` only) or nothing. Two
+  articles of one site, or published more than ``MAX_DAYS`` apart, are neither;
+* ``clusters.find_duplicates`` joins rewrites to MinHash's clusters, checking each rewrite
+  against its cluster's canonical article, and stories over copies and story links.
+
+Storage (the lake's ``signatures`` table, read back for the copy search's window of days): about
+800 bytes per article besides the MinHash signature's 512, so memory stays bounded by the window.
+Articles with fewer than ``minhash.MIN_NEAR_WORDS`` words get an empty sketch and take no part.
+``pair_kinds`` runs the same search on two articles at a time, for scoring on labelled pairs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from etl.dedup import minhash
+from etl.enrich import quality
+
+#: Words per shingle of the sketch, the sampling modulus (1: every 3-gram) and the largest sketch kept.
+SHINGLE = 3
+SAMPLE = 1
+MAX_SKETCH = 256
+#: Words of a sketched 3-gram that are not stop words (``etl/enrich/rules/urdu_stop_words.txt``).
+MIN_CONTENT = 1
+#: Most numbers and entities kept per article.
+MAX_KEYS = 64
+#: Candidates share at least this many sketch values; values of more articles are stock phrases.
+MIN_SHARED = 3
+STOP_BUCKET = 40
+#: Candidate pairs held at once while they are counted (8 bytes each).
+PAIR_BLOCK = 8_000_000
+#: Publication dates further apart than this are different events (same template, another day).
+MAX_DAYS = 3
+
+REWRITE_VERSION = f"rewrites-w{SHINGLE}-s{SAMPLE}-k{MAX_SKETCH}-v1"
+if REWRITE_VERSION != minhash.REWRITE_VERSION:
+    raise ImportError(f"etl.dedup.minhash.REWRITE_VERSION must be {REWRITE_VERSION!r}: DEDUP_VERSION names it")
+
+_NUMBER = r"^[0-9]+(?:[.,][0-9]+)*$"
+_NOT_NUMBER = r"[^0-9.,]+"
+_MASK32 = np.uint64(0xFFFFFFFF)
+
+
+def list_type() -> pa.DataType:
+    return pa.list_(pa.uint32())
+
+
+def _u32(text: str) -> int:
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=4).digest(), "little")
+
+
+def sketches(bodies: pa.Array | pa.ChunkedArray | Sequence[str | None]) -> pa.ListArray:
+    """The sketch of each body: its distinct word-3-gram values (sorted), empty below
+    ``minhash.MIN_NEAR_WORDS`` words (``minhash.signatures_and_sketches`` gives the same)."""
+    return minhash.signatures_and_sketches(bodies)[1]
+
+
+def _distinct(keys: np.ndarray) -> np.ndarray:
+    """Sorted distinct values (``np.sort``: several times faster here than ``np.unique``)."""
+    keys = np.sort(keys)
+    if len(keys):
+        keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))]
+    return keys
+
+
+def sketch_of_words(tokens: pa.Array, words: np.ndarray, offsets: np.ndarray) -> pa.ListArray:
+    """Sketches from one chunk's word tokens, their 64-bit hashes and per-body offsets (as
+    ``minhash.word_tokens`` and ``minhash.word_hashes`` give them, shared with the MinHash)."""
+    n = len(offsets) - 1
+    values, sh_off = minhash.shingle_values(words, offsets, SHINGLE)
+    doc = np.repeat(np.arange(n, dtype=np.uint64), np.diff(sh_off))
+    keep = values % np.uint64(SAMPLE) == 0
+    # a 3-gram of stop words alone ("ہو گئے ہیں") says nothing about the story
+    content = pc.invert(pc.is_in(tokens, value_set=_stop_words())).to_numpy(zero_copy_only=False).astype(np.int8)
+    starts = offsets[:-1][doc.astype(np.int64)] + (np.arange(len(doc)) - sh_off[:-1][doc.astype(np.int64)])
+    keep &= sum(content[starts + k] for k in range(SHINGLE)) >= MIN_CONTENT
+    keep &= ~(np.diff(offsets) < minhash.MIN_NEAR_WORDS)[doc.astype(np.int64)]
+    # distinct per document, ascending: one sort of (document, value) keys (values are 31-bit)
+    key = _distinct((doc[keep] << np.uint64(32)) | values[keep])
+    doc_of = (key >> np.uint64(32)).astype(np.int64)
+    counts = np.bincount(doc_of, minlength=n)
+    # at most MAX_SKETCH per document: the smallest values (a consistent sample again)
+    first = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(counts, out=first[1:])
+    key = key[np.arange(len(key)) - first[:-1][doc_of] < MAX_SKETCH]
+    out = np.zeros(n + 1, dtype=np.int32)
+    np.cumsum(np.minimum(counts, MAX_SKETCH), out=out[1:])
+    return pa.ListArray.from_arrays(pa.array(out, pa.int32()), pa.array((key & _MASK32).astype(np.uint32)))
+
+
+@functools.cache
+def _stop_words() -> pa.Array:
+    return pa.array(sorted(quality.stop_words()), pa.string())
+
+
+def number_keys(bodies: pa.Array | pa.ChunkedArray | Sequence[str | None]) -> pa.ListArray:
+    """The distinct numbers each body states (digits as the clean text writes them, thousands
+    separators dropped), as 32-bit keys."""
+    arr = bodies if isinstance(bodies, (pa.Array, pa.ChunkedArray)) else pa.array(list(bodies), pa.string())
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks() if arr.num_chunks else pa.array([], pa.string())
+    pieces = pc.split_pattern_regex(pc.fill_null(arr.cast(pa.large_string()), ""), _NOT_NUMBER)
+    flat = pc.utf8_trim(pc.list_flatten(pieces), ".,")
+    parent = pc.list_parent_indices(pieces).to_numpy()
+    is_number = pc.match_substring_regex(flat, _NUMBER).to_numpy(zero_copy_only=False)
+    numbers = pc.replace_substring(flat.filter(pa.array(is_number)), ",", "")
+    return _keys_of(numbers, parent[is_number], len(arr))
+
+
+def _keys_of(items: pa.Array, rows: np.ndarray, n: int) -> pa.ListArray:
+    """The distinct 32-bit keys of ``items`` (strings) per row (``rows[k]`` holds ``items[k]``)."""
+    enc = items.dictionary_encode()
+    words = enc.dictionary.to_pylist()
+    hashes = np.fromiter((_u32(x) for x in words), dtype=np.uint64, count=len(words))
+    return _lists(_distinct((rows.astype(np.uint64) << np.uint64(32)) | hashes[enc.indices.to_numpy()]), n)
+
+
+def _lists(key: np.ndarray, n: int) -> pa.ListArray:
+    """Sorted distinct ``(row << 32 | value)`` keys as a list per row, at most ``MAX_KEYS`` each
+    (the smallest)."""
+    row = (key >> np.uint64(32)).astype(np.int64)
+    counts = np.bincount(row, minlength=n)
+    first = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(counts, out=first[1:])
+    key = key[np.arange(len(key)) - first[:-1][row] < MAX_KEYS]
+    out = np.zeros(n + 1, dtype=np.int32)
+    np.cumsum(np.minimum(counts, MAX_KEYS), out=out[1:])
+    return pa.ListArray.from_arrays(pa.array(out, pa.int32()), pa.array((key & _MASK32).astype(np.uint32)))
+
+
+def entity_keys(entity_ids: Sequence[Sequence[str]]) -> pa.ListArray:
+    """The distinct entities of each article (lists of ``mentions.entity_id``), as 32-bit keys."""
+    lists = pa.array(list(entity_ids), pa.list_(pa.string()))
+    return _keys_of(pc.list_flatten(lists), pc.list_parent_indices(lists).to_numpy(), len(lists))
+
+
+def entity_key_column(articles: pa.Table, mentions: pa.Table | None) -> pa.ListArray:
+    """``entity_keys`` of each article's mentions, matched on the record (``source_file``,
+    ``record_no``): a shard may hold one ``article_id`` twice before same-key duplicates go."""
+    n = articles.num_rows
+    if mentions is None or not mentions.num_rows:
+        return entity_keys([[]] * n)
+    keys = pa.table({"source_file": articles["source_file"], "record_no": articles["record_no"], "_row": np.arange(n)})
+    found = mentions.select(["source_file", "record_no", "entity_id"]).join(keys, ["source_file", "record_no"])
+    found = found.filter(pc.is_valid(found["_row"]))
+    return _keys_of(found["entity_id"].combine_chunks(), found["_row"].to_numpy(), n)
+
+
+# --------------------------------------------------------------------------- decision
+
+
+class Evidence(NamedTuple):
+    """What one candidate pair shares: the decision (``kind_of``) reads only this."""
+
+    containment: float  # shared sketch values over the smaller sketch
+    shared: int  # shared sketch values
+    numbers: tuple[int, int, int]  # shared numbers, numbers of the one, of the other
+    entities: tuple[int, int, int]  # the same for entities
+    days_apart: float | None  # publication dates, when both are known
+    same_site: bool  # both published on one site (``articles.source_site``)
+
+
+#: The bars of ``kind_of`` (chosen on the labelled dev pairs, ``tests/gold/PAIRS.md``): the
+#: containment that makes a rewrite alone, and the lower one that needs every number or every
+#: entity of the shorter side (at least ``SUPPORT_KEYS``) in the other.
+REWRITE_CONTAINMENT = 0.375
+REWRITE_SUPPORTED = 0.325
+SUPPORT_KEYS = 2
+#: Both sides stating at least ``CONFLICT_KEYS`` numbers and sharing less than this share of them:
+#: two days' reports written from one template, never a rewrite.
+NUMBER_CONFLICT = 0.34
+CONFLICT_KEYS = 3
+#: A story: this containment and at least one shared entity, half of the shorter side's.
+STORY_CONTAINMENT = 0.1
+STORY_ENTITIES = 0.5
+
+
+def _share(counts: tuple[int, int, int]) -> float | None:
+    shared, a, b = counts
+    return shared / min(a, b) if a and b else None
+
+
+def kind_of(e: Evidence) -> str | None:
+    """``"rewrite"``, ``"story"`` or None for one candidate pair.
+
+    * Two articles of one site are neither: a site does not reword its own story; what it
+      publishes twice with shared paragraphs is a follow-up repeating the background, or the
+      same template on another day (its copies are MinHash's, stage one).
+    * Publication dates more than ``MAX_DAYS`` apart: neither.
+    * A rewrite shares at least ``REWRITE_CONTAINMENT`` of the shorter article's 3-grams, or
+      ``REWRITE_SUPPORTED`` with all of its numbers or entities (at least ``SUPPORT_KEYS``);
+      never with conflicting numbers (``NUMBER_CONFLICT``).
+    * A story: ``STORY_CONTAINMENT`` and shared entities (``STORY_ENTITIES``).
+    """
+    if e.same_site or (e.days_apart is not None and e.days_apart > MAX_DAYS):
+        return None
+    nums, ents = _share(e.numbers), _share(e.entities)
+    conflict = nums is not None and min(e.numbers[1:]) >= CONFLICT_KEYS and nums < NUMBER_CONFLICT
+    support = (nums == 1.0 and e.numbers[0] >= SUPPORT_KEYS) or (ents == 1.0 and e.entities[0] >= SUPPORT_KEYS)
+    if not conflict and (e.containment >= REWRITE_CONTAINMENT or (e.containment >= REWRITE_SUPPORTED and support)):
+        return "rewrite"
+    if e.containment >= STORY_CONTAINMENT and ents is not None and e.entities[0] >= 1 and ents >= STORY_ENTITIES:
+        return "story"
+    return None
+
+
+# --------------------------------------------------------------------------- search
+
+
+class Features(NamedTuple):
+    """Stage-2 columns of ``n`` rows (history then batch), as flat numpy arrays and offsets."""
+
+    sketch: tuple[np.ndarray, np.ndarray]
+    numbers: tuple[np.ndarray, np.ndarray]
+    entities: tuple[np.ndarray, np.ndarray]
+    published: list  # microseconds since the epoch, or None
+    site: list  # the article's site, or None
+    size: np.ndarray  # values in each row's whole sketch (``sketch`` may hold only some: ``restrict``)
+
+    @classmethod
+    def from_columns(
+        cls,
+        sketch: pa.Array,
+        numbers: pa.Array,
+        entities: pa.Array,
+        published: list,
+        site: list,
+        size: np.ndarray | None = None,
+    ) -> Features:
+        flat = _flat(sketch)
+        return cls(flat, _flat(numbers), _flat(entities), published, site, np.diff(flat[1]) if size is None else size)
+
+
+def _flat(col: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """A list<uint32> column as (values, offsets); nulls are empty lists."""
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks() if col.num_chunks else pa.array([], list_type())
+    col = pc.fill_null(col.cast(list_type()), pa.scalar([], list_type()))
+    lengths = pc.list_value_length(col).to_numpy(zero_copy_only=False).astype(np.int64)
+    offsets = np.zeros(len(col) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    values = pc.list_flatten(col).to_numpy(zero_copy_only=False).astype(np.uint32)
+    return values, offsets
+
+
+def empty_column(n: int) -> pa.Array:
+    return pa.array([[]] * n, list_type())
+
+
+def restrict(sketch: pa.Array | pa.ChunkedArray, wanted: np.ndarray) -> tuple[pa.ListArray, np.ndarray]:
+    """Each sketch cut down to the values of ``wanted``, and its whole size.
+
+    A day's search compares earlier days' articles with the day's own only: their other values
+    can never be shared, so the window of earlier days is held at the size of what it shares
+    with the day, not of its text."""
+    values, offsets = _flat(sketch)
+    size = np.diff(offsets)
+    # a table of the low 24 bits first (one gather), the few that pass checked exactly
+    seen = np.zeros(1 << 24, dtype=bool)
+    seen[wanted & 0xFFFFFF] = True
+    hit = seen[values & 0xFFFFFF]
+    hit[hit] = pc.is_in(pa.array(values[hit]), value_set=pa.array(wanted, pa.uint32())).to_numpy(zero_copy_only=False)
+    row = np.repeat(np.arange(len(size)), size)
+    out = np.zeros(len(size) + 1, dtype=np.int32)
+    np.cumsum(np.bincount(row[hit], minlength=len(size)), out=out[1:])
+    return pa.ListArray.from_arrays(pa.array(out, pa.int32()), pa.array(values[hit], pa.uint32())), size
+
+
+def distinct_values(sketch: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """The sorted distinct values of a sketch column."""
+    return _distinct(_flat(sketch)[0])
+
+
+def candidates(
+    sketch: tuple[np.ndarray, np.ndarray], touched: np.ndarray, live: np.ndarray, size: np.ndarray | None = None
+) -> np.ndarray:
+    """``(m, 2)`` rows ``i < j`` sharing at least ``MIN_SHARED`` sketch values outside stock
+    phrases (values of more than ``STOP_BUCKET`` rows), at least ``STORY_CONTAINMENT`` of the
+    smaller sketch; one of them ``touched``, both ``live``. (A pair that passes only with stock
+    phrases counted is no rewrite and no story; two articles alone have no stock phrases.)"""
+    values, offsets = sketch
+    n = len(offsets) - 1
+    owner = np.repeat(np.arange(n, dtype=np.uint64), np.diff(offsets))
+    keep = live[owner]
+    # one sort of (value, row) keys: rows of one value side by side
+    key = np.sort((values[keep].astype(np.uint64) << np.uint64(32)) | owner[keep])
+    if len(key) < 2:
+        return np.zeros((0, 2), dtype=np.int64)
+    vals, rows = key >> np.uint64(32), (key & _MASK32).astype(np.int64)
+    starts = np.concatenate(([0], np.flatnonzero(vals[1:] != vals[:-1]) + 1))
+    sizes = np.diff(np.concatenate((starts, [len(key)])))
+    hot = np.maximum.reduceat(touched[rows].astype(np.uint8), starts) > 0  # buckets with a touched row
+    use = (sizes > 1) & (sizes <= STOP_BUCKET) & hot
+    starts, sizes = starts[use], sizes[use]
+    # the pairs of all buckets, in passes of at most PAIR_BLOCK pairs at a time: pass p keeps the
+    # pairs whose key is p modulo the number of passes, so memory stays bounded whatever the day
+    passes = max(1, -(-int((sizes * (sizes - 1) // 2).sum()) // PAIR_BLOCK))
+    lengths = np.diff(offsets) if size is None else size
+    out = []
+    for p in range(passes):
+        found = []
+        for bucket in np.unique(sizes).tolist():
+            iu, ju = np.triu_indices(bucket, 1)
+            firsts = starts[sizes == bucket]
+            step = max(1, PAIR_BLOCK // len(iu))
+            for c in range(0, len(firsts), step):
+                first = firsts[c : c + step]
+                a, b = rows[first[:, None] + iu].ravel(), rows[first[:, None] + ju].ravel()
+                keys = a * n + b  # a < b: rows ascend within a bucket
+                mine = touched[a] | touched[b]
+                if passes > 1:
+                    mine &= keys % passes == p
+                found.append(keys[mine])
+        if not found:
+            continue
+        pairs = np.sort(np.concatenate(found))
+        if not len(pairs):
+            continue
+        edge = np.concatenate(([0], np.flatnonzero(pairs[1:] != pairs[:-1]) + 1, [len(pairs)]))
+        counts, pairs = np.diff(edge), pairs[edge[:-1]]
+        i, j = pairs // n, pairs % n
+        enough = (counts >= MIN_SHARED) & (counts >= STORY_CONTAINMENT * np.minimum(lengths[i], lengths[j]))
+        out.append(np.stack((i[enough], j[enough]), 1))
+    if not out:
+        return np.zeros((0, 2), dtype=np.int64)
+    found_pairs = np.concatenate(out)
+    return found_pairs[np.lexsort((found_pairs[:, 1], found_pairs[:, 0]))]
+
+
+def _ragged(flat: tuple[np.ndarray, np.ndarray], rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The values of ``rows`` (one after the other) and, for each value, its position in ``rows``."""
+    values, offsets = flat
+    lengths = offsets[rows + 1] - offsets[rows]
+    where = np.repeat(np.arange(len(rows)), lengths)
+    first = np.cumsum(lengths) - lengths
+    return values[np.repeat(offsets[rows], lengths) + np.arange(int(lengths.sum())) - first[where]], where
+
+
+def overlaps(
+    flat: tuple[np.ndarray, np.ndarray], i: np.ndarray, j: np.ndarray, size: np.ndarray | None = None
+) -> np.ndarray:
+    """``(m, 3)``: for each pair of rows ``(i[k], j[k])`` the values both hold, and how many each
+    holds (``size``, when the lists hold only some)."""
+    lengths = np.diff(flat[1]) if size is None else size
+    out = np.zeros((len(i), 3), dtype=np.int64)
+    out[:, 1], out[:, 2] = lengths[i], lengths[j]
+    if not len(i):
+        return out
+    vi, wi = _ragged(flat, i)
+    vj, wj = _ragged(flat, j)
+    # values are distinct within a row: a (pair, value) key found twice is on both sides
+    keys = np.sort(
+        np.concatenate(
+            (
+                (wi.astype(np.uint64) << np.uint64(32)) | vi.astype(np.uint64),
+                (wj.astype(np.uint64) << np.uint64(32)) | vj.astype(np.uint64),
+            )
+        )
+    )
+    twice = keys[1:][keys[1:] == keys[:-1]]
+    out[:, 0] = np.bincount((twice >> np.uint64(32)).astype(np.int64), minlength=len(i))
+    return out
+
+
+_US_PER_DAY = 86_400_000_000
+
+
+def _evidence(f: Features, i: np.ndarray, j: np.ndarray, floor: float = 0.0) -> list[tuple[int, int, Evidence]]:
+    """The evidence of the pairs ``(i[k], j[k])`` whose containment reaches ``floor``."""
+    sketch = overlaps(f.sketch, i, j, f.size)
+    smaller = np.minimum(sketch[:, 1], sketch[:, 2])
+    contained = np.divide(sketch[:, 0], smaller, out=np.zeros(len(i)), where=smaller > 0)
+    keep = contained >= floor
+    i, j, sketch, contained = i[keep], j[keep], sketch[keep], contained[keep]
+    numbers, entities = overlaps(f.numbers, i, j), overlaps(f.entities, i, j)
+    out = []
+    for k, (a, b) in enumerate(zip(i.tolist(), j.tolist())):
+        pa_, pb = f.published[a], f.published[b]
+        out.append(
+            (
+                a,
+                b,
+                Evidence(
+                    containment=float(contained[k]),
+                    shared=int(sketch[k, 0]),
+                    numbers=(int(numbers[k, 0]), int(numbers[k, 1]), int(numbers[k, 2])),
+                    entities=(int(entities[k, 0]), int(entities[k, 1]), int(entities[k, 2])),
+                    days_apart=abs(pa_ - pb) / _US_PER_DAY if pa_ is not None and pb is not None else None,
+                    same_site=f.site[a] is not None and f.site[a] == f.site[b],
+                ),
+            )
+        )
+    return out
+
+
+def _members(flat: tuple[np.ndarray, np.ndarray], i: int) -> np.ndarray:
+    values, offsets = flat
+    return values[offsets[i] : offsets[i + 1]]
+
+
+def _overlap(flat: tuple[np.ndarray, np.ndarray], i: int, j: int) -> tuple[int, int, int]:
+    a, b = _members(flat, i), _members(flat, j)
+    return len(np.intersect1d(a, b, assume_unique=True)), len(a), len(b)
+
+
+def evidence(f: Features, i: int, j: int) -> Evidence:
+    """The evidence of one pair of rows (what ``_evidence`` gives, without its batch overhead)."""
+    shared = _overlap(f.sketch, i, j)[0]
+    a, b = int(f.size[i]), int(f.size[j])
+    pi, pj = f.published[i], f.published[j]
+    return Evidence(
+        containment=shared / min(a, b) if min(a, b) else 0.0,
+        shared=shared,
+        numbers=_overlap(f.numbers, i, j),
+        entities=_overlap(f.entities, i, j),
+        days_apart=abs(pi - pj) / _US_PER_DAY if pi is not None and pj is not None else None,
+        same_site=f.site[i] is not None and f.site[i] == f.site[j],
+    )
+
+
+def links(f: Features, touched: np.ndarray, live: np.ndarray) -> list[tuple[int, int, str, float]]:
+    """The rewrite and story links among the rows: ``(i, j, kind, containment)``."""
+    cand = candidates(f.sketch, touched, live, f.size)
+    site = f.site
+    cand = cand[[site[a] is None or site[a] != site[b] for a, b in cand.tolist()]] if len(cand) else cand
+    if not len(cand):
+        return []
+    out = []
+    step = max(1, PAIR_BLOCK // (2 * MAX_SKETCH))  # pairs whose values are gathered at once
+    for at in range(0, len(cand), step):
+        block = cand[at : at + step]
+        for i, j, e in _evidence(f, block[:, 0], block[:, 1], STORY_CONTAINMENT):
+            kind = kind_of(e)
+            if kind is not None:
+                out.append((i, j, kind, e.containment))
+    return out
+
+
+def has_sketch(f: Features, i: int) -> bool:
+    return bool(f.size[i] > 0)
+
+
+# --------------------------------------------------------------------------- pairs
+
+
+def pair_kinds(pairs: Sequence[tuple[dict, dict]]) -> list[str | None]:
+    """The link the copy search makes between the two articles of each pair: ``"exact"``,
+    ``"near"``, ``"rewrite"`` (a copy: ``duplicate_of`` is set), ``"story"`` (same ``story_id``
+    only) or None.
+
+    Each article is a dict with ``body`` (the clean body), ``headline``, ``published_at`` (UTC
+    datetime or None) and ``source``. Every pair runs through ``clusters.find_duplicates`` alone,
+    with the columns the pipeline builds (``minhash.signature_table``, entities from the same
+    recognizer), so the answer is the pipeline's.
+    """
+    from etl.dedup import clusters
+
+    if not pairs:
+        return []
+    sigs = _pair_signatures(pairs)
+    out: list[str | None] = []
+    for k in range(len(pairs)):
+        result = clusters.find_duplicates(sigs.slice(2 * k, 2))
+        rows = {r["article_id"]: r for r in result.to_pylist()}
+        a, b = rows.get(str(2 * k)), rows.get(str(2 * k + 1))
+        copy = next((r for r in (a, b) if r is not None and r["duplicate_of"] is not None), None)
+        if copy is not None:
+            out.append(copy["kind"])
+        elif a is not None and b is not None and a["story_id"] is not None and a["story_id"] == b["story_id"]:
+            out.append("story")
+        else:
+            out.append(None)
+    return out
+
+
+def _pair_signatures(pairs: Sequence[tuple[dict, dict]]) -> pa.Table:
+    """The signature rows of the pairs' articles, two per pair, as the transform builds them
+    (entities from the pipeline's recognizer over headline and body)."""
+    from etl.enrich import entities
+
+    flat = [a for pair in pairs for a in pair]
+    found = entities.extract_entities_batch([a.get("headline") for a in flat], [a["body"] for a in flat])
+    articles = pa.table(
+        {
+            "article_id": pa.array([f"{k}" for k in range(len(flat))], pa.string()),
+            "content_hash": pa.array(
+                [hashlib.sha256((a["body"] or "").encode()).hexdigest()[:16] for a in flat], pa.string()
+            ),
+            "published_at": pa.array([_utc(a.get("published_at")) for a in flat], pa.timestamp("us", tz="UTC")),
+            "body": pa.array([a["body"] for a in flat], pa.string()),
+            "source_site": pa.array([a.get("source") for a in flat], pa.string()),
+            "source_file": pa.array(["pairs"] * len(flat), pa.string()),
+            "record_no": pa.array(range(len(flat)), pa.int64()),
+        }
+    )
+    mentions = pa.table(
+        {
+            "source_file": pa.array(["pairs"] * sum(len(ms) for ms in found), pa.string()),
+            "record_no": pa.array([k for k, ms in enumerate(found) for _ in ms], pa.int64()),
+            "entity_id": pa.array([f"{m.type}:{m.key}" for ms in found for m in ms], pa.string()),
+        }
+    )
+    return minhash.signature_table(articles, mentions)
+
+
+def pair_evidence(pairs: Sequence[tuple[dict, dict]]) -> list[Evidence]:
+    """What ``kind_of`` sees of each pair (for reading a labelled set's errors)."""
+    sigs = _pair_signatures(pairs)
+    published = sigs["published_at"].cast(pa.int64()).to_pylist()
+    feats = Features.from_columns(
+        sigs["sketch"], sigs["numbers"], sigs["entities"], published, sigs["site"].to_pylist()
+    )
+    return [evidence(feats, 2 * k, 2 * k + 1) for k in range(len(pairs))]
+
+
+def _utc(when: dt.datetime | None) -> dt.datetime | None:
+    if when is None or when.tzinfo is not None:
+        return when
+    return when.replace(tzinfo=dt.UTC)

@@ -1,0 +1,260 @@
+"""The copy search's second stage (etl.dedup.rewrites): sketches, the rewrite/story decision,
+clusters with rewrites and stories, and ``pair_kinds``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+import numpy as np
+import pyarrow as pa
+
+from etl.dedup import clusters, minhash, rewrites
+from tests.test_dedup import _VOCAB, content_hash
+
+UTC = dt.UTC
+DAY = dt.datetime(2024, 11, 5, 9, tzinfo=UTC)
+
+
+def sentences(seed: int, n: int = 12, words: int = 18) -> list[list[str]]:
+    rng = random.Random(seed)
+    return [[rng.choice(_VOCAB) for _ in range(words)] for _ in range(n)]
+
+
+def body(sents: list[list[str]], numbers: list[str] = ()) -> str:
+    out = [" ".join(s) + "۔" for s in sents]
+    for k, num in enumerate(numbers):  # a figure in every other sentence
+        out[2 * k] = out[2 * k].replace("۔", f" {num} روپے۔")
+    return " ".join(out)
+
+
+def rewrite_of(sents: list[list[str]], seed: int) -> list[list[str]]:
+    """Another desk's version: sentences reordered, one dropped, two words of each changed."""
+    rng = random.Random(seed)
+    kept = sents[1:]
+    rng.shuffle(kept)
+    return [[rng.choice(_VOCAB) if k in (4, 12) else w for k, w in enumerate(s)] for s in kept]
+
+
+def table(rows: list[dict]) -> pa.Table:
+    """Rows of (id, body, published, entities) as the copy search's signature rows."""
+    bodies = [r["body"] for r in rows]
+    return pa.table(
+        {
+            "article_id": [r["id"] for r in rows],
+            "content_hash": [content_hash(b) for b in bodies],
+            "published_at": pa.array([r.get("published", DAY) for r in rows], pa.timestamp("us", tz="UTC")),
+            "signature": minhash.signature_array(minhash.signatures(bodies)),
+            "sketch": rewrites.sketches(bodies),
+            "numbers": rewrites.number_keys(bodies),
+            "entities": rewrites.entity_keys([r.get("entities", ["person:الف", "location:کراچی"]) for r in rows]),
+            "site": [r.get("site", f"{r['id']}.pk") for r in rows],
+        }
+    )
+
+
+def result(found: pa.Table) -> dict[str, dict]:
+    return {r["article_id"]: r for r in found.to_pylist()}
+
+
+def test_sketch_samples_the_same_3grams_and_skips_short_bodies():
+    a = body(sentences(1, n=5))
+    longer = a + " " + body(sentences(2, n=5))  # fewer 3-grams than MAX_SKETCH: all of them kept
+    short, empty = " ".join(["کراچی"] * (minhash.MIN_NEAR_WORDS - 1)), ""
+    sk = rewrites.sketches([a, longer, short, empty, None]).to_pylist()
+    assert sk[0] and set(sk[0]) <= set(sk[1])  # the text inside another: every sampled value is there
+    assert sk[2] == [] and sk[3] == [] and sk[4] == []
+    assert all(v % rewrites.SAMPLE == 0 for v in sk[1]) and sk[1] == sorted(set(sk[1]))
+    assert len(rewrites.sketches([body(sentences(3, n=60))])[0]) <= rewrites.MAX_SKETCH
+
+
+def test_stop_word_3grams_are_not_sketched():
+    stops = sorted(rewrites.quality.stop_words())[:12]
+    only_stops = " ".join(stops[k % len(stops)] for k in range(200))
+    assert rewrites.sketches([only_stops]).to_pylist() == [[]]
+
+
+def test_numbers_are_keyed_as_written_without_separators():
+    keys = rewrites.number_keys(["قیمت 1,250 روپے اور 3.5 فیصد، 1250", "کوئی عدد نہیں", None]).to_pylist()
+    assert len(keys[0]) == 2 and keys[1] == [] and keys[2] == []
+
+
+def evidence(containment: float, numbers=(0, 0, 0), entities=(0, 0, 0), days=None, same_site=False):
+    return rewrites.Evidence(containment, 30, numbers, entities, days, same_site)
+
+
+def test_decision_needs_agreeing_facts():
+    assert rewrites.kind_of(evidence(0.8)) == "rewrite"
+    # two days' template reports: the phrases agree, the figures do not
+    assert rewrites.kind_of(evidence(0.8, numbers=(1, 6, 7))) is None
+    assert rewrites.kind_of(evidence(0.8, days=rewrites.MAX_DAYS + 1)) is None
+    between = (rewrites.REWRITE_SUPPORTED + rewrites.REWRITE_CONTAINMENT) / 2
+    assert rewrites.kind_of(evidence(between)) is None
+    assert rewrites.kind_of(evidence(between, numbers=(4, 5, 5))) is None  # one figure differs
+    assert rewrites.kind_of(evidence(between, numbers=(5, 5, 6))) == "rewrite"
+    assert rewrites.kind_of(evidence(between, entities=(3, 3, 8))) == "rewrite"
+    # one site's two articles sharing paragraphs: a follow-up or a template, not a rewrite
+    assert rewrites.kind_of(evidence(0.8, same_site=True)) is None
+    assert rewrites.kind_of(evidence(0.2, entities=(3, 4, 4), same_site=True)) is None
+    assert rewrites.kind_of(evidence(rewrites.STORY_CONTAINMENT, entities=(3, 4, 4))) == "story"
+    assert rewrites.kind_of(evidence(rewrites.STORY_CONTAINMENT / 2, entities=(3, 4, 4))) is None
+
+
+def test_a_rewrite_is_a_copy_and_shares_the_story():
+    src = sentences(10)
+    nums = ["1200", "45", "7"]
+    orig, rewritten = body(src, nums), body(rewrite_of(src, 1), nums)
+    jaccard = float((minhash.signatures([orig])[0] == minhash.signatures([rewritten])[0]).mean())
+    assert jaccard < minhash.THRESHOLD  # MinHash alone misses it
+    other = body(sentences(11), ["3"])
+    found = result(
+        clusters.find_duplicates(
+            table(
+                [
+                    {"id": "agency", "body": orig, "published": DAY},
+                    {"id": "desk", "body": rewritten, "published": DAY + dt.timedelta(hours=3)},
+                    {"id": "other", "body": other, "entities": ["person:ب"]},
+                ]
+            )
+        )
+    )
+    assert found["desk"]["duplicate_of"] == "agency" and found["desk"]["kind"] == "rewrite"
+    assert 0 < found["desk"]["similarity"] <= 1
+    assert found["desk"]["story_id"] == found["agency"]["story_id"] == "agency"
+    assert found["agency"]["duplicate_of"] is None and "other" not in found
+    one_site = [{"id": "a", "body": orig, "site": "x.pk"}, {"id": "b", "body": rewritten, "site": "x.pk"}]
+    assert clusters.find_duplicates(table(one_site)).num_rows == 0
+
+
+def test_template_reports_of_other_days_are_not_rewrites():
+    src = sentences(20)
+    monday, tuesday = body(src, ["2900", "281", "75"]), body(src[:-1], ["3100", "279", "76"])
+    found = result(clusters.find_duplicates(table([{"id": "mon", "body": monday}, {"id": "tue", "body": tuesday}])))
+    assert not any(r["kind"] == "rewrite" for r in found.values())
+    far = DAY + dt.timedelta(days=rewrites.MAX_DAYS + 2)
+    src = sentences(21)
+    same = body(rewrite_of(src, 2), ["5"])
+    rows = [{"id": "then", "body": body(src, ["5"])}, {"id": "later", "body": same, "published": far}]
+    assert clusters.find_duplicates(table(rows)).num_rows == 0
+
+
+def test_same_event_written_independently_shares_a_story_only():
+    a, b = sentences(30), sentences(31)
+    mixed = b[:9] + [s[:] for s in a[:3]]  # a few sentences in common, the rest its own
+    ents = ["person:الف", "location:کراچی", "organization:ج"]
+    found = result(
+        clusters.find_duplicates(
+            table([{"id": "a", "body": body(a), "entities": ents}, {"id": "b", "body": body(mixed), "entities": ents}])
+        )
+    )
+    assert found["b"]["duplicate_of"] is None and found["b"]["story_id"] == found["a"]["story_id"] == "a"
+
+
+def test_history_story_is_followed_and_old_lakes_without_sketches_still_match():
+    src = sentences(40)
+    old = table([{"id": "old", "body": body(src, ["9", "10"])}])
+    old = old.append_column("ingest_date", pa.array(["2024-11-04"])).append_column("story_id", pa.array(["root"]))
+    new = table([{"id": "new", "body": body(rewrite_of(src, 3), ["9", "10"])}])
+    found = result(clusters.find_duplicates(new, old))
+    assert found["new"]["duplicate_of"] == "old" and found["new"]["kind"] == "rewrite"
+    assert found["new"]["story_id"] == "root"
+    stale = old.drop_columns(["sketch", "numbers", "entities"])  # a lake written before the second stage
+    assert clusters.find_duplicates(new, stale).num_rows == 0
+    exact = table([{"id": "copy", "body": body(src, ["9", "10"])}])
+    assert result(clusters.find_duplicates(exact, stale))["copy"]["kind"] == "exact"
+
+
+def test_pair_kinds_is_the_pipelines_decision():
+    src = sentences(50)
+    nums = ["300", "12"]
+    orig = body(src, nums)
+    art = {"body": orig, "headline": "کراچی میں بارش", "published_at": DAY, "source": "a"}
+    pairs = [
+        (art, {**art, "source": "b"}),
+        (art, {**art, "body": body(rewrite_of(src, 5), nums), "source": "b"}),
+        (art, {**art, "body": body(rewrite_of(src, 5), nums)}),  # one site
+        (art, {**art, "body": body(sentences(51), ["8"]), "headline": "لاہور"}),
+        (art, {**art, "body": orig + " " + "مزید تفصیل"}),
+    ]
+    kinds = rewrites.pair_kinds(pairs)
+    assert kinds == ["exact", "rewrite", None, None, "near"]
+    assert rewrites.pair_kinds([]) == []
+
+
+def test_signature_table_carries_the_second_stage():
+    arts = pa.table(
+        {
+            "article_id": ["a", "a"],
+            "content_hash": ["h", "h"],
+            "published_at": pa.array([DAY, None], pa.timestamp("us", tz="UTC")),
+            "body": [body(sentences(60), ["1"]), "مختصر"],
+            "source_site": ["urdu.geo.tv", None],
+            "source_file": ["f", "f"],
+            "record_no": [1, 2],
+        }
+    )
+    mentions = pa.table({"source_file": ["f", "f"], "record_no": [2, 2], "entity_id": ["person:x", "person:x"]})
+    sigs = minhash.signature_table(arts, mentions)
+    assert sigs["entities"].to_pylist()[0] == [] and len(sigs["entities"].to_pylist()[1]) == 1
+    assert len(sigs["sketch"][0]) > 0 and sigs["sketch"].to_pylist()[1] == []
+    assert sigs["story_id"].null_count == 2 and sigs["site"].to_pylist() == ["urdu.geo.tv", None]
+    assert np.array_equal(minhash.signature_matrix(sigs["signature"])[0], minhash.signatures([arts["body"][0]])[0])
+
+
+def test_batch_evidence_equals_the_single_pair_evidence():
+    rng = random.Random(7)
+    bodies = [
+        body(sentences(70 + k % 5, n=rng.randint(3, 20)), [str(rng.randint(1, 9)) for _ in range(k % 4)])
+        for k in range(12)
+    ]
+    t = table(
+        [{"id": f"r{k}", "body": b, "entities": [f"person:{k % 3}", f"location:{k % 2}"]} for k, b in enumerate(bodies)]
+    )
+    f = rewrites.Features.from_columns(
+        t["sketch"], t["numbers"], t["entities"], t["published_at"].cast(pa.int64()).to_pylist(), t["site"].to_pylist()
+    )
+    i, j = np.triu_indices(len(bodies), 1)
+    batch = rewrites._evidence(f, i, j)
+    assert len(batch) == len(i)
+    for a, b, e in batch:
+        assert e == rewrites.evidence(f, a, b)
+    assert {(a, b) for a, b, e in rewrites._evidence(f, i, j, 0.5)} == {
+        (a, b) for a, b, e in batch if e.containment >= 0.5
+    }
+
+
+def test_a_history_cut_to_the_days_values_finds_the_same_links():
+    src, other = sentences(80), sentences(81)
+    old = table(
+        [
+            {"id": "old", "body": body(src, ["9", "10"])},
+            {"id": "unrelated", "body": body(other, ["3"])},
+            {"id": "story", "body": body(other[:9] + src[:3]), "entities": ["person:الف", "location:کراچی"]},
+        ]
+    ).append_column("ingest_date", pa.array(["2024-11-04"] * 3))
+    new = table([{"id": "new", "body": body(rewrite_of(src, 4), ["9", "10"])}])
+    wanted = rewrites.distinct_values(new["sketch"])
+    cut, size = rewrites.restrict(old["sketch"], wanted)
+    assert size.tolist() == [len(s) for s in old["sketch"].to_pylist()]
+    assert all(
+        set(c) <= set(wanted.tolist()) and set(c) <= set(s) for c, s in zip(cut.to_pylist(), old["sketch"].to_pylist())
+    )
+    assert len(cut[1]) < size[1]  # the unrelated article shares little
+    restricted = (
+        old.drop_columns(["sketch"])
+        .append_column("sketch", cut)
+        .append_column("sketch_size", pa.array(size, pa.int32()))
+    )
+    full, held = clusters.find_duplicates(new, old), clusters.find_duplicates(new, restricted)
+    assert full.equals(held) and result(full)["new"]["kind"] == "rewrite"
+
+
+def test_candidates_are_the_same_counted_in_passes(monkeypatch):
+    bodies = [body(sentences(90 + k % 4, n=6) + sentences(200 + k, n=4)) for k in range(16)]
+    t = table([{"id": f"c{k}", "body": b} for k, b in enumerate(bodies)])
+    f = rewrites.Features.from_columns(t["sketch"], t["numbers"], t["entities"], [None] * 16, [None] * 16)
+    touched, live = np.arange(16) >= 8, np.ones(16, dtype=bool)
+    whole = rewrites.candidates(f.sketch, touched, live)
+    assert len(whole) and all(touched[i] or touched[j] for i, j in whole.tolist())
+    monkeypatch.setattr(rewrites, "PAIR_BLOCK", 7)
+    assert np.array_equal(rewrites.candidates(f.sketch, touched, live), whole)
