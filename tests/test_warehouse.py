@@ -209,3 +209,21 @@ def test_postgresql_copy_loads_exactly_what_sqlite_inserts(pg_url, tmp_path):
     )
     sqlite_row, pg_row = _rows(urls["sqlite"], pick), _rows(urls["postgresql"], pick)
     assert pg_row == sqlite_row == [("", 'قول "نقل"، دوسرا,\nتیسرا', '["a\\"b", "ج"]', "[]", 0.41633325815200806, None)]
+
+
+def test_the_version_strings_fit_their_warehouse_columns():
+    """PostgreSQL refuses a value longer than its ``varchar(n)``: every version the pipeline writes
+    (each a composite of its parts' versions, which grow as parts are added) must fit."""
+    import re
+
+    from etl import schema
+    from etl.enrich.columns import ENRICHMENT_VERSION
+    from etl.text.normalize import NORMALIZER_VERSION
+
+    width = {
+        c.name: int(re.fullmatch(r"varchar\((\d+)\)", c.sql_type).group(1))
+        for c in schema.ARTICLES_TABLE.columns
+        if c.name.endswith("_version")
+    }
+    assert len(ENRICHMENT_VERSION) <= width["enrichment_version"], ENRICHMENT_VERSION
+    assert len(NORMALIZER_VERSION) <= width["normalizer_version"], NORMALIZER_VERSION

@@ -44,7 +44,7 @@ THRESHOLD = 0.5
 #: on a few dozen words a shared template alone passes the threshold.
 MIN_NEAR_WORDS = 40
 #: The second stage's parameters (``etl.dedup.rewrites`` checks that they are its own).
-REWRITE_VERSION = "rewrites-w3-s1-k256-v1"
+REWRITE_VERSION = "rw-w3s1k256-v1"
 DEDUP_VERSION = f"minhash-w{SHINGLE}-p{NUM_PERM}-b{BANDS}r{ROWS}-t{THRESHOLD}-m{MIN_NEAR_WORDS}-v3+{REWRITE_VERSION}"
 
 #: The signature value of an article without shingles (never produced by a permutation, all < 2**31).

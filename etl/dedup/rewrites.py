@@ -60,7 +60,7 @@ PAIR_BLOCK = 8_000_000
 #: Publication dates further apart than this are different events (same template, another day).
 MAX_DAYS = 3
 
-REWRITE_VERSION = f"rewrites-w{SHINGLE}-s{SAMPLE}-k{MAX_SKETCH}-v1"
+REWRITE_VERSION = f"rw-w{SHINGLE}s{SAMPLE}k{MAX_SKETCH}-v1"
 if REWRITE_VERSION != minhash.REWRITE_VERSION:
     raise ImportError(f"etl.dedup.minhash.REWRITE_VERSION must be {REWRITE_VERSION!r}: DEDUP_VERSION names it")
 
