@@ -153,6 +153,37 @@ def test_a_missing_full_stop_needs_more_evidence_among_full_stops():
     assert set(punctuated[1].tolist()) <= set(bare[1].tolist())
 
 
+def test_long_sentences_of_a_paragraph_without_commas_are_cut_again():
+    """A source that dropped its commas with its full stops: where the strict threshold leaves a
+    long sentence, the threshold of unpunctuated text cuts it again; not where Latin words show
+    a run of labels (share buttons)."""
+    m = boundary.model()._replace(threshold_punctuated=0.999)  # the strict pass takes nothing here
+    text = " ".join(RUN_ON)
+    strict = boundary.ends([text], [True], [False], m=m)[1]
+    relaxed = boundary.ends([text], [True], [True], m=m)[1]
+    bare = boundary.ends([text], [False], m=m)[1]
+    assert len(strict) == 0
+    assert len(relaxed) >= 5 and set(relaxed.tolist()) <= set(bare.tolist())
+    labels = " ".join(s + " Messenger" for s in RUN_ON)
+    assert len(boundary.ends([labels], [True], [True], m=m)[1]) == 0
+
+
+def test_a_comma_in_the_paragraph_keeps_the_strict_threshold(monkeypatch):
+    seen = []
+    real = boundary.split
+
+    def spy(piece, punctuated, commaless=False):
+        seen.append((punctuated, commaless))
+        return real(piece, punctuated, commaless)
+
+    monkeypatch.setattr(boundary, "split", spy)
+    text = " ".join(RUN_ON)
+    sentences(text + "۔ دوسرا جملہ۔")
+    sentences(text + "، دوسرا جملہ۔")
+    sentences(text)
+    assert seen == [(True, True), (True, False), (False, False)]
+
+
 def test_the_model_is_small_and_a_rule_file():
     assert boundary.MODEL_PATH.stat().st_size < 300_000
     assert boundary.MODEL_PATH.name in rules.FILES  # the normalizer version changes with it
@@ -175,6 +206,8 @@ BODIES = [
     "ٹوکیو۔ 3 جولائی (اے پی پی) " + " ".join(RUN_ON) + "۔ دوسرا جملہ۔\n٭\nوہ آگیا۔ ۔ پھر گیا] اب آیا",
     "فیصل آباد۔24 نومبر (اے پی پی):" + " ".join(RUN_ON[:5]) + "\n\n" + "۔ ".join(RUN_ON),
     "\t".join(RUN_ON) + "\n" + "\xa0".join(RUN_ON[::-1]),  # odd whitespace: the per-string path
+    " ".join(RUN_ON) + "۔ دوسرا جملہ۔\n" + " ".join(RUN_ON) + "، دوسرا جملہ۔",  # with and without a comma
+    " ".join(s + " Messenger" for s in RUN_ON) + "۔",
 ]
 
 
@@ -183,7 +216,18 @@ def test_segment_equals_per_string_on_these_cases():
     assert rows(segment([normalize(b) for b in BODIES])) == per_string([normalize(b) for b in BODIES])
 
 
-WORDS = [w for s in RUN_ON for w in s.split()] + ["۔", "٭", "]", "،", "’", "ٹوکیو۔", "3", "جولائی", "(اے پی پی)"]
+WORDS = [w for s in RUN_ON for w in s.split()] + [
+    "۔",
+    "٭",
+    "]",
+    "،",
+    "’",
+    "ٹوکیو۔",
+    "3",
+    "جولائی",
+    "(اے پی پی)",
+    "Share",
+]
 long_texts = st.lists(st.sampled_from(WORDS), min_size=30, max_size=120).map(" ".join)
 
 

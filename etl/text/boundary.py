@@ -18,7 +18,9 @@ rule files, so the normalizer version changes with them.
 Decoding: the gaps whose probability reaches a threshold become ends, the most likely first,
 keeping every sentence at least ``min_gap`` words long, never before a conjunction that continues
 the sentence (``JOINERS``: اور لیکن مگر تاہم کہ ...). The threshold is higher in a paragraph
-that has terminators elsewhere (a missing ۔ there is rarer than in text that has none at all).
+that has terminators elsewhere (a missing ۔ there is rarer than in text that has none at all),
+except where that paragraph has no comma either: there a sentence still ``LONG_WORDS`` words long
+is cut again at the lower threshold (a source that lost its commas with its full stops).
 """
 
 from __future__ import annotations
@@ -36,7 +38,12 @@ MIN_WORDS = 40
 #: Bits of the feature hash (the table the training script fills; the file keeps its non-zeros).
 HASH_BITS = 18
 #: Conjunctions that continue a sentence even without a mark: no end is put before them.
-JOINERS = ("اور", "لیکن", "مگر", "تاہم", "البتہ", "جبکہ", "کیونکہ", "لہذا", "تو", "پھر", "بلکہ", "کہ")
+JOINERS = ("اور", "لیکن", "مگر", "تاہم", "البتہ", "جبکہ", "کیونکہ", "لہذا", "تو", "پھر", "بلکہ", "کہ", "بشمول")
+#: In a paragraph that has terminators but not a single comma (a source that dropped its ، too), a
+#: sentence the model leaves this many words long or longer is cut again at the threshold of
+#: text without terminators (its most likely gap first), unless it holds Latin letters (share
+#: buttons, links: runs of labels, not sentences).
+LONG_WORDS = 20
 _WS = "\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"  # as segment._WS
 _CORE = LETTERS + "\u200cA-Za-z0-9۰-۹٠-٩"  # a word's core: Urdu and Latin letters, ZWNJ, digits
 
@@ -118,10 +125,12 @@ def gap_index(pieces: Sequence[str]):
     return rows, piece
 
 
-def ends(pieces, punctuated, m: Model | None = None):
+def ends(pieces, punctuated, commaless=None, m: Model | None = None):
     """Where the model ends sentences in ``pieces`` (a list of str or a pyarrow string array):
     arrays of the piece, the UTF-8 byte (from the piece's start) where a sentence ends and the one
-    where the next starts, in order. ``punctuated`` (a bool per piece) picks the threshold.
+    where the next starts, in order. ``punctuated`` (a bool per piece) picks the threshold;
+    ``commaless`` (a bool per piece, default all False) marks the pieces of a punctuated paragraph
+    without any comma, whose long sentences are cut again (``LONG_WORDS``).
     Pieces under ``MIN_WORDS`` words are left whole."""
     import numpy as np
 
@@ -131,6 +140,7 @@ def ends(pieces, punctuated, m: Model | None = None):
     data, offsets = _buffers(pieces)
     core, space = tables()
     punctuated = np.asarray(punctuated, dtype=bool)
+    relax = np.zeros(len(punctuated), dtype=bool) if commaless is None else np.asarray(commaless, dtype=bool)
     out = []
     for flag, threshold in ((False, m.threshold), (True, m.threshold_punctuated)):
         rows = np.flatnonzero(punctuated == flag)
@@ -148,6 +158,9 @@ def ends(pieces, punctuated, m: Model | None = None):
             m.min_gap,
             MIN_WORDS,
             _joiners(),
+            relax[rows] & flag,
+            m.threshold,
+            LONG_WORDS,
         )
         piece = rows[piece]
         out.append((piece, end - offsets[piece], nxt - offsets[piece]))
@@ -158,9 +171,9 @@ def ends(pieces, punctuated, m: Model | None = None):
     return piece[order], end[order], nxt[order]
 
 
-def split(piece: str, punctuated: bool) -> list[str]:
+def split(piece: str, punctuated: bool, commaless: bool = False) -> list[str]:
     """One piece cut where the model ends sentences (each part stripped)."""
-    _, end, nxt = ends([piece], [punctuated])
+    _, end, nxt = ends([piece], [punctuated], [commaless])
     if not len(end):
         return [piece]
     raw = piece.encode()

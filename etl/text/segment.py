@@ -137,6 +137,8 @@ _WORDS_IN = re.compile(rf"[{LETTERS}{_ZWNJ}]+|۔")
 _HAS_WORD = f"[{_WORDCH}]"
 _PY_HAS_WORD = re.compile(_HAS_WORD)
 _PY_TERM = re.compile(f"[{_TERM}]")
+_COMMA = "،,"
+_PY_COMMA = re.compile(f"[{_COMMA}]")
 # a bullet ٭ after text (not in a run of them) with a word after it
 _PY_BULLET = re.compile(f"(?<=[^{_WS}٭])[{_WS}]*٭(?=[^{_WORDCH}]*[{_WORDCH}])")
 _PY_STRAY_BRACKET = re.compile(rf"(?<=[{LETTERS}])\](?=[{_WS}])")
@@ -203,6 +205,7 @@ def _settle(pieces: list[str], paragraph: str) -> list[str]:
             pending = ""
     out: list[str] = []
     punctuated = bool(_PY_TERM.search(paragraph))
+    commaless = punctuated and not _PY_COMMA.search(paragraph)
     for piece in joined:
         if "٭" in piece:
             piece = _PY_BULLET.sub(_SEP + "٭", piece)  # a bullet after text opens the next sentence
@@ -214,7 +217,7 @@ def _settle(pieces: list[str], paragraph: str) -> list[str]:
             if len(part) >= 2 * MIN_WORDS - 1 and len(part.split()) >= MIN_WORDS:
                 from etl.text import boundary  # numpy and the compiled pass, only when needed
 
-                out.extend(boundary.split(part, punctuated))
+                out.extend(boundary.split(part, punctuated, commaless))
             elif part:
                 out.append(part)
     return out

@@ -26,6 +26,7 @@ from etl.text.segment import (
     _ARROW_ROUTE,
     _BOUNDARY,
     _BOUNDARY_REPL,
+    _COMMA,
     _DIGITS,
     _HAS_WORD,
     _INDIC,
@@ -183,8 +184,10 @@ def _run_ons(paras, sent_para, sents, rows):
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    punctuated = _mask(pc.match_substring_regex(paras.take(pa.array(sent_para[rows])), pattern=f"[{_TERM}]"))
-    piece, end, nxt = boundary.ends(sents.take(pa.array(rows)), punctuated)
+    own = paras.take(pa.array(sent_para[rows]))
+    punctuated = _mask(pc.match_substring_regex(own, pattern=f"[{_TERM}]"))
+    commaless = punctuated & ~_mask(pc.match_substring_regex(own, pattern=f"[{_COMMA}]"))
+    piece, end, nxt = boundary.ends(sents.take(pa.array(rows)), punctuated, commaless)
     if not len(piece):
         return sent_para, sents
     cut, first = np.unique(piece, return_index=True)  # ends come sorted by piece

@@ -185,9 +185,72 @@ def gap_index(data, starts, stops, core, space, mask):
 
 
 @njit()
-def ends(data, starts, stops, core, space, mask, weights, threshold, min_gap, min_words, joiners):
+def _latin(data, a, b):
+    """Whether the bytes ``a:b`` hold an ASCII letter."""
+    for i in range(a, b):
+        c = data[i] | 32
+        if 97 <= c <= 122:
+            return True
+    return False
+
+
+@njit()
+def _relax(word, prob, g, h, first, n, taken, t, start, end, data, min_gap, low_threshold, long_words):
+    """``ends``'s second pass over one piece (gaps ``g:h``, first word ``first``, ``n`` words, the
+    ``t`` ends ``taken``): returns the new count of ``taken``."""
+    changed = True
+    while changed:
+        changed = False
+        cuts = np.empty(t + 2, np.int64)
+        cuts[0] = -1
+        cuts[1 : t + 1] = np.sort(taken[:t])
+        cuts[t + 1] = n - 1
+        for k in range(t + 1):
+            a, b = cuts[k], cuts[k + 1]  # a sentence of the words a+1..b
+            if b - a < long_words or _latin(data, start[first + a + 1], end[first + b]):
+                continue
+            best, best_p = -1, -1.0
+            for j in range(g, h):
+                i = word[j] - first
+                if (
+                    a < i < b
+                    and i - a >= min_gap
+                    and b - i >= min_gap
+                    and prob[j] >= low_threshold
+                    and prob[j] > best_p
+                ):
+                    best, best_p = i, prob[j]
+            if best >= 0:
+                taken[t] = best
+                t += 1
+                changed = True
+                break
+    return t
+
+
+@njit()
+def ends(
+    data,
+    starts,
+    stops,
+    core,
+    space,
+    mask,
+    weights,
+    threshold,
+    min_gap,
+    min_words,
+    joiners,
+    relax,
+    low_threshold,
+    long_words,
+):
     """The chosen sentence ends: per end its piece, the byte where the sentence ends and the byte
-    where the next one starts (relative to ``data``), in order."""
+    where the next one starts (relative to ``data``), in order.
+
+    In a piece with ``relax`` set, a sentence the ends at ``threshold`` leave ``long_words`` words
+    long or longer, with no Latin letter in it, is cut again at its most likely gap that reaches
+    ``low_threshold`` (keeping ``min_gap``), until none is left."""
     piece, start, end, h_core, h_last, h_first, h_trail, h_lead = _words(data, starts, stops, core, space)
     n_words = np.zeros(len(starts), np.int64)
     for w in range(len(piece)):
@@ -227,7 +290,7 @@ def ends(data, starts, stops, core, space, mask, weights, threshold, min_gap, mi
         while h < len(word) and piece[word[h]] == p:
             h += 1
         if n_words[p] >= min_words:
-            first = word[g]  # the gap after the piece's first word
+            first = first_of[word[g]]  # the piece's first word
             n = n_words[p]
             cand = np.empty(h - g, np.int64)
             k = 0
@@ -237,7 +300,7 @@ def ends(data, starts, stops, core, space, mask, weights, threshold, min_gap, mi
                     k += 1
             cand = cand[:k]
             order = np.argsort(-prob[cand], kind="mergesort")
-            taken = np.empty(len(cand), np.int64)
+            taken = np.empty(h - g, np.int64)
             t = 0
             for c in cand[order]:
                 i = word[c] - first  # a sentence ends after the piece's word i
@@ -251,6 +314,8 @@ def ends(data, starts, stops, core, space, mask, weights, threshold, min_gap, mi
                 if ok:
                     taken[t] = i
                     t += 1
+            if relax[p] and low_threshold < threshold:
+                t = _relax(word, prob, g, h, first, n, taken, t, start, end, data, min_gap, low_threshold, long_words)
             chosen = np.sort(taken[:t])
             for i in chosen:
                 w = first + i
