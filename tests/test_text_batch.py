@@ -263,10 +263,10 @@ def test_a_failing_record_is_its_own_reject(monkeypatch):
     unreadable = Reject("src", "f.csv", 9, "bad_row_shape", "3 fields")
     real = articles.publication_date
 
-    def failing(published, headline, body, latest=None):
+    def failing(published, headline, body, *rest):
         if "2" in body:
             raise ValueError("boom")
-        return real(published, headline, body, latest)
+        return real(published, headline, body, *rest)
 
     monkeypatch.setattr(articles, "publication_date", failing)
     out = clean_all([records[0], unreadable, *records[1:]], DAY, source)
