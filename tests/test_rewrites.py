@@ -258,3 +258,80 @@ def test_candidates_are_the_same_counted_in_passes(monkeypatch):
     assert len(whole) and all(touched[i] or touched[j] for i, j in whole.tolist())
     monkeypatch.setattr(rewrites, "PAIR_BLOCK", 7)
     assert np.array_equal(rewrites.candidates(f.sketch, touched, live), whole)
+
+
+def test_the_result_does_not_depend_on_the_rows_order_and_keeps_every_minhash_copy(corpora):
+    """Real cross-site news (the three news_sites files: copies, rewrites, follow-ups, templates):
+    shuffled, the search finds the same copies, kinds and stories; the second stage never takes a
+    copy link away from an article MinHash found, and a story is never a chain of unrelated news."""
+    import csv
+    import hashlib
+
+    from etl.enrich import entities
+    from etl.enrich.structure import source_site
+    from etl.text.normalize import normalize
+
+    csv.field_size_limit(10**9)
+    arts = []
+    for name in (
+        "geo_jang_express_2024a.csv",
+        "geo_jang_express_dunya_2024b.csv",
+        "jang_express_geo_samaa_dawn_2024c.csv",
+    ):
+        with open(corpora / "news_sites" / name, encoding="utf-8", newline="") as f:
+            for r in csv.DictReader(f):
+                body = normalize(r.get("content") or r.get("Contents") or "")
+                if body:
+                    arts.append((body, r.get("link") or r.get("Links"), r.get("title") or r.get("Titles")))
+    arts = random.Random(0).sample(arts, 700)
+    found = entities.extract_entities_batch([a[2] for a in arts], [a[0] for a in arts])
+    day = dt.datetime(2024, 11, 1, tzinfo=dt.UTC)
+    ids = [hashlib.sha1((a[0] + str(a[1])).encode()).hexdigest()[:16] for a in arts]
+    articles = pa.table(
+        {
+            "article_id": ids,
+            "content_hash": [hashlib.sha256(a[0].encode()).hexdigest()[:16] for a in arts],
+            "published_at": pa.array(
+                [day + dt.timedelta(hours=k % 5) for k in range(len(arts))], pa.timestamp("us", tz="UTC")
+            ),
+            "body": [a[0] for a in arts],
+            "source_site": [source_site(a[1]) for a in arts],
+            "source_file": ["f"] * len(arts),
+            "record_no": pa.array(range(len(arts)), pa.int64()),
+        }
+    )
+    mentions = pa.table(
+        {
+            "source_file": ["f"] * sum(map(len, found)),
+            "record_no": pa.array([k for k, ms in enumerate(found) for _ in ms], pa.int64()),
+            "entity_id": [f"{m.type}:{m.key}" for ms in found for m in ms],
+        }
+    )
+    sigs = minhash.signature_table(articles, mentions)
+    runs = []
+    for seed in range(3):
+        order = list(range(sigs.num_rows))
+        random.Random(seed).shuffle(order)
+        runs.append(sorted(map(tuple, (r.values() for r in clusters.find_duplicates(sigs.take(order)).to_pylist()))))
+    assert runs[0] == runs[1] == runs[2]
+    full = result(clusters.find_duplicates(sigs))
+    assert sum(r["kind"] == "rewrite" for r in full.values()) > 5
+    stage_one = result(clusters.find_duplicates(sigs.drop_columns(["sketch", "numbers", "entities"])))
+    assert all(full[a]["duplicate_of"] for a, r in stage_one.items() if r["duplicate_of"])
+    # every two articles of a story that take part in no copy cluster were checked as telling it
+    in_copies = {r["duplicate_of"] for r in full.values() if r["duplicate_of"]}
+    stories: dict[str, list[str]] = {}
+    for a, r in full.items():
+        if r["story_id"] and not r["duplicate_of"] and a not in in_copies:
+            stories.setdefault(r["story_id"], []).append(a)
+    row = {a: k for k, a in enumerate(ids)}
+    feats = rewrites.Features.from_columns(
+        *(sigs[c].combine_chunks() for c in ("sketch", "numbers", "entities")),
+        sigs["published_at"].cast(pa.int64()).to_pylist(),
+        sigs["site"].to_pylist(),
+    )
+    for members in stories.values():
+        for x in members:
+            for y in members:
+                if x < y:
+                    assert rewrites.kind_of(rewrites.evidence(feats, row[x], row[y])) in ("rewrite", "story")

@@ -33,7 +33,9 @@ RESULT_SCHEMA = pa.schema(
 #: The second stage's columns (``etl.dedup.rewrites``), lists of 32-bit keys per article.
 _STAGE2 = ("sketch", "numbers", "entities")
 
-_BIG_BUCKET = 64  # larger LSH buckets are linked as a chain (in row order), not all pairs
+_BIG_BUCKET = 64
+#: Two story groups join only when every pair across them is a story link; larger joins are refused.
+_STORY_CHECKS = 400  # larger LSH buckets are linked as a chain (in row order), not all pairs
 
 
 def band_keys(sig: np.ndarray, band: int, rows: int = ROWS, index: np.ndarray | None = None) -> np.ndarray:
@@ -229,18 +231,40 @@ def find_duplicates(
         ]
     )
     feats = rewrites.Features.from_columns(sketch, numbers, entities, published, site, size)
-    found_links = rewrites.links(feats, touched, first_of_code)
+    # strongest first, ties by the articles' ids: the result does not depend on the rows' order
+    found_links = sorted(
+        rewrites.links(feats, touched, first_of_code),
+        key=lambda link: (-link[3], min(ids[link[0]], ids[link[1]]), max(ids[link[0]], ids[link[1]])),
+    )
+
+    def rank(x: int) -> tuple:
+        return (published[x] is None, published[x] or 0, ingest[x], ids[x])
+
+    def lead_of(finder: _UnionFind) -> dict[int, int]:
+        """Each group's earliest row (by ``rank``), keyed by the group's root."""
+        lead: dict[int, int] = {}
+        for root, members in finder.members().items():
+            lead[root] = min(members, key=rank)
+        return lead
+
+    def join(finder: _UnionFind, lead: dict[int, int], i: int, j: int, kinds: tuple[str, ...]) -> None:
+        """Join the groups of ``i`` and ``j`` when their earliest rows are linked as ``kinds`` too
+        (or are ``i`` and ``j``), so that a chain of partial overlaps does not join different stories."""
+        ri, rj = finder.find(i), finder.find(j)
+        if ri == rj:
+            return
+        li, lj = lead.get(ri, i), lead.get(rj, j)
+        ai = li if rewrites.has_sketch(feats, li) else i
+        aj = lj if rewrites.has_sketch(feats, lj) else j
+        if {ai, aj} == {i, j} or rewrites.kind_of(rewrites.evidence(feats, ai, aj)) in kinds:
+            finder.union(i, j)
+            lead[finder.find(i)] = min(li, lj, key=rank)
+
     copy_uf = uf.copy()
-    # strongest first; two groups join only when their first rows are rewrites of each other too,
-    # so that a chain of partial overlaps does not join different stories
-    for i, j, link_kind, _ in sorted(found_links, key=lambda link: -link[3]):
-        ri, rj = copy_uf.find(i), copy_uf.find(j)
-        if link_kind != "rewrite" or ri == rj:
-            continue
-        ai = ri if rewrites.has_sketch(feats, ri) else i
-        aj = rj if rewrites.has_sketch(feats, rj) else j
-        if (ai, aj) == (i, j) or rewrites.kind_of(rewrites.evidence(feats, ai, aj)) == "rewrite":
-            copy_uf.union(i, j)
+    copy_lead = lead_of(copy_uf)
+    for i, j, link_kind, _ in found_links:
+        if link_kind == "rewrite":
+            join(copy_uf, copy_lead, i, j, ("rewrite",))
 
     # history rows already resolved by an earlier run join the article they point to
     index = {aid: k for k, aid in enumerate(ids)}
@@ -255,6 +279,7 @@ def find_duplicates(
             for x in (uf.find(i), uf.find(j)):
                 best_link[x] = max(best_link.get(x, 0.0), score)
     out: dict[str, list] = {}
+    near_groups = uf.members()
     for comp in copy_uf.members().values():
         if not any(active[x] for x in comp):
             continue
@@ -269,14 +294,19 @@ def find_duplicates(
                 kind, sim = "exact", 1.0
             elif uf.find(x) not in canon_groups:
                 # a rewrite must be one of the canonical itself, not only of another member
+                near_mates = [y for y in near_groups.get(uf.find(x), ()) if y != x and sig[y, 0] != EMPTY]
                 if crow is not None and rewrites.has_sketch(feats, x) and rewrites.has_sketch(feats, crow):
                     seen = rewrites.evidence(feats, x, crow)
-                    if rewrites.kind_of(seen) != "rewrite":
+                    if rewrites.kind_of(seen) == "rewrite":
+                        kind, sim = "rewrite", seen.containment
+                    elif near_mates and sig[x, 0] != EMPTY:
+                        # not a rewrite of the canonical itself, but a near copy of an article of
+                        # this cluster: it keeps the copy link MinHash found
+                        kind, sim = "near", max(float((sig[x] == sig[y]).mean()) for y in near_mates)
+                    else:
                         continue
-                    sim = seen.containment
                 else:
-                    sim = best_link.get(uf.find(x), 0.0)
-                kind = "rewrite"
+                    kind, sim = "rewrite", best_link.get(uf.find(x), 0.0)
             else:
                 ref = crow if crow is not None and sig[crow, 0] != EMPTY else None
                 if ref is None or sig[x, 0] == EMPTY:  # canonical unknown here: best known member
@@ -292,10 +322,32 @@ def find_duplicates(
             out[ids[x]] = [ids[x], canon, kind, sim, None]
 
     # stories: copies and same-event links; a history row follows its story (or its canonical)
+    # a story is a complete-link group: every article of one side tells the story of every article
+    # of the other (same-event links chain through a generic article otherwise: one cricket report
+    # shares names with every other)
     story_uf = copy_uf.copy()
+    story_members = {root: sorted(members) for root, members in story_uf.members().items()}
     for i, j, link_kind, _ in found_links:
-        if link_kind == "story":
+        if link_kind != "story":
+            continue
+        ri, rj = story_uf.find(i), story_uf.find(j)
+        if ri == rj:
+            continue
+        side_i, side_j = story_members.get(ri, [i]), story_members.get(rj, [j])
+        if len(side_i) * len(side_j) > _STORY_CHECKS:
+            continue
+        if all(
+            {x, y} == {i, j}
+            or (
+                rewrites.has_sketch(feats, x)
+                and rewrites.has_sketch(feats, y)
+                and rewrites.kind_of(rewrites.evidence(feats, x, y)) in ("rewrite", "story")
+            )
+            for x in side_i
+            for y in side_j
+        ):
             story_uf.union(i, j)
+            story_members[story_uf.find(i)] = sorted(side_i + side_j)
     story_of = _column(hist, "story_id", nh, pa.string()).to_pylist() if hist is not None else []
     pointer = [s or d for s, d in zip(story_of, dup_of)]
     for k in [x for x in story_uf.parent if x < nh]:
