@@ -246,3 +246,18 @@ def test_training_examples_put_back_the_removed_terminators():
     words, ends = train_boundary.examples("وہ آگیا۔ اجلاس ہوا؟ پھر گیا!")
     assert words == ["وہ", "آگیا", "اجلاس", "ہوا", "پھر", "گیا"] and ends == [1, 3]
     assert train_boundary.examples("بغیر ختم کے") is None  # no terminator at the end: not used
+
+
+def test_a_short_sentence_before_a_number_is_no_dateline():
+    """Only a day and a month after the opening ۔ make a dateline; any other word is a full stop."""
+    from etl.text.segment import sentences
+    from etl.text.segment_column import segment
+
+    for text, want in [
+        ("حکومت نے اعلان کیا۔ 5 افراد ہلاک ہو گئے۔", 2),
+        ("میچ ختم ہوا۔ 2 وکٹیں باقی تھیں۔", 2),
+        ("ٹوکیو۔ 3 جولائی (اے پی پی) جاپان نے کہا ہے۔", 1),
+        ("فیصل آباد۔24نومبر (اے پی پی): شہر میں بارش ہوئی۔", 1),
+    ]:
+        assert len(sentences(text)) == want, text
+        assert segment([text])["text"].to_pylist() == sentences(text)

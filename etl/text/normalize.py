@@ -16,7 +16,7 @@ import unicodedata
 
 from etl.text import rules
 
-CODE_VERSION = "2.1.0"
+CODE_VERSION = "2.2.0"
 #: Stored on every output row: the code version plus a digest of the rule tables.
 NORMALIZER_VERSION = f"{CODE_VERSION}+{rules.RULES_VERSION}"
 

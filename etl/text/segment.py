@@ -66,11 +66,14 @@ _RUN = rf"(?:[{_TERM}]|\.\.+)[{_TERM}.]*"  # a run of terminators: ۔ ؟ ? ! or 
 _DAY = f"(?:[{_DIGITS}]{{1,2}}|یکم)"
 _YEAR = f"[{_DIGITS}]{{4}}ء?"
 _PLACE = f"^(?:[{LETTERS}]+ ){{0,3}}[{LETTERS}]+ ?۔"
+# the month of a dateline's date (a place then a day and any other word is a short sentence then a
+# number: حکومت نے اعلان کیا۔ 5 افراد …)
+_MONTH = "(?:جنوری|فروری|مارچ|اپریل|مئی|جون|جولائی|اگست|ستمبر|اکتوبر|نومبر|دسمبر)"
 _PROTECT = (
     rf"(۔)( ?[{_DIGITS}]{{1,2}} ?[{LETTERS}]+ ?(?:{_YEAR}[)،]|\)))"
     rf"|([{_DIGITS}]۔)([{_DIGITS}])"
     r"|(^|[^A-Za-z])((?:[A-Z]\.)+)"
-    rf"|({_PLACE})( ?{_DAY} ?[{LETTERS}]+(?: ?{_YEAR})? ?[(:\-،)])"
+    rf"|({_PLACE})( ?{_DAY} ?{_MONTH}(?: ?{_YEAR})? ?[(:\-،)])"
 )
 _PROTECT_REPL = r"\1\3\5\6\7" + _KEEP + r"\2\4\8"  # (RE2 reads group numbers up to 9)
 # A second pass, where the first one marked the ۔ before a bracketed date: the place before that
