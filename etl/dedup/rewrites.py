@@ -104,16 +104,8 @@ def sketch_of_words(tokens: pa.Array, words: np.ndarray, offsets: np.ndarray) ->
     keep &= sum(content[starts + k] for k in range(SHINGLE)) >= MIN_CONTENT
     keep &= ~(np.diff(offsets) < minhash.MIN_NEAR_WORDS)[doc.astype(np.int64)]
     # distinct per document, ascending: one sort of (document, value) keys (values are 31-bit)
-    key = _distinct((doc[keep] << np.uint64(32)) | values[keep])
-    doc_of = (key >> np.uint64(32)).astype(np.int64)
-    counts = np.bincount(doc_of, minlength=n)
     # at most MAX_SKETCH per document: the smallest values (a consistent sample again)
-    first = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(counts, out=first[1:])
-    key = key[np.arange(len(key)) - first[:-1][doc_of] < MAX_SKETCH]
-    out = np.zeros(n + 1, dtype=np.int32)
-    np.cumsum(np.minimum(counts, MAX_SKETCH), out=out[1:])
-    return pa.ListArray.from_arrays(pa.array(out, pa.int32()), pa.array((key & _MASK32).astype(np.uint32)))
+    return _lists(_distinct((doc[keep] << np.uint64(32)) | values[keep]), n, MAX_SKETCH)
 
 
 @functools.cache
@@ -143,16 +135,16 @@ def _keys_of(items: pa.Array, rows: np.ndarray, n: int) -> pa.ListArray:
     return _lists(_distinct((rows.astype(np.uint64) << np.uint64(32)) | hashes[enc.indices.to_numpy()]), n)
 
 
-def _lists(key: np.ndarray, n: int) -> pa.ListArray:
-    """Sorted distinct ``(row << 32 | value)`` keys as a list per row, at most ``MAX_KEYS`` each
+def _lists(key: np.ndarray, n: int, limit: int = MAX_KEYS) -> pa.ListArray:
+    """Sorted distinct ``(row << 32 | value)`` keys as a list per row, at most ``limit`` each
     (the smallest)."""
     row = (key >> np.uint64(32)).astype(np.int64)
     counts = np.bincount(row, minlength=n)
     first = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(counts, out=first[1:])
-    key = key[np.arange(len(key)) - first[:-1][row] < MAX_KEYS]
+    key = key[np.arange(len(key)) - first[:-1][row] < limit]
     out = np.zeros(n + 1, dtype=np.int32)
-    np.cumsum(np.minimum(counts, MAX_KEYS), out=out[1:])
+    np.cumsum(np.minimum(counts, limit), out=out[1:])
     return pa.ListArray.from_arrays(pa.array(out, pa.int32()), pa.array((key & _MASK32).astype(np.uint32)))
 
 
