@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from etl import schema
 from etl.dedup import minhash
 from etl.enrich import category, dateline, entities, keywords, ner, quality
+from etl.enrich.text_counts import ArticleTokens, letter_counts_batch
 
 #: Everything the enrichment columns depend on besides the clean text.
 ENRICHMENT_VERSION = "+".join(
@@ -50,6 +52,40 @@ def article_tokens(articles: pa.Table, sentences: pa.Table) -> list[list[str]]:
     return out
 
 
+def _sentence_rows(articles: pa.Table, sentences: pa.Table) -> np.ndarray:
+    """The row in ``articles`` of each sentence's record (by ``source_file`` and ``record_no``)."""
+    keys = ["source_file", "record_no"]
+    left = sentences.select(keys).append_column("__sentence", pa.array(np.arange(sentences.num_rows)))
+    right = articles.select(keys).append_column("__row", pa.array(np.arange(articles.num_rows)))
+    if right.group_by(keys).aggregate([]).num_rows != articles.num_rows:
+        # two rows of one record: the last one gets its tokens, as ``article_tokens`` has it
+        row = {key: i for i, key in enumerate(_record_keys(articles))}
+        return np.array([row[key] for key in _record_keys(sentences)], dtype=np.int64)
+    joined = left.join(right, keys, join_type="left outer")
+    if joined["__row"].null_count:
+        missing = joined.filter(pc.is_null(joined["__row"])).slice(0, 1).to_pylist()[0]
+        raise KeyError((missing["source_file"], missing["record_no"]))
+    out = np.empty(sentences.num_rows, dtype=np.int64)
+    out[joined["__sentence"].to_numpy()] = joined["__row"].to_numpy()
+    return out
+
+
+def article_token_column(articles: pa.Table, sentences: pa.Table) -> ArticleTokens:
+    """``article_tokens`` as one flat column (``ArticleTokens``): no Python object per token."""
+    n = articles.num_rows
+    if not sentences.num_rows:
+        return ArticleTokens.from_arrow(pa.array([], pa.string()), np.zeros(n + 1, dtype=np.int64))
+    row = _sentence_rows(articles, sentences)
+    tokens = sentences["tokens"]
+    if len(row) > 1 and (row[1:] < row[:-1]).any():  # sentences not in article order: put them in it
+        order = np.argsort(row, kind="stable")
+        row, tokens = row[order], tokens.take(pa.array(order))
+    lengths = pc.fill_null(pc.list_value_length(tokens), 0).to_numpy().astype(np.int64)
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(row, weights=lengths, minlength=n).astype(np.int64), out=offsets[1:])
+    return ArticleTokens.from_arrow(pc.list_flatten(tokens), offsets)
+
+
 #: Mentions carry their record's provenance until same-key duplicates are resolved.
 MENTIONS_WITH_PROVENANCE = pa.schema([*schema.MENTIONS, ("source_file", pa.string()), ("record_no", pa.int64())])
 
@@ -59,7 +95,7 @@ def enrich(articles: pa.Table, sentences: pa.Table) -> tuple[pa.Table, pa.Table]
     n = articles.num_rows
     headlines = articles["headline"].to_pylist()
     bodies = articles["body"].to_pylist()
-    tokens = article_tokens(articles, sentences)
+    tokens = article_token_column(articles, sentences)
 
     # Category: the source's own label when it maps onto the taxonomy, else the model's guess.
     labels = [category.canonical_category(raw) for raw in articles["category_raw"].to_pylist()]
@@ -76,14 +112,12 @@ def enrich(articles: pa.Table, sentences: pa.Table) -> tuple[pa.Table, pa.Table]
 
     words = articles["word_count"].to_numpy(zero_copy_only=False)
     boiler = articles["boilerplate_chars"].to_pylist()
-    articles = _set(articles, "urdu_share", quality.urdu_shares(bodies), pa.float32())
+    letters = letter_counts_batch(bodies)
+    articles = _set(articles, "urdu_share", quality.urdu_shares(bodies, letters), pa.float32())
     articles = _set(articles, "reading_time_s", [quality.reading_time_seconds(int(w)) for w in words], pa.int32())
-    articles = _set(articles, "keywords", [keywords.keywords(t) for t in tokens], pa.list_(pa.string()))
+    articles = _set(articles, "keywords", keywords.keywords_column(tokens), pa.list_(pa.string()))
     articles = _set(
-        articles,
-        "quality_flags",
-        [quality.quality_flags(b, t, c or 0) for b, t, c in zip(bodies, tokens, boiler)],
-        pa.list_(pa.string()),
+        articles, "quality_flags", quality.quality_flags_column(bodies, tokens, boiler, letters), pa.list_(pa.string())
     )
     articles = _set(articles, "enrichment_version", [ENRICHMENT_VERSION] * n, pa.string())
 

@@ -27,8 +27,12 @@ from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
+import pyarrow as pa
+
 from etl import rule_files
 from etl.enrich.quality import STOP_WORDS_FILE, stop_words
+from etl.enrich.text_counts import ArticleTokens
 from etl.text import rules
 from etl.text.normalize import LETTERS
 
@@ -126,3 +130,45 @@ def keywords(tokens: Sequence[str], k: int = DEFAULT_K) -> list[str]:
 def keywords_batch(token_lists: Sequence[Sequence[str]], k: int = DEFAULT_K) -> list[list[str]]:
     """``keywords`` of many articles, parallel to ``token_lists``."""
     return [keywords(t, k) for t in token_lists]
+
+
+def _weight(word: str) -> float:
+    """A word's idf as ``_ranked`` weighs it; NaN for a word that is never a keyword."""
+    weight = _table_weights().get(word, _NOT_IN_TABLE)
+    if weight is _NOT_IN_TABLE:
+        weight = idf_table()[1] if is_candidate(word) else None
+    return math.nan if weight is None else weight
+
+
+def _small_ints(values: np.ndarray, bound: int) -> np.ndarray:
+    """``values`` (all below ``bound``) in the narrowest unsigned type: numpy sorts 16-bit
+    integers stably by radix sort."""
+    return values.astype(np.uint16 if bound <= 1 << 16 else np.uint32 if bound <= 1 << 32 else np.uint64)
+
+
+def keywords_column(tokens: ArticleTokens, k: int = DEFAULT_K) -> pa.ListArray:
+    """``keywords`` of every article of ``tokens`` at once, as a list<string> array.
+
+    One row per distinct (article, word) with its count; each word's idf looked up once per
+    distinct token; one sort by article, weight (best first) and word (code-point order, which is
+    UTF-8 byte order) then keeps each article's first ``k``.
+    """
+    n = tokens.articles
+    pairs = tokens.doc_token_counts[0]
+    doc, token, counts = pairs[0], pairs[1], pairs[2]
+    idf = tokens.per_vocab(_weight, np.float64)
+    weight = idf[token]
+    keep = ~np.isnan(weight) if k > 0 else np.zeros(len(token), dtype=bool)
+    doc, token = doc[keep], token[keep]
+    score = counts[keep] * weight[keep]  # the same float64 product as ``_ranked``'s n * weight
+    # The pairs are in (article, word) order: a stable sort by weight, best first, then a stable
+    # sort by article gives (article, weight, word) order.
+    order = np.argsort(-score, kind="stable")
+    order = order[np.argsort(_small_ints(doc[order], n), kind="stable")]
+    doc, token = doc[order], token[order]
+    first = np.searchsorted(doc, doc, side="left")
+    top = np.arange(len(doc)) - first < k
+    doc, token = doc[top], token[top]
+    offsets = np.zeros(n + 1, dtype=np.int32)
+    np.cumsum(np.bincount(doc, minlength=n), out=offsets[1:])
+    return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), tokens.vocab.take(pa.array(token, pa.int64())))

@@ -84,6 +84,8 @@ from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
+
 from etl import rule_files
 from etl.enrich.repetition import (
     DUP_LINE_CHAR_FRAC,
@@ -91,9 +93,19 @@ from etl.enrich.repetition import (
     DUP_NGRAMS,
     MIN_WORDS,
     TOP_NGRAMS,
+    heavy_repetition_column,
     repetition_reason,
 )
-from etl.enrich.text_counts import letter_counts, reading_time_seconds, urdu_share, urdu_shares, word_count
+from etl.enrich.text_counts import (
+    ArticleTokens,
+    letter_counts,
+    letter_counts_batch,
+    reading_time_seconds,
+    urdu_share,
+    urdu_shares,
+    word_count,
+    word_counts,
+)
 
 __all__ = [
     "MIN_WORDS",
@@ -114,6 +126,7 @@ __all__ = [
     "core_stop_words",
     "quality_flags",
     "quality_flags_batch",
+    "quality_flags_column",
     "repetition_reason",
     "letter_counts",
     "urdu_share",
@@ -253,6 +266,15 @@ QUALITY_VERSION = "1.0.0+" + rule_files.files_digest(
 # --------------------------------------------------------------------------------------- flags
 
 
+def _language_flag(body: str) -> str:
+    """The flag of a body that is not mostly Urdu script: ``roman_urdu`` or ``non_urdu``."""
+    latin = [w.lower() for w in _LATIN_WORD.findall(body)]
+    roman = sum(w in ROMAN_URDU_WORDS for w in latin)
+    if len(latin) >= MIN_LATIN_WORDS and roman / len(latin) >= MIN_ROMAN_SHARE:
+        return "roman_urdu"
+    return "non_urdu"
+
+
 def quality_flags(body: str, tokens: list[str] | None = None, boilerplate_chars: int = 0) -> list[str]:
     """Reason codes for a clean body (empty list: clean), in a fixed order.
 
@@ -272,12 +294,7 @@ def quality_flags(body: str, tokens: list[str] | None = None, boilerplate_chars:
         flags.append("stub_body")
     arabic, letters = letter_counts(body)
     if not letters or arabic / letters < MIN_URDU_SHARE:
-        latin = [w.lower() for w in _LATIN_WORD.findall(body)]
-        roman = sum(w in ROMAN_URDU_WORDS for w in latin)
-        if len(latin) >= MIN_LATIN_WORDS and roman / len(latin) >= MIN_ROMAN_SHARE:
-            flags.append("roman_urdu")
-        else:
-            flags.append("non_urdu")
+        flags.append(_language_flag(body))
     if repetition_reason(body, tokens, n_words):
         flags.append("heavy_repetition")
     if n_words >= MIN_WORDS:
@@ -302,3 +319,47 @@ def quality_flags_batch(
     return [
         quality_flags(b or "", None if t is None else list(t), int(c or 0)) for b, t, c in zip(bodies, toks, boiler)
     ]
+
+
+def quality_flags_column(
+    bodies: Sequence[str | None],
+    tokens: ArticleTokens,
+    boilerplate_chars: Sequence[int | None] | None = None,
+    letters: tuple[np.ndarray, np.ndarray] | None = None,
+) -> list[list[str]]:
+    """``quality_flags(body, tokens, boilerplate_chars)`` of every article of a shard at once.
+
+    ``tokens`` holds every article's tokens (``ArticleTokens``); ``letters`` is the bodies'
+    ``letter_counts_batch`` when the caller has it. Counts come from whole columns (a token's
+    properties are looked up once per distinct token); only the rare bodies that are not mostly
+    Urdu script or that a repetition bound does not settle are looked at one by one.
+    """
+    n = len(bodies)
+    filled = [b or "" for b in bodies]
+    boiler = np.fromiter((int(c or 0) for c in (boilerplate_chars or [0] * n)), dtype=np.int64, count=n)
+    sizes = np.fromiter(map(len, filled), dtype=np.int64, count=n)
+    words = word_counts(tokens)
+    arabic, all_letters = letter_counts_batch(filled) if letters is None else letters
+    # the same divisions as quality_flags, in float64 as Python's
+    non_urdu = (all_letters == 0) | (np.divide(arabic, np.maximum(all_letters, 1)) < MIN_URDU_SHARE)
+    repeated = heavy_repetition_column(filled, tokens, words)
+    core = core_stop_words()
+    stops = tokens.sum_per_article(tokens.per_vocab(core.__contains__)[tokens.ids])
+    full = words >= MIN_WORDS
+    low_stop = full & ((stops < MIN_STOP_WORDS) | (np.divide(stops, np.maximum(words, 1)) < MIN_STOPWORD_RATIO))
+    furniture = np.divide(boiler, np.maximum(boiler + sizes, 1))
+    mostly_furniture = ~full & (boiler > 0) & (furniture >= MAX_BOILERPLATE_SHARE)
+    out: list[list[str]] = []
+    for i, body in enumerate(filled):
+        if not body or body.isspace():
+            out.append(["empty_body"])
+            continue
+        flags = ["stub_body"] if not full[i] else []
+        if non_urdu[i]:
+            flags.append(_language_flag(body))
+        if repeated[i]:
+            flags.append("heavy_repetition")
+        if low_stop[i] or mostly_furniture[i]:
+            flags.append("low_stopword_ratio" if full[i] else "boilerplate_only")
+        out.append(flags)
+    return out

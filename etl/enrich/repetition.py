@@ -7,6 +7,11 @@ Both n-gram figures are computed exactly on integer ids of the tokens, n ids pac
 integer, in numpy; the Python scan runs only when a cheap upper bound says a duplicate test might
 fail.
 
+``heavy_repetition_column`` answers "does any test fail" for a whole shard at once, over the flat
+token column (``etl.enrich.text_counts.ArticleTokens``): the same upper bounds, computed for every
+article in a few numpy passes, settle almost every article; the few they do not settle go through
+``repetition_reason``'s exact tests.
+
 The thresholds are FineWeb-2's for urd_Arab, the n-gram fractions scaled by
 ``NEWS_REPETITION_FACTOR``; ``etl.enrich.quality`` says where each comes from and why, and turns a
 failed test into its ``heavy_repetition`` flag.
@@ -21,7 +26,7 @@ from itertools import count
 
 import numpy as np
 
-from etl.enrich.text_counts import word_count
+from etl.enrich.text_counts import ArticleTokens, word_count
 
 #: Gopher's min_doc_words, kept by FineWeb-2: a shorter body is a stub, and is not tested for
 #: repetition (nor, in ``etl.enrich.quality``, for its stop words).
@@ -204,3 +209,103 @@ def repetition_reason(body: str, tokens: Sequence[str], words: int | None = None
         if grams.dup_chars(n) / size > frac:
             return f"dup_{n}_gram"
     return None
+
+
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _window_hash(tokens: ArticleTokens, n: int, valid: np.ndarray) -> np.ndarray:
+    """A 64-bit hash of each token's article and the n tokens from it (at ``valid`` starts).
+
+    Equal n-grams of one article always get equal hashes; a collision can only make two
+    different n-grams look equal.
+    """
+    at = np.flatnonzero(valid)
+    ids = tokens.ids.view(np.uint64)
+    with np.errstate(over="ignore"):
+        h = (tokens.doc[at].view(np.uint64) + np.uint64(1)) * _MIX
+        for j in range(n):
+            h ^= ids[at + j]
+            h *= _MIX
+            h ^= h >> np.uint64(29)
+    return h
+
+
+def _per_article_max(values: np.ndarray, doc: np.ndarray, articles: int) -> np.ndarray:
+    """Per article, the largest of ``values`` (``doc`` sorted, parallel to it); -1 where none."""
+    out = np.full(articles, -1, dtype=np.int64)
+    if len(values):
+        starts = np.flatnonzero(np.concatenate([[True], doc[1:] != doc[:-1]]))
+        out[doc[starts]] = np.maximum.reduceat(values, starts)
+    return out
+
+
+def heavy_repetition_column(
+    bodies: Sequence[str | None], tokens: ArticleTokens, words: np.ndarray | None = None
+) -> np.ndarray:
+    """Per article, whether ``repetition_reason(body, tokens)`` names a test (bool array).
+
+    ``words`` are the articles' word counts, when the caller has them. Equal to the per-article
+    function: the line tests run per article (only bodies with a line break have lines); the
+    n-gram tests are settled for all articles at once by their upper bounds (the rarest-token
+    bound of the top n-grams, a hashed cover of the repeated 5-grams, which can only overstate
+    the exact cover), and an article a bound does not settle is tested exactly.
+    """
+    from etl.enrich.text_counts import word_counts
+
+    n_articles = len(bodies)
+    failed = np.zeros(n_articles, dtype=bool)
+    sizes = np.fromiter((len(b or "") for b in bodies), dtype=np.int64, count=n_articles)
+    for i, body in enumerate(bodies):
+        if body and "\n" in body:
+            lines = _lines(body)
+            if len(lines) > 1:
+                dup_lines, dup_chars = _duplicates(lines)
+                failed[i] = dup_lines / len(lines) > DUP_LINE_FRAC or dup_chars / len(body) > DUP_LINE_CHAR_FRAC
+    if words is None:
+        words = word_counts(tokens)
+    todo = (sizes > 0) & (words >= MIN_WORDS) & ~failed
+    if not todo.any():
+        return failed
+    doc, total = tokens.doc, len(tokens.ids)
+    cum = np.zeros(total + 1, dtype=np.int64)
+    np.cumsum(tokens.lengths, out=cum[1:])
+    _, inverse, counts = tokens.doc_token_counts
+    rarest1 = counts[inverse]  # how often each token occurs in its article
+    unsettled = np.zeros(n_articles, dtype=bool)
+    # top n-grams: the top n-gram occurs at most as often as its rarest token
+    rarest = rarest1
+    for n, frac in TOP_NGRAMS:
+        count = total - n + 1
+        if count <= 0:
+            break
+        rarest = np.minimum(rarest[:count], rarest1[n - 1 :])
+        valid = doc[:count] == doc[n - 1 :]
+        width = cum[n:] - cum[:-n] + (n - 1)
+        bound = _per_article_max((rarest * width)[valid], doc[:count][valid], n_articles)
+        unsettled |= todo & (bound > frac * sizes)
+    # duplicate n-grams: every counted duplicate lies in the cover of the repeated 5-grams
+    first_n = DUP_NGRAMS[0][0]
+    count = total - first_n + 1
+    valid = doc[:count] == doc[first_n - 1 :] if count > 0 else np.zeros(0, dtype=bool)
+    if valid.any():
+        starts = np.flatnonzero(valid)
+        key = _window_hash(tokens, first_n, valid)
+        order = np.argsort(key)
+        ordered = key[order]
+        # every occurrence of a key but its first (the earliest start among equal keys)
+        group = np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1]]))
+        repeat = np.ones(len(order), dtype=bool)
+        repeat[np.minimum.reduceat(order, group)] = False
+        again = starts[repeat]
+        edges = np.zeros(total + 1, dtype=np.int64)
+        edges[again] += 1
+        edges[again + first_n] -= 1
+        covered = np.cumsum(edges[:-1]) > 0
+        cover = np.bincount(doc[covered], weights=tokens.lengths[covered], minlength=n_articles)
+        least = min(frac for _, frac in DUP_NGRAMS)
+        unsettled |= todo & (cover / np.maximum(sizes, 1) > least)
+    for i in np.flatnonzero(unsettled).tolist():
+        body = bodies[i] or ""
+        failed[i] = repetition_reason(body, tokens.tokens_of(i), int(words[i])) is not None
+    return failed
