@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute
 import pytest
 
 from etl.enrich import category
@@ -209,6 +211,32 @@ def test_predictions_are_deterministic_and_batch_independent():
     assert np.allclose([p for _, p in one_by_one], [p for _, p in first])
     assert all(label in CATEGORIES and 0.0 < p <= 1.0 for label, p in first)
     assert predict_categories([], []) == []
+
+
+def _found_terms(model, headlines, bodies):
+    """``(article, term column)`` of the terms ``article_terms`` gives that the vocabulary holds, sorted."""
+    doc, terms = article_terms(headlines, bodies)
+    ids = np.array([-1 if i is None else i for i in pa.compute.index_in(terms, value_set=model.terms).to_pylist()])
+    return sorted(zip(doc[ids >= 0].tolist(), ids[ids >= 0].tolist()))
+
+
+def test_term_ids_find_the_same_terms_as_the_term_strings(corpora):
+    model = category.load_model()
+    # made-up articles: pairs of known words that are no term, unknown words, Latin words, blanks
+    vocab = model.terms.to_pylist()
+    pair = next(t for t in vocab if " " in t)
+    single = next(t for t in vocab if " " not in t)
+    headlines = [pair, None, "", f"{single} {single}", "BBC News کرکٹ"]
+    bodies = [f"{pair} {pair.split()[1]} {single} ژژژ", "", "۔ ، 123", f"{pair.split()[0]}\n{pair.split()[1]}", "x"]
+    script = _training_script()
+    rows = script.read_corpora(corpora, {"untm", "bbc_voa"})[:400]
+    headlines += [r["headline"] for r in rows]
+    bodies += [r["body"] for r in rows]
+    doc, ids = model.term_ids(headlines, bodies)
+    expected = _found_terms(model, headlines, bodies)
+    assert len(expected) > 10_000 and sum(" " in vocab[i] for _, i in expected) > 1000
+    assert sorted(zip(doc.tolist(), ids.tolist())) == expected
+    assert (0, vocab.index(pair)) in expected
 
 
 def test_probabilities_sum_to_one():

@@ -131,14 +131,10 @@ def unmapped_labels(raws: Iterable[str | None]) -> dict[str, int]:
 # The model
 
 
-def article_terms(headlines: Sequence[str | None], bodies: Sequence[str | None]) -> tuple[np.ndarray, pa.Array]:
-    """The model's terms of a batch of articles, as ``(article index, term)`` pairs.
-
-    Terms are the words of headline + body opening (runs of Urdu letters, or of ASCII letters
-    lower-cased), then each pair of adjacent words. Tokenising runs in Arrow's vectorised string
-    kernels, not a Python loop. Training (``bench/train_category.py``) and prediction both call
-    this, so their features cannot drift apart.
-    """
+def article_words(headlines: Sequence[str | None], bodies: Sequence[str | None]) -> tuple[np.ndarray, pa.Array]:
+    """The words of a batch of articles, in order, as ``(article index, word)`` pairs: the runs of
+    Urdu letters (or of ASCII letters, lower-cased) of headline + body opening. ``article_terms``
+    adds the pairs of adjacent words."""
     if len(headlines) != len(bodies):
         raise ValueError(f"{len(headlines)} headlines for {len(bodies)} bodies")
     heads = pc.fill_null(pa.array(headlines, pa.string()), "")
@@ -152,7 +148,19 @@ def article_terms(headlines: Sequence[str | None], bodies: Sequence[str | None])
     flat = pc.list_flatten(words)
     doc = pc.list_parent_indices(words).to_numpy().astype(np.int64)
     keep = pc.not_equal(flat, "")  # split_whitespace leaves "" where a text starts or ends with a blank
-    flat, doc = flat.filter(keep), doc[keep.to_numpy(zero_copy_only=False)]
+    return doc[keep.to_numpy(zero_copy_only=False)], flat.filter(keep)
+
+
+def article_terms(headlines: Sequence[str | None], bodies: Sequence[str | None]) -> tuple[np.ndarray, pa.Array]:
+    """The model's terms of a batch of articles, as ``(article index, term)`` pairs.
+
+    Terms are the words of headline + body opening (``article_words``: runs of Urdu letters, or of
+    ASCII letters lower-cased), then each pair of adjacent words. Tokenising runs in Arrow's
+    vectorised string kernels, not a Python loop. Training (``bench/train_category.py``) and
+    prediction both use these terms, so their features cannot drift apart (prediction finds the
+    pairs by word ids, ``CategoryModel.term_ids``, which gives the same terms).
+    """
+    doc, flat = article_words(headlines, bodies)
     same = doc[1:] == doc[:-1]
     pairs = (
         pc.binary_join_element_wise(flat[:-1], flat[1:], " ").filter(pa.array(same))
@@ -214,12 +222,49 @@ class CategoryModel:
             raise ValueError(f"{path.name}: classes {sorted(unknown)} are not in CATEGORIES")
         return model
 
+    @cached_property
+    def _word_index(self) -> tuple[pa.Array, np.ndarray, np.ndarray, np.ndarray]:
+        """The vocabulary by words: the words its terms are made of; per word, its own term
+        (-1: none); the sorted word-id pairs of the two-word terms, and their terms."""
+        words: dict[str, int] = {}
+        unigram: dict[int, int] = {}
+        pair_keys: list[tuple[int, int]] = []
+        pair_terms: list[int] = []
+        for t, term in enumerate(self.terms.to_pylist()):
+            parts = term.split(" ")
+            if len(parts) == 1:
+                unigram.setdefault(words.setdefault(term, len(words)), t)
+            elif len(parts) == 2 and all(parts):  # a term of 3+ words, or with an empty one, is never met
+                pair_keys.append((words.setdefault(parts[0], len(words)), words.setdefault(parts[1], len(words))))
+                pair_terms.append(t)
+        own = np.full(len(words) + 1, -1, dtype=np.int64)  # the last entry: a word not in the vocabulary
+        for w, t in unigram.items():
+            own[w] = t
+        keys = np.array([a * len(words) + b for a, b in pair_keys], dtype=np.int64)
+        keys, first = np.unique(keys, return_index=True)  # a repeated term: its first column, as index_in
+        return pa.array(list(words), pa.string()), own, keys, np.array(pair_terms, dtype=np.int64)[first]
+
+    def term_ids(self, headlines: Sequence[str | None], bodies: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """``(article index, term column)`` of every vocabulary term the articles hold, one per
+        occurrence: the terms of ``article_terms`` found in ``terms``, in another order. Word pairs
+        are looked up by their two word ids, without building the pair strings."""
+        doc, flat = article_words(headlines, bodies)
+        words, own, pair_keys, pair_terms = self._word_index
+        wid = pc.fill_null(pc.index_in(flat, value_set=words), -1).to_numpy().astype(np.int64)
+        single = own[wid]  # wid -1 reads the last entry, -1
+        both = (doc[1:] == doc[:-1]) & (wid[:-1] >= 0) & (wid[1:] >= 0)
+        key = wid[:-1][both] * len(words) + wid[1:][both]
+        at = np.minimum(np.searchsorted(pair_keys, key), max(len(pair_keys) - 1, 0))
+        found = pair_keys[at] == key if len(pair_keys) else np.zeros(len(key), dtype=bool)
+        return (
+            np.concatenate([doc[single >= 0], doc[:-1][both][found]]),
+            np.concatenate([single[single >= 0], pair_terms[at[found]]]),
+        )
+
     def probabilities(self, headlines: Sequence[str | None], bodies: Sequence[str]) -> np.ndarray:
         """``(n_articles, n_classes)`` class probabilities, one vectorised pass over the batch."""
         n = len(bodies)
-        doc, terms = article_terms(headlines, bodies)
-        ids = pc.fill_null(pc.index_in(terms, value_set=self.terms), -1).to_numpy().astype(np.int64)
-        doc, ids = doc[ids >= 0], ids[ids >= 0]
+        doc, ids = self.term_ids(headlines, bodies)
         n_terms = len(self.terms)
         cells, counts = np.unique(doc * n_terms + ids, return_counts=True)
         doc, term = np.divmod(cells, n_terms)
