@@ -285,3 +285,38 @@ print(json.dumps({"calls": calls, "probs": probs}, ensure_ascii=False))
     assert out["calls"][0] == out["calls"][1] == out["calls"][2]
     assert not [t for t in out["calls"][0] if t != t.strip() or not t]
     assert len(set(out["probs"])) == 1
+
+
+def _regex_words(text):
+    """The words of each string as a regex replace and a whitespace split find them."""
+    words = pa.compute.utf8_split_whitespace(
+        pa.compute.utf8_trim_whitespace(pa.compute.replace_substring_regex(text, category._NOT_WORD, " "))
+    )
+    flat = pa.compute.list_flatten(words)
+    doc = pa.compute.list_parent_indices(words).to_numpy()
+    keep = pa.compute.not_equal(flat, "").to_numpy(zero_copy_only=False)
+    return doc[keep].tolist(), flat.filter(pa.array(keep)).to_pylist()
+
+
+def test_word_runs_split_as_the_separator_regex_does(corpora):
+    made = [
+        "",
+        "abc",
+        "  ",
+        "اردو\u200cزبان، BBC-News 2024ء x",
+        "😀خبر😀 𝐀 ۔۔ ک",
+        "\n\nپاکستان\n",
+        "é ü ß ñ Ω д",
+        "ZWNJ\u200c\u200c at ends\u200c",
+    ]
+    script = _training_script()
+    rows = script.read_corpora(corpora, {"untm", "bbc_voa"})[:1500]
+    texts = made + [f"{r['headline'] or ''}\n{r['body']}".lower() for r in rows]
+    text = pa.array(texts, pa.string())
+    doc, words = category.word_runs(text)
+    expected_doc, expected_words = _regex_words(text)
+    assert len(expected_words) > 100_000  # more strings than one batch of word_runs
+    assert words.to_pylist() == expected_words and doc.tolist() == expected_doc
+    # a slice (an array with an offset) reads its own strings only
+    doc, words = category.word_runs(text.slice(3, 5))
+    assert (doc.tolist(), words.to_pylist()) == _regex_words(text.slice(3, 5))

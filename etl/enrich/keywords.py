@@ -166,7 +166,8 @@ def keywords_column(tokens: ArticleTokens, k: int = DEFAULT_K) -> pa.ListArray:
     order = np.argsort(-score, kind="stable")
     order = order[np.argsort(_small_ints(doc[order], n), kind="stable")]
     doc, token = doc[order], token[order]
-    first = np.searchsorted(doc, doc, side="left")
+    starts = np.flatnonzero(np.concatenate([[True], doc[1:] != doc[:-1]])) if len(doc) else np.zeros(0, np.int64)
+    first = np.repeat(starts, np.diff(np.append(starts, len(doc))))  # where each row's article starts
     top = np.arange(len(doc)) - first < k
     doc, token = doc[top], token[top]
     offsets = np.zeros(n + 1, dtype=np.int32)
