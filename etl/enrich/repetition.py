@@ -214,21 +214,30 @@ def repetition_reason(body: str, tokens: Sequence[str], words: int | None = None
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
-def _window_hash(tokens: ArticleTokens, n: int, valid: np.ndarray) -> np.ndarray:
-    """A 64-bit hash of each token's article and the n tokens from it (at ``valid`` starts).
+def _window_hash(tokens: ArticleTokens, n: int, starts: np.ndarray) -> np.ndarray:
+    """A 64-bit hash of the article and the n tokens from each of ``starts``.
 
     Equal n-grams of one article always get equal hashes; a collision can only make two
     different n-grams look equal.
     """
-    at = np.flatnonzero(valid)
     ids = tokens.ids.view(np.uint64)
     with np.errstate(over="ignore"):
-        h = (tokens.doc[at].view(np.uint64) + np.uint64(1)) * _MIX
+        h = (tokens.doc[starts].view(np.uint64) + np.uint64(1)) * _MIX
         for j in range(n):
-            h ^= ids[at + j]
+            h ^= ids[starts + j]
             h *= _MIX
             h ^= h >> np.uint64(29)
     return h
+
+
+def _cover(tokens: ArticleTokens, starts: np.ndarray, n: int) -> np.ndarray:
+    """Per article, the characters of its tokens that lie in an n-gram starting at ``starts``."""
+    edges = np.zeros(len(tokens.ids) + 1, dtype=np.int64)
+    # The starts are distinct, so fancy ``+=`` adds as np.add.at would.
+    edges[starts] += 1
+    edges[starts + n] -= 1
+    covered = np.cumsum(edges[:-1]) > 0
+    return np.bincount(tokens.doc[covered], weights=tokens.lengths[covered], minlength=tokens.articles)
 
 
 def _per_article_max(values: np.ndarray, doc: np.ndarray, articles: int) -> np.ndarray:
@@ -284,27 +293,29 @@ def heavy_repetition_column(
         width = cum[n:] - cum[:-n] + (n - 1)
         bound = _per_article_max((rarest * width)[valid], doc[:count][valid], n_articles)
         unsettled |= todo & (bound > frac * sizes)
-    # duplicate n-grams: every counted duplicate lies in the cover of the repeated 5-grams
+    # duplicate n-grams: every counted duplicate lies in the cover of the repeated 5-grams. A
+    # repeated 5-gram has no token that occurs once in its article: the cover of those 5-grams
+    # bounds the cover, and only where that bound does not settle are the 5-grams compared.
     first_n = DUP_NGRAMS[0][0]
+    least = min(frac for _, frac in DUP_NGRAMS)
     count = total - first_n + 1
-    valid = doc[:count] == doc[first_n - 1 :] if count > 0 else np.zeros(0, dtype=bool)
-    if valid.any():
-        starts = np.flatnonzero(valid)
-        key = _window_hash(tokens, first_n, valid)
-        order = np.argsort(key)
-        ordered = key[order]
-        # every occurrence of a key but its first (the earliest start among equal keys)
-        group = np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1]]))
-        repeat = np.ones(len(order), dtype=bool)
-        repeat[np.minimum.reduceat(order, group)] = False
-        again = starts[repeat]
-        edges = np.zeros(total + 1, dtype=np.int64)
-        edges[again] += 1
-        edges[again + first_n] -= 1
-        covered = np.cumsum(edges[:-1]) > 0
-        cover = np.bincount(doc[covered], weights=tokens.lengths[covered], minlength=n_articles)
-        least = min(frac for _, frac in DUP_NGRAMS)
-        unsettled |= todo & (cover / np.maximum(sizes, 1) > least)
+    if count > 0:
+        rarest = rarest1[:count]
+        for j in range(1, first_n):
+            rarest = np.minimum(rarest, rarest1[j : j + count])
+        starts = np.flatnonzero((doc[:count] == doc[first_n - 1 :]) & (rarest >= 2) & todo[doc[:count]])
+        bound = _cover(tokens, starts, first_n)
+        starts = starts[(bound > least * sizes)[doc[starts]]]
+        if len(starts):
+            key = _window_hash(tokens, first_n, starts)
+            order = np.argsort(key)
+            ordered = key[order]
+            # every occurrence of a key but its first (the earliest start among equal keys)
+            group = np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1]]))
+            repeat = np.ones(len(order), dtype=bool)
+            repeat[np.minimum.reduceat(order, group)] = False
+            cover = _cover(tokens, starts[repeat], first_n)
+            unsettled |= todo & (cover / np.maximum(sizes, 1) > least)
     for i in np.flatnonzero(unsettled).tolist():
         body = bodies[i] or ""
         failed[i] = repetition_reason(body, tokens.tokens_of(i), int(words[i])) is not None
