@@ -304,7 +304,7 @@ class CategoryModel:
         return model
 
     @cached_property
-    def _word_index(self) -> tuple[pa.Array, np.ndarray, np.ndarray, np.ndarray]:
+    def _word_index(self) -> tuple[pa.Array, np.ndarray, pa.Array, np.ndarray]:
         """The vocabulary by words: the words its terms are made of; per word, its own term
         (-1: none); the sorted word-id pairs of the two-word terms, and their terms."""
         words: dict[str, int] = {}
@@ -323,7 +323,12 @@ class CategoryModel:
             own[w] = t
         keys = np.array([a * len(words) + b for a, b in pair_keys], dtype=np.int64)
         keys, first = np.unique(keys, return_index=True)  # a repeated term: its first column, as index_in
-        return pa.array(list(words), pa.string()), own, keys, np.array(pair_terms, dtype=np.int64)[first]
+        return (
+            pa.array(list(words), pa.string()),
+            own,
+            pa.array(keys, pa.int64()),
+            np.array(pair_terms, dtype=np.int64)[first],
+        )
 
     @cached_property
     def _pair_ends(self) -> tuple[np.ndarray, np.ndarray]:
@@ -332,8 +337,9 @@ class CategoryModel:
         words, _, keys, _ = self._word_index
         opens = np.zeros(len(words) + 1, dtype=bool)
         closes = np.zeros(len(words) + 1, dtype=bool)
-        opens[keys // max(len(words), 1)] = True
-        closes[keys % max(len(words), 1)] = True
+        pairs = keys.to_numpy()
+        opens[pairs // max(len(words), 1)] = True
+        closes[pairs % max(len(words), 1)] = True
         return opens, closes
 
     def term_ids(self, headlines: Sequence[str | None], bodies: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -347,8 +353,8 @@ class CategoryModel:
         opens, closes = self._pair_ends
         both = (doc[1:] == doc[:-1]) & opens[wid[:-1]] & closes[wid[1:]]
         key = wid[:-1][both] * len(words) + wid[1:][both]
-        at = np.minimum(np.searchsorted(pair_keys, key), max(len(pair_keys) - 1, 0))
-        found = pair_keys[at] == key if len(pair_keys) else np.zeros(len(key), dtype=bool)
+        at = pc.fill_null(pc.index_in(pa.array(key, pa.int64()), value_set=pair_keys), -1).to_numpy()
+        found = at >= 0
         return (
             np.concatenate([doc[single >= 0], doc[:-1][both][found]]),
             np.concatenate([single[single >= 0], pair_terms[at[found]]]),
