@@ -149,3 +149,16 @@ def test_token_column_gathers_each_articles_sentences_in_any_order():
     )
     with pytest.raises(KeyError):
         columns.article_token_column(articles, pa.concat_tables([sentences, stray]))
+
+
+def test_token_column_of_a_chunked_array_has_one_vocabulary():
+    first, second = ["سیلاب", "بارش", "پانی"], ["پانی", "تیز", "بارش"]
+    flat = pa.chunked_array([pa.array(first), pa.array(second), pa.array([], pa.string())])
+    column = ArticleTokens.from_arrow(flat, np.array([0, 2, 6]))
+    assert column.vocab.to_pylist() == sorted(set(first + second))  # code-point order
+    assert [column.tokens_of(0), column.tokens_of(1)] == [first[:2], first[2:] + second]
+    assert keywords.keywords_column(column, 2).to_pylist() == [
+        keywords.keywords(first[:2], 2),
+        keywords.keywords(first[2:] + second, 2),
+    ]
+    assert column.tokens_of(1)[0] == column.tokens_of(1)[1]  # one id for one token across chunks
