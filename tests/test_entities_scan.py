@@ -95,6 +95,8 @@ def test_word_table_is_the_character_class():
     pattern = re.compile(f"[{WORD_CHARS}]")
     for cp in [0x30, 0x41, 0x20, 0x627, 0x6D4, 0x200C, 0x200D, 0xD800, 0x1F600, 0x10FFFF]:
         assert bool(table[cp]) == bool(pattern.match(chr(cp))), hex(cp)
+        assert (chr(cp) in entities._word_chars()) == bool(pattern.match(chr(cp))), hex(cp)
+    assert len(entities._word_chars()) == int(table.sum()) > 200
 
 
 def test_batch_guards_equal_the_per_text_search():

@@ -166,6 +166,14 @@ def _qualifier_words() -> frozenset[str]:
 #: follows them; longer runs are clauses, not names.
 _MAX_NAME_WORDS = 3
 _WORD_CHAR = re.compile(f"[{WORD_CHARS}]")
+
+
+@lru_cache(maxsize=1)
+def _word_chars() -> frozenset[str]:
+    """The characters ``_WORD_CHAR`` matches, for a set lookup instead of a regex call."""
+    return frozenset(map(chr, entity_scan.word_table(WORD_CHARS).nonzero()[0].tolist()))
+
+
 _TOKEN = re.compile(f" *([{LETTERS}\u200c]+|[^ ])")
 _WORD = re.compile(f"[{WORD_CHARS}]+")
 
@@ -175,6 +183,10 @@ _WORD = re.compile(f"[{WORD_CHARS}]+")
 # Where a candidate span comes from, in order of trust: when two candidates cover exactly the same
 # words, the more trusted source gives the type and key.
 _GAZETTEER, _TITLE, _PATTERN, _MODEL, _REPEAT = range(5)
+
+
+#: Builds a NamedTuple without its Python-level constructor (the same tuple).
+_new_tuple = tuple.__new__
 
 
 class _Span(NamedTuple):
@@ -218,7 +230,7 @@ def _gazetteer_spans(text: str, matches: list[tuple[int, int, int]]) -> list[_Sp
         typ, key, abbreviation = hits[surface]
         if abbreviation and typ and _neighbour_letters(text, start, end):
             continue
-        spans.append(_Span(start, end, typ, key))
+        spans.append(_new_tuple(_Span, (start, end, typ, key, _GAZETTEER)))  # _Span(start, end, typ, key)
     return spans
 
 
@@ -561,6 +573,7 @@ def _find_local(text: str, names: dict[str, tuple[str, str]], taken: list[_Span]
     """Bare later uses of the article's own names and short forms, outside existing mentions and
     blocking phrases (``blocked``)."""
     out = []
+    word_chars = _word_chars()
     starts = [s.start for s in taken]  # ``taken`` is sorted and disjoint (``_resolve``)
     longest = sorted(names, key=len, reverse=True)[:_MAX_LOCAL_NAMES]
     for surface in longest:
@@ -568,7 +581,7 @@ def _find_local(text: str, names: dict[str, tuple[str, str]], taken: list[_Span]
         i = text.find(surface)
         while i >= 0:
             j = i + len(surface)
-            whole = not (i and _WORD_CHAR.match(text, i - 1)) and not _WORD_CHAR.match(text, j)
+            whole = text[i - 1 : i] not in word_chars and text[j : j + 1] not in word_chars
             if whole:
                 # A use is free unless it cuts into, or lies inside, a mention found before; one
                 # that covers the model's shorter guess (``انور`` of ``سعود انور``) replaces it.
@@ -576,13 +589,12 @@ def _find_local(text: str, names: dict[str, tuple[str, str]], taken: list[_Span]
                 m = k
                 while m and i <= taken[m - 1].start and taken[m - 1].end <= j and taken[m - 1].source == _MODEL:
                     m -= 1
-                if (not m or taken[m - 1].end <= i) and not any(b.start < j and i < b.end for b in blocked):
+                if (not m or taken[m - 1].end <= i) and not (
+                    blocked and any(b.start < j and i < b.end for b in blocked)
+                ):
                     out.append(_Span(i, j, typ, key, _REPEAT))
             i = text.find(surface, j)
     return out
-
-
-_new_tuple = tuple.__new__
 
 
 def _article_mentions(

@@ -70,12 +70,10 @@ def build_trie(surfaces: Iterable[str], symbol: np.ndarray) -> tuple[Trie, list[
 @lru_cache(maxsize=4)
 def word_table(char_class: str) -> np.ndarray:
     """``table[cp]``: whether code point ``cp`` matches the regex character class ``[char_class]``."""
-    pattern = re.compile(f"[{char_class}]")
+    everything = np.arange(0x110000, dtype=np.uint32).tobytes().decode("utf-32-le", "surrogatepass")
     table = np.zeros(0x110000, dtype=np.bool_)
-    for lo in range(0, 0x110000, 0x10000):
-        chunk = "".join(map(chr, range(lo, lo + 0x10000)))
-        hits = [m.start() + lo for m in pattern.finditer(chunk)]
-        table[np.array(hits, dtype=np.int64)] = True
+    hits = [m.start() for m in re.finditer(f"[{char_class}]", everything)]
+    table[np.array(hits, dtype=np.int64)] = True
     return table
 
 
