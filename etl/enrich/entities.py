@@ -5,8 +5,10 @@ Candidates come from rules kept as data files in ``gazetteer/`` (loaded by
 
 * gazetteers (``locations.tsv``, ``organizations.tsv``, ``persons.tsv``): every spelling of a name
   maps to one canonical key, so ``امریکا``/``امریکہ`` or ``آئی ایس پی آر`` and its long form count
-  as the same entity. All surfaces are compiled into one trie-shaped regex (longest match first),
-  so a body is scanned once whatever the size of the lists;
+  as the same entity. All surfaces are one trie-shaped regex (longest match first), which states
+  what is matched; extraction finds the same matches, and the title chains below, in every text of
+  a batch with one compiled pass over tries of the lists (``etl.text.compiled.entity_scan``), so the
+  cost is per character, whatever the size of the lists;
 * title patterns (``titles.txt``): a title word (``وزیراعظم``, ``آرمی چیف جنرل``, ``کپتان``) followed,
   after an optional portfolio/place/body (``qualifiers.txt``), by one to three name words that end
   at a function word or punctuation (``name_stops.txt``). This finds people the gazetteer lacks;
