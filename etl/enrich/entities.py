@@ -5,8 +5,10 @@ Candidates come from rules kept as data files in ``gazetteer/`` (loaded by
 
 * gazetteers (``locations.tsv``, ``organizations.tsv``, ``persons.tsv``): every spelling of a name
   maps to one canonical key, so ``امریکا``/``امریکہ`` or ``آئی ایس پی آر`` and its long form count
-  as the same entity. All surfaces are compiled into one trie-shaped regex (longest match first),
-  so a body is scanned once whatever the size of the lists;
+  as the same entity. All surfaces are one trie-shaped regex (longest match first), which states
+  what is matched; extraction finds the same matches, and the title chains below, in every text of
+  a batch with one compiled pass over tries of the lists (``etl.text.compiled.entity_scan``), so the
+  cost is per character, whatever the size of the lists;
 * title patterns (``titles.txt``): a title word (``وزیراعظم``, ``آرمی چیف جنرل``, ``کپتان``) followed,
   after an optional portfolio/place/body (``qualifiers.txt``), by one to three name words that end
   at a function word or punctuation (``name_stops.txt``). This finds people the gazetteer lacks;
@@ -43,10 +45,13 @@ from collections.abc import Sequence
 from functools import cache, lru_cache
 from typing import NamedTuple
 
+import pyarrow.compute as pc
+
 from etl.enrich import ner
 from etl.enrich.bylines import agency
 from etl.enrich.gazetteers import GAZETTEER_VERSION, WORD_CHARS, _Entry, bounded, gazetteer, trie_regex, word_set
 from etl.text import rules as text_rules
+from etl.text.compiled import entity_scan
 from etl.text.normalize import LETTERS
 
 __all__ = ["GAZETTEER_VERSION", "Mention", "agency", "extract_entities"]
@@ -68,8 +73,9 @@ _LETTER_NAMES = frozenset(text_rules.letter_names())
 _ABBREV_NEIGHBOURS = _LETTER_NAMES - {"کے", "آئی", "جی", "او", "ای"}
 
 
-# ``_gazetteer_re`` and ``_title_re`` define what is matched; extraction runs ``_scan_re``, which
-# finds the same matches in one pass.
+# ``_gazetteer_re`` and ``_title_re`` define what is matched; ``_scan_re`` finds the same matches in
+# one pass, and extraction runs ``_scan_batch``, which finds them in every text of a batch in one
+# compiled pass.
 
 
 @lru_cache(maxsize=1)
@@ -95,17 +101,18 @@ def _scan_re() -> re.Pattern:
     At each word start both are tried inside lookaheads, so every match is empty and its groups
     say what was found there: group 1 a gazetteer surface, group 2 or 3 a title chain, each as
     that pattern alone would match at that position. One scan instead of two halves the cost
-    paid at every character; ``_scan`` restores each pattern's non-overlapping order.
+    paid at every character; ``_scan_spec`` restores each pattern's non-overlapping order.
     """
     gaz = f"({trie_regex(gazetteer())})(?![{WORD_CHARS}])"
     title = f"({_title_chain()})(?![{WORD_CHARS}])"
     return re.compile(f"(?<![{WORD_CHARS}])(?:(?={gaz})(?:(?={title})|)|(?={title}))")
 
 
-def _scan(text: str) -> tuple[list[tuple[int, int]], list[int]]:
+def _scan_spec(text: str) -> tuple[list[tuple[int, int]], list[int]]:
     """``(start, end)`` of each ``_gazetteer_re`` match and the end of each ``_title_re`` match,
     as their ``finditer`` give them: a match starting inside the previous one of its own pattern
-    is dropped, as ``finditer`` would never have tried there."""
+    is dropped, as ``finditer`` would never have tried there. This is what ``_scan_batch`` finds;
+    the tests hold the two together."""
     gazetteer_spans: list[tuple[int, int]] = []
     title_ends: list[int] = []
     gazetteer_end = title_end = 0
@@ -119,6 +126,31 @@ def _scan(text: str) -> tuple[list[tuple[int, int]], list[int]]:
             title_ends.append(end)
             title_end = end
     return gazetteer_spans, title_ends
+
+
+@lru_cache(maxsize=1)
+def _scanner() -> tuple:
+    """The tries and tables ``entity_scan.scan`` runs on, and the gazetteer hit of each surface."""
+    titles = word_set("titles.txt")
+    symbol = entity_scan.symbols(gazetteer(), titles)
+    gazetteer_trie, surfaces = entity_scan.build_trie(gazetteer(), symbol)
+    title_trie, _ = entity_scan.build_trie(titles, symbol)
+    hits = _gazetteer_hits()
+    return (
+        entity_scan.word_table(WORD_CHARS),
+        symbol,
+        gazetteer_trie,
+        title_trie,
+        max(map(len, titles), default=0),
+        [hits[s] for s in surfaces],
+    )
+
+
+def _scan_batch(texts: Sequence[str]) -> entity_scan.Scan:
+    """``_scan_spec`` of every text in one compiled pass: per text, ``(start, end, surface)`` of its
+    gazetteer matches (``surface`` indexes ``_scanner()[5]``) and the ends of its title chains."""
+    word, symbol, gazetteer_trie, title_trie, title_depth, _ = _scanner()
+    return entity_scan.scan(texts, word, symbol, gazetteer_trie, title_trie, title_depth)
 
 
 @lru_cache(maxsize=1)
@@ -136,6 +168,14 @@ def _qualifier_words() -> frozenset[str]:
 #: follows them; longer runs are clauses, not names.
 _MAX_NAME_WORDS = 3
 _WORD_CHAR = re.compile(f"[{WORD_CHARS}]")
+
+
+@lru_cache(maxsize=1)
+def _word_chars() -> frozenset[str]:
+    """The characters ``_WORD_CHAR`` matches, for a set lookup instead of a regex call."""
+    return frozenset(map(chr, entity_scan.word_table(WORD_CHARS).nonzero()[0].tolist()))
+
+
 _TOKEN = re.compile(f" *([{LETTERS}\u200c]+|[^ ])")
 _WORD = re.compile(f"[{WORD_CHARS}]+")
 
@@ -145,6 +185,10 @@ _WORD = re.compile(f"[{WORD_CHARS}]+")
 # Where a candidate span comes from, in order of trust: when two candidates cover exactly the same
 # words, the more trusted source gives the type and key.
 _GAZETTEER, _TITLE, _PATTERN, _MODEL, _REPEAT = range(5)
+
+
+#: Builds a NamedTuple without its Python-level constructor (the same tuple).
+_new_tuple = tuple.__new__
 
 
 class _Span(NamedTuple):
@@ -179,21 +223,21 @@ def _neighbour_letters(text: str, start: int, end: int) -> bool:
     return before in _ABBREV_NEIGHBOURS or after in _ABBREV_NEIGHBOURS
 
 
-def _gazetteer_spans(text: str, matches: list[tuple[int, int]]) -> list[_Span]:
-    """Entities among the gazetteer ``matches`` (``_scan``) of ``text``; a blocking phrase
+def _gazetteer_spans(text: str, matches: list[tuple[int, int, int]]) -> list[_Span]:
+    """Entities among the gazetteer ``matches`` (``_scan_batch``) of ``text``; a blocking phrase
     (``not_entities.txt``) is kept as a span of type "" so that it still covers its words."""
-    hits = _gazetteer_hits()
+    hits = _scanner()[5]
     spans = []
-    for start, end in matches:
-        typ, key, abbreviation = hits[text[start:end]]
+    for start, end, surface in matches:
+        typ, key, abbreviation = hits[surface]
         if abbreviation and typ and _neighbour_letters(text, start, end):
             continue
-        spans.append(_Span(start, end, typ, key))
+        spans.append(_new_tuple(_Span, (start, end, typ, key, _GAZETTEER)))  # _Span(start, end, typ, key)
     return spans
 
 
 def _title_spans(text: str, title_ends: list[int], known: list[_Span]) -> list[_Span]:
-    """People named right after a title (``title_ends``, from ``_scan``); skips names the
+    """People named right after a title (``title_ends``, from ``_scan_batch``); skips names the
     gazetteer already found."""
     out: list[_Span] = []
     if not title_ends:  # most texts name no title: nothing to set up
@@ -249,9 +293,10 @@ def _body_re() -> re.Pattern:
     return bounded(f"(?:{heads}) {word}(?: و {word}| (?:{tails})){{0,2}}")
 
 
-def _pattern_spans(text: str) -> list[_Span]:
-    """Organizations named by a pattern (``_body_re``) whose portfolio word is not a function word."""
-    if not _any_word_of("body_heads.txt").search(text):
+def _pattern_spans(text: str, may_hold: bool = True) -> list[_Span]:
+    """Organizations named by a pattern (``_body_re``) whose portfolio word is not a function word;
+    none when ``may_hold`` is false (``_holding`` found no head word in the text)."""
+    if not may_hold or not _any_word_of("body_heads.txt").search(text):
         return []  # most texts name no such body: skip the scan
     stops = word_set("name_stops.txt") | word_set("org_modifiers.txt") | {"برائے"}
     tails = word_set("body_tails.txt")
@@ -275,12 +320,13 @@ def _institution_re() -> re.Pattern:
     return bounded(trie_regex(word_set("org_heads.txt")))
 
 
-def _institution_spans(text: str) -> list[_Span]:
+def _institution_spans(text: str, may_hold: bool = True) -> list[_Span]:
     """Institutions named by the words right before their head word (``جواہر لال نہرو
     یونیورسٹی``): up to ``_MAX_INSTITUTION_WORDS`` letter words, stopping at punctuation, a function
-    word, a title or an ordinary modifier (``org_modifiers.txt``: ``مقامی اسپتال`` is no name)."""
+    word, a title or an ordinary modifier (``org_modifiers.txt``: ``مقامی اسپتال`` is no name).
+    None when ``may_hold`` is false (``_holding`` found no head word in the text)."""
     out: list[_Span] = []
-    if not _any_word_of("org_heads.txt").search(text):
+    if not may_hold or not _any_word_of("org_heads.txt").search(text):
         return out  # most texts name no institution: skip the scan
     stops = _institution_stops()
     for m in _institution_re().finditer(text):
@@ -308,6 +354,14 @@ def _institution_stops() -> frozenset[str]:
 def _any_word_of(name: str) -> re.Pattern:
     """Any entry of a list anywhere in a text, as a cheap test before a slower scan."""
     return re.compile("|".join(map(re.escape, sorted(word_set(name), key=len, reverse=True))))
+
+
+def _holding(texts: Sequence[str], name: str) -> list[bool]:
+    """For each text, whether ``_any_word_of(name)`` occurs anywhere in it, for the whole batch in
+    one Arrow (RE2) pass: a list of literals matches the same texts under either engine."""
+    arr = ner._to_arrow(texts)  # a lone surrogate becomes U+FFFD, which no entry holds
+    found = pc.match_substring_regex(arr, _any_word_of(name).pattern)
+    return found.to_numpy(zero_copy_only=False).tolist()
 
 
 #: A model span is kept when the recognizer's confidence reaches this for its type.
@@ -521,6 +575,7 @@ def _find_local(text: str, names: dict[str, tuple[str, str]], taken: list[_Span]
     """Bare later uses of the article's own names and short forms, outside existing mentions and
     blocking phrases (``blocked``)."""
     out = []
+    word_chars = _word_chars()
     starts = [s.start for s in taken]  # ``taken`` is sorted and disjoint (``_resolve``)
     longest = sorted(names, key=len, reverse=True)[:_MAX_LOCAL_NAMES]
     for surface in longest:
@@ -528,7 +583,7 @@ def _find_local(text: str, names: dict[str, tuple[str, str]], taken: list[_Span]
         i = text.find(surface)
         while i >= 0:
             j = i + len(surface)
-            whole = not (i and _WORD_CHAR.match(text, i - 1)) and not _WORD_CHAR.match(text, j)
+            whole = text[i - 1 : i] not in word_chars and text[j : j + 1] not in word_chars
             if whole:
                 # A use is free unless it cuts into, or lies inside, a mention found before; one
                 # that covers the model's shorter guess (``انور`` of ``سعود انور``) replaces it.
@@ -536,27 +591,40 @@ def _find_local(text: str, names: dict[str, tuple[str, str]], taken: list[_Span]
                 m = k
                 while m and i <= taken[m - 1].start and taken[m - 1].end <= j and taken[m - 1].source == _MODEL:
                     m -= 1
-                if (not m or taken[m - 1].end <= i) and not any(b.start < j and i < b.end for b in blocked):
+                if (not m or taken[m - 1].end <= i) and not (
+                    blocked and any(b.start < j and i < b.end for b in blocked)
+                ):
                     out.append(_Span(i, j, typ, key, _REPEAT))
             i = text.find(surface, j)
     return out
 
 
-_new_tuple = tuple.__new__
-
-
-def _article_mentions(texts: dict[str, str], predicted: dict[str, list]) -> list[Mention]:
-    """The mentions of one article from its fields' texts and the recognizer's spans of them."""
+def _article_mentions(
+    texts: dict[str, str],
+    predicted: dict[str, list],
+    scanned: dict[str, tuple[list[tuple[int, int, int]], list[int], bool, bool]] | None = None,
+) -> list[Mention]:
+    """The mentions of one article from its fields' texts, the recognizer's spans of them and,
+    when the batch has been scanned already, what ``_scan_batch`` found in them and whether they
+    may hold a body or an institution head word (``scanned``)."""
+    if scanned is None:
+        found_in = _scan_batch(list(texts.values()))
+        scanned = {f: (found_in.gazetteer[i], found_in.title_ends[i], True, True) for i, f in enumerate(texts)}
     fields: dict[str, list[_Span]] = {}
     blocked: dict[str, list[_Span]] = {}
     for field, text in texts.items():
         if not text:
             fields[field] = blocked[field] = []
             continue
-        found, title_ends = _scan(text)
+        found, title_ends, bodies, institutions = scanned[field]
         spans = _gazetteer_spans(text, found)
         blocked[field] = [s for s in spans if not s.type]
-        candidates = spans + _title_spans(text, title_ends, spans) + _pattern_spans(text) + _institution_spans(text)
+        candidates = (
+            spans
+            + _title_spans(text, title_ends, spans)
+            + _pattern_spans(text, bodies)
+            + _institution_spans(text, institutions)
+        )
         candidates += _model_spans(text, predicted[field], {(s.start, s.end) for s in spans})
         fields[field] = _resolve(candidates)
     short = _short_forms(fields, texts)
@@ -594,8 +662,17 @@ def extract_entities_batch(headlines: Sequence[str | None], bodies: Sequence[str
     texts = [{"headline": h or "", "body": b or ""} for h, b in zip(headlines, bodies, strict=True)]
     flat = [t[f] for t in texts for f in ("headline", "body")]
     predicted = ner.predict_spans(flat)
+    found = _scan_batch(flat)
+    scanned = list(
+        zip(found.gazetteer, found.title_ends, _holding(flat, "body_heads.txt"), _holding(flat, "org_heads.txt"))
+    )
     return [
-        _article_mentions(t, {"headline": predicted[2 * i], "body": predicted[2 * i + 1]}) for i, t in enumerate(texts)
+        _article_mentions(
+            t,
+            {"headline": predicted[2 * i], "body": predicted[2 * i + 1]},
+            {"headline": scanned[2 * i], "body": scanned[2 * i + 1]},
+        )
+        for i, t in enumerate(texts)
     ]
 
 
