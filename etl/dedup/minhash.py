@@ -33,6 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from etl import schema
+from etl.text.compiled import njit
 
 #: Words per shingle, permutations, LSH bands x rows and the kept similarity: see bench/dedup_choice.py.
 SHINGLE = 5
@@ -141,39 +142,44 @@ def shingle_values(words: np.ndarray, offsets: np.ndarray, k: int = SHINGLE) -> 
 
 
 def minhash(values: np.ndarray, offsets: np.ndarray, num_perm: int = NUM_PERM, block: int = _BLOCK) -> np.ndarray:
-    """MinHash signatures ``(n, num_perm)`` uint32 from per-body shingle values (``EMPTY`` rows for none)."""
+    """MinHash signatures ``(n, num_perm)`` uint32 from per-body shingle values (``EMPTY`` rows for none).
+
+    Compiled (``_minhash_rows``): each permutation's minimum is taken as the values stream by, with
+    no temporary per value. ``block`` is kept for callers; the compiled pass needs none."""
     a, b = (_A, _B) if num_perm == NUM_PERM else _permutations(num_perm)
     n = len(offsets) - 1
     sig = np.full((n, num_perm), EMPTY, dtype=np.uint32)
-    lengths = np.diff(offsets)
-    docs = np.flatnonzero(lengths > 0)
-    if len(docs) == 0:
-        return sig
-    ends = offsets[docs + 1]
-    # permutations along the first axis, so that the per-body reduction runs over contiguous memory
-    size = num_perm * max(block, int(lengths.max()))
-    buf, tmp = np.empty(size, dtype=np.uint64), np.empty(size, dtype=np.uint64)
-    i = 0
-    while i < len(docs):
-        # take whole bodies until the block is full (always at least one body)
-        end_pos = offsets[docs[i]] + block
-        j = max(i + 1, int(np.searchsorted(ends, end_pos, side="right")))
-        group = docs[i:j]
-        s0, s1 = int(offsets[group[0]]), int(offsets[group[-1] + 1])
-        w = s1 - s0  # contiguous views: strided ones are 3x slower
-        v, t = buf[: num_perm * w].reshape(num_perm, w), tmp[: num_perm * w].reshape(num_perm, w)
-        np.multiply(a[:, None], values[None, s0:s1], out=v)
-        # a*x + b < 2**62 + 2**31; one fold y = (v & p) + (v >> 31) is congruent and below 2p + 3,
-        # then min(y, y - p) with uint64 wrap-around is y mod p (up to p + 2 in a vanishing corner)
-        v += b[:, None]
-        np.right_shift(v, np.uint64(31), out=t)
-        v &= _PRIME
-        v += t
-        np.subtract(v, _PRIME, out=t)
-        np.minimum(v, t, out=v)
-        sig[group] = np.minimum.reduceat(v, offsets[group] - s0, axis=1).T
-        i = j
+    if n and int(offsets[-1]) > int(offsets[0]):
+        _minhash_rows(
+            np.ascontiguousarray(values, dtype=np.uint64), np.ascontiguousarray(offsets, dtype=np.int64), a, b, sig
+        )
     return sig
+
+
+@njit(nogil=True)
+def _minhash_rows(values, offsets, a, b, sig):  # pragma: no cover - compiled by numba
+    """Fill ``sig[d, k]`` with the least ``(a[k] * x + b[k]) mod p`` over body ``d``'s values ``x``.
+
+    The modulus is the shift-and-add fold: ``a*x + b < 2**62 + 2**31``, ``y = (v & p) + (v >> 31)``
+    is congruent and below ``2p + 3``, then ``y - p`` when ``y >= p`` (up to ``p + 2`` in a
+    vanishing corner, the value every version of this module gives)."""
+    p = np.uint64(0x7FFFFFFF)
+    shift = np.uint64(31)
+    for d in range(len(offsets) - 1):
+        s0, s1 = offsets[d], offsets[d + 1]
+        if s1 <= s0:
+            continue
+        for k in range(len(a)):
+            ak, bk = a[k], b[k]
+            low = np.uint64(0xFFFFFFFFFFFFFFFF)
+            for s in range(s0, s1):
+                v = ak * values[s] + bk
+                y = (v & p) + (v >> shift)
+                if y >= p:
+                    y -= p
+                if y < low:
+                    low = y
+            sig[d, k] = np.uint32(low)
 
 
 def signatures(bodies: pa.Array | pa.ChunkedArray | Sequence[str | None]) -> np.ndarray:
