@@ -237,6 +237,8 @@ def find_duplicates(
         key=lambda link: (-link[3], min(ids[link[0]], ids[link[1]]), max(ids[link[0]], ids[link[1]])),
     )
 
+    kind_between = rewrites.PairKinds(feats)  # kind_of(evidence(feats, x, y)), each pair once
+
     def rank(x: int) -> tuple:
         return (published[x] is None, published[x] or 0, ingest[x], ids[x])
 
@@ -256,7 +258,7 @@ def find_duplicates(
         li, lj = lead.get(ri, i), lead.get(rj, j)
         ai = li if rewrites.has_sketch(feats, li) else i
         aj = lj if rewrites.has_sketch(feats, lj) else j
-        if {ai, aj} == {i, j} or rewrites.kind_of(rewrites.evidence(feats, ai, aj)) in kinds:
+        if {ai, aj} == {i, j} or kind_between(ai, aj) in kinds:
             finder.union(i, j)
             lead[finder.find(i)] = min(li, lj, key=rank)
 
@@ -341,7 +343,7 @@ def find_duplicates(
             or (
                 rewrites.has_sketch(feats, x)
                 and rewrites.has_sketch(feats, y)
-                and rewrites.kind_of(rewrites.evidence(feats, x, y)) in ("rewrite", "story")
+                and kind_between(x, y) in ("rewrite", "story")
             )
             for x in side_i
             for y in side_j
