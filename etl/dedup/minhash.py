@@ -11,8 +11,8 @@ How (all vectorised; figures and the choice of every constant: ``bench/dedup_cho
   copies of one story differ exactly there); each *distinct* word gets a stable 64-bit blake2b
   hash once (``dictionary_encode`` of all tokens), never Python's salted ``hash()``;
 * ``SHINGLE`` consecutive word hashes are mixed into one 31-bit shingle value with numpy;
-* ``NUM_PERM`` permutations ``(a*x + b) mod (2**31 - 1)`` are applied to blocks of shingles and
-  reduced per article with ``np.minimum.reduceat``; the block size bounds memory;
+* ``NUM_PERM`` permutations ``(a*x + b) mod (2**31 - 1)`` are applied to every shingle and
+  reduced per article in one compiled pass (``etl.dedup.compiled``), with no temporaries;
 * ``etl.dedup.clusters`` cuts the signature into ``BANDS`` bands of ``ROWS`` rows; articles
   sharing a band bucket are candidates, kept when their estimated Jaccard similarity reaches
   ``THRESHOLD``; exact copies (same ``content_hash``) and kept candidate pairs are joined into
@@ -33,7 +33,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from etl import schema
-from etl.text.compiled import njit
 
 #: Words per shingle, permutations, LSH bands x rows and the kept similarity: see bench/dedup_choice.py.
 SHINGLE = 5
@@ -144,42 +143,19 @@ def shingle_values(words: np.ndarray, offsets: np.ndarray, k: int = SHINGLE) -> 
 def minhash(values: np.ndarray, offsets: np.ndarray, num_perm: int = NUM_PERM, block: int = _BLOCK) -> np.ndarray:
     """MinHash signatures ``(n, num_perm)`` uint32 from per-body shingle values (``EMPTY`` rows for none).
 
-    Compiled (``_minhash_rows``): each permutation's minimum is taken as the values stream by, with
-    no temporary per value. ``block`` is kept for callers; the compiled pass needs none."""
+    Compiled (``etl.dedup.compiled.minhash_rows``, imported here: the copy search, which reads
+    signatures, never loads numba): each permutation's minimum is taken as the values stream by,
+    with no temporary per value. ``block`` is kept for callers; the compiled pass needs none."""
+    from etl.dedup.compiled import minhash_rows
+
     a, b = (_A, _B) if num_perm == NUM_PERM else _permutations(num_perm)
     n = len(offsets) - 1
     sig = np.full((n, num_perm), EMPTY, dtype=np.uint32)
     if n and int(offsets[-1]) > int(offsets[0]):
-        _minhash_rows(
+        minhash_rows(
             np.ascontiguousarray(values, dtype=np.uint64), np.ascontiguousarray(offsets, dtype=np.int64), a, b, sig
         )
     return sig
-
-
-@njit(nogil=True)
-def _minhash_rows(values, offsets, a, b, sig):  # pragma: no cover - compiled by numba
-    """Fill ``sig[d, k]`` with the least ``(a[k] * x + b[k]) mod p`` over body ``d``'s values ``x``.
-
-    The modulus is the shift-and-add fold: ``a*x + b < 2**62 + 2**31``, ``y = (v & p) + (v >> 31)``
-    is congruent and below ``2p + 3``, then ``y - p`` when ``y >= p`` (up to ``p + 2`` in a
-    vanishing corner, the value every version of this module gives)."""
-    p = np.uint64(0x7FFFFFFF)
-    shift = np.uint64(31)
-    for d in range(len(offsets) - 1):
-        s0, s1 = offsets[d], offsets[d + 1]
-        if s1 <= s0:
-            continue
-        for k in range(len(a)):
-            ak, bk = a[k], b[k]
-            low = np.uint64(0xFFFFFFFFFFFFFFFF)
-            for s in range(s0, s1):
-                v = ak * values[s] + bk
-                y = (v & p) + (v >> shift)
-                if y >= p:
-                    y -= p
-                if y < low:
-                    low = y
-            sig[d, k] = np.uint32(low)
 
 
 def signatures(bodies: pa.Array | pa.ChunkedArray | Sequence[str | None]) -> np.ndarray:
