@@ -373,3 +373,24 @@ def test_compiled_minhash_equals_the_formula(num_perm):
     assert got.dtype == np.uint32 and got.shape == (len(lengths), num_perm)
     assert np.array_equal(got, _minhash_reference(values, offsets, num_perm))
     assert (got[lengths == 0] == minhash.EMPTY).all() and (got[lengths > 0] < minhash.EMPTY).all()
+
+
+def test_candidate_pairs_of_band_ranges_unite_to_all_pairs():
+    rng = random.Random(3)
+    bodies = []
+    for seed in range(12):
+        words = article(seed)
+        bodies.append(text(words))
+        for _ in range(2):  # two edited copies of each: pairs in many bands, not all
+            edited = list(words)
+            for k in rng.sample(range(len(words)), 12):
+                edited[k] = rng.choice(_VOCAB)
+            bodies.append(text(edited))
+    sig = minhash.signatures(bodies)
+    whole = clusters.candidate_pairs(sig)
+    assert len(whole) >= 24
+    parts = [clusters.candidate_pairs(sig, band_range=range(lo, lo + 8)) for lo in range(0, minhash.BANDS, 8)]
+    assert any(len(p) < len(whole) for p in parts)  # a range alone misses pairs the others find
+    united = np.unique(np.concatenate(parts), axis=0)
+    assert np.array_equal(united, whole)
+    assert len(clusters.candidate_pairs(sig, band_range=range(0))) == 0

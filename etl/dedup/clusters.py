@@ -56,12 +56,15 @@ def candidate_pairs(
     bands: int = BANDS,
     rows: int = ROWS,
     live: np.ndarray | None = None,
+    band_range: range | None = None,
 ) -> np.ndarray:
     """``(m, 2)`` row pairs ``i < j`` sharing at least one LSH bucket; rows with ``EMPTY`` never pair.
 
     When ``active`` (bool per row) is given, only pairs with at least one active row are returned;
     when ``live`` is given, only rows it marks take part. Buckets are found one band at a time, so
-    the temporaries are a few bytes per row, not the whole key matrix.
+    the temporaries are a few bytes per row, not the whole key matrix. ``band_range`` (default:
+    every band) takes the buckets of some bands only: the pairs of a split of the bands into
+    ranges, united, are the pairs of all of them, so the search can be spread over tasks.
     """
     mask = sig[:, 0] != EMPTY
     if live is not None:
@@ -71,7 +74,7 @@ def candidate_pairs(
         return np.zeros((0, 2), dtype=np.int64)
     n = np.int64(len(sig))
     found = []
-    for band in range(bands):
+    for band in range(bands) if band_range is None else band_range:
         keys = band_keys(sig, band, rows, rows_in)
         order = np.argsort(keys, kind="stable")
         keys, owner = keys[order], rows_in[order]
@@ -91,6 +94,8 @@ def candidate_pairs(
         if active is not None:
             p = p[active[p[:, 0]] | active[p[:, 1]]]
         found.append(np.unique(p[:, 0].astype(np.int64) * n + p[:, 1]))
+    if not found:
+        return np.zeros((0, 2), dtype=np.int64)
     key = np.unique(np.concatenate(found))
     return np.stack((key // n, key % n), 1)
 
