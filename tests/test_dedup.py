@@ -342,3 +342,55 @@ def test_exact_copy_of_two_history_rows_points_to_the_earliest():
     )
     got = pointers(clusters.find_duplicates(table([{"id": "b", "body": body}]), history))
     assert got == {"b": ("h1", "exact", 1.0)}
+
+
+def _minhash_reference(values: np.ndarray, offsets: np.ndarray, num_perm: int) -> np.ndarray:
+    """The permutation MinHash written out with numpy: ``(a*x + b)`` folded modulo ``2**31 - 1``
+    (``y - p`` when the fold ``y`` reaches ``p``), the least per body, ``EMPTY`` for no values."""
+    a, b = minhash._permutations(num_perm)
+    p = np.uint64((1 << 31) - 1)
+    out = np.full((len(offsets) - 1, num_perm), minhash.EMPTY, dtype=np.uint32)
+    for d in range(len(offsets) - 1):
+        x = values[offsets[d] : offsets[d + 1]]
+        if not len(x):
+            continue
+        v = a[:, None] * x[None, :] + b[:, None]
+        y = (v & p) + (v >> np.uint64(31))
+        out[d] = np.where(y >= p, y - p, y).min(axis=1)
+    return out
+
+
+@pytest.mark.parametrize("num_perm", [minhash.NUM_PERM, 7])
+def test_compiled_minhash_equals_the_formula(num_perm):
+    rng = np.random.default_rng(5)
+    lengths = rng.integers(0, 300, 40)
+    lengths[::6] = 0  # bodies without shingles
+    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    values = rng.integers(0, 1 << 31, int(offsets[-1])).astype(np.uint64)
+    values[:20] = (1 << 31) - 1  # the largest shingle value
+    got = minhash.minhash(values, offsets, num_perm)
+    assert got.dtype == np.uint32 and got.shape == (len(lengths), num_perm)
+    assert np.array_equal(got, _minhash_reference(values, offsets, num_perm))
+    assert (got[lengths == 0] == minhash.EMPTY).all() and (got[lengths > 0] < minhash.EMPTY).all()
+
+
+def test_candidate_pairs_of_band_ranges_unite_to_all_pairs():
+    rng = random.Random(3)
+    bodies = []
+    for seed in range(12):
+        words = article(seed)
+        bodies.append(text(words))
+        for _ in range(2):  # two edited copies of each: pairs in many bands, not all
+            edited = list(words)
+            for k in rng.sample(range(len(words)), 12):
+                edited[k] = rng.choice(_VOCAB)
+            bodies.append(text(edited))
+    sig = minhash.signatures(bodies)
+    whole = clusters.candidate_pairs(sig)
+    assert len(whole) >= 24
+    parts = [clusters.candidate_pairs(sig, band_range=range(lo, lo + 8)) for lo in range(0, minhash.BANDS, 8)]
+    assert any(len(p) < len(whole) for p in parts)  # a range alone misses pairs the others find
+    united = np.unique(np.concatenate(parts), axis=0)
+    assert np.array_equal(united, whole)
+    assert len(clusters.candidate_pairs(sig, band_range=range(0))) == 0

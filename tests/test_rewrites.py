@@ -335,3 +335,71 @@ def test_the_result_does_not_depend_on_the_rows_order_and_keeps_every_minhash_co
             for y in members:
                 if x < y:
                     assert rewrites.kind_of(rewrites.evidence(feats, row[x], row[y])) in ("rewrite", "story")
+
+
+def test_vectorised_decision_equals_kind_of():
+    rng = random.Random(11)
+    cases = []
+    for _ in range(3000):
+        keys = []
+        for _ in range(2):
+            a, b = rng.choice([0, 1, 2, 3, 5, 8]), rng.choice([0, 1, 2, 3, 5, 8])
+            keys.append((rng.randint(0, min(a, b)), a, b))
+        cases.append(
+            rewrites.Evidence(
+                containment=rng.choice([0.0, 0.05, 0.1, 0.2, 0.325, 0.33, 0.375, 0.5, 1.0, rng.random()]),
+                shared=rng.randint(0, 50),
+                numbers=keys[0],
+                entities=keys[1],
+                days_apart=rng.choice([None, 0.0, 1.5, 3.0, 3.0000001, 10.0]),
+                same_site=rng.random() < 0.2,
+            )
+        )
+    codes = rewrites.kinds_of(
+        np.array([e.containment for e in cases]),
+        np.array([e.numbers for e in cases]),
+        np.array([e.entities for e in cases]),
+        np.array([np.nan if e.days_apart is None else e.days_apart for e in cases]),
+        np.array([e.same_site for e in cases]),
+    )
+    assert [rewrites.KINDS[c] for c in codes] == [rewrites.kind_of(e) for e in cases]
+    assert {rewrites.KINDS[c] for c in codes} == {None, "rewrite", "story"}
+
+
+def test_batch_codes_and_pair_kinds_equal_the_single_pair_decision():
+    rng = random.Random(8)
+    base = [sentences(90 + k, n=rng.randint(4, 14)) for k in range(5)]
+    rows = []
+    for k in range(16):
+        src = base[k % 5]
+        sents = rewrite_of(src, k) if k >= 5 else src
+        rows.append(
+            {
+                "id": f"p{k}",
+                "body": body(sents, [str(k % 3), "7"][: k % 3]),
+                "entities": [f"person:{k % 5}", f"location:{k % 2}"],
+                "site": f"s{k % 4}.pk" if k % 7 else None,
+                "published": None if k == 3 else DAY + dt.timedelta(days=k % 6),
+            }
+        )
+    t = table(rows)
+    f = rewrites.Features.from_columns(
+        t["sketch"], t["numbers"], t["entities"], t["published_at"].cast(pa.int64()).to_pylist(), t["site"].to_pylist()
+    )
+    i, j = np.triu_indices(len(rows), 1)
+    keep, codes, contained = rewrites.pair_codes(f, i, j, rewrites.STORY_CONTAINMENT)
+    single = [rewrites.evidence(f, a, b) for a, b in zip(i.tolist(), j.tolist())]
+    assert keep.tolist() == [k for k, e in enumerate(single) if e.containment >= rewrites.STORY_CONTAINMENT]
+    assert [rewrites.KINDS[c] for c in codes] == [rewrites.kind_of(single[k]) for k in keep.tolist()]
+    assert contained.tolist() == [single[k].containment for k in keep.tolist()]
+    assert {rewrites.KINDS[c] for c in codes} >= {"rewrite", None}
+    kinds = rewrites.PairKinds(f)
+    assert [kinds(b, a) for a, b in zip(i.tolist(), j.tolist())] == [rewrites.kind_of(e) for e in single]
+
+
+def test_rows_not_in_order_are_sorted_before_pairs_are_compared():
+    lists = pa.array([[5, 1, 9], [9, 5], [], [3, 2, 1]], rewrites.list_type())
+    f = rewrites.Features.from_columns(lists, lists, lists, [None] * 4, [None] * 4)
+    assert f.sketch[0].tolist() == [1, 5, 9, 5, 9, 1, 2, 3]
+    assert rewrites.evidence(f, 0, 1).shared == 2 and rewrites.evidence(f, 0, 3).shared == 1
+    assert rewrites.evidence(f, 0, 2).shared == 0

@@ -56,12 +56,15 @@ def candidate_pairs(
     bands: int = BANDS,
     rows: int = ROWS,
     live: np.ndarray | None = None,
+    band_range: range | None = None,
 ) -> np.ndarray:
     """``(m, 2)`` row pairs ``i < j`` sharing at least one LSH bucket; rows with ``EMPTY`` never pair.
 
     When ``active`` (bool per row) is given, only pairs with at least one active row are returned;
     when ``live`` is given, only rows it marks take part. Buckets are found one band at a time, so
-    the temporaries are a few bytes per row, not the whole key matrix.
+    the temporaries are a few bytes per row, not the whole key matrix. ``band_range`` (default:
+    every band) takes the buckets of some bands only: the pairs of a split of the bands into
+    ranges, united, are the pairs of all of them, so the search can be spread over tasks.
     """
     mask = sig[:, 0] != EMPTY
     if live is not None:
@@ -71,7 +74,7 @@ def candidate_pairs(
         return np.zeros((0, 2), dtype=np.int64)
     n = np.int64(len(sig))
     found = []
-    for band in range(bands):
+    for band in range(bands) if band_range is None else band_range:
         keys = band_keys(sig, band, rows, rows_in)
         order = np.argsort(keys, kind="stable")
         keys, owner = keys[order], rows_in[order]
@@ -91,6 +94,8 @@ def candidate_pairs(
         if active is not None:
             p = p[active[p[:, 0]] | active[p[:, 1]]]
         found.append(np.unique(p[:, 0].astype(np.int64) * n + p[:, 1]))
+    if not found:
+        return np.zeros((0, 2), dtype=np.int64)
     key = np.unique(np.concatenate(found))
     return np.stack((key // n, key % n), 1)
 
@@ -237,6 +242,8 @@ def find_duplicates(
         key=lambda link: (-link[3], min(ids[link[0]], ids[link[1]]), max(ids[link[0]], ids[link[1]])),
     )
 
+    kind_between = rewrites.PairKinds(feats)  # kind_of(evidence(feats, x, y)), each pair once
+
     def rank(x: int) -> tuple:
         return (published[x] is None, published[x] or 0, ingest[x], ids[x])
 
@@ -256,7 +263,7 @@ def find_duplicates(
         li, lj = lead.get(ri, i), lead.get(rj, j)
         ai = li if rewrites.has_sketch(feats, li) else i
         aj = lj if rewrites.has_sketch(feats, lj) else j
-        if {ai, aj} == {i, j} or rewrites.kind_of(rewrites.evidence(feats, ai, aj)) in kinds:
+        if {ai, aj} == {i, j} or kind_between(ai, aj) in kinds:
             finder.union(i, j)
             lead[finder.find(i)] = min(li, lj, key=rank)
 
@@ -341,7 +348,7 @@ def find_duplicates(
             or (
                 rewrites.has_sketch(feats, x)
                 and rewrites.has_sketch(feats, y)
-                and rewrites.kind_of(rewrites.evidence(feats, x, y)) in ("rewrite", "story")
+                and kind_between(x, y) in ("rewrite", "story")
             )
             for x in side_i
             for y in side_j

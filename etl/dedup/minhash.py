@@ -11,8 +11,8 @@ How (all vectorised; figures and the choice of every constant: ``bench/dedup_cho
   copies of one story differ exactly there); each *distinct* word gets a stable 64-bit blake2b
   hash once (``dictionary_encode`` of all tokens), never Python's salted ``hash()``;
 * ``SHINGLE`` consecutive word hashes are mixed into one 31-bit shingle value with numpy;
-* ``NUM_PERM`` permutations ``(a*x + b) mod (2**31 - 1)`` are applied to blocks of shingles and
-  reduced per article with ``np.minimum.reduceat``; the block size bounds memory;
+* ``NUM_PERM`` permutations ``(a*x + b) mod (2**31 - 1)`` are applied to every shingle and
+  reduced per article in one compiled pass (``etl.dedup.compiled``), with no temporaries;
 * ``etl.dedup.clusters`` cuts the signature into ``BANDS`` bands of ``ROWS`` rows; articles
   sharing a band bucket are candidates, kept when their estimated Jaccard similarity reaches
   ``THRESHOLD``; exact copies (same ``content_hash``) and kept candidate pairs are joined into
@@ -141,38 +141,20 @@ def shingle_values(words: np.ndarray, offsets: np.ndarray, k: int = SHINGLE) -> 
 
 
 def minhash(values: np.ndarray, offsets: np.ndarray, num_perm: int = NUM_PERM, block: int = _BLOCK) -> np.ndarray:
-    """MinHash signatures ``(n, num_perm)`` uint32 from per-body shingle values (``EMPTY`` rows for none)."""
+    """MinHash signatures ``(n, num_perm)`` uint32 from per-body shingle values (``EMPTY`` rows for none).
+
+    Compiled (``etl.dedup.compiled.minhash_rows``, imported here: the copy search, which reads
+    signatures, never loads numba): each permutation's minimum is taken as the values stream by,
+    with no temporary per value. ``block`` is kept for callers; the compiled pass needs none."""
+    from etl.dedup.compiled import minhash_rows
+
     a, b = (_A, _B) if num_perm == NUM_PERM else _permutations(num_perm)
     n = len(offsets) - 1
     sig = np.full((n, num_perm), EMPTY, dtype=np.uint32)
-    lengths = np.diff(offsets)
-    docs = np.flatnonzero(lengths > 0)
-    if len(docs) == 0:
-        return sig
-    ends = offsets[docs + 1]
-    # permutations along the first axis, so that the per-body reduction runs over contiguous memory
-    size = num_perm * max(block, int(lengths.max()))
-    buf, tmp = np.empty(size, dtype=np.uint64), np.empty(size, dtype=np.uint64)
-    i = 0
-    while i < len(docs):
-        # take whole bodies until the block is full (always at least one body)
-        end_pos = offsets[docs[i]] + block
-        j = max(i + 1, int(np.searchsorted(ends, end_pos, side="right")))
-        group = docs[i:j]
-        s0, s1 = int(offsets[group[0]]), int(offsets[group[-1] + 1])
-        w = s1 - s0  # contiguous views: strided ones are 3x slower
-        v, t = buf[: num_perm * w].reshape(num_perm, w), tmp[: num_perm * w].reshape(num_perm, w)
-        np.multiply(a[:, None], values[None, s0:s1], out=v)
-        # a*x + b < 2**62 + 2**31; one fold y = (v & p) + (v >> 31) is congruent and below 2p + 3,
-        # then min(y, y - p) with uint64 wrap-around is y mod p (up to p + 2 in a vanishing corner)
-        v += b[:, None]
-        np.right_shift(v, np.uint64(31), out=t)
-        v &= _PRIME
-        v += t
-        np.subtract(v, _PRIME, out=t)
-        np.minimum(v, t, out=v)
-        sig[group] = np.minimum.reduceat(v, offsets[group] - s0, axis=1).T
-        i = j
+    if n and int(offsets[-1]) > int(offsets[0]):
+        minhash_rows(
+            np.ascontiguousarray(values, dtype=np.uint64), np.ascontiguousarray(offsets, dtype=np.int64), a, b, sig
+        )
     return sig
 
 

@@ -224,6 +224,44 @@ def kind_of(e: Evidence) -> str | None:
     return None
 
 
+#: ``kinds_of``'s codes: no link, a rewrite, a story (``KINDS[code]``).
+KINDS = (None, "rewrite", "story")
+
+
+def kinds_of(
+    containment: np.ndarray,
+    numbers: np.ndarray,
+    entities: np.ndarray,
+    days_apart: np.ndarray,
+    same_site: np.ndarray,
+) -> np.ndarray:
+    """``kind_of`` over arrays of pairs, as codes into ``KINDS`` (int8): ``numbers`` and
+    ``entities`` are ``(m, 3)`` like ``Evidence``'s, ``days_apart`` is NaN where unknown. The same
+    decision, term by term, without an ``Evidence`` per pair."""
+    m = len(containment)
+    out = np.zeros(m, dtype=np.int8)
+    if not m:
+        return out
+    with np.errstate(invalid="ignore", divide="ignore"):
+        n_small = np.minimum(numbers[:, 1], numbers[:, 2])
+        e_small = np.minimum(entities[:, 1], entities[:, 2])
+        n_known, e_known = n_small > 0, e_small > 0
+        nums = np.divide(numbers[:, 0], n_small, out=np.zeros(m), where=n_known)
+        ents = np.divide(entities[:, 0], e_small, out=np.zeros(m), where=e_known)
+        apart = ~np.isnan(days_apart) & (days_apart > MAX_DAYS)
+    ruled_out = same_site | apart
+    conflict = n_known & (n_small >= CONFLICT_KEYS) & (nums < NUMBER_CONFLICT)
+    support = (n_known & (nums == 1.0) & (numbers[:, 0] >= SUPPORT_KEYS)) | (
+        e_known & (ents == 1.0) & (entities[:, 0] >= SUPPORT_KEYS)
+    )
+    rewrite = ~conflict & ((containment >= REWRITE_CONTAINMENT) | ((containment >= REWRITE_SUPPORTED) & support))
+    story = (containment >= STORY_CONTAINMENT) & e_known & (entities[:, 0] >= 1) & (ents >= STORY_ENTITIES)
+    out[story] = 2
+    out[rewrite] = 1
+    out[ruled_out] = 0
+    return out
+
+
 # --------------------------------------------------------------------------- search
 
 
@@ -236,6 +274,9 @@ class Features(NamedTuple):
     published: list  # microseconds since the epoch, or None
     site: list  # the article's site, or None
     size: np.ndarray  # values in each row's whole sketch (``sketch`` may hold only some: ``restrict``)
+    when: np.ndarray  # ``published`` as int64 microseconds (0 where unknown) ...
+    dated: np.ndarray  # ... and where it is known
+    site_code: np.ndarray  # ``site`` as an int64 code per distinct site, -1 for None
 
     @classmethod
     def from_columns(
@@ -247,8 +288,22 @@ class Features(NamedTuple):
         site: list,
         size: np.ndarray | None = None,
     ) -> Features:
-        flat = _flat(sketch)
-        return cls(flat, _flat(numbers), _flat(entities), published, site, np.diff(flat[1]) if size is None else size)
+        flat = _sorted_rows(_flat(sketch))
+        dated = np.array([p is not None for p in published], dtype=bool)
+        when = np.array([p or 0 for p in published], dtype=np.int64)
+        enc = pa.array(site, pa.string()).dictionary_encode()
+        codes = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        return cls(
+            flat,
+            _sorted_rows(_flat(numbers)),
+            _sorted_rows(_flat(entities)),
+            published,
+            site,
+            np.diff(flat[1]) if size is None else size,
+            when,
+            dated,
+            codes,
+        )
 
 
 def _flat(col: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
@@ -261,6 +316,20 @@ def _flat(col: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
     np.cumsum(lengths, out=offsets[1:])
     values = pc.list_flatten(col).to_numpy(zero_copy_only=False).astype(np.uint32)
     return values, offsets
+
+
+def _sorted_rows(flat: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """``flat`` with each row's values ascending (as this module writes them; ``evidence`` relies
+    on it), sorting only when some row is not."""
+    values, offsets = flat
+    if len(values) < 2:
+        return flat
+    down = values[1:] <= values[:-1]
+    down[offsets[1:-1][(offsets[1:-1] > 0) & (offsets[1:-1] < len(values))] - 1] = False  # row starts
+    if not down.any():
+        return flat
+    row = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
+    return values[np.lexsort((values, row))], offsets
 
 
 def empty_column(n: int) -> pa.Array:
@@ -368,14 +437,16 @@ def overlaps(
         return out
     vi, wi = _ragged(flat, i)
     vj, wj = _ragged(flat, j)
-    # values are distinct within a row: a (pair, value) key found twice is on both sides
+    # values are distinct within a row: a (pair, value) key found twice is on both sides; each
+    # side's keys ascend already (rows' values are sorted), so a stable sort is one merge
     keys = np.sort(
         np.concatenate(
             (
                 (wi.astype(np.uint64) << np.uint64(32)) | vi.astype(np.uint64),
                 (wj.astype(np.uint64) << np.uint64(32)) | vj.astype(np.uint64),
             )
-        )
+        ),
+        kind="stable",
     )
     twice = keys[1:][keys[1:] == keys[:-1]]
     out[:, 0] = np.bincount((twice >> np.uint64(32)).astype(np.int64), minlength=len(i))
@@ -420,7 +491,12 @@ def _members(flat: tuple[np.ndarray, np.ndarray], i: int) -> np.ndarray:
 
 def _overlap(flat: tuple[np.ndarray, np.ndarray], i: int, j: int) -> tuple[int, int, int]:
     a, b = _members(flat, i), _members(flat, j)
-    return len(np.intersect1d(a, b, assume_unique=True)), len(a), len(b)
+    if not len(a) or not len(b):
+        return 0, len(a), len(b)
+    # a row's values are sorted and distinct: each of ``a`` is in ``b`` where its place holds it
+    at = np.searchsorted(b, a)
+    at[at == len(b)] = 0
+    return int(np.count_nonzero(b[at] == a)), len(a), len(b)
 
 
 def evidence(f: Features, i: int, j: int) -> Evidence:
@@ -438,21 +514,58 @@ def evidence(f: Features, i: int, j: int) -> Evidence:
     )
 
 
+class PairKinds:
+    """``kind_of(evidence(f, i, j))`` for pairs of rows asked one at a time, each pair computed once."""
+
+    def __init__(self, f: Features):
+        self.f = f
+        self._kinds: dict[tuple[int, int], str | None] = {}
+
+    def __call__(self, i: int, j: int) -> str | None:
+        key = (i, j) if i < j else (j, i)
+        if key not in self._kinds:
+            self._kinds[key] = kind_of(evidence(self.f, i, j))
+        return self._kinds[key]
+
+
+def pair_codes(
+    f: Features, i: np.ndarray, j: np.ndarray, floor: float = 0.0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``kind_of`` of each pair ``(i[k], j[k])`` whose containment reaches ``floor``, as
+    ``kinds_of`` codes: returns the index of those pairs into ``i``, their codes and containments
+    (what ``_evidence`` and ``kind_of`` give pair by pair)."""
+    i, j = np.asarray(i, dtype=np.int64), np.asarray(j, dtype=np.int64)
+    sketch = overlaps(f.sketch, i, j, f.size)
+    smaller = np.minimum(sketch[:, 1], sketch[:, 2])
+    contained = np.divide(sketch[:, 0], smaller, out=np.zeros(len(i)), where=smaller > 0)
+    keep = np.flatnonzero(contained >= floor)
+    i, j, contained = i[keep], j[keep], contained[keep]
+    numbers, entities = overlaps(f.numbers, i, j), overlaps(f.entities, i, j)
+    both = f.dated[i] & f.dated[j]
+    apart = np.full(len(i), np.nan)
+    apart[both] = np.abs(f.when[i][both] - f.when[j][both]) / _US_PER_DAY
+    same_site = (f.site_code[i] >= 0) & (f.site_code[i] == f.site_code[j])
+    return keep, kinds_of(contained, numbers, entities, apart, same_site), contained
+
+
 def links(f: Features, touched: np.ndarray, live: np.ndarray) -> list[tuple[int, int, str, float]]:
     """The rewrite and story links among the rows: ``(i, j, kind, containment)``."""
     cand = candidates(f.sketch, touched, live, f.size)
-    site = f.site
-    cand = cand[[site[a] is None or site[a] != site[b] for a, b in cand.tolist()]] if len(cand) else cand
+    if len(cand):
+        a, b = f.site_code[cand[:, 0]], f.site_code[cand[:, 1]]
+        cand = cand[(a < 0) | (a != b)]
     if not len(cand):
         return []
     out = []
     step = max(1, PAIR_BLOCK // (2 * MAX_SKETCH))  # pairs whose values are gathered at once
     for at in range(0, len(cand), step):
         block = cand[at : at + step]
-        for i, j, e in _evidence(f, block[:, 0], block[:, 1], STORY_CONTAINMENT):
-            kind = kind_of(e)
-            if kind is not None:
-                out.append((i, j, kind, e.containment))
+        keep, codes, contained = pair_codes(f, block[:, 0], block[:, 1], STORY_CONTAINMENT)
+        hit = codes > 0
+        for i, j, code, c in zip(
+            block[keep[hit], 0].tolist(), block[keep[hit], 1].tolist(), codes[hit].tolist(), contained[hit].tolist()
+        ):
+            out.append((i, j, "rewrite" if code == 1 else "story", c))
     return out
 
 

@@ -116,8 +116,13 @@ class SourceWriter:
         copies, named = 0, []
         if table == "signatures":
             copies = pc.sum(pc.is_valid(part["duplicate_of"])).as_py() or 0
-        elif table == "mentions":
-            named = list(zip(*(part[c].to_pylist() for c in schema.ENTITIES.names)))
+        elif table == "mentions" and part.num_rows:
+            # each entity once, as its last mention in the part names it (a later one wins)
+            enc = part["entity_id"].combine_chunks().dictionary_encode()
+            codes = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False)
+            _, last = np.unique(codes[::-1], return_index=True)
+            rows = part.select(schema.ENTITIES.names).take(pa.array(np.sort(len(codes) - 1 - last)))
+            named = list(zip(*(rows[c].to_pylist() for c in schema.ENTITIES.names)))
         with self._lock:
             self.rows[table] += part.num_rows
             self.copies += copies
