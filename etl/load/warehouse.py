@@ -236,8 +236,8 @@ def load_run(
 
     ``source_rows[source]`` has iterables ``articles``, ``sentences``, ``rejects``, ``duplicates``,
     ``entities`` and ``mentions``, consumed once, a batch at a time. On PostgreSQL rows travel by
-    ``COPY`` (articles through a temporary table, then one insert that moves no article of another
-    day), and loads of the same day take turns (an advisory lock); on SQLite by prepared inserts of
+    ``COPY`` straight into the tables (articles a batch at a time, each checked so that no article
+    of another day is moved: ``_copy_articles``), and loads of the same day take turns (an advisory lock); on SQLite by prepared inserts of
     whole batches through the driver (``_sqlite_insert``), with load-time pragmas (``_sqlite_pragmas``).
 
     ``expected`` (rows about to be loaded per table, all sources together; the lake's counts) lets a
@@ -259,13 +259,11 @@ def load_run(
             conn.execute(table.delete().where(sa.and_(table.c.ingest_date == day, table.c.source.in_(names))))
         failpoints.hit("load_deleted")
         rebuilt = [] if pg else _drop_indexes(conn, expected or {})
-        if pg:
-            conn.execute(sa.text("CREATE TEMP TABLE _load_articles (LIKE articles) ON COMMIT DROP"))
         for name in names:
             tables = source_rows[name]
             in_source = {"ingest_date": day, "source": name}
             if pg:
-                counts["articles"] += _copy(conn, "_load_articles", articles, tables["articles"], in_source)
+                counts["articles"] += _copy_articles(conn, day, tables["articles"], in_source)
                 for batch in _batches(_rows(tables.get("entities", ()), {})):
                     stmt = _insert(engine, entities).on_conflict_do_nothing(index_elements=[entities.c.entity_id])
                     conn.execute(stmt, batch)
@@ -277,22 +275,6 @@ def load_run(
                 counts["entities"] += _sqlite_insert(
                     conn, entities, tables.get("entities", ()), {}, suffix=" ON CONFLICT (entity_id) DO NOTHING"
                 )
-        if pg:
-            # never moves an article another day holds: a conflict leaves it where it is, and fails
-            inserted = conn.execute(
-                sa.text(
-                    f"INSERT INTO articles ({_columns()}) SELECT {_columns()} FROM _load_articles "
-                    f"ON CONFLICT (article_id) DO NOTHING"
-                )
-            ).rowcount
-            if inserted != counts["articles"]:
-                held = conn.execute(
-                    sa.text(
-                        "SELECT t.article_id, t.source, a.ingest_date FROM _load_articles t "
-                        "JOIN articles a USING (article_id) ORDER BY t.article_id LIMIT 3"
-                    )
-                ).all()
-                raise _held_elsewhere(day, [tuple(r) for r in held])
         for name in names:
             tables = source_rows[name]
             for key, table in (
@@ -377,6 +359,29 @@ def _drop_indexes(conn: sa.Connection, expected: Mapping[str, int]) -> list[sa.I
             conn.exec_driver_sql(f'DROP INDEX IF EXISTS "{index.name}"')
             dropped.append(index)
     return dropped
+
+
+def _copy_articles(conn: sa.Connection, day: dt.date, items: Iterable[dict | pa.RecordBatch], extra: dict) -> int:
+    """``COPY`` the day's articles straight into ``articles`` on PostgreSQL, a batch at a time, each
+    checked first (``_check_articles``: an article another day holds is never moved) and copied in
+    a savepoint: when a load of another day commits one of the batch's articles in between, the
+    key conflict is reported as that check reports it."""
+    n = 0
+    for chunk in _chunks(items):
+        if isinstance(chunk, pa.RecordBatch):
+            ids = chunk.column("article_id").to_pylist()
+            rows: list = [chunk]
+        else:
+            ids, rows = [row.get("article_id") for row in chunk], chunk
+        _check_articles(conn, day, [i for i in ids if i is not None])
+        try:
+            with conn.begin_nested():
+                n += _copy(conn, "articles", articles, rows, extra)
+        except sa.exc.IntegrityError as exc:
+            if getattr(exc.orig, "sqlstate", None) == "23505":  # unique_violation
+                _check_articles(conn, day, [i for i in ids if i is not None])
+            raise
+    return n
 
 
 def _check_articles(conn: sa.Connection, day: dt.date, ids: list[str]) -> None:
@@ -478,10 +483,6 @@ def _chunks(items: Iterable[dict | pa.RecordBatch]) -> Iterator[pa.RecordBatch |
 def _day_key(day: dt.date) -> int:
     """The second half of the advisory-lock key that makes loads of one day take turns."""
     return day.toordinal()
-
-
-def _columns() -> str:
-    return ", ".join(f'"{c.name}"' for c in articles.c)
 
 
 def _held_elsewhere(day: dt.date, held: list[tuple]) -> InvariantError:
