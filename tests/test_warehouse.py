@@ -227,3 +227,58 @@ def test_the_version_strings_fit_their_warehouse_columns():
     }
     assert len(ENRICHMENT_VERSION) <= width["enrichment_version"], ENRICHMENT_VERSION
     assert len(NORMALIZER_VERSION) <= width["normalizer_version"], NORMALIZER_VERSION
+
+
+def _index_names(engine) -> set[str]:
+    with engine.connect() as conn:
+        return {
+            r[0]
+            for r in conn.exec_driver_sql("select name from sqlite_master where type = 'index' and name like 'ix_%'")
+        }
+
+
+def test_sqlite_builds_indexes_after_the_rows_of_a_big_load_and_keeps_them_on_failure(tmp_path):
+    """A load into an empty table (or one it more than doubles) drops the table's secondary indexes
+    and builds them after the rows, inside its transaction: they exist after a load, and a failed
+    load leaves them as they were. A table that keeps more rows than the load brings keeps them."""
+    url = f"sqlite:///{tmp_path / 'wh.db'}"
+    engine = warehouse.engine_for(url)
+    want = {str(i.name) for t in warehouse.TABLES.values() for i in t.indexes}
+    assert {"ix_articles_day_source", "ix_mentions_entity"} <= want
+    assert _index_names(engine) == want
+    run = {
+        "run_id": "r",
+        "day": DAY,
+        "started_at": dt.datetime.now(dt.UTC),
+        "finished_at": dt.datetime.now(dt.UTC),
+        "status": "loaded",
+        "sources": "s",
+        "records_in": 1,
+        "loaded": 1,
+        "duplicates": 0,
+        "rejected": 0,
+    }
+    with pytest.raises(sa.exc.SQLAlchemyError):
+        warehouse.load_run(engine, DAY, {"s": {"articles": [{"article_id": "x" * 16}]}}, run, [], [], {"articles": 1})
+    assert _index_names(engine) == want
+    engine.dispose()
+
+    summary = run_pipeline(_sample_sources(), DAY, tmp_path / "data", url, run_id="r1")
+    assert summary["status"] == "ok"
+    engine = warehouse.engine_for(url)
+    assert _index_names(engine) == want
+    with engine.connect() as conn:
+        plan = conn.exec_driver_sql("explain query plan select * from mentions where entity_id = 'x'").all()
+        assert "ix_mentions_entity" in str(plan)
+        conn.rollback()
+        with conn.begin() as tx:  # the decision, in transactions rolled back: 12 articles kept
+            assert warehouse._drop_indexes(conn, {"articles": 5, "mentions": 0}) == []
+            tx.rollback()
+        with conn.begin() as tx:
+            dropped = warehouse._drop_indexes(conn, {"articles": 50, "mentions": 10**6})
+            assert {str(i.name) for i in dropped} == {
+                i.name for i in (*warehouse.articles.indexes, *warehouse.mentions.indexes)
+            }
+            tx.rollback()
+    assert _index_names(engine) == want
+    engine.dispose()

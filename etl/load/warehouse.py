@@ -16,6 +16,7 @@ import io
 import itertools
 import json
 import re
+import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
@@ -229,18 +230,25 @@ def load_run(
     run: dict,
     dump_rows: list[dict],
     source_rows_meta: list[dict],
+    expected: Mapping[str, int] | None = None,
 ) -> dict[str, int]:
     """Replace what ``day`` held for each source in ``source_rows`` with the new rows, in one transaction.
 
     ``source_rows[source]`` has iterables ``articles``, ``sentences``, ``rejects``, ``duplicates``,
-    ``entities`` and ``mentions``, consumed once, in batches. On PostgreSQL rows travel by ``COPY``
-    (articles through a temporary table, then one insert that moves no article of another day), and loads of the same day take turns
-    (an advisory lock); SQLite takes multi-row inserts. Returns the row counts written per table.
+    ``entities`` and ``mentions``, consumed once, a batch at a time. On PostgreSQL rows travel by
+    ``COPY`` straight into the tables (articles a batch at a time, each checked so that no article
+    of another day is moved: ``_copy_articles``), and loads of the same day take turns (an advisory lock); on SQLite by prepared inserts of
+    whole batches through the driver (``_sqlite_insert``), with load-time pragmas (``_sqlite_pragmas``).
+
+    ``expected`` (rows about to be loaded per table, all sources together; the lake's counts) lets a
+    big load drop a table's secondary indexes and build them after the rows (``_rebuilt_indexes``):
+    when the day brings at least as many rows as the table keeps of other days. Without it only an
+    empty table has its indexes built after the rows. Returns the row counts written per table.
     """
     names = sorted(source_rows)
     counts = dict.fromkeys(("articles", "sentences", "rejects", "duplicates", "entities", "mentions"), 0)
     pg = engine.dialect.name == "postgresql"
-    with engine.begin() as conn:
+    with engine.begin() as conn, _sqlite_pragmas(conn):
         if pg:
             conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_SCHEMA_LOCK, _day_key(day))))
         in_day = sa.and_(articles.c.ingest_date == day, articles.c.source.in_(names))
@@ -250,37 +258,23 @@ def load_run(
         for table in (rejects, duplicates):
             conn.execute(table.delete().where(sa.and_(table.c.ingest_date == day, table.c.source.in_(names))))
         failpoints.hit("load_deleted")
-        if pg:
-            conn.execute(sa.text("CREATE TEMP TABLE _load_articles (LIKE articles) ON COMMIT DROP"))
+        rebuilt = [] if pg else _drop_indexes(conn, expected or {})
         for name in names:
             tables = source_rows[name]
             in_source = {"ingest_date": day, "source": name}
             if pg:
-                counts["articles"] += _copy(conn, "_load_articles", articles, tables["articles"], in_source)
+                counts["articles"] += _copy_articles(conn, day, tables["articles"], in_source)
+                for batch in _batches(_rows(tables.get("entities", ()), {})):
+                    stmt = _insert(engine, entities).on_conflict_do_nothing(index_elements=[entities.c.entity_id])
+                    conn.execute(stmt, batch)
+                    counts["entities"] += len(batch)
             else:
-                for batch in _batches(_rows(tables["articles"], in_source)):
-                    _insert_articles(conn, day, batch)
-                    counts["articles"] += len(batch)
-            for batch in _batches(_rows(tables.get("entities", ()), {})):
-                stmt = _insert(engine, entities).on_conflict_do_nothing(index_elements=[entities.c.entity_id])
-                conn.execute(stmt, batch)
-                counts["entities"] += len(batch)
-        if pg:
-            # never moves an article another day holds: a conflict leaves it where it is, and fails
-            inserted = conn.execute(
-                sa.text(
-                    f"INSERT INTO articles ({_columns()}) SELECT {_columns()} FROM _load_articles "
-                    f"ON CONFLICT (article_id) DO NOTHING"
+                counts["articles"] += _sqlite_insert(
+                    conn, articles, tables["articles"], in_source, check=lambda ids: _check_articles(conn, day, ids)
                 )
-            ).rowcount
-            if inserted != counts["articles"]:
-                held = conn.execute(
-                    sa.text(
-                        "SELECT t.article_id, t.source, a.ingest_date FROM _load_articles t "
-                        "JOIN articles a USING (article_id) ORDER BY t.article_id LIMIT 3"
-                    )
-                ).all()
-                raise _held_elsewhere(day, [tuple(r) for r in held])
+                counts["entities"] += _sqlite_insert(
+                    conn, entities, tables.get("entities", ()), {}, suffix=" ON CONFLICT (entity_id) DO NOTHING"
+                )
         for name in names:
             tables = source_rows[name]
             for key, table in (
@@ -293,9 +287,9 @@ def load_run(
                 if pg:
                     counts[key] += _copy(conn, table.name, table, tables.get(key, ()), extra)
                 else:
-                    for batch in _batches(_rows(tables.get(key, ()), extra)):
-                        conn.execute(table.insert(), batch)
-                        counts[key] += len(batch)
+                    counts[key] += _sqlite_insert(conn, table, tables.get(key, ()), extra)
+        for index in rebuilt:
+            index.create(conn)
         for meta in source_rows_meta:
             stmt = _insert(engine, sources)
             conn.execute(
@@ -320,28 +314,175 @@ def load_run(
     return counts
 
 
+#: SQLite page cache during a load, in KiB (the pragma's negative form): the pages of the tables'
+#: keys that the inserts touch stay in memory instead of being read back. Memory, not durability:
+#: a fixed bound whatever the day's size.
+SQLITE_LOAD_CACHE_KIB = 65536
+
+
+@contextlib.contextmanager
+def _sqlite_pragmas(conn: sa.Connection) -> Iterator[None]:
+    """Load-time pragmas on SQLite, put back after: a larger page cache (``SQLITE_LOAD_CACHE_KIB``).
+
+    Nothing that weakens the file on a crash: the journal (``journal_mode``) and its syncs
+    (``synchronous``) stay as they are, since the load is one transaction whose atomicity rests on
+    the rollback journal, and that transaction syncs a fixed few times whatever its size, so
+    turning syncs off would save next to nothing. ``temp_store`` stays on disk: the sorts that
+    build indexes after the rows then spill to a file instead of growing the process with the day.
+    """
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    before = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
+    conn.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_LOAD_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        with contextlib.suppress(sa.exc.SQLAlchemyError):  # a connection already broken keeps its error
+            conn.exec_driver_sql(f"PRAGMA cache_size = {int(before)}")
+
+
+def _drop_indexes(conn: sa.Connection, expected: Mapping[str, int]) -> list[sa.Index]:
+    """Drop the secondary indexes of the tables this load will more than double (or fill from
+    empty), within the load's transaction; returns them, to be built again after the rows (one
+    sort instead of an index insertion per row). A table that keeps many more rows of other days
+    keeps its indexes: rebuilding them would cost more than maintaining them."""
+    dropped: list[sa.Index] = []
+    for table in (articles, mentions):
+        if not table.indexes:
+            continue
+        # max(rowid) is a bound on the rows kept, found in the table's b-tree without a scan
+        kept = conn.exec_driver_sql(f"SELECT max(rowid) FROM {table.name}").scalar() or 0
+        if kept and expected.get(table.name, 0) < kept:
+            continue
+        for index in sorted(table.indexes, key=lambda i: str(i.name)):
+            conn.exec_driver_sql(f'DROP INDEX IF EXISTS "{index.name}"')
+            dropped.append(index)
+    return dropped
+
+
+def _copy_articles(conn: sa.Connection, day: dt.date, items: Iterable[dict | pa.RecordBatch], extra: dict) -> int:
+    """``COPY`` the day's articles straight into ``articles`` on PostgreSQL, a batch at a time, each
+    checked first (``_check_articles``: an article another day holds is never moved) and copied in
+    a savepoint: when a load of another day commits one of the batch's articles in between, the
+    key conflict is reported as that check reports it."""
+    n = 0
+    for chunk in _chunks(items):
+        if isinstance(chunk, pa.RecordBatch):
+            ids = chunk.column("article_id").to_pylist()
+            rows: list = [chunk]
+        else:
+            ids, rows = [row.get("article_id") for row in chunk], chunk
+        _check_articles(conn, day, [i for i in ids if i is not None])
+        try:
+            with conn.begin_nested():
+                n += _copy(conn, "articles", articles, rows, extra)
+        except sa.exc.IntegrityError as exc:
+            if getattr(exc.orig, "sqlstate", None) == "23505":  # unique_violation
+                _check_articles(conn, day, [i for i in ids if i is not None])
+            raise
+    return n
+
+
+def _check_articles(conn: sa.Connection, day: dt.date, ids: list[str]) -> None:
+    """Fail when the warehouse holds any of ``ids`` (under another day: the day's own were deleted):
+    an article another day holds is never moved (``_held_elsewhere``)."""
+    held = [
+        tuple(r)
+        for start in range(0, len(ids), _BATCH)
+        for r in conn.execute(
+            sa.select(articles.c.article_id, articles.c.source, articles.c.ingest_date)
+            .where(articles.c.article_id.in_(ids[start : start + _BATCH]))
+            .order_by(articles.c.article_id)
+            .limit(3)
+        )
+    ]
+    if held:
+        raise _held_elsewhere(day, sorted(held)[:3])
+
+
+def _sqlite_insert(
+    conn: sa.Connection,
+    table: sa.Table,
+    items: Iterable[dict | pa.RecordBatch],
+    extra: dict,
+    suffix: str = "",
+    check: Callable[[list[str]], None] | None = None,
+) -> int:
+    """Insert rows into a SQLite ``table`` with one prepared statement through the driver
+    (``executemany``), in the open transaction, ``extra``'s columns set on each, absent ones NULL.
+
+    Arrow record batches become tuples column by column (``to_pylist`` per column, then the
+    column type's bind processor, the one SQLAlchemy applies: dates and times as text); dicts one
+    row at a time. ``check`` sees the ``article_id`` values of each batch before it is written.
+    Errors are raised as SQLAlchemy's (``DBAPIError``), like those of any other statement."""
+    names = [c.name for c in table.columns]
+    dialect = conn.dialect
+    procs = [c.type.dialect_impl(dialect).bind_processor(dialect) for c in table.columns]
+    statement = (
+        f"INSERT INTO {table.name} ({', '.join(f'{chr(34)}{n}{chr(34)}' for n in names)}) "
+        f"VALUES ({', '.join('?' * len(names))}){suffix}"
+    )
+    driver = conn.connection.driver_connection
+    assert driver is not None  # None only for a closed or invalidated pool connection, not conn's
+    cursor = driver.cursor()
+    n = 0
+    for rows in _batch_tuples(items, names, procs, extra):
+        if check is not None:
+            check([row[names.index("article_id")] for row in rows])
+        try:
+            cursor.executemany(statement, rows)
+        except sqlite3.Error as exc:  # reported like any other statement's error
+            raise sa.exc.DBAPIError.instance(statement, None, exc, sqlite3.Error) from exc
+        n += len(rows)
+    cursor.close()
+    return n
+
+
+def _batch_tuples(
+    items: Iterable[dict | pa.RecordBatch], names: list[str], procs: list, extra: dict
+) -> Iterator[list[tuple]]:
+    """Rows as lists of tuples (``names`` in order), a record batch (or ``_BATCH`` dicts) at a time."""
+    for chunk in _chunks(items):
+        if isinstance(chunk, pa.RecordBatch):
+            n = chunk.num_rows
+            columns: list[Iterable] = []
+            for name, proc in zip(names, procs):
+                if name in extra:
+                    columns.append(itertools.repeat(proc(extra[name]) if proc else extra[name], n))
+                elif name in chunk.schema.names:
+                    values = chunk.column(name).to_pylist()
+                    columns.append(list(map(proc, values)) if proc else values)
+                else:
+                    columns.append(itertools.repeat(None, n))
+            yield list(zip(*columns))
+        else:
+            rows = [{**row, **extra} for row in chunk]
+            yield [tuple(proc(row.get(k)) if proc else row.get(k) for k, proc in zip(names, procs)) for row in rows]
+
+
+def _chunks(items: Iterable[dict | pa.RecordBatch]) -> Iterator[pa.RecordBatch | list[dict]]:
+    """Record batches as they come; dicts gathered ``_BATCH`` at a time."""
+    pending: list[dict] = []
+    for item in items:
+        if isinstance(item, pa.RecordBatch):
+            if pending:
+                yield pending
+                pending = []
+            if item.num_rows:
+                yield item
+        else:
+            pending.append(item)
+            if len(pending) >= _BATCH:
+                yield pending
+                pending = []
+    if pending:
+        yield pending
+
+
 def _day_key(day: dt.date) -> int:
     """The second half of the advisory-lock key that makes loads of one day take turns."""
     return day.toordinal()
-
-
-def _columns() -> str:
-    return ", ".join(f'"{c.name}"' for c in articles.c)
-
-
-def _insert_articles(conn: sa.Connection, day: dt.date, batch: list[dict]) -> None:
-    """Insert a batch of the day's articles (its old ones are deleted); one another day holds is
-    never moved: the load fails instead (``_held_elsewhere``)."""
-    ids = [a["article_id"] for a in batch]
-    held = conn.execute(
-        sa.select(articles.c.article_id, articles.c.source, articles.c.ingest_date)
-        .where(articles.c.article_id.in_(ids))
-        .order_by(articles.c.article_id)
-        .limit(3)
-    ).all()
-    if held:
-        raise _held_elsewhere(day, [tuple(r) for r in held])
-    conn.execute(articles.insert(), batch)
 
 
 def _held_elsewhere(day: dt.date, held: list[tuple]) -> InvariantError:

@@ -60,12 +60,28 @@ def load_warehouse(
         )
     with warehouse.opened(url) as engine:
         written = warehouse.load_run(
-            engine, day, rows, run, dump_rows, [warehouse.sources_row(s, run_id) for s in sources if s.name in rows]
+            engine,
+            day,
+            rows,
+            run,
+            dump_rows,
+            [warehouse.sources_row(s, run_id) for s in sources if s.name in rows],
+            expected=_expected(lake_report),
         )
     log.info("warehouse %s: %s", warehouse_url.url_for_display(url), written)
     return LoadReport(
         run_id=run_id, day=lake_report["day"], written=written, seconds=round(time.perf_counter() - began, 3)
     )
+
+
+def _expected(lake_report: LakeReport) -> dict[str, int]:
+    """The rows the day's lake holds per warehouse table, as far as its counts say."""
+    reports = lake_report["sources"].values()
+    return {
+        "articles": sum(rep["loaded"] for rep in reports),
+        "sentences": sum(rep["sentences"] for rep in reports),
+        "mentions": sum(rep["mentions"] for rep in reports),
+    }
 
 
 def totals(lake_report: LakeReport) -> dict[str, int]:
