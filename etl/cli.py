@@ -14,6 +14,11 @@ nothing to show (no summary, report or warehouse for that day yet); 7 the data d
 be written (full disk, quota, read-only). Every one of them is printed as
 one line, ``error: ...``, and is found before any work: a run with a bad value fetches and writes
 nothing. Any other failure is a bug: its traceback is printed.
+
+``run`` and ``ingest`` transform the shards in ``--workers N`` processes (default: the cores this
+process may use, at most one per shard; ``1`` transforms them in this process), with the same output
+for any N. A worker killed by a signal (the out-of-memory killer, ``kill -9``) kills the command with
+the same signal after one ``error: ...`` line, as it would a run in one process; ``--run-id`` resumes it.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ import argparse
 import csv
 import datetime as dt
 import logging
+import os
+import signal
 import sys
 from pathlib import Path
 from typing import NoReturn
@@ -68,6 +75,19 @@ def _date(text: str) -> dt.date:
 
 def _run_id(text: str) -> str:
     return check_run_id(text, "--run-id")
+
+
+def _workers(text: str) -> int:
+    """A number of worker processes, 1 or more (a bad one is a bad command line, exit 2)."""
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of worker processes (a whole number, 1 or more)")
+    return int(text)
+
+
+WORKERS_HELP = (
+    "processes that transform the shards at once (default: the cores this process may use, at most one per "
+    "shard; 1 transforms them in this process); the output is the same for any N"
+)
 
 
 DATA_DIR_HELP = (
@@ -117,6 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="name the run; give a crashed run's id to resume it (its finished shards are not redone)",
     )
+    ing.add_argument("--workers", type=_workers, default=None, metavar="N", help=WORKERS_HELP)
     ing.add_argument("-q", "--quiet", action="store_true", help="print errors only (no progress, log or summary)")
 
     day = sub.add_parser("run", help="run declared sources for one day, as the nightly DAG does")
@@ -137,6 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH_OR_URL",
         help="read this dump instead of the source's URL for the day (needs exactly one --sources)",
     )
+    day.add_argument("--workers", type=_workers, default=None, metavar="N", help=WORKERS_HELP)
     day.add_argument("-q", "--quiet", action="store_true", help="print errors only (no progress, log or summary)")
 
     fet = sub.add_parser(
@@ -339,6 +361,7 @@ def _command(args, settings: Settings, quiet: bool) -> int:
             dump_url=sources[0].url_for(day),
             missing_ok=False,
             progress=progress,
+            workers=args.workers,
         )
     else:
         sources = select_sources(declared_sources(settings), _names(args.sources))
@@ -353,6 +376,7 @@ def _command(args, settings: Settings, quiet: bool) -> int:
             progress=progress,
             dump_url=args.dump,
             missing_ok=args.dump is None,
+            workers=args.workers,
         )
     if not quiet:
         print(format_summary(summary))
@@ -408,5 +432,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         return _command(args, _settings(args), quiet)
+    except runner.WorkerKilled as exc:  # die as the run would have died in one process
+        _error(str(exc), exc.exit_code)
+        sys.stderr.flush()
+        if exc.signum not in (signal.SIGKILL, signal.SIGSTOP):  # their handlers cannot be changed
+            signal.signal(exc.signum, signal.SIG_DFL)
+        os.kill(os.getpid(), exc.signum)
+        return 128 + exc.signum  # a signal that does not end the process
     except EtlError as exc:  # the exit code says which class of failure it was (etl/errors.py)
         return _error(str(exc), exc.exit_code)

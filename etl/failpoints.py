@@ -2,7 +2,9 @@
 
 ``URDU_ETL_FAILPOINT=name`` (or ``name:n``) makes the process kill itself with SIGKILL the first
 (or n-th) time execution reaches ``hit(name)``: no cleanup, no ``finally``, as when a worker is
-lost. Unset, ``hit`` only looks the variable up.
+lost. Unset, ``hit`` only looks the variable up. Each process counts its own hits: in a run whose
+shards are transformed by a pool of workers (``--workers``), ``shard_done:n`` kills the first
+worker to finish n shards, and the run with it (``etl/runner.py``).
 """
 
 from __future__ import annotations

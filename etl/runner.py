@@ -1,15 +1,65 @@
-"""A whole run in this process: the DAG's tasks in order, without a scheduler (``python -m etl run|ingest``)."""
+"""A whole run without a scheduler: the DAG's tasks in order (``python -m etl run|ingest``).
+
+The shards are transformed by a pool of worker processes (``workers``; the command line's default
+is every core this process may use, at most one worker per shard); everything else runs in this
+process. One worker transforms them here, one after another. Either way the results are taken in
+shard order, so the lake and the warehouse are byte for byte those of a one-process run.
+
+**Workers.** They are started fresh (``spawn``: nothing of this process is inherited, no thread of
+pyarrow or numba, no file lock) and each loads the models once. A shard that raises in a worker
+fails the run with the same error as in this process: the first failing shard in shard order, after
+the shards before it have finished (the later ones are stopped). A worker that dies (killed by the
+kernel's out-of-memory killer, ``kill -9``) stops the run with ``WorkerKilled``, which the command
+line turns into the same death as a one-process run's (``etl/cli.py``): resume it with its run id.
+On any failure, and on Ctrl-C, the workers are stopped before the error propagates; a worker whose
+run process died on its own (``kill -9`` of the run) exits within a second.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from etl import housekeeping
 from etl.config import Source, check_run_id, parse_day
-from etl.contracts import RunSummary, Shard
+from etl.contracts import RunSummary, Shard, ShardResult
+from etl.errors import EtlError
 from etl.load import warehouse_url
 from etl.settings import Settings
+
+log = logging.getLogger("etl")
+
+
+class WorkerKilled(EtlError):
+    """A worker process died of a signal while it transformed shards: the run stops as if it had
+    been killed itself (``signum``); its finished shards are kept for a resume."""
+
+    def __init__(self, message: str, signum: int) -> None:
+        super().__init__(message)
+        self.signum = signum
+
+    def __reduce__(self):
+        return type(self), (str(self), self.signum)
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity, where the system has one)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # no affinity on macOS
+        return os.cpu_count() or 1
+
+
+def pool_size(workers: int | None, shards: int) -> int:
+    """How many workers transform ``shards`` shards: ``workers`` (``None``: every core), at most one per shard."""
+    return max(1, min(available_cores() if workers is None else workers, shards))
 
 
 def _progress(enabled: bool):
@@ -66,12 +116,14 @@ def run(
     dump_url: str | None = None,
     missing_ok: bool = True,
     progress: bool = False,
+    workers: int | None = 1,
 ) -> RunSummary:
     """Every stage in order, in this process: what the DAG does, without a scheduler.
 
     The warehouse is ``settings.warehouse_url``, else the Airflow connection, else SQLite in the
     data dir (``warehouse_url.resolve_url``). ``progress`` draws a progress bar over the transform
-    (bytes of input, records, throughput) on stderr, for people running it by hand.
+    (bytes of input, records, throughput) on stderr, for people running it by hand. ``workers``
+    processes transform the shards (``None``: one per core, ``pool_size``; 1: in this process).
 
     Everything it is told is checked before any work (``preflight``): nothing is fetched or
     written for a day out of range, a bad run id, a warehouse URL it cannot load or a data dir it
@@ -82,25 +134,146 @@ def run(
     from etl.tasks.check import check
     from etl.tasks.fetch import fetch
     from etl.tasks.load_warehouse import load_warehouse
-    from etl.tasks.transform import transform_shard
     from etl.tasks.write_lake import write_lake
 
     started = dt.datetime.now(dt.UTC)
     run_id = run_id or f"cli__{day.isoformat()}__{started.strftime('%Y%m%dT%H%M%S%f')}"
     housekeeping.hold_run(settings.staging, day.isoformat(), run_id, single_process=True)  # to the run's end
     shards = fetch(sources, day, settings, dump_url, missing_ok, run_id)
-    results = []
     sizes = [_size(s) for s in shards]
     with _progress(progress) as bar:
         task = bar.add_task("transform", total=sum(sizes) or None, info="")
-        records = loaded = 0
-        for shard, size in zip(shards, sizes):
-            res = transform_shard(shard)
-            results.append(res)
-            records, loaded = records + res["records_in"], loaded + res["articles"]
-            bar.update(
-                task, advance=size, info=f"{records} records, {loaded} articles, shard {len(results)}/{len(shards)}"
-            )
+        done = {"shards": 0, "records": 0, "articles": 0}
+
+        def advance(i: int, res: ShardResult) -> None:
+            done["shards"] += 1
+            done["records"] += res["records_in"]
+            done["articles"] += res["articles"]
+            info = f"{done['records']} records, {done['articles']} articles, shard {done['shards']}/{len(shards)}"
+            bar.update(task, advance=sizes[i], info=info)
+
+        results = transform_shards(shards, workers, advance, run_id)
     lake_report = write_lake(results, settings, day.isoformat())
     load_report = load_warehouse(lake_report, url, run_id, started, sources)
     return check(lake_report, load_report, settings, url)
+
+
+def transform_shards(
+    shards: list[Shard],
+    workers: int | None = 1,
+    on_done: Callable[[int, ShardResult], None] | None = None,
+    run_id: str | None = None,
+) -> list[ShardResult]:
+    """``transform_shard`` of every shard, by ``pool_size(workers, len(shards))`` processes; the
+    results in shard order. ``on_done(i, result)`` is called in this process as shard ``i`` finishes."""
+    from etl.tasks.transform import transform_shard
+
+    n = pool_size(workers, len(shards))
+    if n == 1:
+        results = []
+        for i, shard in enumerate(shards):
+            results.append(transform_shard(shard))
+            if on_done is not None:
+                on_done(i, results[-1])
+        return results
+    return _in_pool(shards, n, on_done, run_id)
+
+
+def _in_pool(
+    shards: list[Shard], n: int, on_done: Callable[[int, ShardResult], None] | None, run_id: str | None
+) -> list[ShardResult]:
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
+
+    from etl.tasks.transform import transform_shard
+
+    root = logging.getLogger()
+    fmt = next((h.formatter._fmt for h in root.handlers if h.formatter is not None and h.formatter._fmt), None)
+    executor = ProcessPoolExecutor(
+        n,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_worker_start,
+        initargs=(os.getpid(), root.level if root.handlers else None, fmt),
+    )
+    results: list[ShardResult | None] = [None] * len(shards)
+    failed: dict[int, BaseException] = {}
+    processes = []
+    try:
+        index: dict[Future, int] = {executor.submit(transform_shard, shard): i for i, shard in enumerate(shards)}
+        # the workers, started by the submits (spawn): to stop them, and to read how they ended
+        processes = list(executor._processes.values())
+        pending = set(index)
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in sorted(finished, key=index.__getitem__):
+                i = index[future]
+                if future.cancelled():
+                    continue
+                exc = future.exception()
+                if exc is not None:
+                    failed[i] = exc
+                    continue
+                results[i] = future.result()
+                if on_done is not None:
+                    on_done(i, future.result())
+            if failed:
+                # one process would have finished the shards before the first failure and never begun those after it
+                first = min(failed)
+                for future in pending:
+                    if index[future] > first:
+                        future.cancel()
+                pending = {f for f in pending if index[f] < first}
+        if failed:
+            first = min(failed)
+            if isinstance(failed[first], BrokenProcessPool):
+                _stop(processes)
+                raise _lost_worker(processes, [shards[i]["shard_id"] for i in sorted(failed)], run_id) from failed[
+                    first
+                ]
+            raise failed[first]
+        return results  # type: ignore[return-value]
+    finally:
+        _stop(processes)
+        executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _stop(processes: list) -> None:
+    """Stop the workers still running (a shard after a failed one, a Ctrl-C) and wait for them to end."""
+    for p in processes:
+        if p.exitcode is None:
+            p.terminate()
+    for p in processes:
+        p.join(5)
+        if p.exitcode is None:
+            p.kill()
+            p.join()
+
+
+def _lost_worker(processes: list, shards: list[str], run_id: str | None) -> Exception:
+    """What to raise when the pool broke: a worker died. ``WorkerKilled`` with the signal it died of;
+    the pool ended its other workers with SIGTERM, so a SIGTERM counts only when every one got it."""
+    codes = [p.exitcode for p in processes if p.exitcode is not None]
+    signals = [-c for c in codes if c < 0]
+    signum = next((s for s in signals if s != signal.SIGTERM), signals[0] if signals else None)
+    shown = ", ".join(shards[:5]) + (f" and {len(shards) - 5} more" if len(shards) > 5 else "")
+    resume = f"; run it again with --run-id {run_id} to resume it" if run_id else ""
+    if signum is None:
+        return RuntimeError(f"a worker process exited with code {codes}; shard(s) {shown} not transformed")
+    name = signal.Signals(signum).name
+    return WorkerKilled(f"a worker process was killed by {name}; shard(s) {shown} not transformed{resume}", signum)
+
+
+def _worker_start(parent: int, level: int | None, fmt: str | None) -> None:
+    """A worker's set-up: Ctrl-C is for the run's process, which stops the workers; the run's
+    logging level and format (its log lines go to the same stderr); exit when the run's process is gone."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if level is not None:
+        logging.basicConfig(level=level, format=fmt or logging.BASIC_FORMAT, stream=sys.stderr)
+    threading.Thread(target=_exit_with, args=(parent,), name="watch-run", daemon=True).start()
+
+
+def _exit_with(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)

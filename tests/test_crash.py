@@ -19,11 +19,15 @@ TABLES = ("articles", "sentences", "rejects", "duplicates", "mentions", "entitie
 
 
 def _etl(data_dir, run_id, failpoint=None):
+    """A run of the day; one killed at a failpoint transforms in one process, where ``name:n`` counts
+    the run's n-th shard (a worker of a pool counts its own); the others use the default pool."""
     env = {k: v for k, v in os.environ.items() if k != "URDU_ETL_FAILPOINT"}
+    workers = []
     if failpoint:
         env["URDU_ETL_FAILPOINT"] = failpoint
+        workers = ["--workers", "1"]
     return subprocess.run(
-        [sys.executable, "-m", "etl", "run", "--date", DAY, "--data-dir", str(data_dir), "--run-id", run_id],
+        [sys.executable, "-m", "etl", "run", "--date", DAY, "--data-dir", str(data_dir), "--run-id", run_id, *workers],
         capture_output=True,
         text=True,
         cwd=ROOT,

@@ -1,0 +1,247 @@
+"""``--workers N``: shards transformed by a pool of processes give the output of one process, byte
+for byte; a shard that fails in a worker fails the run as it does in one process; a killed worker
+stops the run as a killed run, leaves no process behind, and the run resumes to the same output."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import random
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from etl import cli, runner
+from etl.config import make_source
+from etl.tasks.fetch import fetch
+from tests.support import ROOT
+from tests.support.runs import settings_for
+
+DAY = "2024-03-05"
+#: Shards of about 4 KiB: the input below is cut into several.
+SHARD_MB = str(4 / 1024)
+WORDS = [
+    "حکومت",
+    "نے",
+    "آج",
+    "لاہور",
+    "میں",
+    "نئے",
+    "منصوبے",
+    "کا",
+    "اعلان",
+    "کیا",
+    "اور",
+    "کہا",
+    "کہ",
+    "شہر",
+    "کے",
+    "اسکولوں",
+    "کو",
+    "بجلی",
+    "ملے",
+    "گی",
+]
+MAP = "external_id=id,headline=title,body=text"
+
+
+def _article(rng: random.Random, i: int) -> dict:
+    sentences = [" ".join(rng.choices(WORDS, k=rng.randint(6, 14))) + "۔" for _ in range(rng.randint(3, 8))]
+    return {"id": f"n{i}", "title": " ".join(rng.choices(WORDS, k=5)), "text": "\n\n".join(sentences)}
+
+
+@pytest.fixture(scope="module")
+def dump(tmp_path_factory) -> Path:
+    rng = random.Random(16)
+    rows = [_article(rng, i) for i in range(40)]
+    rows += [{**rows[3], "id": "copy-of-n3"}, {**rows[30], "id": "copy-of-n30"}]  # copies across shards
+    path = tmp_path_factory.mktemp("dump") / "news.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("URDU_ETL_FAILPOINT", "URDU_ETL_WAREHOUSE_URL")}
+    return {**env, "URDU_ETL_SHARD_MB": SHARD_MB, **extra}
+
+
+def _ingest(dump: Path, data: Path, *flags: str, env: dict[str, str] | None = None, run_id: str = "w"):
+    cmd = [sys.executable, "-m", "etl", "ingest", str(dump), "--source", "gen", "--format", "jsonl"]
+    cmd += ["--map", MAP, "--date", DAY, "--data-dir", str(data), "--run-id", run_id, *flags]
+    return subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env or _env(), timeout=600)
+
+
+def _lake(data: Path) -> dict[str, str]:
+    lake = data / "lake"
+    return {
+        str(p.relative_to(lake)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(lake.rglob("*.parquet"))
+        if not p.relative_to(lake).parts[0].startswith("_")
+    }
+
+
+def _warehouse(data: Path) -> dict[str, list]:
+    con = sqlite3.connect(data / "warehouse.db")
+    out = {}
+    for (table,) in con.execute("select name from sqlite_master where type = 'table' order by name"):
+        columns = [r[1] for r in con.execute(f"pragma table_info('{table}')")]
+        keep = [c for c in columns if not c.endswith(("_at", "seconds"))]  # when the run ran, how long it took
+        out[table] = sorted(map(repr, con.execute(f"select {', '.join(keep)} from '{table}'")))
+    con.close()
+    return out
+
+
+def _summary(stdout: str, data: Path) -> list[str]:
+    """The run summary without its timings, the report's path and the data dir."""
+    lines = stdout.replace(str(data), "DATA").splitlines()
+    return [line for line in lines if not line.strip().startswith(("seconds:", "report "))]
+
+
+def _shard_ids(dump: Path, scratch: Path) -> list[str]:
+    """The ids the run gives the dump's shards (they come from the file and its spans)."""
+    os.environ["URDU_ETL_SHARD_MB"], old = SHARD_MB, os.environ.get("URDU_ETL_SHARD_MB")
+    try:
+        source = make_source("gen", str(dump), "jsonl", cli._mapping(MAP))
+        shards = fetch([source], dt.date.fromisoformat(DAY), settings_for(scratch), run_id="probe")
+    finally:
+        os.environ.pop("URDU_ETL_SHARD_MB") if old is None else os.environ.__setitem__("URDU_ETL_SHARD_MB", old)
+    return [s["shard_id"] for s in shards]
+
+
+@pytest.fixture(scope="module")
+def one_worker(dump, tmp_path_factory):
+    data = tmp_path_factory.mktemp("one")
+    proc = _ingest(dump, data, "--workers", "1")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return data, proc
+
+
+def test_the_input_is_cut_into_several_shards(dump, tmp_path):
+    assert len(_shard_ids(dump, tmp_path)) >= 4
+
+
+def test_two_workers_write_what_one_writes(dump, one_worker, tmp_path):
+    data1, proc1 = one_worker
+    proc2 = _ingest(dump, tmp_path, "--workers", "2")
+    assert proc2.returncode == 0, proc2.stderr[-3000:]
+    assert _lake(tmp_path) == _lake(data1)
+    assert _warehouse(tmp_path) == _warehouse(data1)
+    assert _summary(proc2.stdout, tmp_path) == _summary(proc1.stdout, data1)
+    assert "articles 42," in proc2.stdout
+    # every shard's log line, from the workers, reaches the run's stderr
+    assert proc2.stderr.count(" records in, ") == proc1.stderr.count(" records in, ") >= 4
+
+
+def test_the_pool_reports_every_shard_once_and_returns_them_in_order(dump, tmp_path):
+    os.environ["URDU_ETL_SHARD_MB"], old = SHARD_MB, os.environ.get("URDU_ETL_SHARD_MB")
+    try:
+        source = make_source("gen", str(dump), "jsonl", cli._mapping(MAP))
+        shards = fetch([source], dt.date.fromisoformat(DAY), settings_for(tmp_path), run_id="pool")
+    finally:
+        os.environ.pop("URDU_ETL_SHARD_MB") if old is None else os.environ.__setitem__("URDU_ETL_SHARD_MB", old)
+    seen: list[int] = []
+    results = runner.transform_shards(shards, 2, lambda i, res: seen.append(i))
+    assert sorted(seen) == list(range(len(shards)))
+    assert [r["shard_id"] for r in results] == [s["shard_id"] for s in shards]
+    assert sum(r["records_in"] for r in results) == sum(r["articles"] for r in results) == 42
+
+
+def test_a_shard_failing_in_a_worker_fails_the_run_as_in_one_process(dump, tmp_path):
+    """The second shard's output folder is taken by a file: its transform raises when it moves its
+    outputs there. One process and two workers end with the same error and exit code."""
+    first, second = _shard_ids(dump, tmp_path / "probe")[:2]
+    ends = {}
+    for workers in ("1", "2"):
+        data = tmp_path / f"w{workers}"
+        blocked = data / "staging" / DAY / "w" / "shards" / second
+        blocked.parent.mkdir(parents=True)
+        blocked.write_text("not a folder", encoding="utf-8")
+        mark = uuid.uuid4().hex
+        proc = _ingest(dump, data, "--workers", workers, env=_env(URDU_ETL_TEST_MARK=mark))
+        last = proc.stderr.strip().splitlines()[-1].replace(str(data), "DATA")
+        ends[workers] = (proc.returncode, re.sub(r"\.[0-9a-f]{32}'", ".TMP'", last))
+        assert not _processes_marked(mark)
+        assert f"shard {first}: " in proc.stderr  # the shard before the failing one was finished
+        assert not (data / "lake" / "articles").exists()
+    assert ends["1"] == ends["2"]
+    assert ends["1"][0] not in (0, 2), ends["1"]
+    assert second in ends["1"][1]
+
+
+def test_a_killed_worker_kills_the_run_and_the_run_resumes_to_the_same_output(dump, one_worker, tmp_path):
+    mark = uuid.uuid4().hex
+    crashed = _ingest(
+        dump, tmp_path, "--workers", "2", env=_env(URDU_ETL_FAILPOINT="shard_done", URDU_ETL_TEST_MARK=mark)
+    )
+    assert crashed.returncode == -signal.SIGKILL, crashed.stderr[-3000:]
+    assert "error: a worker process was killed by SIGKILL; shard(s) gen-" in crashed.stderr
+    assert "--run-id w to resume it" in crashed.stderr
+    assert not _processes_marked(mark)
+    assert not (tmp_path / "lake" / "articles").exists()
+    resumed = _ingest(dump, tmp_path, "--workers", "2")
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert "already done for these inputs; reusing" in resumed.stderr
+    assert _lake(tmp_path) == _lake(one_worker[0])
+    assert _warehouse(tmp_path) == _warehouse(one_worker[0])
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "two", "1.5", "٢", ""])
+def test_a_bad_number_of_workers_is_a_bad_command_line(value, tmp_path, capsys):
+    for argv in (
+        ["ingest", "x.jsonl", "--source", "s", "--format", "jsonl", "--workers", value],
+        ["run", "--date", DAY, "--data-dir", str(tmp_path), f"--workers={value}"],
+    ):
+        with pytest.raises(SystemExit) as exited:
+            cli.main(argv)
+        assert exited.value.code == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 2 and all("--workers" in line and "number of worker processes" in line for line in err)
+    assert not (tmp_path / "staging").exists()
+
+
+def test_the_default_is_every_core_at_most_one_per_shard():
+    cores = runner.available_cores()
+    assert cores >= 1
+    assert runner.pool_size(None, 1000) == cores
+    assert runner.pool_size(None, 1) == runner.pool_size(8, 1) == runner.pool_size(1, 5) == 1
+    assert runner.pool_size(3, 2) == 2 and runner.pool_size(3, 0) == 1
+    if hasattr(os, "sched_getaffinity"):
+        assert cores == len(os.sched_getaffinity(0))
+
+
+def _processes_marked(mark: str) -> list[int]:
+    """Processes whose environment holds this test's mark (the run and its workers) still alive a
+    few seconds after the run ended (multiprocessing's resource tracker ends on its own, soon after)."""
+    for _ in range(50):
+        alive = _marked(mark)
+        if not alive:
+            break
+        time.sleep(0.1)
+    return alive
+
+
+def _marked(mark: str) -> list[int]:
+    proc = Path("/proc")
+    if not (proc / "self" / "environ").exists():
+        pytest.skip("needs /proc to find the run's processes")
+    alive = []
+    for p in proc.iterdir():
+        if not p.name.isdigit():
+            continue
+        try:
+            environ = (p / "environ").read_bytes()
+            status = (p / "status").read_text()
+        except OSError:
+            continue
+        if f"URDU_ETL_TEST_MARK={mark}".encode() in environ and "State:\tZ" not in status:
+            alive.append(int(p.name))
+    return alive
