@@ -184,9 +184,11 @@ def run_datatrove(inp: Path, work: Path, tasks: int) -> dict:
     from datatrove.pipeline.writers import ParquetWriter
     from datatrove.utils.typeshelper import Languages
 
+    folder, pattern = (inp.parent, inp.name) if inp.is_file() else (inp, "*.jsonl")
     lang = Languages.urdu__arab  # "urd" alone maps to a Latin-script Stanza tokenizer in 0.10.1
     pipeline = [
-        JsonlReader(str(inp), glob_pattern="*.jsonl", text_key="text", id_key="id"),
+        # one JSONL file is read as the only match of its name in its folder
+        JsonlReader(str(folder), glob_pattern=pattern, text_key="text", id_key="id"),
         FTFYFormatter(),
         GopherRepetitionFilter(language=lang),
         GopherQualityFilter(stop_words=STOP_WORDS, language=lang),
