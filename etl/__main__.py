@@ -1,8 +1,6 @@
 """``python -m etl``, the same command line as ``urdu-etl`` (``etl/cli.py``)."""
 
-import sys
-
-from etl.cli import main
+from etl.cli import entry
 
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

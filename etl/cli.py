@@ -16,8 +16,8 @@ one line, ``error: ...``, and is found before any work: a run with a bad value f
 nothing. Any other failure is a bug: its traceback is printed.
 
 ``run`` and ``ingest`` transform the shards in ``--workers N`` processes (default: the cores this
-process may use, at most one per shard; ``1`` transforms them in this process), with the same output
-for any N. A worker killed by a signal (the out-of-memory killer, ``kill -9``) kills the command with
+process may use, as many as its free memory holds at 1 GiB each, at most one per shard; ``1``
+transforms them in this process), with the same output for any N. A worker killed by a signal (the out-of-memory killer, ``kill -9``) kills the command with
 the same signal after one ``error: ...`` line, as it would a run in one process; ``--run-id`` resumes it.
 """
 
@@ -85,8 +85,9 @@ def _workers(text: str) -> int:
 
 
 WORKERS_HELP = (
-    "processes that transform the shards at once (default: the cores this process may use, at most one per "
-    "shard; 1 transforms them in this process); the output is the same for any N"
+    "processes that transform the shards at once (default: the cores this process may use, as many as its free "
+    "memory holds at 1 GiB each, at most one per shard; 1 transforms them in this process); the output is the "
+    "same for any N"
 )
 
 
@@ -419,7 +420,15 @@ def _settings(args) -> Settings:
     return settings
 
 
-def main(argv: list[str] | None = None) -> int:
+def entry() -> None:
+    """``urdu-etl`` and ``python -m etl``: ``main``, and a run whose worker was killed by a signal
+    kills this process with that signal, as it would have died running the shards itself."""
+    sys.exit(main(die_of_signals=True))
+
+
+def main(argv: list[str] | None = None, die_of_signals: bool = False) -> int:
+    """The command line ``argv``; its exit code. A worker killed by signal N is exit code 128 + N,
+    or, with ``die_of_signals``, this process's death by N."""
     try:
         args = build_parser().parse_args(argv)
     except EtlError as exc:  # a value of the right shape that is not valid: --date 0001-01-01, --map body
@@ -435,9 +444,10 @@ def main(argv: list[str] | None = None) -> int:
     except runner.WorkerKilled as exc:  # die as the run would have died in one process
         _error(str(exc), exc.exit_code)
         sys.stderr.flush()
-        if exc.signum not in (signal.SIGKILL, signal.SIGSTOP):  # their handlers cannot be changed
-            signal.signal(exc.signum, signal.SIG_DFL)
-        os.kill(os.getpid(), exc.signum)
-        return 128 + exc.signum  # a signal that does not end the process
+        if die_of_signals:
+            if exc.signum not in (signal.SIGKILL, signal.SIGSTOP):  # their handlers cannot be changed
+                signal.signal(exc.signum, signal.SIG_DFL)
+            os.kill(os.getpid(), exc.signum)
+        return 128 + exc.signum  # in-process callers, and a signal that does not end the process
     except EtlError as exc:  # the exit code says which class of failure it was (etl/errors.py)
         return _error(str(exc), exc.exit_code)

@@ -1,8 +1,8 @@
 """A whole run without a scheduler: the DAG's tasks in order (``python -m etl run|ingest``).
 
 The shards are transformed by a pool of worker processes (``workers``; the command line's default
-is every core this process may use, at most one worker per shard); everything else runs in this
-process. One worker transforms them here, one after another. Either way the results are taken in
+is every core this process may use, no more than its free memory holds at ``WORKER_MEMORY`` each,
+at most one worker per shard); everything else runs in this process. One worker transforms them here, one after another. Either way the results are taken in
 shard order, so the lake and the warehouse are byte for byte those of a one-process run.
 
 **Workers.** They are started fresh (``spawn``: nothing of this process is inherited, no thread of
@@ -49,17 +49,76 @@ class WorkerKilled(EtlError):
         return type(self), (str(self), self.signum)
 
 
-def available_cores() -> int:
-    """The cores this process may run on (its CPU affinity, where the system has one)."""
+WORKER_MEMORY = 1 << 30
+"""The memory the default worker count allows each worker: one worker transforming a default shard
+(8 MiB of input) peaks near 700 MB (``BENCHMARKS.md``); the rest is headroom."""
+
+CGROUP = Path("/sys/fs/cgroup")
+
+
+def available_cores(cgroup: Path = CGROUP) -> int:
+    """The cores this process may run on: its CPU affinity, capped by its cgroup's CPU quota (a
+    container's ``--cpus``; v2 ``cpu.max`` or v1 ``cpu.cfs_quota_us``), rounded up."""
     try:
-        return len(os.sched_getaffinity(0)) or 1
+        cores = len(os.sched_getaffinity(0)) or 1
     except AttributeError:  # no affinity on macOS
-        return os.cpu_count() or 1
+        cores = os.cpu_count() or 1
+    quota = _cgroup_cpus(cgroup)
+    return max(1, min(cores, quota)) if quota else cores
+
+
+def available_memory(cgroup: Path = CGROUP) -> int:
+    """Bytes this process may still take: the system's available memory, capped by what its cgroup's
+    limit leaves (the limit less the usage, without the page cache the kernel can drop)."""
+    import psutil
+
+    free = psutil.virtual_memory().available
+    for limit_file, usage_file, stat_file, cache_key in (
+        ("memory.max", "memory.current", "memory.stat", "inactive_file"),  # cgroup v2
+        ("memory/memory.limit_in_bytes", "memory/memory.usage_in_bytes", "memory/memory.stat", "total_inactive_file"),
+    ):
+        limit, usage = _read_int(cgroup / limit_file), _read_int(cgroup / usage_file)
+        if limit is not None and usage is not None:
+            stat = _read(cgroup / stat_file) or ""
+            cache = next((int(v) for k, _, v in (ln.partition(" ") for ln in stat.splitlines()) if k == cache_key), 0)
+            return max(0, min(free, limit - max(0, usage - cache)))
+    return free
 
 
 def pool_size(workers: int | None, shards: int) -> int:
-    """How many workers transform ``shards`` shards: ``workers`` (``None``: every core), at most one per shard."""
-    return max(1, min(available_cores() if workers is None else workers, shards))
+    """How many workers transform ``shards`` shards: ``workers``, at most one per shard. ``None``
+    (the default) is one per core this process may use, no more than its available memory holds at
+    ``WORKER_MEMORY`` each, and at least one."""
+    if workers is None:
+        workers = min(available_cores(), available_memory() // WORKER_MEMORY)
+    return max(1, min(workers, shards))
+
+
+def _cgroup_cpus(cgroup: Path) -> int | None:
+    """The cgroup's CPU quota in whole cores (rounded up); ``None`` without a quota."""
+    v2 = _read(cgroup / "cpu.max")  # "max 100000", or "150000 100000" for 1.5 cores
+    quota, period = (
+        v2.split()[:2] if v2 else (_read(cgroup / "cpu/cpu.cfs_quota_us"), _read(cgroup / "cpu/cpu.cfs_period_us"))
+    )
+    try:
+        quota_us, period_us = int(quota), int(period)  # type: ignore[arg-type]
+    except (TypeError, ValueError):  # "max", or no such files
+        return None
+    if quota_us <= 0 or period_us <= 0:  # v1 says -1 for no quota
+        return None
+    return -(-quota_us // period_us)
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _read_int(path: Path) -> int | None:
+    text = _read(path)
+    return int(text) if text is not None and text.isdigit() else None
 
 
 def _progress(enabled: bool):
@@ -118,12 +177,13 @@ def run(
     progress: bool = False,
     workers: int | None = 1,
 ) -> RunSummary:
-    """Every stage in order, in this process: what the DAG does, without a scheduler.
+    """Every stage in order: what the DAG does, without a scheduler (the transform in ``workers``
+    processes, the rest in this one).
 
     The warehouse is ``settings.warehouse_url``, else the Airflow connection, else SQLite in the
     data dir (``warehouse_url.resolve_url``). ``progress`` draws a progress bar over the transform
     (bytes of input, records, throughput) on stderr, for people running it by hand. ``workers``
-    processes transform the shards (``None``: one per core, ``pool_size``; 1: in this process).
+    processes transform the shards (``None``: the default of ``pool_size``; 1: in this process).
 
     Everything it is told is checked before any work (``preflight``): nothing is fetched or
     written for a day out of range, a bad run id, a warehouse URL it cannot load or a data dir it
@@ -174,6 +234,8 @@ def transform_shards(
     from etl.tasks.transform import transform_shard
 
     n = pool_size(workers, len(shards))
+    if workers is None and len(shards) > 1:
+        log.info("transforming %d shards in %d worker process(es) (--workers to choose)", len(shards), n)
     if n == 1:
         results = []
         for i, shard in enumerate(shards):
@@ -203,11 +265,14 @@ def _in_pool(
     )
     results: list[ShardResult | None] = [None] * len(shards)
     failed: dict[int, BaseException] = {}
-    processes = []
+    # the workers, started by the submits (spawn), kept to stop them and to read how they ended (a
+    # broken pool may drop them from the executor)
+    processes: dict = {}
     try:
-        index: dict[Future, int] = {executor.submit(transform_shard, shard): i for i, shard in enumerate(shards)}
-        # the workers, started by the submits (spawn): to stop them, and to read how they ended
-        processes = list(executor._processes.values())
+        index: dict[Future, int] = {}
+        for i, shard in enumerate(shards):
+            index[executor.submit(transform_shard, shard)] = i
+            processes.update(executor._processes)
         pending = set(index)
         while pending:
             finished, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -232,14 +297,15 @@ def _in_pool(
         if failed:
             first = min(failed)
             if isinstance(failed[first], BrokenProcessPool):
-                _stop(processes)
-                raise _lost_worker(processes, [shards[i]["shard_id"] for i in sorted(failed)], run_id) from failed[
-                    first
-                ]
+                _stop(list(processes.values()))
+                lost = [shards[i]["shard_id"] for i in sorted(failed)]
+                raise _lost_worker(list(processes.values()), lost, run_id, failed[first]) from failed[first]
             raise failed[first]
+        executor.shutdown(wait=True)  # the workers are idle: they exit on their own
         return results  # type: ignore[return-value]
     finally:
-        _stop(processes)
+        processes.update(executor._processes or {})
+        _stop(list(processes.values()))
         executor.shutdown(wait=True, cancel_futures=True)
 
 
@@ -255,13 +321,20 @@ def _stop(processes: list) -> None:
             p.join()
 
 
-def _lost_worker(processes: list, shards: list[str], run_id: str | None) -> Exception:
-    """What to raise when the pool broke: a worker died. ``WorkerKilled`` with the signal it died of;
-    the pool ended its other workers with SIGTERM, so a SIGTERM counts only when every one got it."""
+def _lost_worker(processes: list, shards: list[str], run_id: str | None, broken: BaseException) -> Exception:
+    """What to raise when the pool broke. A worker's result this process could not read (an
+    exception that does not unpickle) breaks it with that error as the cause: a ``RuntimeError``
+    naming it. Otherwise a worker died: ``WorkerKilled`` with the signal it died of; the pool ended
+    its other workers with SIGTERM, so a SIGTERM counts only when every one got it."""
+    shown = ", ".join(shards[:5]) + (f" and {len(shards) - 5} more" if len(shards) > 5 else "")
+    if broken.__cause__ is not None:
+        lines = [ln.strip() for ln in str(broken.__cause__).splitlines() if ln.strip().strip("'\"")]
+        return RuntimeError(
+            f"a worker's result could not be read ({lines[-1] if lines else 'no detail'}); shard(s) {shown} not transformed"
+        )
     codes = [p.exitcode for p in processes if p.exitcode is not None]
     signals = [-c for c in codes if c < 0]
     signum = next((s for s in signals if s != signal.SIGTERM), signals[0] if signals else None)
-    shown = ", ".join(shards[:5]) + (f" and {len(shards) - 5} more" if len(shards) > 5 else "")
     resume = f"; run it again with --run-id {run_id} to resume it" if run_id else ""
     if signum is None:
         return RuntimeError(f"a worker process exited with code {codes}; shard(s) {shown} not transformed")

@@ -54,7 +54,7 @@ def test_the_wheel_holds_the_code_the_rule_files_and_the_console_script(wheel):
     pins = [line for line in (ROOT / "requirements.txt").read_text().splitlines() if line and line[0] != "#"]
     assert all(f"Requires-Dist: {pin}" in metadata for pin in pins), "dependencies must be requirements.txt's pins"
     entry_points = zipfile.ZipFile(wheel).read(meta.replace("METADATA", "entry_points.txt")).decode()
-    assert "urdu-etl = etl.cli:main" in entry_points
+    assert "urdu-etl = etl.cli:entry" in entry_points
 
 
 def test_the_installed_command_ingests_a_dump_from_another_directory(wheel, tmp_path):

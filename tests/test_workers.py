@@ -208,14 +208,92 @@ def test_a_bad_number_of_workers_is_a_bad_command_line(value, tmp_path, capsys):
     assert not (tmp_path / "staging").exists()
 
 
-def test_the_default_is_every_core_at_most_one_per_shard():
+def test_the_default_is_every_core_the_free_memory_holds_at_most_one_per_shard():
     cores = runner.available_cores()
-    assert cores >= 1
-    assert runner.pool_size(None, 1000) == cores
+    fits = runner.available_memory() // runner.WORKER_MEMORY
+    assert cores >= 1 and fits >= 0
+    assert runner.pool_size(None, 1000) == max(1, min(cores, fits))
     assert runner.pool_size(None, 1) == runner.pool_size(8, 1) == runner.pool_size(1, 5) == 1
     assert runner.pool_size(3, 2) == 2 and runner.pool_size(3, 0) == 1
-    if hasattr(os, "sched_getaffinity"):
-        assert cores == len(os.sched_getaffinity(0))
+
+
+@pytest.mark.parametrize(
+    ("files", "cores"),
+    [
+        ({"cpu.max": "150000 100000\n"}, 2),  # cgroup v2, 1.5 cores: rounded up
+        ({"cpu.max": "100000 100000\n"}, 1),
+        ({"cpu.max": "max 100000\n"}, None),
+        ({"cpu/cpu.cfs_quota_us": "300000\n", "cpu/cpu.cfs_period_us": "100000\n"}, 3),  # v1
+        ({"cpu/cpu.cfs_quota_us": "-1\n", "cpu/cpu.cfs_period_us": "100000\n"}, None),
+        ({}, None),
+    ],
+)
+def test_a_container_cpu_quota_caps_the_cores(files, cores, tmp_path):
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text, encoding="ascii")
+    assert runner._cgroup_cpus(tmp_path) == cores
+    affinity = runner.available_cores(tmp_path / "none")
+    assert runner.available_cores(tmp_path) == (min(affinity, cores) if cores else affinity)
+
+
+@pytest.mark.parametrize("version", ["v2", "v1"])
+def test_a_container_memory_limit_caps_the_memory_less_its_droppable_cache(version, tmp_path):
+    gib = 1 << 30
+    names = {
+        "v2": ("memory.max", "memory.current", "memory.stat", "inactive_file"),
+        "v1": (
+            "memory/memory.limit_in_bytes",
+            "memory/memory.usage_in_bytes",
+            "memory/memory.stat",
+            "total_inactive_file",
+        ),
+    }[version]
+    (tmp_path / names[0]).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / names[0]).write_text(f"{3 * gib}\n", encoding="ascii")
+    (tmp_path / names[1]).write_text(f"{2 * gib}\n", encoding="ascii")
+    (tmp_path / names[2]).write_text(f"anon 5\n{names[3]} {gib // 2}\nactive_file 7\n", encoding="ascii")
+    system = runner.available_memory(tmp_path / "none")
+    assert runner.available_memory(tmp_path) == min(system, 3 * gib - (2 * gib - gib // 2))
+    (tmp_path / names[0]).write_text("max\n", encoding="ascii")  # no limit
+    assert abs(runner.available_memory(tmp_path) - system) < 256 << 20
+
+
+class _NoUnpickle(Exception):
+    """Pickles (its args), but cannot be rebuilt from them: its constructor wants two."""
+
+    def __init__(self, first: str, second: str) -> None:
+        super().__init__(first)
+
+
+def _raise_no_unpickle(_: int) -> None:
+    raise _NoUnpickle("from a worker", "lost")
+
+
+def test_a_worker_result_the_run_cannot_read_is_named_not_taken_for_a_killed_worker():
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        future = pool.submit(_raise_no_unpickle, 0)
+        broken = future.exception(timeout=120)
+        processes = list(pool._processes.values())
+    assert isinstance(broken, BrokenProcessPool) and broken.__cause__ is not None
+    err = runner._lost_worker(processes, ["shard-a"], "r1", broken)
+    assert type(err) is RuntimeError, err
+    assert "a worker's result could not be read (TypeError" in str(err) and "shard(s) shard-a not transformed" in str(
+        err
+    )
+
+
+def test_in_process_a_killed_worker_is_an_exit_code_not_the_death_of_the_caller(dump, tmp_path, monkeypatch, capsys):
+    for name, value in _env(URDU_ETL_FAILPOINT="shard_done").items():
+        monkeypatch.setenv(name, value)
+    argv = ["ingest", str(dump), "--source", "gen", "--format", "jsonl", "--map", MAP, "--date", DAY]
+    code = cli.main([*argv, "--data-dir", str(tmp_path), "--run-id", "w", "--workers", "2"])
+    assert code == 128 + signal.SIGKILL
+    assert "error: a worker process was killed by SIGKILL" in capsys.readouterr().err
 
 
 def _processes_marked(mark: str) -> list[int]:

@@ -53,7 +53,6 @@ EMPTY = np.uint32(0xFFFFFFFF)
 _WORD = r"[^\p{L}\p{M}]+"  # separators: anything that is not a letter or a combining mark
 _PRIME = np.uint64((1 << 31) - 1)  # Mersenne prime: x mod p by a shift-and-add fold
 _MIX = np.uint64(0x9E3779B97F4A7C15)
-_BLOCK = 1024  # shingles per permutation block: 1024 x 128 x 8 B = 1 MiB (cache)
 _TEXT_CHUNK = 8_000_000  # bytes of body text per signature chunk
 assert BANDS * ROWS == NUM_PERM
 
@@ -140,12 +139,12 @@ def shingle_values(words: np.ndarray, offsets: np.ndarray, k: int = SHINGLE) -> 
     return _fmix(h) >> np.uint64(33), out_offsets
 
 
-def minhash(values: np.ndarray, offsets: np.ndarray, num_perm: int = NUM_PERM, block: int = _BLOCK) -> np.ndarray:
+def minhash(values: np.ndarray, offsets: np.ndarray, num_perm: int = NUM_PERM) -> np.ndarray:
     """MinHash signatures ``(n, num_perm)`` uint32 from per-body shingle values (``EMPTY`` rows for none).
 
     Compiled (``etl.dedup.compiled.minhash_rows``, imported here: the copy search, which reads
     signatures, never loads numba): each permutation's minimum is taken as the values stream by,
-    with no temporary per value. ``block`` is kept for callers; the compiled pass needs none."""
+    with no temporary per value."""
     from etl.dedup.compiled import minhash_rows
 
     a, b = (_A, _B) if num_perm == NUM_PERM else _permutations(num_perm)

@@ -241,7 +241,7 @@ def load_run(
     whole batches through the driver (``_sqlite_insert``), with load-time pragmas (``_sqlite_pragmas``).
 
     ``expected`` (rows about to be loaded per table, all sources together; the lake's counts) lets a
-    big load drop a table's secondary indexes and build them after the rows (``_rebuilt_indexes``):
+    big load drop a table's secondary indexes and build them after the rows (``_drop_indexes``):
     when the day brings at least as many rows as the table keeps of other days. Without it only an
     empty table has its indexes built after the rows. Returns the row counts written per table.
     """
@@ -343,7 +343,7 @@ def _sqlite_pragmas(conn: sa.Connection) -> Iterator[None]:
 
 
 def _drop_indexes(conn: sa.Connection, expected: Mapping[str, int]) -> list[sa.Index]:
-    """Drop the secondary indexes of the tables this load will more than double (or fill from
+    """Drop the secondary indexes of the tables this load will at least double (or fill from
     empty), within the load's transaction; returns them, to be built again after the rows (one
     sort instead of an index insertion per row). A table that keeps many more rows of other days
     keeps its indexes: rebuilding them would cost more than maintaining them."""
