@@ -1,12 +1,13 @@
-"""What the text stage's compiled scans (``normalize_scan``, ``token_scan``) share: numba's ``njit``,
-cached on disk where a cache can be written; the UTF-8 character at a byte; an Arrow string
-array's buffers as numpy arrays.
+"""What the compiled scans (``normalize_scan``, ``token_scan``, ``boundary_scan``, ``entity_scan``, and
+``etl.dedup.compiled``) share: numba's ``njit``, cached on disk where a cache can be written; the UTF-8
+character at a byte; an Arrow string array's buffers as numpy arrays.
 
 numba keeps compiled code in ``NUMBA_CACHE_DIR`` when that is set, else beside the module
 (``__pycache__``), else in the user's cache folder; with ``cache=True`` and none of them writable
 it refuses to compile at all. A read-only checkout run by a user without a home folder (a locked-down
 container) is such a case: there the scans are compiled without a cache, once per process (about
-13 s for both modules), and a warning says how to avoid it.
+45 s for the pipeline's five compiled modules, ``etl.dedup.compiled`` included), and a warning says
+how to avoid it.
 """
 
 from __future__ import annotations
