@@ -50,8 +50,9 @@ class WorkerKilled(EtlError):
 
 
 WORKER_MEMORY = 1 << 30
-"""The memory the default worker count allows each worker: one worker transforming a default shard
-(8 MiB of input) peaks near 700 MB (``BENCHMARKS.md``); the rest is headroom."""
+"""The memory the default worker count allows each worker: one worker transforming default shards
+(8 MiB of input, in batches of ``etl.tasks.transform.BATCH_CHARS``) peaks near 600 MB
+(``BENCHMARKS.md``); the rest is headroom."""
 
 CGROUP = Path("/sys/fs/cgroup")
 

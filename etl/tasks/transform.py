@@ -13,6 +13,7 @@ import json
 import logging
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
@@ -56,7 +57,7 @@ def shard_fingerprint(shard: Shard) -> str:
 
 
 def transform_shard(shard: Shard) -> ShardResult:
-    """Read, clean, segment and enrich one shard; write its rows to staging Parquet."""
+    """Read, clean, segment and enrich one shard, in batches of ``BATCH_CHARS``; write its rows to staging Parquet."""
     out_dir = shard_outputs.folder(shard["staging"], shard["shard_id"])
     fingerprint = shard_fingerprint(shard)
     done = shard_outputs.finished(out_dir, fingerprint)
@@ -73,21 +74,30 @@ def transform_shard(shard: Shard) -> ShardResult:
     for rel in shard["files"]:
         read.extend(read_accounted(Path(shard["files_dir"]) / rel, rel, source, span))
     records_in = len(rejects) + len(read)
-    articles = []
-    for out in clean_all(read, day, source):
-        if isinstance(out, Reject):
-            rejects.append(out.as_row())
-        else:
-            articles.append(out)
-    article_table, sentences = segment_articles(pa.Table.from_pylist(articles, schema=schema.ARTICLES))
-    article_table, mentions = enrichment.enrich(article_table, sentences)
+    outputs: dict[str, list[pa.Table]] = {"articles": [], "sentences": [], "mentions": [], "signatures": []}
+    repairs: Counter = Counter()
+    articles = 0
+    for batch in batches(read):
+        cleaned = []
+        for out in clean_all(batch, day, source):
+            if isinstance(out, Reject):
+                rejects.append(out.as_row())
+            else:
+                cleaned.append(out)
+        articles += len(cleaned)
+        for a in cleaned:
+            if a["repairs"]:
+                repairs.update(json.loads(a["repairs"]))
+        article_table, sentences = segment_articles(pa.Table.from_pylist(cleaned, schema=schema.ARTICLES))
+        del cleaned  # the batch's Python objects go before the next batch's come
+        article_table, mentions = enrichment.enrich(article_table, sentences)
+        outputs["articles"].append(article_table)
+        outputs["sentences"].append(sentences)
+        outputs["mentions"].append(mentions)
+        outputs["signatures"].append(minhash.signature_table(article_table, mentions))
     reject_rows = [
         {"source_file": r["file"], **{k: r[k] for k in ("record_no", "reason", "detail", "excerpt")}} for r in rejects
     ]
-    repairs: Counter = Counter()
-    for a in articles:
-        if a["repairs"]:
-            repairs.update(json.loads(a["repairs"]))
     result = ShardResult(
         shard_id=shard["shard_id"],
         source=source.name,
@@ -95,7 +105,7 @@ def transform_shard(shard: Shard) -> ShardResult:
         out_dir=str(out_dir),
         staging=shard["staging"],
         records_in=records_in,
-        articles=len(articles),
+        articles=articles,
         rejected=len(rejects),
         repairs=dict(sorted(repairs.items())),
         fetch_seconds=shard.get("fetch_seconds", 0.0),
@@ -104,20 +114,39 @@ def transform_shard(shard: Shard) -> ShardResult:
     shard_outputs.write(
         out_dir,
         {
-            "articles": article_table,
-            "sentences": sentences,
-            "mentions": mentions,
-            "signatures": minhash.signature_table(article_table, mentions),
+            **{table: pa.concat_tables(parts) for table, parts in outputs.items()},
             "rejects": pa.Table.from_pylist(reject_rows, schema=schema.REJECTS),
         },
         fingerprint,
         result,
     )
-    log.info(
-        "shard %s: %d records in, %d articles, %d rejected", shard["shard_id"], records_in, len(articles), len(rejects)
-    )
+    log.info("shard %s: %d records in, %d articles, %d rejected", shard["shard_id"], records_in, articles, len(rejects))
     failpoints.hit("shard_done")
     return result
+
+
+#: Characters of fields a shard transforms at once (about 2 MB of Urdu text): the batch's Python
+#: objects (cleaned records, per-article fields) are what a worker's memory grows with, so a shard of
+#: any size is transformed in batches of this size and its outputs joined in order. The outputs do not
+#: depend on it: every article is transformed on its own.
+BATCH_CHARS = 1 << 20
+
+
+def batches(read: list[RawRecord | Reject], limit: int | None = None) -> Iterator[list[RawRecord | Reject]]:
+    """``read`` in consecutive batches whose records' fields hold ``limit`` (default ``BATCH_CHARS``)
+    characters or more, the last one less; at least one batch, empty for nothing read."""
+    limit = limit or BATCH_CHARS
+    batch: list[RawRecord | Reject] = []
+    size = 0
+    for rec in read:
+        batch.append(rec)
+        if isinstance(rec, RawRecord):
+            size += sum(len(v) for v in rec.fields.values() if v)
+        if size >= limit:
+            yield batch
+            batch, size = [], 0
+    if batch or not read:
+        yield batch
 
 
 def read_accounted(path: Path, rel: str, source: Source, span: Span | None) -> list[RawRecord | Reject]:
