@@ -318,7 +318,8 @@ def run_ingest(inp: Path, work: Path, workers: int) -> dict:
         raise SystemExit(f"urdu-etl ingest exited {code}:\n{printed.getvalue()[-2000:]}")
     seconds = next((ln.split(":", 1)[1].strip() for ln in printed.getvalue().splitlines() if "seconds:" in ln), "")
     stages = {k: float(v) for k, v in (part.rsplit(" ", 1) for part in seconds.split(", ") if " " in part)}
-    return {"command": "urdu-etl " + " ".join(argv[:8]) + f" ... --workers {workers}", "stages_reported": stages}
+    shown = [f"$SCRATCH/{one.name}" if a == str(one) else a for a in argv[:8]]
+    return {"command": "urdu-etl " + " ".join(shown) + f" ... --workers {workers}", "stages_reported": stages}
 
 
 def run_pg(kind: str, work: Path, ours_work: Path, url: str) -> dict:
