@@ -16,31 +16,9 @@ from etl.config import make_source
 from etl.records import RawRecord, Reject
 from etl.tasks import shard_outputs, transform
 from etl.tasks.fetch import fetch
-from tests.support.runs import settings_for
+from tests.support.runs import news_article, settings_for
 
 DAY = "2024-03-05"
-WORDS = [
-    "حکومت",
-    "نے",
-    "آج",
-    "لاہور",
-    "میں",
-    "نئے",
-    "منصوبے",
-    "کا",
-    "اعلان",
-    "کیا",
-    "اور",
-    "کہا",
-    "کہ",
-    "شہر",
-    "کے",
-    "اسکولوں",
-    "کو",
-    "بجلی",
-    "ملے",
-    "گی",
-]
 TABLES = ("articles", "sentences", "mentions", "signatures", "rejects")
 
 
@@ -49,10 +27,7 @@ def dump(tmp_path_factory) -> Path:
     rng = random.Random(7)
     lines = []
     for i in range(30):
-        sentences = [" ".join(rng.choices(WORDS, k=rng.randint(6, 14))) + "۔" for _ in range(rng.randint(2, 6))]
-        lines.append(
-            json.dumps({"id": f"n{i}", "title": f"خبر {i}", "text": "\n\n".join(sentences)}, ensure_ascii=False)
-        )
+        lines.append(json.dumps(news_article(rng, i), ensure_ascii=False))
         if i in (4, 17):
             lines.append("{not json")  # a reader's reject between the records
         if i == 11:

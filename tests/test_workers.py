@@ -24,45 +24,18 @@ from etl import cli, runner
 from etl.config import make_source
 from etl.tasks.fetch import fetch
 from tests.support import ROOT
-from tests.support.runs import settings_for
+from tests.support.runs import news_article, settings_for
 
 DAY = "2024-03-05"
 #: Shards of about 4 KiB: the input below is cut into several.
 SHARD_MB = str(4 / 1024)
-WORDS = [
-    "حکومت",
-    "نے",
-    "آج",
-    "لاہور",
-    "میں",
-    "نئے",
-    "منصوبے",
-    "کا",
-    "اعلان",
-    "کیا",
-    "اور",
-    "کہا",
-    "کہ",
-    "شہر",
-    "کے",
-    "اسکولوں",
-    "کو",
-    "بجلی",
-    "ملے",
-    "گی",
-]
 MAP = "external_id=id,headline=title,body=text"
-
-
-def _article(rng: random.Random, i: int) -> dict:
-    sentences = [" ".join(rng.choices(WORDS, k=rng.randint(6, 14))) + "۔" for _ in range(rng.randint(3, 8))]
-    return {"id": f"n{i}", "title": " ".join(rng.choices(WORDS, k=5)), "text": "\n\n".join(sentences)}
 
 
 @pytest.fixture(scope="module")
 def dump(tmp_path_factory) -> Path:
     rng = random.Random(16)
-    rows = [_article(rng, i) for i in range(40)]
+    rows = [news_article(rng, i) for i in range(40)]
     rows += [{**rows[3], "id": "copy-of-n3"}, {**rows[30], "id": "copy-of-n30"}]  # copies across shards
     path = tmp_path_factory.mktemp("dump") / "news.jsonl"
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
