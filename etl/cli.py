@@ -17,8 +17,9 @@ nothing. Any other failure is a bug: its traceback is printed.
 
 ``run`` and ``ingest`` transform the shards in ``--workers N`` processes (default: the cores this
 process may use, as many as its free memory holds at 1 GiB each, at most one per shard; ``1``
-transforms them in this process), with the same output for any N. A worker killed by a signal (the out-of-memory killer, ``kill -9``) kills the command with
-the same signal after one ``error: ...`` line, as it would a run in one process; ``--run-id`` resumes it.
+transforms them in this process), with the same output for any N. A worker killed by a signal (the
+out-of-memory killer, ``kill -9``) kills the command with the same signal after one ``error: ...``
+line, as it would a run in one process; ``--run-id`` resumes it.
 """
 
 from __future__ import annotations

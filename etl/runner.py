@@ -2,8 +2,9 @@
 
 The shards are transformed by a pool of worker processes (``workers``; the command line's default
 is every core this process may use, no more than its free memory holds at ``WORKER_MEMORY`` each,
-at most one worker per shard); everything else runs in this process. One worker transforms them here, one after another. Either way the results are taken in
-shard order, so the lake and the warehouse are byte for byte those of a one-process run.
+at most one worker per shard); everything else runs in this process. One worker transforms them
+here, one after another. Either way the results are taken in shard order, so the lake and the
+warehouse are byte for byte those of a one-process run.
 
 **Workers.** They are started fresh (``spawn``: nothing of this process is inherited, no thread of
 pyarrow or numba, no file lock) and each loads the models once. A shard that raises in a worker

@@ -57,7 +57,8 @@ def shard_fingerprint(shard: Shard) -> str:
 
 
 def transform_shard(shard: Shard) -> ShardResult:
-    """Read, clean, segment and enrich one shard, in batches of ``BATCH_CHARS``; write its rows to staging Parquet."""
+    """Read, clean, segment and enrich one shard, in batches of ``BATCH_CHARS``; write its rows to
+    staging Parquet."""
     out_dir = shard_outputs.folder(shard["staging"], shard["shard_id"])
     fingerprint = shard_fingerprint(shard)
     done = shard_outputs.finished(out_dir, fingerprint)
