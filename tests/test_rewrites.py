@@ -201,28 +201,6 @@ def test_signature_table_carries_the_second_stage():
     assert np.array_equal(minhash.signature_matrix(sigs["signature"])[0], minhash.signatures([arts["body"][0]])[0])
 
 
-def test_batch_evidence_equals_the_single_pair_evidence():
-    rng = random.Random(7)
-    bodies = [
-        body(sentences(70 + k % 5, n=rng.randint(3, 20)), [str(rng.randint(1, 9)) for _ in range(k % 4)])
-        for k in range(12)
-    ]
-    t = table(
-        [{"id": f"r{k}", "body": b, "entities": [f"person:{k % 3}", f"location:{k % 2}"]} for k, b in enumerate(bodies)]
-    )
-    f = rewrites.Features.from_columns(
-        t["sketch"], t["numbers"], t["entities"], t["published_at"].cast(pa.int64()).to_pylist(), t["site"].to_pylist()
-    )
-    i, j = np.triu_indices(len(bodies), 1)
-    batch = rewrites._evidence(f, i, j)
-    assert len(batch) == len(i)
-    for a, b, e in batch:
-        assert e == rewrites.evidence(f, a, b)
-    assert {(a, b) for a, b, e in rewrites._evidence(f, i, j, 0.5)} == {
-        (a, b) for a, b, e in batch if e.containment >= 0.5
-    }
-
-
 def test_a_history_cut_to_the_days_values_finds_the_same_links():
     src, other = sentences(80), sentences(81)
     old = table(
@@ -249,14 +227,36 @@ def test_a_history_cut_to_the_days_values_finds_the_same_links():
     assert full.equals(held) and result(full)["new"]["kind"] == "rewrite"
 
 
-def test_candidates_are_the_same_counted_in_passes(monkeypatch):
-    bodies = [body(sentences(90 + k % 4, n=6) + sentences(200 + k, n=4)) for k in range(16)]
+def _candidates_by_hand(sketch, touched, live, lengths):
+    """Every pair counted one by one: shared values held by at most STOP_BUCKET live rows."""
+    values, offsets = sketch
+    rows = [set(values[offsets[r] : offsets[r + 1]].tolist()) if live[r] else set() for r in range(len(offsets) - 1)]
+    holders: dict[int, int] = {}
+    for row in rows:
+        for v in row:
+            holders[v] = holders.get(v, 0) + 1
+    out = []
+    for a in range(len(rows)):
+        for b in range(a + 1, len(rows)):
+            if not (touched[a] or touched[b]):
+                continue
+            shared = sum(1 for v in rows[a] & rows[b] if holders[v] <= rewrites.STOP_BUCKET)
+            if shared >= rewrites.MIN_SHARED and shared >= rewrites.STORY_CONTAINMENT * min(lengths[a], lengths[b]):
+                out.append((a, b))
+    return out
+
+
+def test_candidates_equal_the_pairs_counted_by_hand_whatever_the_key_block(monkeypatch):
+    # 60 articles, 45 sharing one paragraph: its 3-grams are held by more than STOP_BUCKET rows
+    stock = sentences(300, n=3)
+    bodies = [body(sentences(90 + k % 4, n=6) + sentences(200 + k, n=4) + (stock if k < 45 else [])) for k in range(60)]
     t = table([{"id": f"c{k}", "body": b} for k, b in enumerate(bodies)])
-    f = rewrites.Features.from_columns(t["sketch"], t["numbers"], t["entities"], [None] * 16, [None] * 16)
-    touched, live = np.arange(16) >= 8, np.ones(16, dtype=bool)
+    f = rewrites.Features.from_columns(t["sketch"], t["numbers"], t["entities"], [None] * 60, [None] * 60)
+    touched, live = np.arange(60) >= 20, np.arange(60) != 7
     whole = rewrites.candidates(f.sketch, touched, live)
-    assert len(whole) and all(touched[i] or touched[j] for i, j in whole.tolist())
-    monkeypatch.setattr(rewrites, "PAIR_BLOCK", 7)
+    expected = _candidates_by_hand(f.sketch, touched, live, f.size)
+    assert len(expected) > 100 and whole.tolist() == [list(p) for p in expected]
+    monkeypatch.setattr(rewrites, "KEY_BLOCK", 97)  # the keys sorted in many parts
     assert np.array_equal(rewrites.candidates(f.sketch, touched, live), whole)
 
 
@@ -393,8 +393,9 @@ def test_batch_codes_and_pair_kinds_equal_the_single_pair_decision():
     assert [rewrites.KINDS[c] for c in codes] == [rewrites.kind_of(single[k]) for k in keep.tolist()]
     assert contained.tolist() == [single[k].containment for k in keep.tolist()]
     assert {rewrites.KINDS[c] for c in codes} >= {"rewrite", None}
-    kinds = rewrites.PairKinds(f)
-    assert [kinds(b, a) for a, b in zip(i.tolist(), j.tolist())] == [rewrites.kind_of(e) for e in single]
+    back_keep, back_codes, back_contained = rewrites.pair_codes(f, j, i, rewrites.STORY_CONTAINMENT)
+    assert np.array_equal(back_keep, keep) and np.array_equal(back_codes, codes)
+    assert np.array_equal(back_contained, contained)
 
 
 def test_rows_not_in_order_are_sorted_before_pairs_are_compared():

@@ -7,7 +7,8 @@ each cluster points to one canonical article: earliest published,
 then earliest ingested (history before the batch), then the smallest ``article_id``. The
 parameters and their choice: ``etl.dedup.minhash`` and ``bench/dedup_choice.py``. Copies and the
 second stage's same-event links make stories: every article of a story of two or more gets the
-story's canonical as ``story_id``.
+story's canonical as ``story_id``. The joins over the second stage's links, which check pairs of
+articles by the thousands, run compiled (``etl.dedup.compiled``) on a union-find of arrays.
 """
 
 from __future__ import annotations
@@ -33,9 +34,10 @@ RESULT_SCHEMA = pa.schema(
 #: The second stage's columns (``etl.dedup.rewrites``), lists of 32-bit keys per article.
 _STAGE2 = ("sketch", "numbers", "entities")
 
+#: LSH buckets of more rows are linked as a chain (in row order), not all pairs.
 _BIG_BUCKET = 64
 #: Two story groups join only when every pair across them is a story link; larger joins are refused.
-_STORY_CHECKS = 400  # larger LSH buckets are linked as a chain (in row order), not all pairs
+_STORY_CHECKS = 400
 
 
 def band_keys(sig: np.ndarray, band: int, rows: int = ROWS, index: np.ndarray | None = None) -> np.ndarray:
@@ -237,41 +239,24 @@ def find_duplicates(
     )
     feats = rewrites.Features.from_columns(sketch, numbers, entities, published, site, size)
     # strongest first, ties by the articles' ids: the result does not depend on the rows' order
-    found_links = sorted(
-        rewrites.links(feats, touched, first_of_code),
-        key=lambda link: (-link[3], min(ids[link[0]], ids[link[1]]), max(ids[link[0]], ids[link[1]])),
+    li, lj, codes, scores = rewrites.links(feats, touched, first_of_code)
+    id_rank = _rank(ids)
+    low, high = np.minimum(id_rank[li], id_rank[lj]), np.maximum(id_rank[li], id_rank[lj])
+    order = np.lexsort((high, low, -scores))
+    found_links = list(
+        zip(
+            li[order].tolist(),
+            lj[order].tolist(),
+            [rewrites.KINDS[c] for c in codes[order].tolist()],
+            scores[order].tolist(),
+        )
     )
 
-    kind_between = rewrites.PairKinds(feats)  # kind_of(evidence(feats, x, y)), each pair once
-
-    def rank(x: int) -> tuple:
-        return (published[x] is None, published[x] or 0, ingest[x], ids[x])
-
-    def lead_of(finder: _UnionFind) -> dict[int, int]:
-        """Each group's earliest row (by ``rank``), keyed by the group's root."""
-        lead: dict[int, int] = {}
-        for root, members in finder.members().items():
-            lead[root] = min(members, key=rank)
-        return lead
-
-    def join(finder: _UnionFind, lead: dict[int, int], i: int, j: int, kinds: tuple[str, ...]) -> None:
-        """Join the groups of ``i`` and ``j`` when their earliest rows are linked as ``kinds`` too
-        (or are ``i`` and ``j``), so that a chain of partial overlaps does not join different stories."""
-        ri, rj = finder.find(i), finder.find(j)
-        if ri == rj:
-            return
-        li, lj = lead.get(ri, i), lead.get(rj, j)
-        ai = li if rewrites.has_sketch(feats, li) else i
-        aj = lj if rewrites.has_sketch(feats, lj) else j
-        if {ai, aj} == {i, j} or kind_between(ai, aj) in kinds:
-            finder.union(i, j)
-            lead[finder.find(i)] = min(li, lj, key=rank)
-
-    copy_uf = uf.copy()
-    copy_lead = lead_of(copy_uf)
-    for i, j, link_kind, _ in found_links:
-        if link_kind == "rewrite":
-            join(copy_uf, copy_lead, i, j, ("rewrite",))
+    # rewrites join copy groups only through the groups' earliest rows (published, then ingested,
+    # then by id: ``_canonical``'s order), so that a chain of partial overlaps does not join
+    # different stories
+    earliest = _dense_rank(~feats.dated, feats.when, _rank(ingest), _rank(ids))
+    copy_uf = _lead_join(uf, [(i, j) for i, j, link_kind, _ in found_links if link_kind == "rewrite"], feats, earliest)
 
     # history rows already resolved by an earlier run join the article they point to
     index = {aid: k for k, aid in enumerate(ids)}
@@ -332,29 +317,7 @@ def find_duplicates(
     # a story is a complete-link group: every article of one side tells the story of every article
     # of the other (same-event links chain through a generic article otherwise: one cricket report
     # shares names with every other)
-    story_uf = copy_uf.copy()
-    story_members = {root: sorted(members) for root, members in story_uf.members().items()}
-    for i, j, link_kind, _ in found_links:
-        if link_kind != "story":
-            continue
-        ri, rj = story_uf.find(i), story_uf.find(j)
-        if ri == rj:
-            continue
-        side_i, side_j = story_members.get(ri, [i]), story_members.get(rj, [j])
-        if len(side_i) * len(side_j) > _STORY_CHECKS:
-            continue
-        if all(
-            {x, y} == {i, j}
-            or (
-                rewrites.has_sketch(feats, x)
-                and rewrites.has_sketch(feats, y)
-                and kind_between(x, y) in ("rewrite", "story")
-            )
-            for x in side_i
-            for y in side_j
-        ):
-            story_uf.union(i, j)
-            story_members[story_uf.find(i)] = sorted(side_i + side_j)
+    story_uf = _complete_link(copy_uf, [(i, j) for i, j, link_kind, _ in found_links if link_kind == "story"], feats, n)
     story_of = _column(hist, "story_id", nh, pa.string()).to_pylist() if hist is not None else []
     pointer = [s or d for s, d in zip(story_of, dup_of)]
     for k in [x for x in story_uf.parent if x < nh]:
@@ -370,6 +333,91 @@ def find_duplicates(
                 out.setdefault(ids[x], [ids[x], None, None, None, None])[4] = story
     rows = sorted(out.values())
     return pa.table([pa.array([r[i] for r in rows], f.type) for i, f in enumerate(RESULT_SCHEMA)], schema=RESULT_SCHEMA)
+
+
+def _arrays(groups: _UnionFind, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """``groups`` as a parent array over ``n`` rows (each touched row pointing at its root, the
+    group's smallest row) and the touched rows."""
+    parent = np.arange(n, dtype=np.int64)
+    touched = np.fromiter(groups.parent, dtype=np.int64, count=len(groups.parent))
+    if len(touched):
+        parent[touched] = [groups.find(x) for x in touched.tolist()]
+    return parent, touched
+
+
+def _from_arrays(parent: np.ndarray, touched: np.ndarray) -> _UnionFind:
+    """The union-find of a parent array: the ``touched`` rows and every row joined to another."""
+    joined = np.flatnonzero(parent != np.arange(len(parent)))
+    out = _UnionFind()
+    for x in np.union1d(touched, joined).tolist():
+        root = x
+        while parent[root] != root:
+            root = int(parent[root])
+        out.parent[x] = root
+        out.parent.setdefault(root, root)
+    return out
+
+
+def _pairs(links: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+    pairs = np.array(links, dtype=np.int64).reshape(-1, 2)
+    return np.ascontiguousarray(pairs[:, 0]), np.ascontiguousarray(pairs[:, 1])
+
+
+def _rank(strings: list[str]) -> np.ndarray:
+    """Each string's place among the distinct strings, in code point order (equal strings, one place)."""
+    return pc.rank(pa.array(strings, pa.string()), sort_keys="ascending", tiebreaker="dense").to_numpy()
+
+
+def _dense_rank(*keys: np.ndarray) -> np.ndarray:
+    """Each row's place in the order of ``keys`` (the first key first); equal keys, one place."""
+    order = np.lexsort(keys[::-1])
+    step = np.zeros(len(order), dtype=np.int64)
+    for key in keys:
+        step[1:] |= key[order][1:] != key[order][:-1]
+    ranks = np.empty(len(order), dtype=np.int64)
+    ranks[order] = np.cumsum(step)
+    return ranks
+
+
+def _lead_join(
+    groups: _UnionFind, rewrite_links: list[tuple[int, int]], feats: rewrites.Features, earliest: np.ndarray
+) -> _UnionFind:
+    """``groups`` joined over the ``rewrite_links``, in order, when the two groups' earliest rows
+    (by ``earliest``, each row's place) are the link's own two or are a rewrite too. Compiled
+    (``etl.dedup.compiled.lead_join``); returns a new union-find."""
+    if not rewrite_links:
+        return groups.copy()
+    from etl.dedup import compiled
+
+    parent, touched = _arrays(groups, len(earliest))
+    lead = np.arange(len(earliest), dtype=np.int64)
+    for root, members in groups.members().items():
+        lead[root] = members[int(np.argmin(earliest[members]))]
+    compiled.lead_join(parent, lead, earliest, *_pairs(rewrite_links), *rewrites.compiled_args(feats), rewrites._bars())
+    return _from_arrays(parent, touched)
+
+
+def _complete_link(
+    groups: _UnionFind, story_links: list[tuple[int, int]], feats: rewrites.Features, n: int
+) -> _UnionFind:
+    """``groups`` joined over the ``story_links``, in order, as complete-link groups: two groups
+    join only when every article of one is linked as a rewrite or story to every article of the
+    other (the link's own two excepted), and only when that is at most ``_STORY_CHECKS`` pairs.
+    Compiled (``etl.dedup.compiled.complete_link``); returns a new union-find."""
+    if not story_links:
+        return groups.copy()
+    from etl.dedup import compiled
+
+    parent, touched = _arrays(groups, n)
+    ring = np.arange(n, dtype=np.int64)
+    count = np.ones(n, dtype=np.int64)
+    for members in groups.members().values():  # each group a ring: every member points to the next
+        ring[members] = np.roll(members, -1)
+        count[min(members)] = len(members)
+    compiled.complete_link(
+        parent, ring, count, *_pairs(story_links), _STORY_CHECKS, *rewrites.compiled_args(feats), rewrites._bars()
+    )
+    return _from_arrays(parent, touched)
 
 
 def _canonical(

@@ -142,8 +142,8 @@ def shingle_values(words: np.ndarray, offsets: np.ndarray, k: int = SHINGLE) -> 
 def minhash(values: np.ndarray, offsets: np.ndarray, num_perm: int = NUM_PERM) -> np.ndarray:
     """MinHash signatures ``(n, num_perm)`` uint32 from per-body shingle values (``EMPTY`` rows for none).
 
-    Compiled (``etl.dedup.compiled.minhash_rows``, imported here: the copy search, which reads
-    signatures, never loads numba): each permutation's minimum is taken as the values stream by,
+    Compiled (``etl.dedup.compiled.minhash_rows``, imported here, so that importing this module
+    does not load numba): each permutation's minimum is taken as the values stream by,
     with no temporary per value."""
     from etl.dedup.compiled import minhash_rows
 

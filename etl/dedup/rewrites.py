@@ -16,8 +16,10 @@ How (the bars were chosen on the labelled dev pairs of ``tests/gold/PAIRS.md``):
   32 bits each, at most ``MAX_KEYS`` of each), and its site (``articles.source_site``);
 * candidates are article pairs sharing at least ``MIN_SHARED`` values, and ``STORY_CONTAINMENT``
   of the smaller sketch, outside stock phrases (values held by more than ``STOP_BUCKET``
-  articles): one sort of (value, article) keys, no pair loop;
-* ``kind_of`` decides on a candidate's ``Evidence``: ``rewrite`` (a copy: ``duplicate_of`` is
+  articles): the (value, article) keys sorted, then each article's partners counted in one
+  compiled pass (``etl.dedup.compiled``), never a list of the pairs' occurrences;
+* ``kind_of`` decides on a candidate's ``Evidence`` (compiled, the same decision term by term,
+  for the search's millions of candidates): ``rewrite`` (a copy: ``duplicate_of`` is
   set, ``duplicate_kind = rewrite``), ``story`` (the same ``story_id`` only) or nothing. Two
   articles of one site, or published more than ``MAX_DAYS`` apart, are neither;
 * ``clusters.find_duplicates`` joins rewrites to MinHash's clusters, checking each rewrite
@@ -55,8 +57,10 @@ MAX_KEYS = 64
 #: Candidates share at least this many sketch values; values of more articles are stock phrases.
 MIN_SHARED = 3
 STOP_BUCKET = 40
-#: Candidate pairs held at once while they are counted (8 bytes each).
-PAIR_BLOCK = 8_000_000
+#: (value, row) keys sorted at once while candidates are found (8 bytes each), and candidate pairs
+#: decided at once.
+KEY_BLOCK = 4_000_000
+PAIR_BLOCK = 1_000_000
 #: Publication dates further apart than this are different events (same template, another day).
 MAX_DAYS = 3
 
@@ -236,29 +240,21 @@ def kinds_of(
     same_site: np.ndarray,
 ) -> np.ndarray:
     """``kind_of`` over arrays of pairs, as codes into ``KINDS`` (int8): ``numbers`` and
-    ``entities`` are ``(m, 3)`` like ``Evidence``'s, ``days_apart`` is NaN where unknown. The same
-    decision, term by term, without an ``Evidence`` per pair."""
-    m = len(containment)
-    out = np.zeros(m, dtype=np.int8)
-    if not m:
-        return out
-    with np.errstate(invalid="ignore", divide="ignore"):
-        n_small = np.minimum(numbers[:, 1], numbers[:, 2])
-        e_small = np.minimum(entities[:, 1], entities[:, 2])
-        n_known, e_known = n_small > 0, e_small > 0
-        nums = np.divide(numbers[:, 0], n_small, out=np.zeros(m), where=n_known)
-        ents = np.divide(entities[:, 0], e_small, out=np.zeros(m), where=e_known)
-        apart = ~np.isnan(days_apart) & (days_apart > MAX_DAYS)
-    ruled_out = same_site | apart
-    conflict = n_known & (n_small >= CONFLICT_KEYS) & (nums < NUMBER_CONFLICT)
-    support = (n_known & (nums == 1.0) & (numbers[:, 0] >= SUPPORT_KEYS)) | (
-        e_known & (ents == 1.0) & (entities[:, 0] >= SUPPORT_KEYS)
+    ``entities`` are ``(m, 3)`` like ``Evidence``'s, ``days_apart`` is NaN where unknown. The
+    compiled decision the copy search runs (``etl.dedup.compiled._decide``), term by term
+    ``kind_of``'s."""
+    from etl.dedup import compiled
+
+    out = np.zeros(len(containment), dtype=np.int8)
+    compiled.decide(
+        np.ascontiguousarray(containment, dtype=np.float64),
+        np.ascontiguousarray(numbers, dtype=np.int64),
+        np.ascontiguousarray(entities, dtype=np.int64),
+        np.ascontiguousarray(days_apart, dtype=np.float64),
+        np.ascontiguousarray(same_site, dtype=np.bool_),
+        _bars(),
+        out,
     )
-    rewrite = ~conflict & ((containment >= REWRITE_CONTAINMENT) | ((containment >= REWRITE_SUPPORTED) & support))
-    story = (containment >= STORY_CONTAINMENT) & e_known & (entities[:, 0] >= 1) & (ents >= STORY_ENTITIES)
-    out[story] = 2
-    out[rewrite] = 1
-    out[ruled_out] = 0
     return out
 
 
@@ -365,123 +361,42 @@ def candidates(
 ) -> np.ndarray:
     """``(m, 2)`` rows ``i < j`` sharing at least ``MIN_SHARED`` sketch values outside stock
     phrases (values of more than ``STOP_BUCKET`` rows), at least ``STORY_CONTAINMENT`` of the
-    smaller sketch; one of them ``touched``, both ``live``. (A pair that passes only with stock
-    phrases counted is no rewrite and no story; two articles alone have no stock phrases.)"""
+    smaller sketch; one of them ``touched``, both ``live``; ascending. (A pair that passes only
+    with stock phrases counted is no rewrite and no story; two articles alone have no stock phrases.)
+
+    Compiled (``etl.dedup.compiled``): the (value, row) keys are sorted ``KEY_BLOCK`` at a time
+    (values split by their remainder), the rows of every value shared by 2 to ``STOP_BUCKET`` rows
+    kept, and each row's partners counted in one table: memory is the kept buckets, never the
+    pairs' occurrences."""
     values, offsets = sketch
     n = len(offsets) - 1
-    owner = np.repeat(np.arange(n, dtype=np.uint64), np.diff(offsets))
-    keep = live[owner]
-    # one sort of (value, row) keys: rows of one value side by side
-    key = np.sort((values[keep].astype(np.uint64) << np.uint64(32)) | owner[keep])
-    if len(key) < 2:
+    if n < 2 or not len(values):
         return np.zeros((0, 2), dtype=np.int64)
-    vals, rows = key >> np.uint64(32), (key & _MASK32).astype(np.int64)
-    starts = np.concatenate(([0], np.flatnonzero(vals[1:] != vals[:-1]) + 1))
-    sizes = np.diff(np.concatenate((starts, [len(key)])))
-    hot = np.maximum.reduceat(touched[rows].astype(np.uint8), starts) > 0  # buckets with a touched row
-    use = (sizes > 1) & (sizes <= STOP_BUCKET) & hot
-    starts, sizes = starts[use], sizes[use]
-    # the pairs of all buckets, in passes of at most PAIR_BLOCK pairs at a time: pass p keeps the
-    # pairs whose key is p modulo the number of passes, so memory stays bounded whatever the day
-    passes = max(1, -(-int((sizes * (sizes - 1) // 2).sum()) // PAIR_BLOCK))
-    lengths = np.diff(offsets) if size is None else size
-    out = []
-    for p in range(passes):
-        found = []
-        for bucket in np.unique(sizes).tolist():
-            iu, ju = np.triu_indices(bucket, 1)
-            firsts = starts[sizes == bucket]
-            step = max(1, PAIR_BLOCK // len(iu))
-            for c in range(0, len(firsts), step):
-                first = firsts[c : c + step]
-                a, b = rows[first[:, None] + iu].ravel(), rows[first[:, None] + ju].ravel()
-                keys = a * n + b  # a < b: rows ascend within a bucket
-                mine = touched[a] | touched[b]
-                if passes > 1:
-                    mine &= keys % passes == p
-                found.append(keys[mine])
-        if not found:
-            continue
-        pairs = np.sort(np.concatenate(found))
-        if not len(pairs):
-            continue
-        edge = np.concatenate(([0], np.flatnonzero(pairs[1:] != pairs[:-1]) + 1, [len(pairs)]))
-        counts, pairs = np.diff(edge), pairs[edge[:-1]]
-        i, j = pairs // n, pairs % n
-        enough = (counts >= MIN_SHARED) & (counts >= STORY_CONTAINMENT * np.minimum(lengths[i], lengths[j]))
-        out.append(np.stack((i[enough], j[enough]), 1))
-    if not out:
-        return np.zeros((0, 2), dtype=np.int64)
-    found_pairs = np.concatenate(out)
-    return found_pairs[np.lexsort((found_pairs[:, 1], found_pairs[:, 0]))]
+    from etl.dedup import compiled
 
-
-def _ragged(flat: tuple[np.ndarray, np.ndarray], rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The values of ``rows`` (one after the other) and, for each value, its position in ``rows``."""
-    values, offsets = flat
-    lengths = offsets[rows + 1] - offsets[rows]
-    where = np.repeat(np.arange(len(rows)), lengths)
-    first = np.cumsum(lengths) - lengths
-    return values[np.repeat(offsets[rows], lengths) + np.arange(int(lengths.sum())) - first[where]], where
-
-
-def overlaps(
-    flat: tuple[np.ndarray, np.ndarray], i: np.ndarray, j: np.ndarray, size: np.ndarray | None = None
-) -> np.ndarray:
-    """``(m, 3)``: for each pair of rows ``(i[k], j[k])`` the values both hold, and how many each
-    holds (``size``, when the lists hold only some)."""
-    lengths = np.diff(flat[1]) if size is None else size
-    out = np.zeros((len(i), 3), dtype=np.int64)
-    out[:, 1], out[:, 2] = lengths[i], lengths[j]
-    if not len(i):
-        return out
-    vi, wi = _ragged(flat, i)
-    vj, wj = _ragged(flat, j)
-    # values are distinct within a row: a (pair, value) key found twice is on both sides; each
-    # side's keys ascend already (rows' values are sorted), so a stable sort is one merge
-    keys = np.sort(
-        np.concatenate(
-            (
-                (wi.astype(np.uint64) << np.uint64(32)) | vi.astype(np.uint64),
-                (wj.astype(np.uint64) << np.uint64(32)) | vj.astype(np.uint64),
-            )
-        ),
-        kind="stable",
+    lengths = (np.diff(offsets) if size is None else size).astype(np.int64)
+    live = np.ascontiguousarray(live, dtype=np.bool_)
+    parts = max(1, -(-int(np.diff(offsets)[live].sum()) // KEY_BLOCK))
+    rows, sizes = [], []
+    for part in range(parts):
+        keys = compiled.bucket_keys(values, offsets, live, parts, part)
+        keys.sort()
+        part_rows, part_sizes = compiled.bucket_rows(keys, STOP_BUCKET)
+        del keys
+        rows.append(part_rows)
+        sizes.append(part_sizes)
+    return compiled.shared_pairs(
+        np.concatenate(rows),
+        np.concatenate(sizes),
+        n,
+        np.ascontiguousarray(touched, dtype=np.bool_),
+        lengths,
+        MIN_SHARED,
+        STORY_CONTAINMENT,
     )
-    twice = keys[1:][keys[1:] == keys[:-1]]
-    out[:, 0] = np.bincount((twice >> np.uint64(32)).astype(np.int64), minlength=len(i))
-    return out
 
 
 _US_PER_DAY = 86_400_000_000
-
-
-def _evidence(f: Features, i: np.ndarray, j: np.ndarray, floor: float = 0.0) -> list[tuple[int, int, Evidence]]:
-    """The evidence of the pairs ``(i[k], j[k])`` whose containment reaches ``floor``."""
-    sketch = overlaps(f.sketch, i, j, f.size)
-    smaller = np.minimum(sketch[:, 1], sketch[:, 2])
-    contained = np.divide(sketch[:, 0], smaller, out=np.zeros(len(i)), where=smaller > 0)
-    keep = contained >= floor
-    i, j, sketch, contained = i[keep], j[keep], sketch[keep], contained[keep]
-    numbers, entities = overlaps(f.numbers, i, j), overlaps(f.entities, i, j)
-    out = []
-    for k, (a, b) in enumerate(zip(i.tolist(), j.tolist())):
-        pa_, pb = f.published[a], f.published[b]
-        out.append(
-            (
-                a,
-                b,
-                Evidence(
-                    containment=float(contained[k]),
-                    shared=int(sketch[k, 0]),
-                    numbers=(int(numbers[k, 0]), int(numbers[k, 1]), int(numbers[k, 2])),
-                    entities=(int(entities[k, 0]), int(entities[k, 1]), int(entities[k, 2])),
-                    days_apart=abs(pa_ - pb) / _US_PER_DAY if pa_ is not None and pb is not None else None,
-                    same_site=f.site[a] is not None and f.site[a] == f.site[b],
-                ),
-            )
-        )
-    return out
 
 
 def _members(flat: tuple[np.ndarray, np.ndarray], i: int) -> np.ndarray:
@@ -500,7 +415,7 @@ def _overlap(flat: tuple[np.ndarray, np.ndarray], i: int, j: int) -> tuple[int, 
 
 
 def evidence(f: Features, i: int, j: int) -> Evidence:
-    """The evidence of one pair of rows (what ``_evidence`` gives, without its batch overhead)."""
+    """The evidence of one pair of rows: what the compiled search (``etl.dedup.compiled._kind``) decides on."""
     shared = _overlap(f.sketch, i, j)[0]
     a, b = int(f.size[i]), int(f.size[j])
     pi, pj = f.published[i], f.published[j]
@@ -514,59 +429,74 @@ def evidence(f: Features, i: int, j: int) -> Evidence:
     )
 
 
-class PairKinds:
-    """``kind_of(evidence(f, i, j))`` for pairs of rows asked one at a time, each pair computed once."""
+def _bars() -> np.ndarray:
+    """``kind_of``'s constants, in the order ``etl.dedup.compiled._kind`` reads them."""
+    return np.array(
+        [
+            _US_PER_DAY,
+            MAX_DAYS,
+            CONFLICT_KEYS,
+            NUMBER_CONFLICT,
+            SUPPORT_KEYS,
+            REWRITE_CONTAINMENT,
+            REWRITE_SUPPORTED,
+            STORY_CONTAINMENT,
+            STORY_ENTITIES,
+        ],
+        dtype=np.float64,
+    )
 
-    def __init__(self, f: Features):
-        self.f = f
-        self._kinds: dict[tuple[int, int], str | None] = {}
 
-    def __call__(self, i: int, j: int) -> str | None:
-        key = (i, j) if i < j else (j, i)
-        if key not in self._kinds:
-            self._kinds[key] = kind_of(evidence(self.f, i, j))
-        return self._kinds[key]
+def compiled_args(f: Features) -> tuple:
+    """The arrays ``etl.dedup.compiled``'s decision reads, from ``f``."""
+    return (
+        np.ascontiguousarray(f.sketch[0], dtype=np.uint32),
+        np.ascontiguousarray(f.sketch[1], dtype=np.int64),
+        np.ascontiguousarray(f.size, dtype=np.int64),
+        np.ascontiguousarray(f.numbers[0], dtype=np.uint32),
+        np.ascontiguousarray(f.numbers[1], dtype=np.int64),
+        np.ascontiguousarray(f.entities[0], dtype=np.uint32),
+        np.ascontiguousarray(f.entities[1], dtype=np.int64),
+        np.ascontiguousarray(f.dated, dtype=np.bool_),
+        np.ascontiguousarray(f.when, dtype=np.int64),
+        np.ascontiguousarray(f.site_code, dtype=np.int64),
+    )
 
 
 def pair_codes(
-    f: Features, i: np.ndarray, j: np.ndarray, floor: float = 0.0
+    f: Features, i: np.ndarray, j: np.ndarray, floor: float = 0.0, args: tuple | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``kind_of`` of each pair ``(i[k], j[k])`` whose containment reaches ``floor``, as
     ``kinds_of`` codes: returns the index of those pairs into ``i``, their codes and containments
-    (what ``_evidence`` and ``kind_of`` give pair by pair)."""
-    i, j = np.asarray(i, dtype=np.int64), np.asarray(j, dtype=np.int64)
-    sketch = overlaps(f.sketch, i, j, f.size)
-    smaller = np.minimum(sketch[:, 1], sketch[:, 2])
-    contained = np.divide(sketch[:, 0], smaller, out=np.zeros(len(i)), where=smaller > 0)
-    keep = np.flatnonzero(contained >= floor)
-    i, j, contained = i[keep], j[keep], contained[keep]
-    numbers, entities = overlaps(f.numbers, i, j), overlaps(f.entities, i, j)
-    both = f.dated[i] & f.dated[j]
-    apart = np.full(len(i), np.nan)
-    apart[both] = np.abs(f.when[i][both] - f.when[j][both]) / _US_PER_DAY
-    same_site = (f.site_code[i] >= 0) & (f.site_code[i] == f.site_code[j])
-    return keep, kinds_of(contained, numbers, entities, apart, same_site), contained
+    (what ``evidence`` and ``kind_of`` give pair by pair, compiled: ``etl.dedup.compiled``;
+    ``args`` are ``compiled_args(f)`` when the caller holds them)."""
+    from etl.dedup import compiled
+
+    i, j = np.ascontiguousarray(i, dtype=np.int64), np.ascontiguousarray(j, dtype=np.int64)
+    keep = np.empty(len(i), dtype=np.int64)
+    codes = np.empty(len(i), dtype=np.int8)
+    contained = np.empty(len(i), dtype=np.float64)
+    args = compiled_args(f) if args is None else args
+    m = compiled.pair_kinds(*args, i, j, float(floor), _bars(), keep, codes, contained)
+    return keep[:m], codes[:m], contained[:m]
 
 
-def links(f: Features, touched: np.ndarray, live: np.ndarray) -> list[tuple[int, int, str, float]]:
-    """The rewrite and story links among the rows: ``(i, j, kind, containment)``."""
+def links(f: Features, touched: np.ndarray, live: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The rewrite and story links among the rows: arrays of the rows ``i`` and ``j``, the
+    ``KINDS`` code (1 rewrite, 2 story) and the containment of each."""
     cand = candidates(f.sketch, touched, live, f.size)
     if len(cand):
         a, b = f.site_code[cand[:, 0]], f.site_code[cand[:, 1]]
         cand = cand[(a < 0) | (a != b)]
-    if not len(cand):
-        return []
-    out = []
-    step = max(1, PAIR_BLOCK // (2 * MAX_SKETCH))  # pairs whose values are gathered at once
-    for at in range(0, len(cand), step):
-        block = cand[at : at + step]
-        keep, codes, contained = pair_codes(f, block[:, 0], block[:, 1], STORY_CONTAINMENT)
+    parts: list[tuple[np.ndarray, ...]] = [(np.zeros(0, np.int64),) * 2 + (np.zeros(0, np.int8), np.zeros(0))]
+    args = compiled_args(f)
+    for at in range(0, len(cand), PAIR_BLOCK):
+        block = cand[at : at + PAIR_BLOCK]
+        keep, codes, contained = pair_codes(f, block[:, 0], block[:, 1], STORY_CONTAINMENT, args)
         hit = codes > 0
-        for i, j, code, c in zip(
-            block[keep[hit], 0].tolist(), block[keep[hit], 1].tolist(), codes[hit].tolist(), contained[hit].tolist()
-        ):
-            out.append((i, j, "rewrite" if code == 1 else "story", c))
-    return out
+        parts.append((block[keep[hit], 0], block[keep[hit], 1], codes[hit], contained[hit]))
+    i, j, codes, contained = (np.concatenate(column) for column in zip(*parts))
+    return i, j, codes, contained
 
 
 def has_sketch(f: Features, i: int) -> bool:
