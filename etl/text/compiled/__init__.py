@@ -6,7 +6,7 @@ numba keeps compiled code in ``NUMBA_CACHE_DIR`` when that is set, else beside t
 (``__pycache__``), else in the user's cache folder; with ``cache=True`` and none of them writable
 it refuses to compile at all. A read-only checkout run by a user without a home folder (a locked-down
 container) is such a case: there the scans are compiled without a cache, once per process (about
-45 s for the pipeline's five compiled modules, ``etl.dedup.compiled`` included), and a warning says
+a minute for the pipeline's five compiled modules, ``etl.dedup.compiled`` included), and a warning says
 how to avoid it.
 """
 
