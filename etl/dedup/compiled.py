@@ -207,21 +207,11 @@ def bucket_keys(values, offsets, live, parts, part):  # pragma: no cover - compi
 
 @njit(nogil=True)
 def bucket_rows(keys, largest):  # pragma: no cover - compiled by numba
-    """From sorted ``value << 32 | row`` keys: the rows of every value held by 2 to ``largest``
-    rows, one bucket after another (ascending within one), and each bucket's size."""
-    kept = 0
-    buckets = 0
-    s = 0
-    while s < len(keys):
-        e = s + 1
-        while e < len(keys) and (keys[e] >> np.uint64(32)) == (keys[s] >> np.uint64(32)):
-            e += 1
-        if 2 <= e - s <= largest:
-            kept += e - s
-            buckets += 1
-        s = e
-    rows = np.empty(kept, dtype=np.int32)
-    sizes = np.empty(buckets, dtype=np.int32)
+    """From sorted ``value << 32 | row`` keys (at most ``rewrites.KEY_BLOCK`` of them): the rows
+    of every value held by 2 to ``largest`` rows, one bucket after another (ascending within
+    one), and each bucket's size."""
+    rows = np.empty(len(keys), dtype=np.int32)
+    sizes = np.empty(len(keys) // 2 + 1, dtype=np.int32)
     kept = 0
     buckets = 0
     s = 0
@@ -236,7 +226,7 @@ def bucket_rows(keys, largest):  # pragma: no cover - compiled by numba
             sizes[buckets] = e - s
             buckets += 1
         s = e
-    return rows, sizes
+    return rows[:kept].copy(), sizes[:buckets].copy()
 
 
 @njit(nogil=True)
