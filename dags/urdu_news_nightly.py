@@ -110,7 +110,13 @@ def urdu_news_nightly():
         with contextlib.suppress(WarehouseUnavailable):  # a secrets backend that did not answer: the load asks again
             warehouse_url.checked_url(conf)
         conf.check_places()
-        return stage.fetch(sources, day, conf, params.dump_url, params.missing_dump_ok, ctx["dag_run"].run_id)
+        from airflow.sdk.configuration import conf as airflow_conf
+
+        # the transform is mapped over the shards: no more of them than Airflow maps over one result
+        max_shards = airflow_conf.getint("core", "max_map_length", fallback=1024)
+        return stage.fetch(
+            sources, day, conf, params.dump_url, params.missing_dump_ok, ctx["dag_run"].run_id, max_shards
+        )
 
     @task(max_active_tis_per_dagrun=4, multiple_outputs=False, execution_timeout=dt.timedelta(hours=1))
     @terminal_errors_fail

@@ -19,6 +19,7 @@ from etl import cli, errors, runner
 from etl.load import warehouse, warehouse_url
 from etl.settings import Settings
 from tests.support import ROOT
+from tests.support.airflow import dag_test as _dag_test
 
 SAMPLE_DAY = "2021-04-07"
 
@@ -195,48 +196,6 @@ def test_sqlite_is_the_fallback_only_when_the_connection_is_not_defined(tmp_path
     failing = _resolve_in_airflow(tmp_path, AIRFLOW__SECRETS__BACKEND="tests.support.secrets.FailingSecretsBackend")
     assert "FailingSecretsBackend" in failing["error"] and "not falling back to SQLite" in failing["error"]
     assert "connection refused" in failing["error"] and failing["kind"] == "WarehouseUnavailable"  # retried
-
-
-_DAG_TEST = """
-import json, sys
-from airflow.dag_processing.dagbag import DagBag
-dag = DagBag(dag_folder=sys.argv[1]).dags["urdu_news_nightly"]
-if sys.argv[3] == "no-retries":  # a transient error then fails its task at once, as after its last retry
-    for task in dag.tasks:
-        task.retries = 0
-run = dag.test(run_conf=json.loads(sys.argv[2]))
-print(json.dumps({"state": run.state,
-                  "tis": {ti.task_id: [ti.state, ti.try_number] for ti in run.get_task_instances()}}))
-"""
-
-
-def _dag_test(airflow_home: Path, data_dir: Path, conf: dict, retries: str = "retries", **env: str) -> dict:
-    """``dag.test()`` of the nightly DAG in a process of its own. A task that Airflow retries would
-    wait out its five-minute retry delay first: the time limit turns that into a failure."""
-    environ = {
-        k: v for k, v in os.environ.items() if k not in ("URDU_ETL_WAREHOUSE_URL", "AIRFLOW_CONN_URDU_WAREHOUSE")
-    }
-    try:
-        done = subprocess.run(
-            [sys.executable, "-c", _DAG_TEST, str(ROOT / "dags"), json.dumps(conf), retries],
-            capture_output=True,
-            text=True,
-            timeout=240,
-            cwd=ROOT,
-            env={
-                **environ,
-                "AIRFLOW_HOME": str(airflow_home),
-                "PYTHONPATH": str(ROOT),
-                "URDU_ETL_DATA_DIR": str(data_dir),
-                **env,
-            },
-        )
-    except subprocess.TimeoutExpired as exc:
-        pytest.fail(
-            f"dag.test() did not end in 240 s: a failed task waits for a retry\n{(exc.stderr or b'')[-3000:]!r}"
-        )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.strip().splitlines()[-1]) | {"log": done.stdout + done.stderr}
 
 
 def test_a_bad_sources_file_fails_the_fetch_task_at_once(airflow_db, tmp_path):

@@ -9,17 +9,21 @@ import datetime as dt
 import io
 import json
 import random
+import sqlite3
 import tempfile
 from pathlib import Path
 
 import pyarrow.dataset as ds
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from etl.config import make_source
+from etl.errors import ConfigError
 from etl.read import read_file, split_file
-from etl.read.tabular import splittable
+from etl.read.tabular import Span, splittable
 from etl.tasks.fetch import fetch
+from tests.support.airflow import dag_test
 from tests.support.runs import run_pipeline, settings_for
 
 COLUMNS = {"external_id": "id", "headline": "title", "url": "link", "body": "content"}
@@ -203,3 +207,79 @@ def test_a_day_in_many_shards_loads_what_it_loads_in_one(tmp_path, monkeypatch):
     assert counts == {"records_in": 600, "loaded": 545, "duplicates": 48, "rejected": 7, "copies": 1}
     assert {k: cut["sources"]["news"][k] for k in counts} == counts
     assert cut_rows == whole_rows
+
+
+def _folder_dump(folder: Path) -> Path:
+    """Seven small CSV files and, between them, the 600-article day of ``_day_dump`` (cut at
+    URDU_ETL_SHARD_MB=0.02)."""
+    folder.mkdir()
+    _day_dump(folder).rename(folder / "d-big.csv")
+    for k in range(7):
+        rows = [f"s{k}-{i},سرخی,https://example.pk/s{k}/{i},{' '.join(VOCABULARY[i : i + 9])}۔" for i in range(3)]
+        (folder / f"{'a' if k < 3 else 'z'}-{k}.csv").write_text(
+            "id,title,link,content\n" + "\n".join(rows) + "\n", encoding="utf-8"
+        )
+    return folder
+
+
+def _read_back(shards: list, source) -> list[tuple]:
+    """Every record the shards (of ``source``) read, as ``_records`` gives them, with its file."""
+    out = []
+    for shard in shards:
+        span = Span(**shard["span"]) if shard["span"] else None
+        for rel in shard["files"]:
+            out += [(rel, *r) for r in _records(Path(shard["files_dir"]) / rel, rel, source, span)]
+    return sorted(out, key=repr)
+
+
+def test_a_day_of_more_shards_than_airflow_maps_is_planned_coarser(tmp_path, monkeypatch, caplog):
+    """With ``max_shards`` (Airflow's ``max_map_length``) the day is cut into coarser shards that
+    read every record exactly once; a day that fits is planned as without the limit; more
+    sources than the limit is a configuration error that says what to change."""
+    dump = _folder_dump(tmp_path / "dump")
+    source = make_source("news", str(dump), "csv", COLUMNS)
+    day = dt.date(2024, 5, 2)
+    monkeypatch.setenv("URDU_ETL_SHARD_MB", "0.02")
+    free = fetch([source], day, settings_for(tmp_path / "free"), run_id="free")
+    assert len(free) >= 15 and sum(1 for s in free if s["span"]) >= 10
+    same = fetch([source], day, settings_for(tmp_path / "same"), run_id="same", max_shards=len(free))
+    assert [s["shard_id"] for s in same] == [s["shard_id"] for s in free]
+    with caplog.at_level("WARNING", logger="etl"):
+        fitted = fetch([source], day, settings_for(tmp_path / "fit"), run_id="fit", max_shards=4)
+    assert 1 <= len(fitted) <= 4 < len(free)
+    assert f"the day makes {len(free)} shards" in caplog.text and "max_map_length = 4" in caplog.text
+    records = _read_back(free, source)
+    assert len(records) == 600 + 21 and _read_back(fitted, source) == records  # every record once, numbered as before
+    # the files in their order, the big one's spans side by side
+    assert list(dict.fromkeys(f for s in fitted for f in s["files"])) == sorted(p.name for p in dump.iterdir())
+    two = [source, make_source("other", str(dump), "csv", COLUMNS)]
+    with pytest.raises(ConfigError, match=r"dumps of 2 sources.*max_map_length = 1\).*AIRFLOW__CORE__MAX_MAP_LENGTH"):
+        fetch(two, day, settings_for(tmp_path / "two"), run_id="two", max_shards=1)
+
+
+def test_the_dag_plans_a_day_of_more_shards_than_airflow_maps_coarser_and_loads_it_all(airflow_db, tmp_path):
+    """``dag.test()`` with ``[core] max_map_length = 3`` over a day cut into more shards than that:
+    Airflow refuses to map a longer list, so the fetch task plans fewer, larger shards, says so,
+    and the run loads what the day holds."""
+    dump = _day_dump(tmp_path)
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(
+        f"sources:\n  - name: news\n    url: {dump}\n    format: csv\n"
+        "    columns: {external_id: id, headline: title, url: link, body: content}\n",
+        encoding="utf-8",
+    )
+    data = tmp_path / "data"
+    result = dag_test(
+        airflow_db,
+        data,
+        {"date": "2024-05-02"},
+        URDU_ETL_SOURCES=str(sources),
+        URDU_ETL_SHARD_MB="0.02",
+        AIRFLOW__CORE__MAX_MAP_LENGTH="3",
+    )
+    assert result["state"] == "success", result["log"][-3000:]
+    assert 1 <= result["instances"]["transform"] <= 3
+    assert "more than Airflow maps over one task's result ([core] max_map_length = 3)" in result["log"]
+    with sqlite3.connect(data / "warehouse.db") as db:
+        assert db.execute("select count(*) from articles").fetchone() == (545,)
+        assert db.execute("select count(*) from rejects").fetchone() == (7,)

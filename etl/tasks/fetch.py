@@ -64,16 +64,19 @@ def fetch(
     dump_url: str | None = None,
     missing_ok: bool = True,
     run_id: str = "manual",
+    max_shards: int | None = None,
 ) -> list[Shard]:
     """Fetch every source's dump for ``day`` and cut the staged files into shards.
 
     Files are staged under ``staging/<day>/<run>/``, so concurrent runs never share a folder.
     A source with no dump for the day is logged and skipped when ``missing_ok``, else an error.
+    ``max_shards`` (the DAG passes Airflow's ``[core] max_map_length``, the most mapped tasks it
+    runs over one task's result) makes the shards coarser until the day fits (``fit_shards``).
     """
     if dump_url and len(sources) != 1:
         raise ConfigError("an explicit dump URL needs exactly one source to say how to read it")
     staging = housekeeping.tidy(settings, day.isoformat(), run_id)  # held; killed runs' leftovers removed
-    shards: list[Shard] = []
+    fetched: list[tuple[dict, Source]] = []
     began = time.perf_counter()
     for source in sources:
         try:
@@ -92,27 +95,79 @@ def fetch(
             manifest["sha256"][:12],
         )
         failpoints.hit("fetched")
-        shards.extend(plan_shards(manifest, source, staging, settings.shard_bytes))
+        fetched.append((manifest, source))
+    shards = fit_shards(fetched, staging, settings.shard_bytes, max_shards)
     for shard in shards:  # how long the stage took travels with its output, for the run report
         shard["fetch_seconds"] = round(time.perf_counter() - began, 3)
     return shards
 
 
-def plan_shards(manifest: dict, source: Source, staging: Path, target_bytes: int) -> list[Shard]:
+def fit_shards(
+    fetched: list[tuple[dict, Source]], staging: Path, target_bytes: int, max_shards: int | None = None
+) -> list[Shard]:
+    """The shards of every fetched dump (``plan_shards``), at most ``max_shards`` of them.
+
+    When the day would make more, every source is planned again ``scale`` times coarser (shards of
+    ``scale`` times ``target_bytes``, ``scale`` times the files in a shard), the least power of two
+    that fits, with a warning: each transform task then holds a larger shard. A day of more
+    sources than ``max_shards`` cannot fit (a shard holds one source's records): a ``ConfigError``.
+    """
+    if max_shards is not None and len(fetched) > max_shards:
+        raise ConfigError(
+            f"the day has dumps of {len(fetched)} sources, and each needs a transform task of its own: more "
+            f"than Airflow maps over one task's result ([core] max_map_length = {max_shards}); raise it "
+            "(AIRFLOW__CORE__MAX_MAP_LENGTH) or run fewer sources at a time (the sources param)"
+        )
+
+    def plan(scale: int) -> list[Shard]:
+        return [s for manifest, source in fetched for s in plan_shards(manifest, source, staging, target_bytes, scale)]
+
+    scale = 1
+    shards = planned = plan(scale)
+    while max_shards is not None and len(shards) > max_shards:
+        scale *= 2
+        shards = plan(scale)
+    if scale > 1:
+        log.warning(
+            "the day makes %d shards at %.3g MiB, more than Airflow maps over one task's result "
+            "([core] max_map_length = %d): %d shards of about %.3g MiB instead, each transform task holding "
+            "that much more; raise max_map_length to keep shards of URDU_ETL_SHARD_MB",
+            len(planned),
+            target_bytes / (1 << 20),
+            max_shards,
+            len(shards),
+            target_bytes * scale / (1 << 20),
+        )
+    return shards
+
+
+def plan_shards(manifest: dict, source: Source, staging: Path, target_bytes: int, scale: int = 1) -> list[Shard]:
     """Cut a dump into shards; a shard's id comes from its files (and byte span), never its position.
 
     Formats of one article per file group up to ``FILES_PER_SHARD`` files in a shard. A file of a
     format that can be cut (CSV, JSONL) is a shard of its own, and one larger than ``target_bytes``
-    is cut into spans of whole records of about that size (``etl.read.split_file``).
+    is cut into spans of whole records of about that size (``etl.read.split_file``). ``scale``
+    (``fit_shards``) makes shards that many times coarser: spans of ``scale`` times
+    ``target_bytes``, ``scale`` times ``FILES_PER_SHARD`` files, and files not cut grouped
+    ``scale`` at a time.
     """
     files = manifest["files"]
     units: list[tuple[list[str], SpanSpec | None]] = []
     if FORMATS[source.format].split is not None:
+        whole: list[str] = []  # files read whole, in order, ``scale`` to a shard
         for rel in files:
-            spans = split_file(Path(manifest["files_dir"]) / rel, source, target_bytes)
-            units += [([rel], span.as_dict()) for span in spans] if spans else [([rel], None)]
+            spans = split_file(Path(manifest["files_dir"]) / rel, source, target_bytes * scale)
+            if spans or len(whole) == scale:
+                units += [(whole, None)] if whole else []
+                whole = []
+            if spans:
+                units += [([rel], span.as_dict()) for span in spans]
+            else:
+                whole.append(rel)
+        units += [(whole, None)] if whole else []
     else:
-        units = [(files[i : i + FILES_PER_SHARD], None) for i in range(0, len(files), FILES_PER_SHARD)]
+        per_shard = FILES_PER_SHARD * scale
+        units = [(files[i : i + per_shard], None) for i in range(0, len(files), per_shard)]
     shards = []
     for i, (group, span) in enumerate(units or [([], None)]):
         key = "\n".join(group) + (f"@{span['start']}-{span['end']}" if span else "")

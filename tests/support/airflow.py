@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.support import ROOT
 from tests.support.services import _free_port
 
@@ -169,3 +171,50 @@ def standalone(env: dict[str, str], log_path: Path) -> Iterator[subprocess.Popen
     its whole process group stopped after."""
     with process_groups({log_path.stem: ([str(AIRFLOW), "standalone"], env)}, log_path.parent) as procs:
         yield procs[log_path.stem]
+
+
+_DAG_TEST = """
+import json, sys
+from airflow.dag_processing.dagbag import DagBag
+dag = DagBag(dag_folder=sys.argv[1]).dags["urdu_news_nightly"]
+if sys.argv[3] == "no-retries":  # a transient error then fails its task at once, as after its last retry
+    for task in dag.tasks:
+        task.retries = 0
+run = dag.test(run_conf=json.loads(sys.argv[2]))
+tis = run.get_task_instances()
+print(json.dumps({"state": run.state,
+                  "tis": {ti.task_id: [ti.state, ti.try_number] for ti in tis},
+                  "instances": {t: sum(ti.task_id == t for ti in tis) for t in {ti.task_id for ti in tis}}}))
+"""
+
+
+def dag_test(airflow_home: Path, data_dir: Path, conf: dict, retries: str = "retries", **env: str) -> dict:
+    """``dag.test()`` of the nightly DAG in a process of its own, with ``conf`` and ``env``: the run's
+    state, each task's state and try number (``tis``), its instances (``instances``: a mapped task
+    has one per shard) and the process's output (``log``). ``retries="no-retries"`` sets every
+    task's retries to 0. A task that Airflow retries would wait out its five-minute retry delay
+    first: the time limit turns that into a failure."""
+    environ = {
+        k: v for k, v in os.environ.items() if k not in ("URDU_ETL_WAREHOUSE_URL", "AIRFLOW_CONN_URDU_WAREHOUSE")
+    }
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", _DAG_TEST, str(ROOT / "dags"), json.dumps(conf), retries],
+            capture_output=True,
+            text=True,
+            timeout=240,
+            cwd=ROOT,
+            env={
+                **environ,
+                "AIRFLOW_HOME": str(airflow_home),
+                "PYTHONPATH": str(ROOT),
+                "URDU_ETL_DATA_DIR": str(data_dir),
+                **env,
+            },
+        )
+    except subprocess.TimeoutExpired as exc:
+        pytest.fail(
+            f"dag.test() did not end in 240 s: a failed task waits for a retry\n{(exc.stderr or b'')[-3000:]!r}"
+        )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1]) | {"log": done.stdout + done.stderr}
