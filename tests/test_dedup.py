@@ -234,6 +234,13 @@ def test_history_article_is_canonical_and_its_own_canonical_is_followed():
     history = table([{"id": "old", "body": text(body), "duplicate_of": "first"}], history=True)
     got = pointers(clusters.find_duplicates(batch, history))
     assert got["new"][0] == "first"
+    # ... and so does one whose canonical is in the window too, reached only through the pointer
+    history = table(
+        [{"id": "first", "body": text(article(20))}, {"id": "old", "body": text(body), "duplicate_of": "first"}],
+        history=True,
+    )
+    got = pointers(clusters.find_duplicates(batch, history))
+    assert set(got) == {"new"} and got["new"][0] == "first"
     # an exact copy of a history article
     got = pointers(
         clusters.find_duplicates(

@@ -14,6 +14,7 @@ from tests.test_dedup import _VOCAB, content_hash
 
 UTC = dt.UTC
 DAY = dt.datetime(2024, 11, 5, 9, tzinfo=UTC)
+_STAGE2_COLUMNS = ("sketch", "numbers", "entities")
 
 
 def sentences(seed: int, n: int = 12, words: int = 18) -> list[list[str]]:
@@ -404,3 +405,31 @@ def test_rows_not_in_order_are_sorted_before_pairs_are_compared():
     assert f.sketch[0].tolist() == [1, 5, 9, 5, 9, 1, 2, 3]
     assert rewrites.evidence(f, 0, 1).shared == 2 and rewrites.evidence(f, 0, 3).shared == 1
     assert rewrites.evidence(f, 0, 2).shared == 0
+
+
+def test_a_story_joins_a_copy_group_only_when_it_tells_the_story_of_every_member_its_canonical_included():
+    """History: ``a``, and ``b`` that an earlier run pointed at ``a``. The day: ``c``, an exact copy
+    of ``b`` (so a copy of ``a``), and ``d``, which shares a few sentences with ``a`` alone. The
+    group of ``a``, ``b`` and ``c`` reaches ``a`` only through ``b``'s pointer; ``d`` tells the
+    story of ``a`` but not of ``b`` or ``c``, so it stays out of their story."""
+    a_text, b_text = sentences(120), sentences(121)
+    history = table(
+        [
+            {"id": "a", "body": body(a_text), "published": DAY - dt.timedelta(hours=5)},
+            {"id": "b", "body": body(b_text), "published": DAY - dt.timedelta(hours=4)},
+        ]
+    )
+    history = history.append_column("ingest_date", pa.array(["2024-11-04"] * 2)).append_column(
+        "duplicate_of", pa.array([None, "a"], pa.string())
+    )
+    batch = table([{"id": "c", "body": body(b_text)}, {"id": "d", "body": body(a_text[:3] + sentences(122, n=10))}])
+    feats = rewrites.Features.from_columns(
+        *(pa.concat_arrays([history[c].combine_chunks(), batch[c].combine_chunks()]) for c in _STAGE2_COLUMNS),
+        [None] * 4,
+        ["a.pk", "b.pk", "c.pk", "d.pk"],
+    )
+    assert rewrites.kind_of(rewrites.evidence(feats, 0, 3)) == "story"  # d tells a's story ...
+    assert rewrites.kind_of(rewrites.evidence(feats, 1, 3)) is None  # ... and not b's
+    found = result(clusters.find_duplicates(batch, history))
+    assert found["c"]["duplicate_of"] == "a" and found["c"]["story_id"] == "a"
+    assert "d" not in found or found["d"]["story_id"] is None

@@ -131,6 +131,7 @@ class _UnionFind:
     def union(self, x: int, y: int) -> None:
         rx, ry = self.find(x), self.find(y)
         self.parent.setdefault(rx, rx)
+        self.parent.setdefault(ry, ry)  # both roots are members: the one kept is the group's root
         if rx != ry:
             self.parent[max(rx, ry)] = min(rx, ry)
 
