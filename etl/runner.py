@@ -334,7 +334,7 @@ def _lost_worker(processes: list, shards: list[str], run_id: str | None, broken:
         return RuntimeError(
             f"a worker's result could not be read ({lines[-1] if lines else 'no detail'}); shard(s) {shown} not transformed"
         )
-    codes = [p.exitcode for p in processes if p.exitcode is not None]
+    codes = _exit_codes(processes)
     signals = [-c for c in codes if c < 0]
     signum = next((s for s in signals if s != signal.SIGTERM), signals[0] if signals else None)
     resume = f"; run it again with --run-id {run_id} to resume it" if run_id else ""
@@ -342,6 +342,16 @@ def _lost_worker(processes: list, shards: list[str], run_id: str | None, broken:
         return RuntimeError(f"a worker process exited with code {codes}; shard(s) {shown} not transformed")
     name = signal.Signals(signum).name
     return WorkerKilled(f"a worker process was killed by {name}; shard(s) {shown} not transformed{resume}", signum)
+
+
+def _exit_codes(processes: list, patience: float = 5.0) -> list[int]:
+    """The exit codes of the ended workers. A worker that the pool's own thread reaps at the moment
+    this process asks reads as running (multiprocessing's ``poll`` gets ECHILD and answers None)
+    until that thread records its code, so a worker already stopped is waited for, briefly."""
+    deadline = time.monotonic() + patience
+    while any(p.exitcode is None for p in processes) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return [p.exitcode for p in processes if p.exitcode is not None]
 
 
 def _worker_start(parent: int, level: int | None, fmt: str | None) -> None:

@@ -260,6 +260,32 @@ def test_a_worker_result_the_run_cannot_read_is_named_not_taken_for_a_killed_wor
     )
 
 
+class _ReapedElsewhere:
+    """A worker the pool's own thread is reaping at the moment the run asks how it ended: its exit
+    code reads None a few times (multiprocessing's ``poll`` answers None on ECHILD) before the
+    code that thread records. A stand-in: the race cannot be forced with real processes."""
+
+    def __init__(self, code: int, misses: int) -> None:
+        self.code, self.misses = code, misses
+
+    @property
+    def exitcode(self) -> int | None:
+        if self.misses:
+            self.misses -= 1
+            return None
+        return self.code
+
+
+def test_a_killed_worker_still_being_reaped_is_named_by_its_own_signal():
+    from concurrent.futures.process import BrokenProcessPool
+
+    broken = BrokenProcessPool("A process in the process pool was terminated abruptly")
+    workers = [_ReapedElsewhere(-signal.SIGKILL, 3), _ReapedElsewhere(-signal.SIGTERM, 0)]
+    err = runner._lost_worker(workers, ["shard-a"], "r1", broken)
+    assert isinstance(err, runner.WorkerKilled) and err.signum == signal.SIGKILL
+    assert "killed by SIGKILL" in str(err) and "--run-id r1" in str(err)
+
+
 def test_in_process_a_killed_worker_is_an_exit_code_not_the_death_of_the_caller(dump, tmp_path, monkeypatch, capsys):
     for name, value in _env(URDU_ETL_FAILPOINT="shard_done").items():
         monkeypatch.setenv(name, value)
