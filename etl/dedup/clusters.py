@@ -256,7 +256,7 @@ def find_duplicates(
     # rewrites join copy groups only through the groups' earliest rows (published, then ingested,
     # then by id: ``_canonical``'s order), so that a chain of partial overlaps does not join
     # different stories
-    earliest = _dense_rank(~feats.dated, feats.when, _rank(ingest), _rank(ids))
+    earliest = _dense_rank(~feats.dated, feats.when, _rank(ingest), id_rank)
     copy_uf = _lead_join(uf, [(i, j) for i, j, link_kind, _ in found_links if link_kind == "rewrite"], feats, earliest)
 
     # history rows already resolved by an earlier run join the article they point to
