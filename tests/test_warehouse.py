@@ -211,6 +211,30 @@ def test_postgresql_copy_loads_exactly_what_sqlite_inserts(pg_url, tmp_path):
     assert pg_row == sqlite_row == [("", 'قول "نقل"، دوسرا,\nتیسرا', '["a\\"b", "ج"]', "[]", 0.41633325815200806, None)]
 
 
+def test_sqlite_values_converted_by_arrow_are_what_sqlalchemy_binds():
+    """Dates, times in microseconds and floats become the driver's values in Arrow: each is what
+    SQLAlchemy's own bind processor makes of the Python value, edge years and nulls included."""
+    import pyarrow as pa
+
+    dialect = sa.create_engine("sqlite://").dialect
+    utc = dt.UTC
+    cases = [
+        (sa.Date(), pa.date32(), [dt.date(2024, 3, 5), dt.date(5, 1, 1), dt.date(9999, 12, 31), None]),
+        (
+            sa.DateTime(timezone=True),
+            pa.timestamp("us", tz="UTC"),
+            [dt.datetime(2024, 3, 5, 23, 59, 59, 999999, utc), dt.datetime(999, 1, 2, 3, 4, 5, tzinfo=utc), None],
+        ),
+        (sa.DateTime(), pa.timestamp("us"), [dt.datetime(2024, 3, 5, 0, 0, 0, 1), None]),
+        (sa.Float(), pa.float32(), [0.4163332581520080566, 1e-30, None]),
+        (sa.Float(), pa.float64(), [0.1, None]),
+    ]
+    for kind, arrow_type, values in cases:
+        proc = kind.dialect_impl(dialect).bind_processor(dialect)
+        column = pa.array(values, arrow_type)
+        assert warehouse._sqlite_values(column, proc) == [proc(v) for v in column.to_pylist()], kind
+
+
 def test_the_version_strings_fit_their_warehouse_columns():
     """PostgreSQL refuses a value longer than its ``varchar(n)``: every version the pipeline writes
     (each a composite of its parts' versions, which grow as parts are added) must fit."""

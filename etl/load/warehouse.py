@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -270,7 +271,11 @@ def load_run(
                     counts["entities"] += len(batch)
             else:
                 counts["articles"] += _sqlite_insert(
-                    conn, articles, tables["articles"], in_source, check=lambda ids: _check_articles(conn, day, ids)
+                    conn,
+                    articles,
+                    tables["articles"],
+                    in_source,
+                    check=lambda ids, name=name: _check_articles(conn, day, ids, loading=name),
                 )
                 counts["entities"] += _sqlite_insert(
                     conn, entities, tables.get("entities", ()), {}, suffix=" ON CONFLICT (entity_id) DO NOTHING"
@@ -384,15 +389,18 @@ def _copy_articles(conn: sa.Connection, day: dt.date, items: Iterable[dict | pa.
     return n
 
 
-def _check_articles(conn: sa.Connection, day: dt.date, ids: list[str]) -> None:
+def _check_articles(conn: sa.Connection, day: dt.date, ids: list[str], loading: str | None = None) -> None:
     """Fail when the warehouse holds any of ``ids`` (under another day: the day's own were deleted):
-    an article another day holds is never moved (``_held_elsewhere``)."""
+    an article another day holds is never moved (``_held_elsewhere``). The rows this load has
+    already written for source ``loading`` are not counted."""
+    mine = sa.and_(articles.c.ingest_date == day, articles.c.source == loading)
     held = [
         tuple(r)
         for start in range(0, len(ids), _BATCH)
         for r in conn.execute(
             sa.select(articles.c.article_id, articles.c.source, articles.c.ingest_date)
             .where(articles.c.article_id.in_(ids[start : start + _BATCH]))
+            .where(sa.not_(mine) if loading is not None else sa.true())
             .order_by(articles.c.article_id)
             .limit(3)
         )
@@ -412,10 +420,11 @@ def _sqlite_insert(
     """Insert rows into a SQLite ``table`` with one prepared statement through the driver
     (``executemany``), in the open transaction, ``extra``'s columns set on each, absent ones NULL.
 
-    Arrow record batches become tuples column by column (``to_pylist`` per column, then the
-    column type's bind processor, the one SQLAlchemy applies: dates and times as text); dicts one
-    row at a time. ``check`` sees the ``article_id`` values of each batch before it is written.
-    Errors are raised as SQLAlchemy's (``DBAPIError``), like those of any other statement."""
+    Arrow record batches become tuples column by column (``_sqlite_values``); dicts one row at a
+    time, through the column types' bind processors. When a batch breaks a key, ``check`` sees its
+    ``article_id`` values and may raise the error that explains it; the key itself is the check,
+    so a load into tables that hold no such article pays nothing for it. Errors are raised as
+    SQLAlchemy's (``DBAPIError``), like those of any other statement."""
     names = [c.name for c in table.columns]
     dialect = conn.dialect
     procs = [c.type.dialect_impl(dialect).bind_processor(dialect) for c in table.columns]
@@ -428,11 +437,11 @@ def _sqlite_insert(
     cursor = driver.cursor()
     n = 0
     for rows in _batch_tuples(items, names, procs, extra):
-        if check is not None:
-            check([row[names.index("article_id")] for row in rows])
         try:
             cursor.executemany(statement, rows)
         except sqlite3.Error as exc:  # reported like any other statement's error
+            if check is not None and isinstance(exc, sqlite3.IntegrityError):
+                check([row[names.index("article_id")] for row in rows])
             raise sa.exc.DBAPIError.instance(statement, None, exc, sqlite3.Error) from exc
         n += len(rows)
     cursor.close()
@@ -451,14 +460,32 @@ def _batch_tuples(
                 if name in extra:
                     columns.append(itertools.repeat(proc(extra[name]) if proc else extra[name], n))
                 elif name in chunk.schema.names:
-                    values = chunk.column(name).to_pylist()
-                    columns.append(list(map(proc, values)) if proc else values)
+                    columns.append(_sqlite_values(chunk.column(name), proc))
                 else:
                     columns.append(itertools.repeat(None, n))
             yield list(zip(*columns))
         else:
             rows = [{**row, **extra} for row in chunk]
             yield [tuple(proc(row.get(k)) if proc else row.get(k) for k, proc in zip(names, procs)) for row in rows]
+
+
+#: Arrow's text of a timestamp in microseconds as SQLAlchemy's SQLite ``DateTime`` stores it.
+_SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S"
+
+
+def _sqlite_values(column: pa.Array, proc: Callable | None) -> list:
+    """A column's values as the SQLite driver takes them, what SQLAlchemy's bind processor
+    ``proc`` would make of each, converted by Arrow where it can: dates as ``YYYY-MM-DD`` and
+    microsecond timestamps as ``YYYY-MM-DD HH:MM:SS.ffffff`` text (in UTC, their zone dropped, as
+    SQLAlchemy writes them), floats as they are (its processor is ``float``)."""
+    kind = column.type
+    if proc is None or pa.types.is_floating(kind):
+        return column.to_pylist()
+    if pa.types.is_date32(kind):
+        return column.cast(pa.string()).to_pylist()
+    if pa.types.is_timestamp(kind) and kind.unit == "us" and kind.tz in (None, "UTC"):
+        return pc.strftime(column, format=_SQLITE_DATETIME).to_pylist()
+    return [proc(v) for v in column.to_pylist()]
 
 
 def _chunks(items: Iterable[dict | pa.RecordBatch]) -> Iterator[pa.RecordBatch | list[dict]]:
