@@ -237,9 +237,10 @@ def load_run(
 
     ``source_rows[source]`` has iterables ``articles``, ``sentences``, ``rejects``, ``duplicates``,
     ``entities`` and ``mentions``, consumed once, a batch at a time. On PostgreSQL rows travel by
-    ``COPY`` straight into the tables (articles a batch at a time, each checked so that no article
-    of another day is moved: ``_copy_articles``), and loads of the same day take turns (an advisory lock); on SQLite by prepared inserts of
-    whole batches through the driver (``_sqlite_insert``), with load-time pragmas (``_sqlite_pragmas``).
+    ``COPY`` straight into the tables (articles a batch at a time, each in a savepoint, so that an
+    article of another day, which the key refuses, is named: ``_copy_articles``), and loads of
+    the same day take turns (an advisory lock); on SQLite by prepared inserts of whole batches
+    through the driver (``_sqlite_insert``), with load-time pragmas (``_sqlite_pragmas``).
 
     ``expected`` (rows about to be loaded per table, all sources together; the lake's counts) lets a
     big load drop a table's secondary indexes and build them after the rows (``_drop_indexes``):
@@ -368,23 +369,22 @@ def _drop_indexes(conn: sa.Connection, expected: Mapping[str, int]) -> list[sa.I
 
 def _copy_articles(conn: sa.Connection, day: dt.date, items: Iterable[dict | pa.RecordBatch], extra: dict) -> int:
     """``COPY`` the day's articles straight into ``articles`` on PostgreSQL, a batch at a time, each
-    checked first (``_check_articles``: an article another day holds is never moved) and copied in
-    a savepoint: when a load of another day commits one of the batch's articles in between, the
-    key conflict is reported as that check reports it."""
+    in a savepoint. The primary key refuses an article another day holds; the savepoint keeps the
+    transaction usable after that refusal, so that ``_check_articles`` can name the article and its
+    day (an article another day holds is never moved)."""
     n = 0
     for chunk in _chunks(items):
-        if isinstance(chunk, pa.RecordBatch):
-            ids = chunk.column("article_id").to_pylist()
-            rows: list = [chunk]
-        else:
-            ids, rows = [row.get("article_id") for row in chunk], chunk
-        _check_articles(conn, day, [i for i in ids if i is not None])
+        rows: list = [chunk] if isinstance(chunk, pa.RecordBatch) else chunk
         try:
             with conn.begin_nested():
                 n += _copy(conn, "articles", articles, rows, extra)
         except sa.exc.IntegrityError as exc:
             if getattr(exc.orig, "sqlstate", None) == "23505":  # unique_violation
-                _check_articles(conn, day, [i for i in ids if i is not None])
+                if isinstance(chunk, pa.RecordBatch):
+                    ids = chunk.column("article_id").to_pylist()
+                else:
+                    ids = [row.get("article_id") for row in chunk]
+                _check_articles(conn, day, [i for i in ids if i is not None], loading=extra.get("source"))
             raise
     return n
 
