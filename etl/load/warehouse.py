@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import io
 import itertools
 import json
@@ -276,7 +277,7 @@ def load_run(
                     articles,
                     tables["articles"],
                     in_source,
-                    check=lambda ids, name=name: _check_articles(conn, day, ids, loading=name),
+                    check=functools.partial(_check_articles, conn, day, loading=name),
                 )
                 counts["entities"] += _sqlite_insert(
                     conn, entities, tables.get("entities", ()), {}, suffix=" ON CONFLICT (entity_id) DO NOTHING"
