@@ -26,7 +26,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from etl import failpoints, schema
+from etl import failpoints, memory, schema
 from etl.contracts import LakeReport, ShardResult, SourceReport
 from etl.dedup import copies, other_days, same_key
 from etl.errors import InvariantError
@@ -86,8 +86,8 @@ def _day_signatures(plans: dict[str, SourcePlan], sig_schema: pa.Schema) -> Iter
             yield part
 
 
-#: The tables written a shard at a time, each by its own thread, with the columns rows are sorted
-#: by within a shard (after ``article_id``).
+#: The tables written a shard at a time, with the columns rows are sorted by within a shard (after
+#: ``article_id``).
 STREAMED = {
     "articles": (schema.ARTICLES, []),
     "sentences": (schema.SENTENCES, ["sentence_no"]),
@@ -96,13 +96,20 @@ STREAMED = {
 }
 
 
+#: How many of the ``STREAMED`` tables are written at once. Reading, sorting, encoding and
+#: compressing Parquet run in Arrow's C++ without the GIL, so two threads keep two cores busy; each
+#: holds one shard's part of its table, so memory grows with the threads (on 78,954 real articles in
+#: shards of up to 39,000: a peak of 641-659 MB with two, 778-820 MB with four, at the same speed).
+WRITER_THREADS = 2
+
+
 class SourceWriter:
     """Writes one source's partitions of the day and counts what it wrote.
 
-    The four large tables (articles, sentences, mentions, signatures) are written side by side,
-    one thread each: reading, sorting, encoding and compressing Parquet run in Arrow's C++ without
-    the GIL. Each thread takes its own table's part of every shard (``_parts``) and reports what
-    it wrote through ``_tally``, under this writer's one lock.
+    The four large tables (articles, sentences, mentions, signatures) are written by
+    ``WRITER_THREADS`` threads, a table each at a time. Each thread takes its own table's part of
+    every shard (``_parts``) and reports what it wrote through ``_tally``, under this writer's one
+    lock.
     """
 
     def __init__(self, lake_root: lake.Location, day: str, name: str, plan: SourcePlan, found: pa.Table):
@@ -140,7 +147,7 @@ class SourceWriter:
             yield part
 
     def write(self) -> SourceReport:
-        with ThreadPoolExecutor(max_workers=len(STREAMED), thread_name_prefix="write_lake") as pool:
+        with ThreadPoolExecutor(max_workers=WRITER_THREADS, thread_name_prefix="write_lake") as pool:
             futures = {
                 table: pool.submit(
                     lake.replace_partition,
@@ -195,6 +202,7 @@ def write_lake(shard_results: list[ShardResult], settings: Settings, day: str | 
     for res in shard_results:
         by_source.setdefault(res["source"], []).append(res)
     plans = {name: plan_source(by_source[name], settings.lake) for name in sorted(by_source)}
+    memory.release()  # what the transform left in the allocators, in a one-process run
     found = copies.find_copies(
         _day_signatures(plans, schema.SIGNATURES),
         sum(len(k) for plan in plans.values() for k in plan.kept),
@@ -202,6 +210,7 @@ def write_lake(shard_results: list[ShardResult], settings: Settings, day: str | 
         day,
         settings.dedup_days,
     )
+    memory.release()  # the copy search's working arrays
     report = {name: SourceWriter(settings.lake, day, name, plan, found).write() for name, plan in plans.items()}
     failpoints.hit("lake_written")
     stages = {
