@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from etl import housekeeping
+from etl import housekeeping, memory
 from etl.config import Source, check_run_id, parse_day
 from etl.contracts import RunSummary, Shard, ShardResult
 from etl.errors import EtlError
@@ -221,7 +221,9 @@ def run(
     # the summary's transform seconds are the stage's elapsed time; write_lake's figure, the sum of
     # the shards' own seconds (what Airflow's mapped tasks add up to), counts each worker's time
     lake_report["stages"]["transform"] = round(transform_seconds, 3)
+    memory.release()  # the lake write's parts, before the load's rows
     load_report = load_warehouse(lake_report, url, run_id, started, sources)
+    memory.release()  # the load's rows, before the check's report
     return check(lake_report, load_report, settings, url)
 
 

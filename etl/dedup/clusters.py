@@ -17,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from etl import memory
 from etl.dedup import rewrites
 from etl.dedup.minhash import _MIX, BANDS, EMPTY, ROWS, THRESHOLD, _fmix, signature_matrix
 
@@ -239,6 +240,8 @@ def find_duplicates(
         ]
     )
     feats = rewrites.Features.from_columns(sketch, numbers, entities, published, site, size)
+    del sketch, numbers, entities  # the features hold their values; the search's peak comes after
+    memory.release()  # and the copies made on the way to them
     # strongest first, ties by the articles' ids: the result does not depend on the rows' order
     li, lj, codes, scores = rewrites.links(feats, touched, first_of_code)
     id_rank = _rank(ids)

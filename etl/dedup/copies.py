@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
-from etl import schema
+from etl import memory, schema
 from etl.dedup import clusters, minhash, other_days, rewrites
 from etl.load import lake
 
@@ -78,6 +78,7 @@ def find_copies(
     batch = pa.concat_tables(meta)
     wanted = rewrites.distinct_values(batch["sketch"]) if "sketch" in batch.column_names else np.zeros(0, np.uint32)
     history = history_signatures(lake_root, day, days, wanted)
+    memory.release()  # the sort behind ``wanted`` and the history's reading
     if history is not None:  # an article filed again on a later day is not a copy of its older self
         history = history.filter(pc.invert(pc.is_in(history["article_id"], value_set=batch["article_id"])))
     found = clusters.find_duplicates(batch, history, batch_signatures=matrix)

@@ -43,6 +43,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from etl import memory
 from etl.dedup import minhash
 from etl.enrich import quality
 
@@ -385,9 +386,12 @@ def candidates(
         del keys
         rows.append(part_rows)
         sizes.append(part_sizes)
+    bucket_rows, bucket_sizes = np.concatenate(rows), np.concatenate(sizes)
+    del rows, sizes
+    memory.release()  # the sorted key blocks, before the pairs' tables
     return compiled.shared_pairs(
-        np.concatenate(rows),
-        np.concatenate(sizes),
+        bucket_rows,
+        bucket_sizes,
         n,
         np.ascontiguousarray(touched, dtype=np.bool_),
         lengths,
