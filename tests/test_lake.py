@@ -67,3 +67,17 @@ def test_concurrent_replacements_leave_one_whole_partition(tmp_path):
     rows = lake.read_partition(tmp_path, "rejects", "d", "s", schema.REJECTS).num_rows
     assert rows in range(1, 9)
     assert len(list(lake.partition_dir(tmp_path, "rejects", "d", "s").iterdir())) == 1
+
+
+def test_a_partition_swapped_between_its_listing_and_its_reading_is_read_again(tmp_path, monkeypatch):
+    """Another run of the day replaces the partition after this reader listed it: the file it listed
+    is gone, so the reader lists again and reads the new partition whole, not an error, not a mix."""
+    monkeypatch.setattr(lake, "ROWS_PER_FILE", 2)
+    lake.replace_partition(tmp_path, "rejects", "2024-01-01", "s", _rows(3))  # two files
+    stale = lake.partition_files(tmp_path, "rejects", "2024-01-01", "s")
+    lake.replace_partition(tmp_path, "rejects", "2024-01-01", "s", _rows(1))  # one file: part-00001 is gone
+    listings = iter([stale])
+    real = lake.partition_files
+    monkeypatch.setattr(lake, "partition_files", lambda *a: next(listings, None) or real(*a))
+    batches = list(lake.iter_partition(tmp_path, "rejects", "2024-01-01", "s", schema.REJECTS))
+    assert pa.Table.from_batches(batches, schema.REJECTS).to_pylist() == _rows(1).to_pylist()

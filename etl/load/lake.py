@@ -35,6 +35,7 @@ import contextlib
 import errno
 import os
 import shutil
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -220,6 +221,27 @@ def open_parquet(lake: Location, path: str) -> pq.ParquetFile:
     return pq.ParquetFile(path, filesystem=arrow_filesystem(filesystem(lake)[0]))
 
 
+def open_partition(lake: Location, table: str, day: str, source: str, attempts: int = 5) -> list[pq.ParquetFile]:
+    """Every Parquet file of one partition, opened together, in name order (close them after).
+
+    Another run of the same day may swap the partition between its listing and the opening of a
+    file (the old files are renamed aside, then deleted): the partition is then listed and opened
+    again. Once open, a local file stays readable whatever happens to its name."""
+    for attempt in range(attempts):
+        opened: list[pq.ParquetFile] = []
+        try:
+            for path in partition_files(lake, table, day, source):
+                opened.append(open_parquet(lake, path))
+            return opened
+        except FileNotFoundError:
+            for f in opened:
+                f.close()
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
 def read_partition(lake: Location, table: str, day: str, source: str, schema: pa.Schema) -> pa.Table:
     """Read one partition back whole (an absent partition reads as an empty table)."""
     return pa.Table.from_batches(list(iter_partition(lake, table, day, source, schema)), schema)
@@ -228,10 +250,15 @@ def read_partition(lake: Location, table: str, day: str, source: str, schema: pa
 def iter_partition(
     lake: Location, table: str, day: str, source: str, schema: pa.Schema, batch_size: int = 5_000
 ) -> Iterator[pa.RecordBatch]:
-    """Read one partition back a batch at a time, so a large day never sits whole in memory."""
-    for path in partition_files(lake, table, day, source):
-        with open_parquet(lake, path) as f:
+    """Read one partition back a batch at a time, so a large day never sits whole in memory; its
+    files are opened together first (``open_partition``), so a concurrent swap cannot take one away."""
+    files = open_partition(lake, table, day, source)
+    try:
+        for f in files:
             yield from f.iter_batches(batch_size=batch_size, columns=schema.names)
+    finally:
+        for f in files:
+            f.close()
 
 
 def table_exists(lake: Location, table: str) -> bool:

@@ -89,9 +89,9 @@ def _read(
 ) -> pa.Table | None:
     """One partition, only ``columns`` (a column the files lack comes back as nulls); None when absent."""
     parts = []
-    for path in lake_store.partition_files(lake_root, table, day, source):
-        # ParquetFile, not read_table: no dataset machinery to load, a fraction of the time and memory
-        with lake_store.open_parquet(lake_root, path) as pf:
+    # ParquetFile, not read_table: no dataset machinery to load, a fraction of the time and memory
+    for pf in lake_store.open_partition(lake_root, table, day, source):
+        with pf:
             present = set(pf.schema_arrow.names)
             t = pf.read(columns=[c for c in columns if c in present])
         for c, typ in columns.items():
