@@ -247,20 +247,15 @@ def find_duplicates(
     id_rank = _rank(ids)
     low, high = np.minimum(id_rank[li], id_rank[lj]), np.maximum(id_rank[li], id_rank[lj])
     order = np.lexsort((high, low, -scores))
-    found_links = list(
-        zip(
-            li[order].tolist(),
-            lj[order].tolist(),
-            [rewrites.KINDS[c] for c in codes[order].tolist()],
-            scores[order].tolist(),
-        )
-    )
+    li, lj, codes, scores = li[order], lj[order], codes[order], scores[order]
+    del low, high, order
+    is_rewrite = codes == rewrites.KINDS.index("rewrite")
 
     # rewrites join copy groups only through the groups' earliest rows (published, then ingested,
     # then by id: ``_canonical``'s order), so that a chain of partial overlaps does not join
     # different stories
     earliest = _dense_rank(~feats.dated, feats.when, _rank(ingest), id_rank)
-    copy_uf = _lead_join(uf, [(i, j) for i, j, link_kind, _ in found_links if link_kind == "rewrite"], feats, earliest)
+    copy_uf = _lead_join(uf, li[is_rewrite], lj[is_rewrite], feats, earliest)
 
     # history rows already resolved by an earlier run join the article they point to
     index = {aid: k for k, aid in enumerate(ids)}
@@ -269,11 +264,11 @@ def find_duplicates(
             target = index.get(dup_of[k]) if dup_of[k] else None
             if target is not None:
                 finder.union(k, target)
-    best_link: dict[int, float] = {}
-    for i, j, link_kind, score in found_links:
-        if link_kind == "rewrite":
-            for x in (uf.find(i), uf.find(j)):
-                best_link[x] = max(best_link.get(x, 0.0), score)
+    # each near-copy group's strongest rewrite link
+    root = _arrays(uf, n)[0]
+    best_link = np.zeros(n)
+    for ends in (li[is_rewrite], lj[is_rewrite]):
+        np.maximum.at(best_link, root[ends], scores[is_rewrite])
     out: dict[str, list] = {}
     near_groups = uf.members()
     for comp in copy_uf.members().values():
@@ -302,7 +297,7 @@ def find_duplicates(
                     else:
                         continue
                 else:
-                    kind, sim = "rewrite", best_link.get(uf.find(x), 0.0)
+                    kind, sim = "rewrite", float(best_link[uf.find(x)])
             else:
                 ref = crow if crow is not None and sig[crow, 0] != EMPTY else None
                 if ref is None or sig[x, 0] == EMPTY:  # canonical unknown here: best known member
@@ -321,7 +316,8 @@ def find_duplicates(
     # a story is a complete-link group: every article of one side tells the story of every article
     # of the other (same-event links chain through a generic article otherwise: one cricket report
     # shares names with every other)
-    story_uf = _complete_link(copy_uf, [(i, j) for i, j, link_kind, _ in found_links if link_kind == "story"], feats, n)
+    is_story = codes == rewrites.KINDS.index("story")
+    story_uf = _complete_link(copy_uf, li[is_story], lj[is_story], feats, n)
     story_of = _column(hist, "story_id", nh, pa.string()).to_pylist() if hist is not None else []
     pointer = [s or d for s, d in zip(story_of, dup_of)]
     for k in [x for x in story_uf.parent if x < nh]:
@@ -362,9 +358,8 @@ def _from_arrays(parent: np.ndarray, touched: np.ndarray) -> _UnionFind:
     return out
 
 
-def _pairs(links: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
-    pairs = np.array(links, dtype=np.int64).reshape(-1, 2)
-    return np.ascontiguousarray(pairs[:, 0]), np.ascontiguousarray(pairs[:, 1])
+def _ends(li: np.ndarray, lj: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return np.ascontiguousarray(li, dtype=np.int64), np.ascontiguousarray(lj, dtype=np.int64)
 
 
 def _rank(strings: list[str]) -> np.ndarray:
@@ -384,12 +379,12 @@ def _dense_rank(*keys: np.ndarray) -> np.ndarray:
 
 
 def _lead_join(
-    groups: _UnionFind, rewrite_links: list[tuple[int, int]], feats: rewrites.Features, earliest: np.ndarray
+    groups: _UnionFind, li: np.ndarray, lj: np.ndarray, feats: rewrites.Features, earliest: np.ndarray
 ) -> _UnionFind:
-    """``groups`` joined over the ``rewrite_links``, in order, when the two groups' earliest rows
+    """``groups`` joined over the rewrite links ``(li[k], lj[k])``, in order, when the two groups' earliest rows
     (by ``earliest``, each row's place) are the link's own two or are a rewrite too. Compiled
     (``etl.dedup.compiled.lead_join``); returns a new union-find."""
-    if not rewrite_links:
+    if not len(li):
         return groups.copy()
     from etl.dedup import compiled
 
@@ -397,18 +392,16 @@ def _lead_join(
     lead = np.arange(len(earliest), dtype=np.int64)
     for root, members in groups.members().items():
         lead[root] = members[int(np.argmin(earliest[members]))]
-    compiled.lead_join(parent, lead, earliest, *_pairs(rewrite_links), *rewrites.compiled_args(feats), rewrites._bars())
+    compiled.lead_join(parent, lead, earliest, *_ends(li, lj), *rewrites.compiled_args(feats), rewrites._bars())
     return _from_arrays(parent, touched)
 
 
-def _complete_link(
-    groups: _UnionFind, story_links: list[tuple[int, int]], feats: rewrites.Features, n: int
-) -> _UnionFind:
-    """``groups`` joined over the ``story_links``, in order, as complete-link groups: two groups
+def _complete_link(groups: _UnionFind, li: np.ndarray, lj: np.ndarray, feats: rewrites.Features, n: int) -> _UnionFind:
+    """``groups`` joined over the story links ``(li[k], lj[k])``, in order, as complete-link groups: two groups
     join only when every article of one is linked as a rewrite or story to every article of the
     other (the link's own two excepted), and only when that is at most ``_STORY_CHECKS`` pairs.
     Compiled (``etl.dedup.compiled.complete_link``); returns a new union-find."""
-    if not story_links:
+    if not len(li):
         return groups.copy()
     from etl.dedup import compiled
 
@@ -419,7 +412,7 @@ def _complete_link(
         ring[members] = np.roll(members, -1)
         count[min(members)] = len(members)
     compiled.complete_link(
-        parent, ring, count, *_pairs(story_links), _STORY_CHECKS, *rewrites.compiled_args(feats), rewrites._bars()
+        parent, ring, count, *_ends(li, lj), _STORY_CHECKS, *rewrites.compiled_args(feats), rewrites._bars()
     )
     return _from_arrays(parent, touched)
 
