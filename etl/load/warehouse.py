@@ -394,16 +394,14 @@ def _check_articles(conn: sa.Connection, day: dt.date, ids: list[str], loading: 
     """Fail when the warehouse holds any of ``ids`` (under another day: the day's own were deleted):
     an article another day holds is never moved (``_held_elsewhere``). The rows this load has
     already written for source ``loading`` are not counted."""
-    mine = sa.and_(articles.c.ingest_date == day, articles.c.source == loading)
+    query = sa.select(articles.c.article_id, articles.c.source, articles.c.ingest_date)
+    if loading is not None:
+        query = query.where(sa.not_(sa.and_(articles.c.ingest_date == day, articles.c.source == loading)))
     held = [
         tuple(r)
         for start in range(0, len(ids), _BATCH)
         for r in conn.execute(
-            sa.select(articles.c.article_id, articles.c.source, articles.c.ingest_date)
-            .where(articles.c.article_id.in_(ids[start : start + _BATCH]))
-            .where(sa.not_(mine) if loading is not None else sa.true())
-            .order_by(articles.c.article_id)
-            .limit(3)
+            query.where(articles.c.article_id.in_(ids[start : start + _BATCH])).order_by(articles.c.article_id).limit(3)
         )
     ]
     if held:
