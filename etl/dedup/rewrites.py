@@ -386,12 +386,12 @@ def candidates(
         del keys
         rows.append(part_rows)
         sizes.append(part_sizes)
-    bucket_rows, bucket_sizes = np.concatenate(rows), np.concatenate(sizes)
+    kept_rows, kept_sizes = np.concatenate(rows), np.concatenate(sizes)
     del rows, sizes
     memory.release()  # the sorted key blocks, before the pairs' tables
     return compiled.shared_pairs(
-        bucket_rows,
-        bucket_sizes,
+        kept_rows,
+        kept_sizes,
         n,
         np.ascontiguousarray(touched, dtype=np.bool_),
         lengths,
