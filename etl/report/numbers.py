@@ -90,14 +90,18 @@ def _read(
     """One partition, only ``columns`` (a column the files lack comes back as nulls); None when absent."""
     parts = []
     # ParquetFile, not read_table: no dataset machinery to load, a fraction of the time and memory
-    for pf in lake_store.open_partition(lake_root, table, day, source):
-        with pf:
+    files = lake_store.open_partition(lake_root, table, day, source)
+    try:
+        for pf in files:
             present = set(pf.schema_arrow.names)
             t = pf.read(columns=[c for c in columns if c in present])
-        for c, typ in columns.items():
-            if c not in present:
-                t = t.append_column(c, pa.nulls(t.num_rows, typ))
-        parts.append(t.select(list(columns)))
+            for c, typ in columns.items():
+                if c not in present:
+                    t = t.append_column(c, pa.nulls(t.num_rows, typ))
+            parts.append(t.select(list(columns)))
+    finally:
+        for pf in files:
+            pf.close()
     return pa.concat_tables(parts) if parts else None
 
 
