@@ -1,7 +1,9 @@
 """The lake: atomic partition replacement, deterministic files, and the committed sample dumps."""
 
+import gc
 import hashlib
 import sys
+import weakref
 
 import pyarrow as pa
 import pyarrow.dataset as ds
@@ -81,3 +83,28 @@ def test_a_partition_swapped_between_its_listing_and_its_reading_is_read_again(t
     monkeypatch.setattr(lake, "partition_files", lambda *a: next(listings, None) or real(*a))
     batches = list(lake.iter_partition(tmp_path, "rejects", "2024-01-01", "s", schema.REJECTS))
     assert pa.Table.from_batches(batches, schema.REJECTS).to_pylist() == _rows(1).to_pylist()
+
+
+def test_a_partition_reader_lets_go_of_each_file_once_it_is_read(tmp_path, monkeypatch):
+    """A ``ParquetFile`` keeps what it read until it is dropped: a reader that held every file of a
+    partition to its end held the whole day (3.1 GB of a 1M-article load). Each file must be gone
+    by the time the next one is read."""
+    monkeypatch.setattr(lake, "ROWS_PER_FILE", 2)
+    lake.replace_partition(tmp_path, "rejects", "2024-01-01", "s", _rows(5))  # three files
+    opened: list[weakref.ref] = []
+    real = lake.open_partition
+
+    def spy(*args, **kwargs):
+        files = real(*args, **kwargs)
+        opened.extend(weakref.ref(f) for f in files)
+        return files
+
+    monkeypatch.setattr(lake, "open_partition", spy)
+    seen = []
+    for batch in lake.iter_partition(tmp_path, "rejects", "2024-01-01", "s", schema.REJECTS, batch_size=2):
+        gc.collect()
+        seen.append([ref() is None for ref in opened])
+        del batch
+    assert len(opened) == 3
+    # while the k-th file is read, the files before it are gone and those after it are still open
+    assert seen == [[False, False, False], [True, False, False], [True, True, False]]

@@ -251,11 +251,18 @@ def iter_partition(
     lake: Location, table: str, day: str, source: str, schema: pa.Schema, batch_size: int = 5_000
 ) -> Iterator[pa.RecordBatch]:
     """Read one partition back a batch at a time, so a large day never sits whole in memory; its
-    files are opened together first (``open_partition``), so a concurrent swap cannot take one away."""
+    files are opened together first (``open_partition``), so a concurrent swap cannot take one away.
+    Each file is let go once read: a ``ParquetFile`` keeps what it read in memory until it is dropped,
+    so holding every read file of a large day would hold the day."""
     files = open_partition(lake, table, day, source)
     try:
-        for f in files:
-            yield from f.iter_batches(batch_size=batch_size, columns=schema.names)
+        while files:
+            f = files.pop(0)
+            try:
+                yield from f.iter_batches(batch_size=batch_size, columns=schema.names)
+            finally:
+                f.close()
+            del f
     finally:
         for f in files:
             f.close()

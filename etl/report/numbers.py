@@ -92,9 +92,10 @@ def _read(
     # ParquetFile, not read_table: no dataset machinery to load, a fraction of the time and memory
     files = lake_store.open_partition(lake_root, table, day, source)
     try:
-        for pf in files:
-            present = set(pf.schema_arrow.names)
-            t = pf.read(columns=[c for c in columns if c in present])
+        while files:  # each file let go once read (``lake.iter_partition``)
+            with files.pop(0) as pf:
+                present = set(pf.schema_arrow.names)
+                t = pf.read(columns=[c for c in columns if c in present])
             for c, typ in columns.items():
                 if c not in present:
                     t = t.append_column(c, pa.nulls(t.num_rows, typ))
