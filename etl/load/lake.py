@@ -251,21 +251,24 @@ def iter_partition(
     lake: Location, table: str, day: str, source: str, schema: pa.Schema, batch_size: int = 5_000
 ) -> Iterator[pa.RecordBatch]:
     """Read one partition back a batch at a time, so a large day never sits whole in memory; its
-    files are opened together first (``open_partition``), so a concurrent swap cannot take one away.
-    Each file is let go once read: a ``ParquetFile`` keeps what it read in memory until it is dropped,
-    so holding every read file of a large day would hold the day."""
+    files are opened together first (``open_partition``), so a concurrent swap cannot take one away;
+    each is let go once read (``each_file``)."""
+    for f in each_file(lake, table, day, source):
+        yield from f.iter_batches(batch_size=batch_size, columns=schema.names)
+
+
+def each_file(lake: Location, table: str, day: str, source: str) -> Iterator[pq.ParquetFile]:
+    """The files of one partition, opened together (``open_partition``) and handed out one at a
+    time: each is closed and let go when the caller moves on, the rest closed when it stops. A
+    ``ParquetFile`` keeps what it read in memory until it is dropped, closed or not."""
     files = open_partition(lake, table, day, source)
     try:
         while files:
-            f = files.pop(0)
-            try:
-                yield from f.iter_batches(batch_size=batch_size, columns=schema.names)
-            finally:
-                f.close()
-            del f
+            with files.pop(0) as f:
+                yield f
     finally:
-        for f in files:
-            f.close()
+        for rest in files:
+            rest.close()
 
 
 def table_exists(lake: Location, table: str) -> bool:

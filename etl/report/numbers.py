@@ -90,19 +90,13 @@ def _read(
     """One partition, only ``columns`` (a column the files lack comes back as nulls); None when absent."""
     parts = []
     # ParquetFile, not read_table: no dataset machinery to load, a fraction of the time and memory
-    files = lake_store.open_partition(lake_root, table, day, source)
-    try:
-        while files:  # each file let go once read (``lake.iter_partition``)
-            with files.pop(0) as pf:
-                present = set(pf.schema_arrow.names)
-                t = pf.read(columns=[c for c in columns if c in present])
-            for c, typ in columns.items():
-                if c not in present:
-                    t = t.append_column(c, pa.nulls(t.num_rows, typ))
-            parts.append(t.select(list(columns)))
-    finally:
-        for pf in files:
-            pf.close()
+    for pf in lake_store.each_file(lake_root, table, day, source):
+        present = set(pf.schema_arrow.names)
+        t = pf.read(columns=[c for c in columns if c in present])
+        for c, typ in columns.items():
+            if c not in present:
+                t = t.append_column(c, pa.nulls(t.num_rows, typ))
+        parts.append(t.select(list(columns)))
     return pa.concat_tables(parts) if parts else None
 
 
