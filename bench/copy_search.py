@@ -7,10 +7,12 @@ Usage (from the repository root; the signatures of a lake an ingest wrote):
 
 Each round runs, for every tree in turn and each in a fresh process with that tree first on the
 path, ``etl.dedup.copies.find_copies`` over all the rows of ``--signatures`` as one day's loaded
-articles (their ``duplicate_of`` and ``story_id`` cleared, shards of 3,400 rows, an empty lake as
-history), as ``write_lake`` runs it. Reported per tree: the search's seconds and the process's
-peak RSS (median over rounds), the RSS before the search (the signature rows read), and a hash of
-the result, so that trees that find different copies show it. Ratios are against the first tree.
+articles (their ``duplicate_of`` and ``story_id`` cleared, an empty lake as history), as
+``write_lake`` runs it: the rows come in shards of up to 3,400, each read from the files when the
+search asks for it and not kept by the caller, as ``write_lake`` reads the shards' staging files.
+Reported per tree: the search's seconds and the process's peak RSS (median over rounds), the RSS
+before the search, and a hash of the result, so that trees that find different copies show it.
+Ratios are against the first tree.
 """
 
 from __future__ import annotations
@@ -33,15 +35,23 @@ from etl import schema
 from etl.dedup import copies
 
 source, day = sys.argv[1], sys.argv[2]
-table = ds.dataset(source, format="parquet", partitioning="hive").to_table(columns=schema.SIGNATURES.names)
-n = table.num_rows
-for name in ("duplicate_of", "story_id"):
-    table = table.set_column(table.schema.get_field_index(name), name, pa.nulls(n, pa.string()))
-parts = [table.slice(at, 3400) for at in range(0, n, 3400)]
-del table
+data = ds.dataset(source, format="parquet", partitioning="hive")
+n = data.count_rows()
+
+
+def shards():  # read one at a time and let go, as write_lake reads the shards' staging files
+    for batch in data.to_batches(
+        columns=schema.SIGNATURES.names, batch_size=3400, batch_readahead=1, fragment_readahead=1
+    ):
+        part = pa.Table.from_batches([batch])
+        for name in ("duplicate_of", "story_id"):
+            part = part.set_column(part.schema.get_field_index(name), name, pa.nulls(part.num_rows, pa.string()))
+        yield part
+
+
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 began = time.perf_counter()
-found = copies.find_copies(iter(parts), n, Path(tempfile.mkdtemp()), day, 30)
+found = copies.find_copies(shards(), n, Path(tempfile.mkdtemp()), day, 30)
 seconds = time.perf_counter() - began
 rows = sorted(map(tuple, (r.values() for r in found.to_pylist())), key=repr)
 print(json.dumps({

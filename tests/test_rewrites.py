@@ -10,6 +10,7 @@ import numpy as np
 import pyarrow as pa
 
 from etl.dedup import clusters, minhash, rewrites
+from etl.schema import SIGNATURES as SIG
 from tests.test_dedup import _VOCAB, content_hash
 
 UTC = dt.UTC
@@ -433,3 +434,66 @@ def test_a_story_joins_a_copy_group_only_when_it_tells_the_story_of_every_member
     found = result(clusters.find_duplicates(batch, history))
     assert found["c"]["duplicate_of"] == "a" and found["c"]["story_id"] == "a"
     assert "d" not in found or found["d"]["story_id"] is None
+
+
+def test_flat_reads_chunked_lists_with_nulls_and_joined_lets_its_parts_go():
+    col = pa.chunked_array(
+        [pa.array([[3, 1], None, []], rewrites.list_type()), pa.array([[7], [2, 5, 9]], rewrites.list_type())]
+    )
+    values, offsets = rewrites.flat(col)
+    rows = [values[offsets[r] : offsets[r + 1]].tolist() for r in range(len(offsets) - 1)]
+    assert rows == [[3, 1], [], [], [7], [2, 5, 9]] and values.dtype == np.uint32
+    parts = [rewrites.flat(col.slice(0, 2)), rewrites.flat(col.slice(2))]
+    joined_values, joined_offsets = rewrites.joined(parts)
+    assert parts == []  # emptied: the parts are let go once joined
+    assert joined_values.tolist() == values.tolist() and joined_offsets.tolist() == offsets.tolist()
+    assert values.flags.writeable and joined_values.flags.writeable  # copies, not views of Arrow's buffers
+    assert rewrites.distinct_values([rewrites.flat(col)]).tolist() == [1, 2, 3, 5, 7, 9]
+    assert rewrites.distinct_values(col).tolist() == [1, 2, 3, 5, 7, 9]
+
+
+def test_the_second_stage_given_flat_in_parts_finds_what_the_columns_find():
+    src, other = sentences(90), sentences(91)
+    old = table([{"id": "old", "body": body(src, ["4"])}]).append_column("ingest_date", pa.array(["2024-11-04"]))
+    new = table(
+        [
+            {"id": "new", "body": body(rewrite_of(src, 5), ["4"])},
+            {"id": "same", "body": body(src, ["4"]), "site": "old.pk"},
+            {"id": "unrelated", "body": body(other)},
+            {"id": "story", "body": body(other[:9] + src[:3])},
+        ]
+    )
+    given = {c: [rewrites.flat(new[c].slice(0, 1)), rewrites.flat(new[c].slice(1))] for c in _STAGE2_COLUMNS}
+    from_parts = clusters.find_duplicates(new.drop_columns(list(_STAGE2_COLUMNS)), old, batch_stage2=given)
+    assert given == {}  # every column's parts were taken
+    from_columns = clusters.find_duplicates(new, old)
+    assert from_parts.equals(from_columns)
+    assert result(from_columns)["new"]["kind"] == "rewrite"
+
+
+def _signature_rows(rows: list[dict]) -> pa.Table:
+    """``table``'s rows in the lake's signatures schema."""
+    t = table(rows)
+    n = t.num_rows
+    columns = {name: t[name] if name in t.column_names else pa.nulls(n, f.type) for name, f in zip(SIG.names, SIG)}
+    columns["signature"] = t["signature"].cast(SIG.field("signature").type)
+    return pa.table(columns, schema=SIG)
+
+
+def test_the_days_distinct_values_are_sorted_only_when_an_earlier_day_is_read(tmp_path, monkeypatch):
+    from etl.dedup import copies
+    from etl.load import lake
+
+    src = sentences(95)
+    day = [_signature_rows([{"id": "new", "body": body(rewrite_of(src, 6), ["8"])}])]
+    calls = []
+    real = rewrites.distinct_values
+    monkeypatch.setattr(rewrites, "distinct_values", lambda sketch: calls.append(1) or real(sketch))
+    alone = copies.find_copies(iter(day), 1, tmp_path, "2024-11-05", None)
+    assert alone.num_rows == 0 and calls == []  # nothing earlier: the sort is never made
+    lake.replace_partition(
+        tmp_path, "signatures", "2024-11-04", "a", _signature_rows([{"id": "old", "body": body(src, ["8"])}])
+    )
+    found = copies.find_copies(iter(day), 1, tmp_path, "2024-11-05", None)
+    assert calls == [1]  # made once, for the earlier day's record batches
+    assert result(found)["new"]["duplicate_of"] == "old" and result(found)["new"]["kind"] == "rewrite"

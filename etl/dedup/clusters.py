@@ -33,7 +33,7 @@ RESULT_SCHEMA = pa.schema(
 )
 
 #: The second stage's columns (``etl.dedup.rewrites``), lists of 32-bit keys per article.
-_STAGE2 = ("sketch", "numbers", "entities")
+STAGE2 = ("sketch", "numbers", "entities")
 
 #: LSH buckets of more rows are linked as a chain (in row order), not all pairs.
 _BIG_BUCKET = 64
@@ -156,8 +156,16 @@ def _column(table: pa.Table, name: str, n: int, type_: pa.DataType) -> pa.Array:
     return pa.nulls(n, type_)
 
 
+def _lists(table: pa.Table, name: str) -> pa.ChunkedArray | pa.Array:
+    """A second-stage column as it is (its chunks not joined), or empty lists when absent."""
+    return table[name] if name in table.column_names else pa.nulls(table.num_rows, rewrites.list_type())
+
+
 def find_duplicates(
-    batch: pa.Table, history: pa.Table | None = None, batch_signatures: np.ndarray | None = None
+    batch: pa.Table,
+    history: pa.Table | None = None,
+    batch_signatures: np.ndarray | None = None,
+    batch_stage2: dict[str, list[rewrites.Flat]] | None = None,
 ) -> pa.Table:
     """The duplicates among ``batch`` articles, within the batch and against ``history``.
 
@@ -171,6 +179,10 @@ def find_duplicates(
     estimated containment for rewrite) and story_id; and a row with only story_id for every
     other batch article in a story. The second stage runs when the tables carry its columns
     (sketch, numbers, entities; history may add story_id). A history row is never re-pointed.
+
+    ``batch_stage2`` may give the batch's second-stage columns instead, each as the ``Flat``
+    parts of its rows in order (``rewrites.flat``): the parts are taken from the dict as they are
+    joined, so that no other copy of the values outlives the join.
     """
     nb = batch.num_rows
     hist = history if history is not None and history.num_rows else None
@@ -224,23 +236,22 @@ def find_duplicates(
         uf.union(i, j)
 
     # second stage: rewrites (copies) and stories (same event) from the sampled 3-gram sketches
-    sketch, numbers, entities = (
-        pa.concat_arrays([_column(t, c, t.num_rows, rewrites.list_type()) for t in tables]) for c in _STAGE2
-    )
+    flats = {}
+    for name in STAGE2:
+        parts = [rewrites.flat(_lists(hist, name))] if hist is not None else []
+        if batch_stage2 is not None and name in batch_stage2:
+            parts.extend(batch_stage2.pop(name))  # taken: the search holds one copy of the values
+        else:
+            parts.append(rewrites.flat(_lists(batch, name)))
+        flats[name] = rewrites.joined(parts)
     site = pa.concat_arrays([_column(t, "site", t.num_rows, pa.string()) for t in tables]).to_pylist()
     # a history read by ``copies`` holds only the values it shares with the batch, and the sizes
-    size = np.concatenate(
-        [
-            t["sketch_size"].to_numpy()
-            if "sketch_size" in t.column_names
-            else pc.fill_null(pc.list_value_length(_column(t, "sketch", t.num_rows, rewrites.list_type())), 0)
-            .to_numpy(zero_copy_only=False)
-            .astype(np.int64)
-            for t in tables
-        ]
-    )
-    feats = rewrites.Features.from_columns(sketch, numbers, entities, published, site, size)
-    del sketch, numbers, entities  # the features hold their values; the search's peak comes after
+    size = np.diff(flats["sketch"][1])
+    for t, at in ((hist, 0), (batch, nh)):
+        if t is not None and "sketch_size" in t.column_names:
+            size[at : at + t.num_rows] = t["sketch_size"].to_numpy()
+    feats = rewrites.Features.from_flat(flats["sketch"], flats["numbers"], flats["entities"], published, site, size)
+    del flats  # the features hold the values
     memory.release()  # and the copies made on the way to them
     # strongest first, ties by the articles' ids: the result does not depend on the rows' order
     li, lj, codes, scores = rewrites.links(feats, touched, first_of_code)

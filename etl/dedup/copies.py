@@ -1,8 +1,9 @@
 """The copy search of a day: its articles against each other and against earlier days in the lake.
 
 ``find_copies`` reads the day's signatures a shard at a time into one matrix (the only copy of
-them held) and the signatures of the ``days`` earlier days from the lake, and clusters them
-(``etl.dedup.clusters``). Its result marks the articles (``mark_copies``) and the signatures the
+them held), and their second-stage columns (sketch, numbers, entities) into flat numpy arrays, a
+shard at a time too, so that no Arrow copy of the day's columns is kept; then the signatures of
+the ``days`` earlier days from the lake, and clusters them all (``etl.dedup.clusters``). Its result marks the articles (``mark_copies``) and the signatures the
 lake keeps (``point_signatures``), so that later days follow a copy to its canonical article.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 import pyarrow as pa
@@ -32,13 +33,17 @@ def window_start(day: str, days: int) -> str:
 
 
 def history_signatures(
-    lake_root: lake.Location, day: str, days: int | None = None, wanted: np.ndarray | None = None
+    lake_root: lake.Location,
+    day: str,
+    days: int | None = None,
+    wanted: np.ndarray | Callable[[], np.ndarray] | None = None,
 ) -> pa.Table | None:
     """Signatures of the articles the lake holds from the ``days`` days before ``day`` (None: all).
 
     With ``wanted`` (the day's sketch values, sorted), each sketch is cut to those values as it is
     read, a record batch at a time, and its whole size kept as ``sketch_size``
-    (``rewrites.restrict``): the window is held at the size of what it shares with the day."""
+    (``rewrites.restrict``): the window is held at the size of what it shares with the day.
+    ``wanted`` may be a function that gives them, called only when there is a record batch to cut."""
     if not lake.table_exists(lake_root, "signatures"):
         return None
     window = ds.field("ingest_date") < day
@@ -52,7 +57,7 @@ def history_signatures(
             return data.to_table(filter=window, columns=columns)
         parts = []
         for part in data.to_batches(filter=window, columns=columns):
-            sketch, size = rewrites.restrict(part.column("sketch"), wanted)
+            sketch, size = rewrites.restrict(part.column("sketch"), wanted() if callable(wanted) else wanted)
             table = pa.Table.from_batches([part]).drop_columns(["sketch"])
             parts.append(table.append_column("sketch", sketch).append_column("sketch_size", pa.array(size, pa.int32())))
         return pa.concat_tables(parts) if parts else pa.table({"article_id": pa.array([], pa.string())})
@@ -70,18 +75,34 @@ def find_copies(
     if not total:
         return clusters.RESULT_SCHEMA.empty_table()
     matrix = np.empty((total, minhash.NUM_PERM), dtype=np.uint32)
+    # the second stage's columns go flat a shard at a time, so the day's are held once, as numpy
+    stage2: dict[str, list[rewrites.Flat]] = {name: [] for name in clusters.STAGE2}
     meta, at = [], 0
     for part in day_signatures:
         matrix[at : at + part.num_rows] = minhash.signature_matrix(part["signature"])
         at += part.num_rows
-        meta.append(part.drop_columns(["signature"]))
+        for name, parts in stage2.items():
+            parts.append(
+                rewrites.flat(
+                    part[name] if name in part.column_names else pa.nulls(part.num_rows, rewrites.list_type())
+                )
+            )
+        meta.append(part.drop_columns([c for c in ("signature", *stage2) if c in part.column_names]))
     batch = pa.concat_tables(meta)
-    wanted = rewrites.distinct_values(batch["sketch"]) if "sketch" in batch.column_names else np.zeros(0, np.uint32)
+    del meta
+    cached: list[np.ndarray] = []
+
+    def wanted() -> np.ndarray:  # only when some earlier day has signatures to read
+        if not cached:
+            cached.append(rewrites.distinct_values(stage2["sketch"]))
+        return cached[0]
+
     history = history_signatures(lake_root, day, days, wanted)
+    cached.clear()
     memory.release()  # the sort behind ``wanted`` and the history's reading
     if history is not None:  # an article filed again on a later day is not a copy of its older self
         history = history.filter(pc.invert(pc.is_in(history["article_id"], value_set=batch["article_id"])))
-    found = clusters.find_duplicates(batch, history, batch_signatures=matrix)
+    found = clusters.find_duplicates(batch, history, batch_signatures=matrix, batch_stage2=stage2)
     log.info(
         "dedup %s: %d of %d articles are copies (%d exact, %d near, %d rewrite), %d in stories",
         day,

@@ -278,40 +278,93 @@ class Features(NamedTuple):
     @classmethod
     def from_columns(
         cls,
-        sketch: pa.Array,
-        numbers: pa.Array,
-        entities: pa.Array,
+        sketch: pa.Array | pa.ChunkedArray,
+        numbers: pa.Array | pa.ChunkedArray,
+        entities: pa.Array | pa.ChunkedArray,
         published: list,
         site: list,
         size: np.ndarray | None = None,
     ) -> Features:
-        flat = _sorted_rows(_flat(sketch))
+        return cls.from_flat(flat(sketch), flat(numbers), flat(entities), published, site, size)
+
+    @classmethod
+    def from_flat(
+        cls,
+        sketch: Flat,
+        numbers: Flat,
+        entities: Flat,
+        published: list,
+        site: list,
+        size: np.ndarray | None = None,
+    ) -> Features:
+        """The features of columns already flat (``flat``, ``joined``): their values are kept as
+        they are when each row's are ascending, not copied."""
+        sketch = _sorted_rows(sketch)
         dated = np.array([p is not None for p in published], dtype=bool)
         when = np.array([p or 0 for p in published], dtype=np.int64)
         enc = pa.array(site, pa.string()).dictionary_encode()
         codes = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
         return cls(
-            flat,
-            _sorted_rows(_flat(numbers)),
-            _sorted_rows(_flat(entities)),
+            sketch,
+            _sorted_rows(numbers),
+            _sorted_rows(entities),
             published,
             site,
-            np.diff(flat[1]) if size is None else size,
+            np.diff(sketch[1]) if size is None else size,
             when,
             dated,
             codes,
         )
 
 
-def _flat(col: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
-    """A list<uint32> column as (values, offsets); nulls are empty lists."""
-    if isinstance(col, pa.ChunkedArray):
-        col = col.combine_chunks() if col.num_chunks else pa.array([], list_type())
-    col = pc.fill_null(col.cast(list_type()), pa.scalar([], list_type()))
-    lengths = pc.list_value_length(col).to_numpy(zero_copy_only=False).astype(np.int64)
-    offsets = np.zeros(len(col) + 1, dtype=np.int64)
+#: A list<uint32> column as numpy: its values, flat, and each row's offsets into them (``n + 1``,
+#: the first 0 and the last the number of values).
+Flat = tuple[np.ndarray, np.ndarray]
+
+
+def flat(col: pa.Array | pa.ChunkedArray) -> Flat:
+    """A list<uint32> column as ``Flat`` (nulls are empty lists), its values copied once, a chunk
+    at a time: no whole-column Arrow copy is made on the way."""
+    chunks = col.chunks if isinstance(col, pa.ChunkedArray) else [col]
+    return joined([_flat_chunk(chunk) for chunk in chunks])
+
+
+def _flat_chunk(chunk: pa.Array) -> Flat:
+    """One Arrow array as ``Flat``; its values may be a read-only view of the Arrow buffer."""
+    chunk = chunk.cast(list_type())
+    lengths = pc.fill_null(pc.list_value_length(chunk), 0).to_numpy(zero_copy_only=False).astype(np.int64)
+    offsets = np.zeros(len(chunk) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
-    values = pc.list_flatten(col).to_numpy(zero_copy_only=False).astype(np.uint32)
+    return pc.list_flatten(chunk).to_numpy(zero_copy_only=False), offsets  # null lists hold no values
+
+
+#: ``joined`` hands the memory of the parts it has copied back to the system after this many bytes.
+_RELEASE_BYTES = 256 << 20
+
+
+def joined(parts: list[Flat]) -> Flat:
+    """The rows of ``parts``, in order, as one ``Flat`` of new arrays.
+
+    The list is emptied as it is read: each part is let go once copied into the result, and the
+    memory of those copied is handed back every ``_RELEASE_BYTES`` (``etl.memory.release``), so
+    that the join of a day's parts holds little more than its result, not the parts and the
+    result both."""
+    values = np.empty(sum(len(v) for v, _ in parts), dtype=np.uint32)
+    offsets = np.zeros(1 + sum(len(off) - 1 for _, off in parts), dtype=np.int64)
+    at_value = at_row = freed = 0
+    parts.reverse()
+    while parts:
+        part_values, part_offsets = parts.pop()
+        rows = len(part_offsets) - 1
+        values[at_value : at_value + len(part_values)] = part_values
+        offsets[at_row + 1 : at_row + 1 + rows] = part_offsets[1:] + at_value
+        at_value += len(part_values)
+        at_row += rows
+        freed += part_values.nbytes
+        del part_values, part_offsets
+        if freed >= _RELEASE_BYTES:
+            memory.release()
+            freed = 0
     return values, offsets
 
 
@@ -339,7 +392,7 @@ def restrict(sketch: pa.Array | pa.ChunkedArray, wanted: np.ndarray) -> tuple[pa
     A day's search compares earlier days' articles with the day's own only: their other values
     can never be shared, so the window of earlier days is held at the size of what it shares
     with the day, not of its text."""
-    values, offsets = _flat(sketch)
+    values, offsets = flat(sketch)
     size = np.diff(offsets)
     # a table of the low 24 bits first (one gather), the few that pass checked exactly
     seen = np.zeros(1 << 24, dtype=bool)
@@ -352,9 +405,13 @@ def restrict(sketch: pa.Array | pa.ChunkedArray, wanted: np.ndarray) -> tuple[pa
     return pa.ListArray.from_arrays(pa.array(out, pa.int32()), pa.array(values[hit], pa.uint32())), size
 
 
-def distinct_values(sketch: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    """The sorted distinct values of a sketch column."""
-    return _distinct(_flat(sketch)[0])
+def distinct_values(sketch: pa.Array | pa.ChunkedArray | list[Flat]) -> np.ndarray:
+    """The sorted distinct values of a sketch column (or of its ``Flat`` parts)."""
+    if isinstance(sketch, list):
+        keys = np.concatenate([v for v, _ in sketch]) if sketch else np.zeros(0, np.uint32)
+        keys.sort()  # in place: the one copy is the concatenation
+        return keys[np.concatenate(([True], keys[1:] != keys[:-1]))] if len(keys) else keys
+    return _distinct(flat(sketch)[0])
 
 
 def candidates(
