@@ -43,8 +43,11 @@ import bisect
 import re
 from collections.abc import Sequence
 from functools import cache, lru_cache
+from itertools import pairwise, repeat
 from typing import NamedTuple
 
+import numpy as np
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from etl.enrich import ner
@@ -74,8 +77,8 @@ _ABBREV_NEIGHBOURS = _LETTER_NAMES - {"کے", "آئی", "جی", "او", "ای"}
 
 
 # ``_gazetteer_re`` and ``_title_re`` define what is matched; ``_scan_re`` finds the same matches in
-# one pass, and extraction runs ``_scan_batch``, which finds them in every text of a batch in one
-# compiled pass.
+# one pass, and ``_scan_batch`` finds them in every text of a batch in one compiled pass; extraction
+# runs that pass through ``_scan_spans``, which makes the batch's gazetteer spans from it at once.
 
 
 @lru_cache(maxsize=1)
@@ -223,17 +226,50 @@ def _neighbour_letters(text: str, start: int, end: int) -> bool:
     return before in _ABBREV_NEIGHBOURS or after in _ABBREV_NEIGHBOURS
 
 
-def _gazetteer_spans(text: str, matches: list[tuple[int, int, int]]) -> list[_Span]:
-    """Entities among the gazetteer ``matches`` (``_scan_batch``) of ``text``; a blocking phrase
-    (``not_entities.txt``) is kept as a span of type "" so that it still covers its words."""
+@lru_cache(maxsize=1)
+def _surface_columns() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The type and key of each surface of ``_scanner()[5]`` as arrays, and whether a match of it
+    needs ``_neighbour_letters`` looked at (a typed abbreviation), for ``_scan_spans``."""
     hits = _scanner()[5]
-    spans = []
-    for start, end, surface in matches:
-        typ, key, abbreviation = hits[surface]
-        if abbreviation and typ and _neighbour_letters(text, start, end):
-            continue
-        spans.append(_new_tuple(_Span, (start, end, typ, key, _GAZETTEER)))  # _Span(start, end, typ, key)
-    return spans
+    types = np.array([typ for typ, _, _ in hits] or [""], dtype=object)
+    keys = np.array([key for _, key, _ in hits] or [""], dtype=object)
+    check = np.array([bool(abbreviation and typ) for typ, _, abbreviation in hits] or [False], dtype=np.bool_)
+    return types, keys, check
+
+
+def _scan_spans(texts: Sequence[str]) -> tuple[list[list[_Span]], list[list[int]]]:
+    """Per text, the entities among its gazetteer matches and the ends of its title chains (what
+    ``_scan_batch`` finds), the spans of the whole batch built in one go. A typed abbreviation that a
+    letter name directly precedes or follows is part of a longer one and left out; a blocking phrase
+    (``not_entities.txt``) is kept as a span of type "" so that it still covers its words."""
+    word, symbol, gazetteer_trie, title_trie, title_depth, _ = _scanner()
+    g, t = entity_scan.scan_arrays(texts, word, symbol, gazetteer_trie, title_trie, title_depth)
+    types, keys, check = _surface_columns()
+    surface = g[:, 3]
+    suspect = np.flatnonzero(check[surface])
+    if len(suspect):  # typed abbreviations: dropped where a letter name directly precedes or follows
+        rows = g[suspect].tolist()
+        drop = [k for k, (d, start, end, _) in zip(suspect.tolist(), rows) if _neighbour_letters(texts[d], start, end)]
+        if drop:
+            g = np.delete(g, drop, axis=0)
+            surface = g[:, 3]
+    spans = list(
+        map(
+            _new_tuple,
+            repeat(_Span),
+            zip(
+                g[:, 1].tolist(), g[:, 2].tolist(), types[surface].tolist(), keys[surface].tolist(), repeat(_GAZETTEER)
+            ),
+        )
+    )
+    n = len(texts)
+    g_bounds = np.searchsorted(g[:, 0], np.arange(n + 1)).tolist()
+    t_bounds = np.searchsorted(t[:, 0], np.arange(n + 1)).tolist()
+    title_ends = t[:, 1].tolist()
+    return (
+        [spans[a:b] for a, b in pairwise(g_bounds)],
+        [title_ends[a:b] for a, b in pairwise(t_bounds)],
+    )
 
 
 def _title_spans(text: str, title_ends: list[int], known: list[_Span]) -> list[_Span]:
@@ -243,7 +279,7 @@ def _title_spans(text: str, title_ends: list[int], known: list[_Span]) -> list[_
     if not title_ends:  # most texts name no title: nothing to set up
         return out
     by_start = {s.start: s for s in known if s.type}
-    stops, quals = word_set("name_stops.txt"), _qualifier_words()
+    stops, quals, titles = word_set("name_stops.txt"), _qualifier_words(), _title_words()
     persons = gazetteer()
     for title_end in title_ends:
         pos, name_start, name_end, n_words, ended = title_end, -1, -1, 0, False
@@ -262,7 +298,7 @@ def _title_spans(text: str, title_ends: list[int], known: list[_Span]) -> list[_
                 ended = True
                 break
             word = tok.group(1)
-            if n_words and word in _title_words():
+            if n_words and word in titles:
                 ended = True  # "الزاری جوزف کپتان …": the next title starts another phrase
                 break
             if n_words == 0 and word in quals:
@@ -298,16 +334,23 @@ def _pattern_spans(text: str, may_hold: bool = True) -> list[_Span]:
     none when ``may_hold`` is false (``_holding`` found no head word in the text)."""
     if not may_hold or not _any_word_of("body_heads.txt").search(text):
         return []  # most texts name no such body: skip the scan
-    stops = word_set("name_stops.txt") | word_set("org_modifiers.txt") | {"برائے"}
+    stops = _portfolio_stops()
     tails = word_set("body_tails.txt")
+    table = gazetteer()
     out = []
     for m in _body_re().finditer(text):
         if any(w in stops for w in m.group().split()[1:] if w != "و" and w not in tails):
             continue  # "وزارت کے", "وزارت مذکورہ", "محکمہ صحت و دیگر": not a portfolio
         surface = m.group()
-        entry = gazetteer().get(surface)
+        entry = table.get(surface)
         out.append(_Span(m.start(), m.end(), "organization", entry.key if entry else surface, _PATTERN))
     return out
+
+
+@lru_cache(maxsize=1)
+def _portfolio_stops() -> frozenset[str]:
+    """Words that are no portfolio after a body's head word (``_pattern_spans``)."""
+    return word_set("name_stops.txt") | word_set("org_modifiers.txt") | {"برائے"}
 
 
 #: An institution's name takes at most this many words before its head word.
@@ -356,9 +399,10 @@ def _any_word_of(name: str) -> re.Pattern:
     return re.compile("|".join(map(re.escape, sorted(word_set(name), key=len, reverse=True))))
 
 
-def _holding(texts: Sequence[str], name: str) -> list[bool]:
+def _holding(texts: Sequence[str] | pa.StringArray, name: str) -> list[bool]:
     """For each text, whether ``_any_word_of(name)`` occurs anywhere in it, for the whole batch in
-    one Arrow (RE2) pass: a list of literals matches the same texts under either engine."""
+    one Arrow (RE2) pass: a list of literals matches the same texts under either engine. ``texts``
+    may be their Arrow array already (``ner._to_arrow``)."""
     arr = ner._to_arrow(texts)  # a lone surrogate becomes U+FFFD, which no entry holds
     found = pc.match_substring_regex(arr, _any_word_of(name).pattern)
     return found.to_numpy(zero_copy_only=False).tolist()
@@ -602,40 +646,48 @@ def _find_local(text: str, names: dict[str, tuple[str, str]], taken: list[_Span]
 def _article_mentions(
     texts: dict[str, str],
     predicted: dict[str, list],
-    scanned: dict[str, tuple[list[tuple[int, int, int]], list[int], bool, bool]] | None = None,
+    scanned: dict[str, tuple[list[_Span], list[int], bool, bool]] | None = None,
 ) -> list[Mention]:
     """The mentions of one article from its fields' texts, the recognizer's spans of them and,
-    when the batch has been scanned already, what ``_scan_batch`` found in them and whether they
-    may hold a body or an institution head word (``scanned``)."""
+    when the batch has been scanned already, its fields' gazetteer spans and title chain ends
+    (``_scan_spans``) and whether they may hold a body or an institution head word (``scanned``)."""
     if scanned is None:
-        found_in = _scan_batch(list(texts.values()))
-        scanned = {f: (found_in.gazetteer[i], found_in.title_ends[i], True, True) for i, f in enumerate(texts)}
+        found, chains = _scan_spans(list(texts.values()))
+        scanned = {f: (found[i], chains[i], True, True) for i, f in enumerate(texts)}
     fields: dict[str, list[_Span]] = {}
     blocked: dict[str, list[_Span]] = {}
     for field, text in texts.items():
-        if not text:
-            fields[field] = blocked[field] = []
+        spans, title_ends, bodies, institutions = scanned[field]
+        model = predicted[field]
+        if not text or not (spans or title_ends or bodies or institutions or model):
+            fields[field], blocked[field] = [], []  # no stage has anything to start from
             continue
-        found, title_ends, bodies, institutions = scanned[field]
-        spans = _gazetteer_spans(text, found)
         blocked[field] = [s for s in spans if not s.type]
+        if not (title_ends or bodies or institutions or model):
+            # gazetteer spans alone: in text order and disjoint already, as ``_resolve`` leaves them
+            fields[field] = [s for s in spans if s.type] if blocked[field] else list(spans)
+            continue
         candidates = (
             spans
             + _title_spans(text, title_ends, spans)
             + _pattern_spans(text, bodies)
             + _institution_spans(text, institutions)
         )
-        candidates += _model_spans(text, predicted[field], {(s.start, s.end) for s in spans})
+        if model:
+            candidates += _model_spans(text, model, {(s.start, s.end) for s in spans})
         fields[field] = _resolve(candidates)
+    if not any(fields.values()):
+        return []
     short = _short_forms(fields, texts)
     # A lone word after a title ("جنرل سوریا") is a name only if it is a known one-word name or a
     # short form of someone this article names in full; it then takes their key.
     for spans in fields.values():
-        spans[:] = [
-            s._replace(key=short[s.key]) if s.type == "person" and s.key in short and s.source != _GAZETTEER else s
-            for s in spans
-            if not _unsure(s, short)
-        ]
+        if short or any(s.source == _TITLE for s in spans):  # else nothing to drop or rekey
+            spans[:] = [
+                s._replace(key=short[s.key]) if s.type == "person" and s.key in short and s.source != _GAZETTEER else s
+                for s in spans
+                if s.source != _TITLE or not _unsure(s, short)  # only a title capture can be unsure
+            ]
     # Every name found by a title, a pattern or the model is looked for again in the whole article
     # (the gazetteer finds its own repeats), and so are the short forms of people named in full.
     names = {w: ("person", key) for w, key in short.items()}
@@ -645,6 +697,8 @@ def _article_mentions(
                 names.setdefault(texts[field][s.start : s.end], (s.type, s.key))
     if names:
         for field, spans in fields.items():
+            if not texts[field]:
+                continue  # nothing to find in an empty field
             repeats = _find_local(texts[field], names, spans, blocked[field])
             if repeats:
                 spans[:] = _resolve(spans + repeats)
@@ -658,14 +712,13 @@ def _article_mentions(
 
 def extract_entities_batch(headlines: Sequence[str | None], bodies: Sequence[str | None]) -> list[list[Mention]]:
     """``extract_entities`` of every article of a batch, the learned recognizer run once over all
-    their fields (its cost is per batch, not per article)."""
+    their fields (its cost is per batch, not per article), and the gazetteer and title scan too."""
     texts = [{"headline": h or "", "body": b or ""} for h, b in zip(headlines, bodies, strict=True)]
     flat = [t[f] for t in texts for f in ("headline", "body")]
-    predicted = ner.predict_spans(flat)
-    found = _scan_batch(flat)
-    scanned = list(
-        zip(found.gazetteer, found.title_ends, _holding(flat, "body_heads.txt"), _holding(flat, "org_heads.txt"))
-    )
+    arr = ner._to_arrow(flat)  # converted once for the recognizer and both head word tests
+    predicted = ner.predict_spans(arr)
+    gazetteer_spans, title_ends = _scan_spans(flat)
+    scanned = list(zip(gazetteer_spans, title_ends, _holding(arr, "body_heads.txt"), _holding(arr, "org_heads.txt")))
     return [
         _article_mentions(
             t,

@@ -96,7 +96,11 @@ class Tokens:
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def _to_arrow(texts: Sequence[str]) -> pa.StringArray:
+def _to_arrow(texts: Sequence[str] | pa.StringArray) -> pa.StringArray:
+    """``texts`` as one Arrow string array without nulls or offset; one that is so already is
+    returned as it is, so a batch converted once serves every pass over it."""
+    if isinstance(texts, pa.StringArray) and not texts.null_count and not texts.offset:
+        return texts
     try:
         arr = pa.array(texts, pa.string())
     except UnicodeEncodeError:  # lone surrogates: one replacement character each keeps the offsets
@@ -127,7 +131,7 @@ def _space_chars() -> str:
     return "".join(chr(c) for c in np.flatnonzero(_char_table()[:0x10000] >= _SPACE).tolist())
 
 
-def tokenize(texts: Sequence[str]) -> Tokens:
+def tokenize(texts: Sequence[str] | pa.StringArray) -> Tokens:
     """The tokens of every text of the batch, with their char offsets and segments, in one pass."""
     arr = _to_arrow(texts)
     n_texts = len(arr)
@@ -551,7 +555,7 @@ def spans_of(tokens: Tokens, labels: np.ndarray, probs: np.ndarray) -> list[list
     return [spans[a:b] for a, b in itertools.pairwise(bounds)]
 
 
-def predict_spans(texts: Sequence[str]) -> list[list[Span]]:
+def predict_spans(texts: Sequence[str] | pa.StringArray) -> list[list[Span]]:
     """For each text, the spans the model tags: ``(char start, char end, type, confidence)``.
 
     Types are ``person``/``location``/``organization``; confidence is the lowest probability the

@@ -221,6 +221,30 @@ class Scan(NamedTuple):
 PIECE = 1 << 20
 
 
+def scan_arrays(
+    texts: Sequence[str], word: np.ndarray, symbol: np.ndarray, gazetteer: Trie, titles: Trie, title_depth: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """What ``scan`` finds, as two arrays over the whole batch: ``(text, start, end, surface)`` of
+    every gazetteer match and ``(text, end)`` of every title chain, ``text`` the index in ``texts``,
+    in the order of ``texts`` and, within a text, of the matches."""
+    gaz: list[np.ndarray] = [np.empty((0, 4), dtype=np.int64)]
+    chains: list[np.ndarray] = [np.empty((0, 2), dtype=np.int64)]
+    i = 0
+    while i < len(texts):
+        j, size = i, 0
+        while j < len(texts) and (j == i or size + len(texts[j]) <= PIECE):
+            size += len(texts[j])
+            j += 1
+        data, bounds = code_points(texts[i:j])
+        g, t = _scan(data, bounds, word, symbol, *gazetteer, *titles, title_depth)
+        g[:, 0] += i
+        t[:, 0] += i
+        gaz.append(g)
+        chains.append(t)
+        i = j
+    return np.concatenate(gaz), np.concatenate(chains)
+
+
 def scan(
     texts: Sequence[str], word: np.ndarray, symbol: np.ndarray, gazetteer: Trie, titles: Trie, title_depth: int
 ) -> Scan:
@@ -228,23 +252,12 @@ def scan(
     each gazetteer match's surface in the order ``build_trie`` gave. ``word`` is ``word_table`` of
     the word characters, ``symbol`` what the tries were built over, ``title_depth`` the length of
     the longest title."""
-    spans: list[list[tuple[int, int, int]]] = []
-    ends: list[list[int]] = []
-    i = 0
-    while i < len(texts):
-        j, size = i, 0
-        while j < len(texts) and (j == i or size + len(texts[j]) <= PIECE):
-            size += len(texts[j])
-            j += 1
-        piece = texts[i:j]
-        data, bounds = code_points(piece)
-        g, t = _scan(data, bounds, word, symbol, *gazetteer, *titles, title_depth)
-        n = len(piece)
-        g_bounds = np.searchsorted(g[:, 0], np.arange(n + 1)).tolist()
-        t_bounds = np.searchsorted(t[:, 0], np.arange(n + 1)).tolist()
-        found = list(zip(g[:, 1].tolist(), g[:, 2].tolist(), g[:, 3].tolist()))
-        title_ends = t[:, 1].tolist()
-        spans += [found[g_bounds[k] : g_bounds[k + 1]] for k in range(n)]
-        ends += [title_ends[t_bounds[k] : t_bounds[k + 1]] for k in range(n)]
-        i = j
+    g, t = scan_arrays(texts, word, symbol, gazetteer, titles, title_depth)
+    n = len(texts)
+    g_bounds = np.searchsorted(g[:, 0], np.arange(n + 1)).tolist()
+    t_bounds = np.searchsorted(t[:, 0], np.arange(n + 1)).tolist()
+    found = list(zip(g[:, 1].tolist(), g[:, 2].tolist(), g[:, 3].tolist()))
+    title_ends = t[:, 1].tolist()
+    spans = [found[g_bounds[k] : g_bounds[k + 1]] for k in range(n)]
+    ends = [title_ends[t_bounds[k] : t_bounds[k + 1]] for k in range(n)]
     return Scan(spans, ends)
