@@ -195,7 +195,19 @@ def _scan(data, bounds, word, symbol, g_next, g_final, t_next, t_final, depth):
                     n_gaz += 1
                     gaz_end = best
             if p >= title_end:  # a chain of titles: its first title longest first
-                n = _ends(data, stop, p, symbol, t_next, t_final, first_ends)
+                # the titles starting at ``p`` as ``_ends`` finds them, walked here: a call per
+                # word start would cost more than the walk, which mostly stops at once
+                n = 0
+                node = 0
+                i = p
+                while i < stop:
+                    node = t_next[node, symbol[data[i]]]
+                    if node < 0:
+                        break
+                    i += 1
+                    if t_final[node]:
+                        first_ends[n] = i
+                        n += 1
                 end = -1
                 for k in range(n - 1, -1, -1):
                     end = _chain(data, stop, first_ends[k], word, symbol, t_next, t_final, memo, stack, buf)
