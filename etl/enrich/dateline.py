@@ -42,7 +42,8 @@ on 1 January is last year's, ``یکم جنوری`` of one published on 31 Decemb
 
 Every regex here is compiled once and matched at the start of the body (or at its last characters
 for a closing credit); a body costs a few matches on its first 240 characters, two when it opens
-with five plain words (``_PLAIN``).
+with five plain words (``_PLAIN``), and the closing credit's regex runs only when the body's last
+word ends like an agency's.
 """
 
 from __future__ import annotations
@@ -191,6 +192,8 @@ _QUOTES = "'\"‘’“”«»"
 _DASH_AGENCY_LEAD = re.compile(r"[ \t]*[\-–—][ \t]*")
 _TAIL = re.compile(r"[ \t]*[:\-–—۔]")
 _CREDIT = re.compile(f"[،,\\-–(] *[{_QUOTES}]?([^،,\\-–()\\n]{{2,40}}?)[{_QUOTES}]? *\\)? *[۔.]? *$")
+#: What may follow a closing credit's agency (``_CREDIT``), whitespace apart.
+_CREDIT_END = _QUOTES + " )۔."
 # A byline bracket's words that are an abbreviation: every word of at most three letters.
 _ABBREVIATION = re.compile(rf"^[{LETTERS}]{{1,3}}(?: [{LETTERS}]{{1,3}})+$")
 
@@ -324,9 +327,28 @@ def _dash_agency(body: str, pos: int) -> tuple[str | None, str | None, int]:
     return (None, None, pos) if key in _NOT_CREDITS else (surface, key, m.end())
 
 
+@lru_cache(maxsize=1)
+def _credit_last_words() -> tuple[str, ...]:
+    """The last word of every agency that may close a story."""
+    return tuple(sorted({s.split()[-1] for s, key in _agencies()[0].items() if key not in _NOT_CREDITS}))
+
+
+def _last_word(text: str) -> str:
+    """The last word of ``text`` once the marks a closing credit may end with (spaces, quotes, a
+    closing bracket, a full stop) are taken off its end."""
+    while (stripped := text.rstrip().rstrip(_CREDIT_END)) != text:
+        text = stripped
+    return text.rsplit(None, 1)[-1] if text else ""
+
+
 def closing_credit(text: str) -> tuple[str | None, str | None]:
     """An agency closing ``text``: ``…، اے ایف پی`` or ``… (اے پی پی)``, as ``(surface, key)``."""
     tail = text[-60:]
+    # ``_CREDIT`` lets only spaces, quotes, a closing bracket and a full stop follow the agency, so
+    # the agency's last word ends the text's last word once those are taken off: a last word that
+    # ends like no agency's rules a credit out without the regex.
+    if not _last_word(tail).endswith(_credit_last_words()):
+        return None, None
     m = _CREDIT.search(tail)
     if m is None:
         return None, None
