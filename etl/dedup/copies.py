@@ -10,6 +10,7 @@ lake keeps (``point_signatures``), so that later days follow a copy to its canon
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from collections.abc import Callable, Iterable
 
@@ -90,15 +91,10 @@ def find_copies(
         meta.append(part.drop_columns([c for c in ("signature", *stage2) if c in part.column_names]))
     batch = pa.concat_tables(meta)
     del meta
-    cached: list[np.ndarray] = []
-
-    def wanted() -> np.ndarray:  # only when some earlier day has signatures to read
-        if not cached:
-            cached.append(rewrites.distinct_values(stage2["sketch"]))
-        return cached[0]
-
+    # made only when some earlier day has signatures to read, once
+    wanted = functools.cache(lambda: rewrites.distinct_values(stage2["sketch"]))
     history = history_signatures(lake_root, day, days, wanted)
-    cached.clear()
+    wanted.cache_clear()
     memory.release()  # the sort behind ``wanted`` and the history's reading
     if history is not None:  # an article filed again on a later day is not a copy of its older self
         history = history.filter(pc.invert(pc.is_in(history["article_id"], value_set=batch["article_id"])))

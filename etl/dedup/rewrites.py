@@ -88,9 +88,13 @@ def sketches(bodies: pa.Array | pa.ChunkedArray | Sequence[str | None]) -> pa.Li
     return minhash.signatures_and_sketches(bodies)[1]
 
 
-def _distinct(keys: np.ndarray) -> np.ndarray:
-    """Sorted distinct values (``np.sort``: several times faster here than ``np.unique``)."""
-    keys = np.sort(keys)
+def _distinct(keys: np.ndarray, in_place: bool = False) -> np.ndarray:
+    """Sorted distinct values (``np.sort``: several times faster here than ``np.unique``);
+    ``in_place`` sorts ``keys`` itself instead of a copy."""
+    if in_place:
+        keys.sort()
+    else:
+        keys = np.sort(keys)
     if len(keys):
         keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))]
     return keys
@@ -407,11 +411,9 @@ def restrict(sketch: pa.Array | pa.ChunkedArray, wanted: np.ndarray) -> tuple[pa
 
 def distinct_values(sketch: pa.Array | pa.ChunkedArray | list[Flat]) -> np.ndarray:
     """The sorted distinct values of a sketch column (or of its ``Flat`` parts)."""
-    if isinstance(sketch, list):
-        keys = np.concatenate([v for v, _ in sketch]) if sketch else np.zeros(0, np.uint32)
-        keys.sort()  # in place: the one copy is the concatenation
-        return keys[np.concatenate(([True], keys[1:] != keys[:-1]))] if len(keys) else keys
-    return _distinct(flat(sketch)[0])
+    if isinstance(sketch, list):  # the one copy is the concatenation, sorted in place
+        return _distinct(np.concatenate([v for v, _ in sketch]) if sketch else np.zeros(0, np.uint32), in_place=True)
+    return _distinct(flat(sketch)[0], in_place=True)
 
 
 def candidates(
